@@ -1,0 +1,237 @@
+"""The `gpc` command line. Exit codes: 0 ok, 1 the spec is wrong, 2 usage error, 3 a bug in gpc."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from compiler import __version__
+from compiler.diagnostics import FORMATTERS, Diagnostic
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+ALL_TARGETS = ("kustomize", "argocd", "kyverno", "terraform", "github")
+
+_format_option = click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default=None,
+                              help="How to print diagnostics. Default: github inside GitHub Actions, else text.")
+_spec_path = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _fmt(fmt: str | None) -> str:
+    return fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+
+
+def _report(diagnostics: list[Diagnostic], fmt: str) -> None:
+    if diagnostics or fmt == "json":
+        click.echo(FORMATTERS[fmt](diagnostics), nl=False, err=fmt == "text")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="gpc")
+def cli() -> None:
+    """gpc, the golden path compiler.
+
+    Reads a platform spec (platform.yaml), proves it right, and compiles it into a GitOps
+    repository: Terraform, Kustomize, Kyverno, Argo CD and GitHub Actions.
+
+    \b
+    Exit codes: 0 ok, 1 the spec has errors (or --check found drift), 2 usage error,
+    3 a bug in gpc.
+    """
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True, type=_spec_path)
+@_format_option
+def validate(specs: Sequence[Path], fmt: str | None) -> None:
+    """Check SPECS: YAML, the spec model and the semantic rules. Writes nothing."""
+    from compiler.pipeline import check
+
+    fmt = _fmt(fmt)
+    problems: list[Diagnostic] = []
+    ok = True
+    for spec in specs:
+        result = check(spec)
+        problems += result.diagnostics
+        ok = ok and result.ok
+    _report(problems, fmt)
+    if ok and fmt == "text":
+        click.echo(f"ok: {len(specs)} spec{'s' if len(specs) != 1 else ''} valid", err=True)
+    sys.exit(EXIT_OK if ok else EXIT_SPEC)
+
+
+@cli.command(name="compile")
+@click.argument("spec", type=_spec_path)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Folder that holds one compiled tree per spec: OUT/<spec name>/.")
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice(ALL_TARGETS),
+              help="Compile only these targets (repeatable). Default: all.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if the tree is stale.")
+@_format_option
+def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt: str | None) -> None:
+    """Compile SPEC into OUT/<spec name>/."""
+    from compiler import writer
+    from compiler.pipeline import check as check_spec
+    from compiler.pipeline import render
+
+    fmt = _fmt(fmt)
+    result = check_spec(spec)
+    if not result.ok or result.platform is None:
+        _report(result.diagnostics, fmt)
+        sys.exit(EXIT_SPEC)
+    names = [t for t in ALL_TARGETS if not targets or t in targets]
+    artifacts, problems = render(result.platform, names)
+    problems = result.diagnostics + problems
+    _report(problems, fmt)
+    if any(p.severity.value == "error" for p in problems):
+        sys.exit(EXIT_SPEC)
+    tree = out_dir / result.platform.spec_name
+    if targets:
+        artifacts += _keep_other_targets(tree, names, artifacts)
+    plan = writer.plan(artifacts, tree)
+    label = os.path.relpath(tree).replace(os.sep, "/")
+    if plan.conflicts:
+        for path in plan.conflicts:
+            click.echo(f"{label}/{path}: refusing to overwrite a file gpc did not generate", err=True)
+        sys.exit(EXIT_SPEC)
+    if check:
+        if plan.changed:
+            click.echo(plan.diff(label), nl=False)
+            click.echo(f"{label} is stale: {len(plan.create)} to create, {len(plan.update)} to update, "
+                       f"{len(plan.delete)} to delete. Run: gpc compile {result.file}", err=True)
+            sys.exit(EXIT_SPEC)
+        click.echo(f"ok: {label} is up to date", err=True)
+        sys.exit(EXIT_OK)
+    writer.apply(plan)
+    click.echo(f"wrote {label}: {len(plan.create)} created, {len(plan.update)} updated, "
+               f"{len(plan.delete)} deleted, {len(plan.files) - len(plan.create) - len(plan.update)} unchanged",
+               err=True)
+
+
+def _keep_other_targets(tree: Path, selected: list[str], artifacts: list) -> list:  # type: ignore[type-arg]
+    """With --target, files of the other targets stay as they are (and stay owned)."""
+    from compiler.target import Artifact
+    from compiler.writer import _read_manifest
+
+    owned, ci_owned = _read_manifest(tree)
+    produced = {a.path for a in artifacts}
+    kept = []
+    for path in sorted((owned | ci_owned) - produced):
+        top = path.split("/", 1)[0]
+        if top in ALL_TARGETS and top not in selected and (tree / path).is_file():
+            kept.append(Artifact(path, (tree / path).read_text("utf-8"), "ci" if path in ci_owned else "gpc"))
+    return kept
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of platform.yaml (for editors and check-jsonschema)."""
+    from compiler.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command()
+@click.argument("workload")
+@click.option("-f", "--spec", type=_spec_path, default=Path("platform.yaml"), show_default=True,
+              help="The platform spec.")
+@click.option("-e", "--env", "env_name", default=None, help="Environment whose overrides apply. Default: the first.")
+@click.option("--format", "fmt", type=click.Choice(["dotenv", "json"]), default="dotenv", show_default=True)
+def env(workload: str, spec: Path, env_name: str | None, fmt: str) -> None:
+    """Print WORKLOAD's wiring contract for a local run: every variable, and which come from secrets.
+
+    Values point at a local broker (127.0.0.1:5672) and object store (127.0.0.1:9000); secret
+    values are placeholders to fill in. In the cluster the same names are set by the manifests.
+    """
+    from compiler.pipeline import check
+
+    result = check(spec)
+    if not result.ok or result.platform is None:
+        _report(result.diagnostics, "text")
+        sys.exit(EXIT_SPEC)
+    platform = result.platform
+    names = [w.name for w in platform.workloads]
+    if workload not in names:
+        raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(names)})",
+                                 param_hint="WORKLOAD")
+    envs = [e.name for e in platform.environments]
+    if env_name is not None and env_name not in envs:
+        raise click.BadParameter(f"no environment '{env_name}' (known: {', '.join(envs)})", param_hint="--env")
+    placement = platform.workload(workload).placement(env_name or envs[0])
+    if fmt == "json":
+        rows = [
+            {"name": v.name, "value": v.local_value if v.local_value is not None else v.value,
+             "secret": v.secret is not None, "description": v.description,
+             "source": (f"secret {v.secret.name}/{v.secret.key}" if v.secret else
+                        f"configmap {v.config_map.name}/{v.config_map.key}" if v.config_map else "value")}
+            for v in placement.env_vars
+        ]
+        for row, var in zip(rows, placement.env_vars, strict=True):
+            if var.config_map is not None:
+                row["value"] = _config_map_value(platform, var.config_map.key)
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"# wiring contract of {workload} ({result.file}, environment {placement.env}) for a local run")
+    for var in placement.env_vars:
+        value = var.local_value if var.local_value is not None else var.value
+        if var.config_map is not None:
+            value = _config_map_value(platform, var.config_map.key)
+        note = f"  # secret {var.secret.name}/{var.secret.key}: fill in" if var.secret else ""
+        click.echo(f"{var.name}={_shell_quote(value or '')}{note}")
+
+
+def _config_map_value(platform: object, key: str) -> str:
+    from compiler.ir import Platform
+
+    assert isinstance(platform, Platform)
+    queue = platform.queue(key.removesuffix(".schema.json"))
+    return json.dumps(queue.message_schema, sort_keys=True, separators=(",", ":"))
+
+
+def _shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value) if value else "''"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="gpc", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USAGE if isinstance(err, click.UsageError) else EXIT_SPEC if err.exit_code == 1 else EXIT_USAGE
+    except SystemExit as done:
+        return int(done.code or 0) if not isinstance(done.code, str) else EXIT_SPEC
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug in gpc, never a user mistake
+        click.echo("gpc: an unexpected error occurred; this is a bug in gpc. Please report it with the "
+                   "spec that caused it.", err=True)
+        if os.environ.get("GPC_DEBUG"):
+            traceback.print_exc()
+        else:
+            exc = sys.exc_info()[1]
+            click.echo(f"  {type(exc).__name__}: {exc} (set GPC_DEBUG=1 for the traceback)", err=True)
+        return EXIT_BUG
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

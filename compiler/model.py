@@ -1,0 +1,370 @@
+"""The spec model: what a platform.yaml may say. Field descriptions become editor hover text."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from compiler import quantity
+
+NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+_DURATION = re.compile(DURATION_PATTERN)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+def _quantity(value: Any) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        try:
+            return quantity.canonical(value)
+        except quantity.QuantityError:
+            pass
+    raise PydanticCustomError("quantity", "'{value}' is not a Kubernetes quantity", {"value": value})
+
+
+def _duration(value: Any) -> str:
+    if isinstance(value, str) and value and _DURATION.match(value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return f"{value}s"
+    raise PydanticCustomError("duration", "'{value}' is not a duration", {"value": value})
+
+
+def duration_seconds(value: str) -> int:
+    match = _DURATION.match(value)
+    assert match is not None
+    h, m, s = (int(g[:-1]) if g else 0 for g in match.groups())
+    return h * 3600 + m * 60 + s
+
+
+# Names are checked by the semantic pass (GPC201) so that the message can say which name is
+# wrong and why; the schema still carries the pattern so editors flag them as you type.
+Name = Annotated[str, WithJsonSchema({"type": "string", "pattern": NAME_PATTERN, "maxLength": 63})]
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity),
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "string", "pattern": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"},
+            {"type": "number", "minimum": 0},
+        ],
+        "description": "A Kubernetes quantity, e.g. `250m` or `2` for cpu, `512Mi` or `2Gi` for memory.",
+    }),
+]
+Duration = Annotated[
+    str,
+    BeforeValidator(_duration),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["1h", "30m", "1h30m"]}),
+]
+EnvName = Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
+
+
+class Resources(Strict):
+    """Compute a workload's containers get. Requests and limits are set to the same values."""
+
+    model_config = ConfigDict(title="Resources")
+    cpu: Quantity | None = Field(None, description="CPU cores, e.g. `250m` or `2`.", examples=["250m"])
+    memory: Quantity | None = Field(None, description="Memory, e.g. `256Mi` or `2Gi`.", examples=["256Mi"])
+    gpu: int | None = Field(None, ge=0, le=64, description="Whole NVIDIA GPUs (`nvidia.com/gpu`). "
+                            "Allowed only where `guardrails.max` allows GPUs for the workload's type.",
+                            examples=[0])
+
+
+class Health(Strict):
+    """HTTP probes for a service."""
+
+    path: str = Field("/healthz", pattern=r"^/", description="Liveness probe path: answers 200 while the "
+                      "process is alive.", examples=["/healthz"])
+    readiness_path: str | None = Field(None, pattern=r"^/", description="Readiness probe path: answers 200 "
+                                       "when the service can take traffic. Defaults to `path`.",
+                                       examples=["/readyz"])
+    initial_delay: int = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
+
+
+class QueueUse(Strict):
+    """Publish to or consume from a queue declared under `messaging.queues`."""
+
+    model_config = ConfigDict(title="Queue use")
+    queue: Name = Field(description="Name of a queue under `messaging.queues`.", examples=["checkout-events"])
+    access: Literal["publish", "consume"] = Field(description="`publish` to send messages, `consume` to "
+                                                  "receive them.")
+
+
+class BucketUse(Strict):
+    """Read or write an object-store bucket declared under `storage.buckets`."""
+
+    model_config = ConfigDict(title="Bucket use")
+    bucket: Name = Field(description="Name of a bucket under `storage.buckets`.", examples=["fraud-models"])
+    access: Literal["read", "write", "readwrite"] = Field(
+        description="`read` (get and list), `write` (put and delete) or `readwrite` (both).")
+
+
+class VolumeUse(Strict):
+    """Mount a volume declared under `storage.volumes`."""
+
+    model_config = ConfigDict(title="Volume use")
+    volume: Name = Field(description="Name of a volume under `storage.volumes`.", examples=["model-artifacts"])
+    mount: str = Field(description="Absolute path where the volume is mounted.", examples=["/artifacts"])
+    read_only: bool = Field(False, description="Mount the volume read-only.")
+
+
+class ServiceUse(Strict):
+    """Call another workload of type service over HTTP."""
+
+    model_config = ConfigDict(title="Service use")
+    service: Name = Field(description="Name of a workload of type `service`.", examples=["fraud-inference"])
+
+
+def _use_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for kind in ("queue", "bucket", "volume", "service"):
+            if kind in value:
+                return kind
+        return None
+    if isinstance(value, BaseModel):
+        return type(value).__name__.removesuffix("Use").lower()
+    return None
+
+
+Use = Annotated[
+    Annotated[QueueUse, Tag("queue")]
+    | Annotated[BucketUse, Tag("bucket")]
+    | Annotated[VolumeUse, Tag("volume")]
+    | Annotated[ServiceUse, Tag("service")],
+    Discriminator(_use_kind, custom_error_type="use_kind",
+                  custom_error_message="a use names one of 'queue', 'bucket', 'volume' or 'service'"),
+]
+
+_USES_DESCRIPTION = (
+    "What this workload uses, by a local alias. Each entry becomes environment variables named after "
+    "the alias (`<ALIAS>_QUEUE`, `<ALIAS>_BUCKET`, `<ALIAS>_URL`, `<ALIAS>_PATH`, ...) and, for queues "
+    "and buckets, a credential of its own limited to the declared access."
+)
+
+
+class WorkloadBase(Strict):
+    description: str | None = Field(None, description="What this workload does (shown in generated docs).")
+    repo: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                             description="GitHub repository (`owner/name`) whose CI builds this image.",
+                             examples=["acme/checkout-service"])
+    image: str | None = Field(None, description="Image repository without a tag. Defaults to "
+                              "`<registry>/<workload name>`.", examples=["ghcr.io/acme/checkout"])
+    image_tag: str = Field("0.1.0", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+                           description="The tag deployed until CI bumps it. gpc writes it once into each "
+                           "environment's image file and never overwrites a tag CI has set.",
+                           examples=["1.0.0"])
+    command: list[str] | None = Field(None, description="Overrides the image's entrypoint.")
+    args: list[str] | None = Field(None, description="Arguments passed to the command.")
+    resources: Resources = Field(default_factory=Resources, description="CPU, memory and GPUs. Missing "
+                                 "values come from `guardrails.defaults`, then from gpc's defaults.")
+    env: dict[EnvName, str] = Field(default_factory=dict, description="Plain environment variables.",
+                                    examples=[{"LOG_LEVEL": "info"}])
+    secrets: list[EnvName] = Field(default_factory=list, description="Secret environment variables, by "
+                                   "name only. Values live in the workload's own Kubernetes Secret "
+                                   "`<workload>-app-secrets`, never in the spec.", examples=[["STRIPE_API_KEY"]])
+    uses: dict[str, Use] = Field(default_factory=dict, description=_USES_DESCRIPTION)
+    api_access: bool = Field(False, description="Mount a Kubernetes service-account token. Off by default: "
+                             "workloads do not talk to the Kubernetes API.")
+
+
+class Service(WorkloadBase):
+    """A long-running HTTP service: a Deployment, a Service and a PodDisruptionBudget."""
+
+    model_config = ConfigDict(title="Service")
+    type: Literal["service"] = Field(description="`service`: a long-running HTTP server.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the container listens on.", examples=[8080])
+    replicas: int = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
+
+
+class Job(WorkloadBase):
+    """A batch job: a Job, or a CronJob when `schedule` is set."""
+
+    model_config = ConfigDict(title="Job")
+    type: Literal["job"] = Field(description="`job`: runs to completion, once or on a schedule.")
+    schedule: str | None = Field(None, description="Cron schedule (five fields or a macro such as `@daily`). "
+                                 "Present: a CronJob. Absent: a Job.", examples=["0 */6 * * *"])
+    time_zone: str | None = Field(None, description="IANA time zone of the schedule.", examples=["Etc/UTC"])
+    concurrency: Literal["Forbid", "Allow", "Replace"] = Field(
+        "Forbid", description="What a CronJob does when the previous run is still going.")
+    retries: int = Field(0, ge=0, le=100, description="Retries before the job is marked failed "
+                         "(`backoffLimit`).", examples=[2])
+    timeout: Duration | None = Field(None, description="Longest a run may take (`activeDeadlineSeconds`).",
+                                     examples=["1h"])
+    ttl_after_finished: Duration = Field("1h", description="How long a finished Job is kept before "
+                                         "Kubernetes deletes it.")
+
+
+Workload = Annotated[Service | Job, Field(discriminator="type")]
+
+
+class WorkloadOverride(Strict):
+    """Per-environment changes to one workload."""
+
+    model_config = ConfigDict(title="Workload override")
+    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).")
+    resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
+    env: dict[EnvName, str] | None = Field(None, description="Variables added or replaced in this "
+                                           "environment.")
+    schedule: str | None = Field(None, description="Cron schedule in this environment (jobs).")
+
+
+class Overrides(Strict):
+    workloads: dict[str, WorkloadOverride] = Field(default_factory=dict,
+                                                   description="Overrides by workload name.")
+
+
+class Environment(Strict):
+    """A place the platform is delivered to: a cluster and a set of namespaces."""
+
+    model_config = ConfigDict(title="Environment")
+    cluster: str = Field("https://kubernetes.default.svc", pattern=r"^https://",
+                         description="API server URL Argo CD deploys to.",
+                         examples=["https://kubernetes.default.svc"])
+    namespace_prefix: Name | None = Field(None, description="Prefix of this environment's namespaces "
+                                          "(`<prefix>-services`, `<prefix>-jobs`, `<prefix>-infra`). "
+                                          "Defaults to `<platform name>-<environment>`.")
+    auto_sync: bool = Field(True, description="Let Argo CD sync, prune and self-heal automatically. Turn off "
+                            "where changes must be synced by hand (often prod).")
+    overrides: Overrides = Field(default_factory=Overrides, description="Per-environment changes.")
+
+
+class GitOps(Strict):
+    """Where the compiled tree lives."""
+
+    repo: str = Field(pattern=r"^(https://|git@|ssh://)", description="Git URL of the GitOps repository "
+                      "Argo CD reads.", examples=["https://github.com/acme/platform-gitops.git"])
+    branch: str = Field("main", description="Branch Argo CD follows.")
+    path: str | None = Field(None, description="Folder of the compiled tree inside that repository. "
+                             "Defaults to `out/<spec file name>`.", examples=["out/fraud"])
+
+
+class Bucket(Strict):
+    model_config = ConfigDict(title="Bucket")
+    description: str | None = Field(None, description="What the bucket holds.")
+    versioning: bool = Field(False, description="Keep every version of every object.")
+
+
+class Volume(Strict):
+    model_config = ConfigDict(title="Volume")
+    size: Quantity = Field(description="Capacity, e.g. `1Gi`.", examples=["1Gi"])
+    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = Field(
+        "ReadWriteOnce", description="How pods may share the volume.")
+    storage_class: str | None = Field(None, description="StorageClass; the cluster default when absent.")
+
+
+class Storage(Strict):
+    buckets: dict[str, Bucket] = Field(default_factory=dict, description="Object-store buckets.")
+    volumes: dict[str, Volume] = Field(default_factory=dict, description="Persistent volumes.")
+
+
+class Queue(Strict):
+    model_config = ConfigDict(title="Queue")
+    description: str | None = Field(None, description="What flows through the queue.")
+    dead_letter: bool = Field(False, description="Route rejected messages to `<queue>.dlq` instead of "
+                              "dropping them.")
+    message_schema: dict[str, Any] | None = Field(
+        None, description="JSON Schema (2020-12) of every message on this queue. Producers and consumers "
+        "receive it and validate against it.",
+        examples=[{"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "string"}}}])
+
+    @field_validator("message_schema")
+    @classmethod
+    def _valid_json_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            import jsonschema  # only specs with message schemas pay for this import
+
+            try:
+                jsonschema.Draft202012Validator.check_schema(value)
+            except jsonschema.SchemaError as err:
+                where = "/".join(str(p) for p in err.absolute_path) or "the root"
+                raise PydanticCustomError("message_schema", "not a valid JSON Schema at {where}: {reason}",
+                                          {"where": where, "reason": err.message}) from None
+        return value
+
+
+class Messaging(Strict):
+    queues: dict[str, Queue] = Field(default_factory=dict, description="Durable queues on the broker.")
+
+
+class Limits(Strict):
+    model_config = ConfigDict(title="Limits")
+    cpu: Quantity | None = Field(None, description="Most CPU one workload of this type may ask for.")
+    memory: Quantity | None = Field(None, description="Most memory one workload of this type may ask for.")
+    gpu: int = Field(0, ge=0, description="Most GPUs one workload of this type may ask for (0: none).")
+
+
+class MaxByType(Strict):
+    service: Limits = Field(default_factory=Limits, description="Limits for services.")
+    job: Limits = Field(default_factory=Limits, description="Limits for jobs.")
+
+
+class DefaultsByType(Strict):
+    service: Resources = Field(default_factory=Resources, description="Resources of a service that "
+                               "declares none.")
+    job: Resources = Field(default_factory=Resources, description="Resources of a job that declares none.")
+
+
+class Quota(Strict):
+    model_config = ConfigDict(title="Quota")
+    cpu: Quantity | None = Field(None, description="Total CPU of all pods in the namespace.")
+    memory: Quantity | None = Field(None, description="Total memory of all pods in the namespace.")
+    gpu: int | None = Field(None, ge=0, description="Total GPUs in the namespace.")
+    pods: int | None = Field(None, ge=1, description="Most pods in the namespace.")
+
+
+class Quotas(Strict):
+    services: Quota | None = Field(None, description="Quota of each environment's services namespace.")
+    jobs: Quota | None = Field(None, description="Quota of each environment's jobs namespace.")
+
+
+class Guardrails(Strict):
+    """Limits enforced at compile time by gpc and in the cluster by Kyverno."""
+
+    max: MaxByType = Field(default_factory=MaxByType, description="Largest resources per workload type.")
+    defaults: DefaultsByType = Field(default_factory=DefaultsByType,
+                                     description="Resources of workloads that declare none.")
+    quotas: Quotas = Field(default_factory=Quotas, description="ResourceQuota per namespace group.")
+    allowed_registries: list[str] = Field(default_factory=list, description="Image registries workloads may "
+                                          "pull from. Empty: only the spec's `registry`.",
+                                          examples=[["ghcr.io/acme"]])
+    excluded_namespaces: list[str] = Field(["kube-system", "kyverno", "argocd"], description="Namespaces "
+                                           "the cluster policies leave alone.")
+
+
+class Platform(Strict):
+    """A platform: its environments, shared storage and messaging, guardrails and workloads."""
+
+    model_config = ConfigDict(title="gpc platform spec")
+    version: Literal[1] = Field(description="Spec format version. Always `1`.")
+    name: Name = Field(description="Platform name: a DNS label used in namespaces and Argo CD names.",
+                       examples=["fraud-detection"])
+    description: str | None = Field(None, description="What this platform is for.")
+    registry: str = Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+                          description="Default image registry and namespace.", examples=["ghcr.io/acme"])
+    kubernetes_version: str = Field("1.35", pattern=r"^1\.[0-9]+$", description="Kubernetes version the "
+                                    "output targets (and is validated against).", examples=["1.35"])
+    gitops: GitOps = Field(description="The GitOps repository Argo CD syncs from.")
+    environments: dict[str, Environment] = Field(description="Where the platform is delivered, in "
+                                                 "promotion order.")
+    storage: Storage = Field(default_factory=Storage, description="Buckets and volumes.")
+    messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
+    guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
+                                   "allowed registries.")
+    workloads: dict[str, Workload] = Field(description="Services and jobs, by name.")

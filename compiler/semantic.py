@@ -1,0 +1,403 @@
+"""The semantic pass (GPC2xx): references, names, guardrails, schedules and environments.
+
+Every check reads the validated model and reports at the line of the spec that caused it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from compiler import guardrails as gr
+from compiler import ir, names
+from compiler.cron import cron_error
+from compiler.diagnostics import Diagnostic
+from compiler.model import NAME_PATTERN, Job, Platform, Service
+from compiler.quantity import parse_quantity
+from compiler.source import Path, Source
+
+_NAME = re.compile(NAME_PATTERN)
+_ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
+LABEL_MAX = 63
+CRONJOB_NAME_MAX = 52  # the Job controller appends an 11-character suffix
+
+Check = Callable[[Platform, "Reporter"], None]
+
+
+class Reporter:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def __call__(self, code: str, message: str, path: Path, *, key: bool = False, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.source.file,
+                                           self.source.position(path, key=key), hint))
+
+
+def check_semantics(spec: Platform, source: Source) -> list[Diagnostic]:
+    report = Reporter(source)
+    for check in CHECKS:
+        check(spec, report)
+    return report.diagnostics
+
+
+def _did_you_mean(word: str, choices: Any) -> str | None:
+    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+def _name_problem(name: str, limit: int = LABEL_MAX) -> str | None:
+    if len(name) > limit:
+        return f"is {len(name)} characters long; the limit is {limit}"
+    if not _NAME.match(name):
+        if name.lower() != name:
+            return "contains uppercase letters"
+        return "must be lowercase letters, digits and '-', start with a letter and end with a letter or digit"
+    return None
+
+
+def check_names(spec: Platform, report: Reporter) -> None:
+    problem = _name_problem(spec.name)
+    if problem:
+        report("GPC201", f"platform name '{spec.name}' {problem}", ("name",),
+               hint=f"for example '{_suggest(spec.name)}'")
+    tables: list[tuple[str, Path, dict[str, Any], int]] = [
+        ("workload", ("workloads",), spec.workloads, LABEL_MAX),
+        ("environment", ("environments",), spec.environments, LABEL_MAX),
+        ("queue", ("messaging", "queues"), spec.messaging.queues, LABEL_MAX),
+        ("bucket", ("storage", "buckets"), spec.storage.buckets, LABEL_MAX),
+        ("volume", ("storage", "volumes"), spec.storage.volumes, LABEL_MAX),
+    ]
+    for kind, path, table, limit in tables:
+        for name, item in table.items():
+            if kind == "workload" and isinstance(item, Job) and item.schedule:
+                limit = CRONJOB_NAME_MAX
+            problem = _name_problem(name, limit)
+            if kind == "bucket" and problem is None and len(name) < 3:
+                problem = "is shorter than the 3 characters object stores require"
+            if problem:
+                why = " (a CronJob's name is limited to 52 characters)" if limit == CRONJOB_NAME_MAX else ""
+                report("GPC201", f"{kind} name '{name}' {problem}{why}", (*path, name), key=True,
+                       hint=f"for example '{_suggest(name)[:limit]}'")
+    for wname, w in spec.workloads.items():
+        for alias in w.uses:
+            if not _ALIAS.match(alias):
+                report("GPC201", f"use alias '{alias}' must be lowercase letters, digits, '-' or '_', "
+                       "starting with a letter", ("workloads", wname, "uses", alias), key=True,
+                       hint=f"it becomes the prefix {names.env_prefix(alias)}_... of environment variables")
+    for ename, env in spec.environments.items():
+        if env.namespace_prefix is not None:
+            problem = _name_problem(env.namespace_prefix)
+            if problem:
+                report("GPC201", f"namespace_prefix '{env.namespace_prefix}' {problem}",
+                       ("environments", ename, "namespace_prefix"))
+
+
+def check_derived_names(spec: Platform, report: Reporter) -> None:
+    if not _NAME.match(spec.name):
+        return
+    for ename, env in spec.environments.items():
+        prefix = names.namespace_prefix(spec.name, ename, env.namespace_prefix)
+        longest = names.namespace(prefix, "services")
+        if len(longest) > LABEL_MAX:
+            path: Path = ("environments", ename, "namespace_prefix") if env.namespace_prefix else ("environments", ename)
+            report("GPC202", f"namespace '{longest}' of environment '{ename}' is {len(longest)} characters; "
+                   f"the limit is {LABEL_MAX}", path, key=env.namespace_prefix is None,
+                   hint="set a shorter 'namespace_prefix' for this environment")
+        for wname in spec.workloads:
+            app = names.argocd_application(spec.name, ename, wname)
+            if len(app) > LABEL_MAX and len(wname) <= LABEL_MAX:
+                report("GPC202", f"Argo CD application '{app}' is {len(app)} characters; Argo CD labels "
+                       f"resources with it and labels are limited to {LABEL_MAX}", ("workloads", wname),
+                       key=True, hint="shorten the platform, environment or workload name")
+
+
+def check_environments(spec: Platform, report: Reporter) -> None:
+    if not spec.environments:
+        report("GPC221", "the spec declares no environments", ("environments",), key=True,
+               hint="add one, e.g. 'dev: {cluster: https://kubernetes.default.svc}'")
+    seen: dict[tuple[str, str], str] = {}
+    for ename, env in spec.environments.items():
+        prefix = names.namespace_prefix(spec.name, ename, env.namespace_prefix)
+        other = seen.get((env.cluster.rstrip("/"), prefix))
+        if other is not None:
+            report("GPC214", f"environments '{other}' and '{ename}' both use namespaces '{prefix}-*' on "
+                   f"cluster {env.cluster}", ("environments", ename), key=True,
+                   hint="give one of them a different 'namespace_prefix'")
+        seen[(env.cluster.rstrip("/"), prefix)] = ename
+
+
+def check_references(spec: Platform, report: Reporter) -> None:
+    tables = {
+        "queue": spec.messaging.queues,
+        "bucket": spec.storage.buckets,
+        "volume": spec.storage.volumes,
+        "service": spec.workloads,
+    }
+    for wname, w in spec.workloads.items():
+        for alias, use in w.uses.items():
+            kind, target = _use_target(use)
+            path = ("workloads", wname, "uses", alias, kind)
+            if target not in tables[kind]:
+                where = {"queue": "messaging.queues", "bucket": "storage.buckets", "volume": "storage.volumes",
+                         "service": "workloads"}[kind]
+                report("GPC203", f"{kind} '{target}' is not declared under {where}", path,
+                       hint=_did_you_mean(target, tables[kind]) or f"declare it under {where}")
+                continue
+            if kind == "service":
+                callee = spec.workloads[target]
+                if target == wname:
+                    report("GPC219", f"service '{wname}' lists itself under uses", path)
+                elif not isinstance(callee, Service):
+                    report("GPC205", f"'{target}' is a {callee.type}, not a service; it cannot be called",
+                           path, hint="only workloads of type service have a port to call")
+
+
+def _use_target(use: Any) -> tuple[str, str]:
+    for kind in ("queue", "bucket", "volume", "service"):
+        if hasattr(use, kind):
+            return kind, str(getattr(use, kind))
+    raise AssertionError(use)
+
+
+def check_mounts(spec: Platform, report: Reporter) -> None:
+    for wname, w in spec.workloads.items():
+        mounts: list[tuple[str, str]] = []
+        for alias, use in w.uses.items():
+            if not hasattr(use, "mount"):
+                continue
+            path = ("workloads", wname, "uses", alias, "mount")
+            if not use.mount.startswith("/"):
+                report("GPC206", f"mount path '{use.mount}' is not absolute", path,
+                       hint=f"use '/{use.mount.lstrip('./')}'")
+                continue
+            normal = posixpath.normpath(use.mount)
+            for other_alias, other in mounts:
+                if normal == other or normal.startswith(other.rstrip("/") + "/") or other.startswith(normal.rstrip("/") + "/"):
+                    report("GPC207", f"mount path '{use.mount}' of '{alias}' collides with '{other}' of "
+                           f"'{other_alias}'", path, hint="mount each volume at its own path")
+            mounts.append((alias, normal))
+
+
+def check_schedules(spec: Platform, report: Reporter) -> None:
+    for wname, w in spec.workloads.items():
+        if isinstance(w, Job) and w.schedule is not None:
+            problem = cron_error(w.schedule)
+            if problem:
+                report("GPC208", f"schedule '{w.schedule}': {problem}", ("workloads", wname, "schedule"),
+                       hint="for example \"0 */6 * * *\" (every 6 hours) or \"@daily\"")
+    for ename, env in spec.environments.items():
+        for wname, override in env.overrides.workloads.items():
+            if override.schedule is not None:
+                problem = cron_error(override.schedule)
+                if problem:
+                    report("GPC208", f"schedule '{override.schedule}': {problem}",
+                           ("environments", ename, "overrides", "workloads", wname, "schedule"))
+
+
+def check_overrides(spec: Platform, report: Reporter) -> None:
+    for ename, env in spec.environments.items():
+        for wname, override in env.overrides.workloads.items():
+            path: Path = ("environments", ename, "overrides", "workloads", wname)
+            w = spec.workloads.get(wname)
+            if w is None:
+                report("GPC212", f"environment '{ename}' overrides workload '{wname}', which the spec does "
+                       "not declare", path, key=True, hint=_did_you_mean(wname, spec.workloads))
+                continue
+            if isinstance(w, Job) and override.replicas is not None:
+                report("GPC213", f"'replicas' does not apply to job '{wname}'", (*path, "replicas"), key=True,
+                       hint="jobs run one pod per run; override 'resources' or 'schedule' instead")
+            if isinstance(w, Service) and override.schedule is not None:
+                report("GPC213", f"'schedule' does not apply to service '{wname}'", (*path, "schedule"), key=True)
+            if isinstance(w, Job) and override.schedule is not None and w.schedule is None:
+                report("GPC213", f"job '{wname}' has no schedule, so an environment cannot give it one",
+                       (*path, "schedule"), key=True,
+                       hint="a schedule turns a Job into a CronJob; set 'schedule' on the workload itself")
+
+
+def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) -> Path:
+    if env is not None:
+        override = spec.environments[env].overrides.workloads.get(wname)
+        if override and override.resources and getattr(override.resources, resource) is not None:
+            return ("environments", env, "overrides", "workloads", wname, "resources", resource)
+    w = spec.workloads[wname]
+    if getattr(w.resources, resource) is not None:
+        return ("workloads", wname, "resources", resource)
+    return ("workloads", wname)
+
+
+def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Resources, dict[str, ir.Sourced]]]:
+    for wname, w in spec.workloads.items():
+        for ename in spec.environments:
+            sourced = ir.effective_resources(spec, wname, w, ename)
+            res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
+            yield wname, w, ename, res, sourced
+
+
+def check_guardrails(spec: Platform, report: Reporter) -> None:
+    guardrails = gr.lower_guardrails(spec)
+    reported: set[tuple[str, str, Path]] = set()
+    for wname, w, ename, res, sourced in _placements(spec):
+        for violation in gr.check_resources(guardrails, w.type, res):
+            path = _resources_path(spec, wname, ename, violation.resource)
+            if (wname, violation.rule, path) in reported:
+                continue
+            reported.add((wname, violation.rule, path))
+            layer = sourced[violation.resource].layer
+            where = f" in environment '{ename}'" if layer == "environment override" else ""
+            report(violation.code, f"{w.type} '{wname}'{where} {violation.message}", path,
+                   key=path == ("workloads", wname),
+                   hint=f"lower it, or raise guardrails.max.{w.type}.{violation.resource}")
+    for wname, w in spec.workloads.items():
+        image = w.image or f"{spec.registry}/{wname}"
+        if not gr.image_allowed(guardrails, image):
+            path = ("workloads", wname, "image") if w.image else ("registry",)
+            report("GPC211", f"image '{image}' of '{wname}' is not under an allowed registry "
+                   f"({', '.join(guardrails.allowed_registries)})", path,
+                   hint="push the image to an allowed registry, or add its registry to "
+                   "guardrails.allowed_registries")
+
+
+def check_quotas(spec: Platform, report: Reporter) -> None:
+    quotas = {"services": spec.guardrails.quotas.services, "jobs": spec.guardrails.quotas.jobs}
+    for wname, w, ename, res, _ in _placements(spec):
+        quota = quotas[names.GROUP_OF_TYPE[w.type]]
+        if quota is None:
+            continue
+        pods = 1
+        if isinstance(w, Service):
+            override = spec.environments[ename].overrides.workloads.get(wname)
+            pods = override.replicas if override and override.replicas is not None else w.replicas
+        group = names.GROUP_OF_TYPE[w.type]
+        asks = {
+            "cpu": (parse_quantity(res.cpu) * pods, quota.cpu and parse_quantity(quota.cpu), quota.cpu),
+            "memory": (parse_quantity(res.memory) * pods, quota.memory and parse_quantity(quota.memory), quota.memory),
+            "gpu": (res.gpu * pods, quota.gpu, quota.gpu),
+        }
+        for resource, (asked, limit, shown) in asks.items():
+            if limit is not None and asked > limit:
+                per = f" ({pods} pods)" if pods > 1 else ""
+                report("GPC210", f"{w.type} '{wname}' in environment '{ename}' needs more {resource}{per} than "
+                       f"the {group} quota of {shown}; it could never be scheduled",
+                       _resources_path(spec, wname, ename, resource),
+                       hint=f"lower its {resource}, or raise guardrails.quotas.{group}.{resource}")
+                break
+        if quota.pods is not None and pods > quota.pods:
+            report("GPC210", f"service '{wname}' in environment '{ename}' runs {pods} pods; the {group} quota "
+                   f"allows {quota.pods}", ("workloads", wname), key=True)
+
+
+def check_env_collisions(spec: Platform, report: Reporter) -> None:
+    for wname, w in spec.workloads.items():
+        owner: dict[str, tuple[str, Path]] = {}
+
+        def claim(var: str, what: str, path: Path, wname: str = wname) -> None:
+            if var in owner:
+                report("GPC218", f"variable {var} of '{wname}' comes from both {owner[var][0]} and {what}",
+                       path, key=True, hint="rename one of them")
+            else:
+                owner[var] = (what, path)
+
+        if isinstance(w, Service):
+            claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
+        kinds = {_use_target(u)[0] for u in w.uses.values()}
+        if "queue" in kinds:
+            claim(names.AMQP_URL_KEY, "gpc (broker credentials)", ("workloads", wname, "uses"))
+        if "bucket" in kinds:
+            for var in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
+                claim(var, "gpc (object-store credentials)", ("workloads", wname, "uses"))
+        for alias, use in w.uses.items():
+            kind, target = _use_target(use)
+            prefix = names.env_prefix(alias)
+            suffixes = {"queue": ["QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA"], "bucket": ["BUCKET"],
+                        "volume": ["PATH"], "service": ["URL"]}[kind]
+            for suffix in suffixes:
+                claim(f"{prefix}_{suffix}", f"use '{alias}'", ("workloads", wname, "uses", alias))
+        for var in w.env:
+            claim(var, "env", ("workloads", wname, "env", var))
+        for index, var in enumerate(w.secrets):
+            claim(var, "secrets", ("workloads", wname, "secrets", index))
+
+
+def check_volumes(spec: Platform, report: Reporter) -> None:
+    users: dict[str, list[tuple[str, Service | Job, str]]] = {}
+    for wname, w in spec.workloads.items():
+        for alias, use in w.uses.items():
+            if hasattr(use, "volume") and use.volume in spec.storage.volumes:
+                users.setdefault(use.volume, []).append((wname, w, alias))
+    for vname, entries in users.items():
+        volume = spec.storage.volumes[vname]
+        groups = {names.GROUP_OF_TYPE[w.type] for _, w, _ in entries}
+        first_name, _, _ = entries[0]
+        for wname, w, alias in entries[1:]:
+            path = ("workloads", wname, "uses", alias, "volume")
+            if len(groups) > 1:
+                report("GPC220", f"volume '{vname}' is mounted by services and by jobs; a volume lives in one "
+                       "namespace", path, hint="declare a separate volume for each")
+            elif volume.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"):
+                report("GPC220", f"volume '{vname}' is {volume.access_mode} but mounted by '{first_name}' and "
+                       f"'{wname}'", path, hint="use access_mode ReadWriteMany, or one volume per workload")
+        for wname, w, alias in entries:
+            if isinstance(w, Service) and volume.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"):
+                counts = [w.replicas] + [
+                    o.replicas for e in spec.environments.values()
+                    if (o := e.overrides.workloads.get(wname)) and o.replicas is not None
+                ]
+                if max(counts) > 1:
+                    report("GPC220", f"volume '{vname}' is {volume.access_mode} but service '{wname}' runs "
+                           f"{max(counts)} replicas", ("workloads", wname, "uses", alias, "volume"),
+                           hint="use access_mode ReadWriteMany, or one replica")
+
+
+def check_usage(spec: Platform, report: Reporter) -> None:
+    access: dict[tuple[str, str], set[str]] = {}
+    for w in spec.workloads.values():
+        for use in w.uses.values():
+            kind, target = _use_target(use)
+            access.setdefault((kind, target), set()).add(getattr(use, "access", None) or "use")
+    for qname in spec.messaging.queues:
+        modes = access.get(("queue", qname))
+        path = ("messaging", "queues", qname)
+        if modes is None:
+            report("GPC222", f"queue '{qname}' is declared but no workload uses it", path, key=True)
+        elif "consume" not in modes:
+            report("GPC215", f"queue '{qname}' has producers but no consumer; messages would pile up", path,
+                   key=True, hint="add a workload with {queue: " + qname + ", access: consume}")
+        elif "publish" not in modes:
+            report("GPC215", f"queue '{qname}' has consumers but no producer", path, key=True)
+    for bname in spec.storage.buckets:
+        modes = access.get(("bucket", bname))
+        path = ("storage", "buckets", bname)
+        if modes is None:
+            report("GPC222", f"bucket '{bname}' is declared but no workload uses it", path, key=True)
+        elif not modes & {"write", "readwrite"}:
+            report("GPC216", f"bucket '{bname}' is read but no workload writes it", path, key=True)
+    for vname in spec.storage.volumes:
+        if ("volume", vname) not in access:
+            report("GPC222", f"volume '{vname}' is declared but no workload mounts it",
+                   ("storage", "volumes", vname), key=True)
+
+
+def _suggest(name: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    cleaned = re.sub(r"^[^a-z]+", "", cleaned)
+    return cleaned or "my-name"
+
+
+CHECKS: tuple[Check, ...] = (
+    check_names,
+    check_derived_names,
+    check_environments,
+    check_references,
+    check_mounts,
+    check_schedules,
+    check_overrides,
+    check_guardrails,
+    check_quotas,
+    check_env_collisions,
+    check_volumes,
+    check_usage,
+)

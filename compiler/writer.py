@@ -1,0 +1,181 @@
+"""The one writer: stage the compiled tree beside out/<spec>/, then swap it in atomically.
+
+- Unchanged files are hard-linked into the stage, not rewritten, and a compile that changes
+  nothing touches nothing: creating many small files is what is slow on ordinary disks.
+- The swap is one renameat2(RENAME_EXCHANGE) where the kernel has it, so readers see the old
+  tree or the new one, never a mix. A crash leaves at most a stray `.<spec>.gpc-stage-*` folder.
+- Only files listed in the tree's manifest as gpc's are ever replaced or removed. Files CI owns
+  (image tags) are created once and then left alone. Anything else in the folder is kept, and a
+  file gpc would overwrite but did not write is a conflict, reported and not touched.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import difflib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.target import Artifact
+
+MANIFEST = ".gpc-manifest.json"
+
+
+@dataclass
+class Plan:
+    tree: Path
+    files: dict[str, Artifact]  # everything the tree must hold that gpc owns or seeds
+    create: list[str] = field(default_factory=list)
+    update: list[str] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    old_text: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.create or self.update or self.delete)
+
+    def diff(self, label: str) -> str:
+        chunks = []
+        for path in sorted(self.create + self.update + self.delete):
+            old = self.old_text.get(path, "")
+            new = self.files[path].text if path in self.files and path not in self.delete else ""
+            chunks.extend(difflib.unified_diff(
+                old.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"a/{label}/{path}" if path not in self.create else "/dev/null",
+                tofile=f"b/{label}/{path}" if path not in self.delete else "/dev/null",
+            ))
+        return "".join(chunks)
+
+
+class WriteConflict(Exception):
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(", ".join(paths))
+        self.paths = paths
+
+
+def _manifest(artifacts: list[Artifact]) -> Artifact:
+    body = {
+        "generated": sorted(a.path for a in artifacts if a.owner == "gpc"),
+        "ci": sorted(a.path for a in artifacts if a.owner == "ci"),
+    }
+    return Artifact(MANIFEST, json.dumps(body, indent=1) + "\n")
+
+
+def _read_manifest(tree: Path) -> tuple[set[str], set[str]]:
+    try:
+        body = json.loads((tree / MANIFEST).read_text("utf-8"))
+        return set(body.get("generated", [])) | {MANIFEST}, set(body.get("ci", []))
+    except (OSError, ValueError, AttributeError):
+        return set(), set()
+
+
+def plan(artifacts: list[Artifact], tree: Path) -> Plan:
+    """Compare what gpc would write with what `tree` holds. Reads, never writes."""
+    files = {a.path: a for a in artifacts}
+    if len(files) != len(artifacts):
+        dupes = sorted({a.path for a in artifacts if sum(b.path == a.path for b in artifacts) > 1})
+        raise ValueError(f"two artifacts share a path: {dupes}")
+    for a in artifacts:
+        if not a.text.endswith("\n") or "\r" in a.text or a.path.startswith("/") or ".." in a.path.split("/"):
+            raise ValueError(f"artifact {a.path} breaks the output rules (LF, final newline, relative path)")
+    files[MANIFEST] = _manifest(artifacts)
+    owned, ci_owned = _read_manifest(tree)
+    result = Plan(tree, files)
+    for path, artifact in sorted(files.items()):
+        target = tree / path
+        try:
+            old = target.read_text("utf-8")
+        except FileNotFoundError:
+            result.create.append(path)
+            continue
+        except (OSError, UnicodeDecodeError):
+            old = None
+        if artifact.owner == "ci":
+            continue  # exists: CI owns it from now on
+        if old == artifact.text:
+            continue
+        if path not in owned and path not in ci_owned:
+            result.conflicts.append(path)
+            continue
+        result.old_text[path] = old or ""
+        result.update.append(path)
+    for path in sorted((owned | ci_owned) - set(files)):
+        target = tree / path
+        if target.is_file():
+            try:
+                result.old_text[path] = target.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                result.old_text[path] = ""
+            result.delete.append(path)
+    return result
+
+
+def apply(p: Plan) -> None:
+    """Make the tree match the plan, atomically. Does nothing when nothing changed."""
+    if p.conflicts:
+        raise WriteConflict(p.conflicts)
+    if not p.changed:
+        return
+    tree = p.tree
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{tree.name}.gpc-stage-", dir=tree.parent))
+    try:
+        os.chmod(stage, 0o755)
+        skip = set(p.delete) | set(p.update)
+        if tree.is_dir():
+            _link_tree(tree, stage, skip)
+        made: set[Path] = set()
+        for path in p.create + p.update:
+            target = stage / path
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(p.files[path].text)
+        if tree.is_dir():
+            _exchange(stage, tree)
+        else:
+            os.rename(stage, tree)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _link_tree(src: Path, dst: Path, skip: set[str]) -> None:
+    for root, dirs, files in os.walk(src):
+        rel = os.path.relpath(root, src)
+        out = dst if rel == "." else dst / rel
+        out.mkdir(exist_ok=True)
+        for name in files:
+            path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+            if path in skip:
+                continue
+            try:
+                os.link(os.path.join(root, name), out / name)
+            except OSError:
+                shutil.copy2(os.path.join(root, name), out / name)
+        dirs.sort()
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two directories in one step (Linux renameat2), or as close to it as the OS allows."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+            return
+    backup = b.with_name(b.name + ".gpc-old")
+    os.rename(b, backup)
+    os.rename(a, b)
+    os.rename(backup, a)  # the caller removes `a`, which now holds the old tree
