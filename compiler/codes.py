@@ -129,4 +129,11 @@ CODES: dict[str, Code] = {
                  "environments:\n  dev: {cluster: https://kubernetes.default.svc}"),
     "GPC222": _w("unused declaration", "A bucket, queue or volume is declared but no workload uses it.",
                  "uses:\n  models: {bucket: fraud-models, access: read}"),
+    # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
+    #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
+    # [kustomize codes]
+    # [argocd codes]
+    # [kyverno codes]
+    # [terraform codes]
+    # [github codes]
 }

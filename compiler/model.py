@@ -235,7 +235,8 @@ class Environment(Strict):
 
     model_config = ConfigDict(title="Environment")
     cluster: str = Field("https://kubernetes.default.svc", pattern=r"^https://",
-                         description="API server URL Argo CD deploys to.",
+                         description="API server URL of the environment's cluster. Terraform configures "
+                         "that cluster and installs Argo CD in it; that Argo CD delivers the environment.",
                          examples=["https://kubernetes.default.svc"])
     namespace_prefix: Name | None = Field(None, description="Prefix of this environment's namespaces "
                                           "(`<prefix>-services`, `<prefix>-jobs`, `<prefix>-infra`). "
