@@ -110,3 +110,15 @@ def argocd_root_application(platform: str, env: str) -> str:
 def argocd_dir(env: str) -> str:
     """Everything Argo CD in `env`'s cluster syncs from (relative to out/<spec>/)."""
     return f"argocd/{env}"
+
+
+def platform_overlay_dir(env: str) -> str:
+    """Namespace-wide objects of `env` (default-deny NetworkPolicies, DNS egress, infra ingress).
+
+    The leading underscore keeps it apart from workload folders (workload names cannot start
+    with '_').
+    """
+    return f"kustomize/_platform/overlays/{env}"
+
+
+KYVERNO_DIR = "kyverno"  # ClusterPolicies + kustomization.yaml, synced by each environment's Argo CD
