@@ -76,12 +76,13 @@ def check_names(spec: Platform, report: Reporter) -> None:
             if kind == "workload" and isinstance(item, Job) and item.schedule:
                 limit = CRONJOB_NAME_MAX
             problem = _name_problem(name, limit)
+            hint = f"for example '{_suggest(name)[:limit]}'" if _suggest(name)[:limit] != name else None
             if kind == "bucket" and problem is None and len(name) < 3:
                 problem = "is shorter than the 3 characters object stores require"
+                hint = f"for example '{name}-data'"
             if problem:
                 why = " (a CronJob's name is limited to 52 characters)" if limit == CRONJOB_NAME_MAX else ""
-                report("GPC201", f"{kind} name '{name}' {problem}{why}", (*path, name), key=True,
-                       hint=f"for example '{_suggest(name)[:limit]}'")
+                report("GPC201", f"{kind} name '{name}' {problem}{why}", (*path, name), key=True, hint=hint)
     for wname, w in spec.workloads.items():
         for alias in w.uses:
             if not _ALIAS.match(alias):

@@ -204,7 +204,7 @@ def _short_tag(tag: str) -> str:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "number", float: "number"}.get(type(value), type(value).__name__)
+    return {bool: "boolean", int: "number", float: "number", str: "string"}.get(type(value), type(value).__name__)
 
 
 def load_source(raw: bytes, file: str) -> tuple[Source, list[Diagnostic]]:
@@ -233,6 +233,8 @@ def load_source(raw: bytes, file: str) -> tuple[Source, list[Diagnostic]]:
         mark = err.problem_mark or err.context_mark
         pos = _pos(mark) if mark is not None else Position(1, 1)
         message = " ".join(str(p) for p in (err.context, err.problem) if p)
+        if "nesting depth" in message:  # libyaml's own limit, hit before ours while it reads ahead
+            return source, [Diagnostic("GPC009", f"the document nests deeper than {MAX_DEPTH} levels", file, pos)]
         return source, [Diagnostic("GPC002", message or "invalid YAML", file, pos)]
     except yaml.YAMLError as err:
         return source, [Diagnostic("GPC002", str(err).splitlines()[0], file, Position(1, 1))]
