@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler import names
-from compiler.model import Job, Platform, Service, duration_seconds
+from compiler.model import Job, Service, duration_seconds
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
 WorkloadType = Literal["service", "job"]
@@ -326,7 +326,6 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         u.kind == "queue" and spec.messaging.queues[u.target].message_schema is not None for u in uses
     )
     group = names.GROUP_OF_TYPE[w.type]
-    is_service = isinstance(w, Service)
     placements = tuple(_place(spec, name, w, uses, env, group) for env in envs.values())
     return Workload(
         name=name,
@@ -338,7 +337,7 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         image_tag=w.image_tag,
         command=tuple(w.command) if w.command is not None else None,
         args=tuple(w.args) if w.args is not None else None,
-        port=w.port if is_service else None,
+        port=w.port if isinstance(w, Service) else None,
         health_path=w.health.path if isinstance(w, Service) else None,
         readiness_path=(w.health.readiness_path or w.health.path) if isinstance(w, Service) else None,
         health_initial_delay=w.health.initial_delay if isinstance(w, Service) else 0,

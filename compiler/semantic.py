@@ -9,6 +9,7 @@ import difflib
 import posixpath
 import re
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
@@ -132,7 +133,7 @@ def check_environments(spec: Platform, report: Reporter) -> None:
 
 
 def check_references(spec: Platform, report: Reporter) -> None:
-    tables = {
+    tables: dict[str, dict[str, Any]] = {
         "queue": spec.messaging.queues,
         "bucket": spec.storage.buckets,
         "volume": spec.storage.volumes,
@@ -273,10 +274,10 @@ def check_quotas(spec: Platform, report: Reporter) -> None:
             override = spec.environments[ename].overrides.workloads.get(wname)
             pods = override.replicas if override and override.replicas is not None else w.replicas
         group = names.GROUP_OF_TYPE[w.type]
-        asks = {
-            "cpu": (parse_quantity(res.cpu) * pods, quota.cpu and parse_quantity(quota.cpu), quota.cpu),
-            "memory": (parse_quantity(res.memory) * pods, quota.memory and parse_quantity(quota.memory), quota.memory),
-            "gpu": (res.gpu * pods, quota.gpu, quota.gpu),
+        asks: dict[str, tuple[Fraction, Fraction | None, object]] = {
+            "cpu": (parse_quantity(res.cpu) * pods, _quantity_or_none(quota.cpu), quota.cpu),
+            "memory": (parse_quantity(res.memory) * pods, _quantity_or_none(quota.memory), quota.memory),
+            "gpu": (Fraction(res.gpu * pods), None if quota.gpu is None else Fraction(quota.gpu), quota.gpu),
         }
         for resource, (asked, limit, shown) in asks.items():
             if limit is not None and asked > limit:
@@ -291,11 +292,16 @@ def check_quotas(spec: Platform, report: Reporter) -> None:
                    f"allows {quota.pods}", ("workloads", wname), key=True)
 
 
+def _quantity_or_none(value: str | None) -> Fraction | None:
+    return None if value is None else parse_quantity(value)
+
+
 def check_env_collisions(spec: Platform, report: Reporter) -> None:
     for wname, w in spec.workloads.items():
         owner: dict[str, tuple[str, Path]] = {}
 
-        def claim(var: str, what: str, path: Path, wname: str = wname) -> None:
+        def claim(var: str, what: str, path: Path, wname: str = wname,
+                  owner: dict[str, tuple[str, Path]] = owner) -> None:
             if var in owner:
                 report("GPC218", f"variable {var} of '{wname}' comes from both {owner[var][0]} and {what}",
                        path, key=True, hint="rename one of them")
@@ -311,7 +317,7 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
             for var in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
                 claim(var, "gpc (object-store credentials)", ("workloads", wname, "uses"))
         for alias, use in w.uses.items():
-            kind, target = _use_target(use)
+            kind, _ = _use_target(use)
             prefix = names.env_prefix(alias)
             suffixes = {"queue": ["QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA"], "bucket": ["BUCKET"],
                         "volume": ["PATH"], "service": ["URL"]}[kind]
@@ -333,7 +339,7 @@ def check_volumes(spec: Platform, report: Reporter) -> None:
         volume = spec.storage.volumes[vname]
         groups = {names.GROUP_OF_TYPE[w.type] for _, w, _ in entries}
         first_name, _, _ = entries[0]
-        for wname, w, alias in entries[1:]:
+        for wname, _, alias in entries[1:]:
             path = ("workloads", wname, "uses", alias, "volume")
             if len(groups) > 1:
                 report("GPC220", f"volume '{vname}' is mounted by services and by jobs; a volume lives in one "

@@ -101,13 +101,13 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         if tag not in _PLAIN_TAGS:
             if tag == "tag:yaml.org,2002:timestamp":
                 return event.value  # a date-like string; keep it as written
             self.fail("GPC007", f"unsupported YAML tag '{_short_tag(event.tag or tag)}'", event.start_mark,
                       "remove the tag; specs hold plain strings, numbers, booleans, lists and mappings")
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)  # type: ignore[arg-type]
         try:
             return _CONSTRUCTOR.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError) as err:
@@ -119,7 +119,7 @@ class _Builder:
             self.fail("GPC009", f"the document nests deeper than {MAX_DEPTH} levels", event.start_mark)
         self.source.values[path] = _pos(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            anchored = self.anchors.get(event.anchor)
+            anchored = self.anchors.get(event.anchor or "")
             if anchored is None:
                 self.fail("GPC002", f"unknown alias '*{event.anchor}'", event.start_mark)
                 return None

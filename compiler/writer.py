@@ -40,7 +40,7 @@ class Plan:
         return bool(self.create or self.update or self.delete)
 
     def diff(self, label: str) -> str:
-        chunks = []
+        chunks: list[str] = []
         for path in sorted(self.create + self.update + self.delete):
             old = self.old_text.get(path, "")
             new = self.files[path].text if path in self.files and path not in self.delete else ""

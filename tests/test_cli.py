@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from compiler import __version__
-from conftest import ROOT
 
 GPC = [sys.executable, "-m", "compiler.cli"]
 BROKEN = ROOT / "tests/cases/invalid/unknown-queue/platform.yaml"

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.cli import ALL_TARGETS, main
 from compiler.pipeline import check, render
 from compiler.source import load_source
-from conftest import ROOT
 
 BASE = load_source((ROOT / "specs" / "fraud.yaml").read_bytes(), "fraud.yaml")[0].data
 GPU = load_source((ROOT / "tests/cases/valid/gpu-cron/platform.yaml").read_bytes(), "p.yaml")[0].data

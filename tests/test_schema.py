@@ -9,11 +9,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT, all_spec_files, spec_id
 from goldens import invalid_cases
 
 from compiler.schema import schema_text
 from compiler.source import load_source
-from conftest import ROOT, all_spec_files, spec_id
 
 SCHEMA = json.loads((ROOT / "schema" / "platform.schema.json").read_text("utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import load_ir
 
 from compiler import writer
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact, Target
-from conftest import load_ir
 
 ROOT = Path(__file__).resolve().parent.parent
 
