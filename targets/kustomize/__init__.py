@@ -1,0 +1,102 @@
+"""The kustomize target: one base per workload, one overlay per workload and environment, and one
+platform overlay per environment with its namespace-wide NetworkPolicies.
+
+Layout (relative to out/<spec>/):
+
+    kustomize/<workload>/base/                 what every environment shares
+    kustomize/<workload>/overlays/<env>/       namespace, this environment's patches (Argo CD builds this)
+    kustomize/<workload>/overlays/<env>/image/ the image tag: a Component CI owns (gpc writes it once)
+    kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods
+
+What the overlays reference but do not create: the namespaces, each workload's ServiceAccount,
+its Secrets and the PersistentVolumeClaims are Terraform's (names.py names them for both
+targets), so every object has exactly one owner.
+
+Image tags. Base containers name the image without a tag; each overlay lists the `image`
+Component, whose `images:` entry sets the tag. gpc creates that file once (Artifact owner "ci")
+and never rewrites it, so regenerating `out/` or `gpc compile --check` never reverts what CI set.
+
+Jobs re-deploy. A Job's `spec.template` is immutable, so a new image cannot be applied to an
+existing Job. One-off Jobs carry the Argo CD resource annotation
+`argocd.argoproj.io/sync-options: Force=true,Replace=true`: when a sync changes the Job, Argo CD
+deletes and re-creates it, which starts a new run, with no one deleting the old Job by hand.
+`Replace=true` alone is not enough (a replace is a PUT and is refused for the template). A name
+derived from the image was rejected: the tag lives in the CI-owned Component, which only sets
+`images:`, and a renamed Job would leave its predecessor for the prune. For the same reason
+one-off Jobs get no `ttlSecondsAfterFinished`: once Kubernetes garbage-collected the finished
+Job, Argo CD would see it missing and self-heal would run it again; the finished Job stays until
+the next change replaces it. CronJobs need none of this: their `jobTemplate` is mutable, the next
+run uses the new image, and the Jobs they spawn are not in Git, so those do get
+`ttlSecondsAfterFinished`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from compiler import names
+from compiler.diagnostics import Diagnostic
+from compiler.ir import Platform, Workload
+from compiler.target import Artifact
+from compiler.yamlout import dump, dump_all
+from targets.kustomize import base, graph, meta, network, overlay
+
+
+class KustomizeTarget:
+    name = "kustomize"
+    description = "Kustomize bases and per-environment overlays for every workload, NetworkPolicies"
+
+    def check(self, platform: Platform) -> list[Diagnostic]:
+        return []
+
+    def render(self, platform: Platform) -> list[Artifact]:
+        artifacts: list[Artifact] = []
+        lookups = graph.build(platform)
+        for workload in platform.workloads:
+            artifacts += self._workload(platform, lookups, workload)
+        for env in platform.environments:
+            artifacts += self._platform_overlay(platform, env.name)
+        return sorted(artifacts, key=lambda a: a.path)
+
+    def _workload(self, platform: Platform, lookups: graph.Graph, workload: Workload) -> list[Artifact]:
+        spec_file = platform.spec_file
+        folder = meta.base_dir(workload.name)
+        objects = base.objects(platform, lookups, workload)
+        out = [Artifact(f"{folder}/{name}", dump(obj, spec_file)) for name, obj in objects.items()]
+        out.append(Artifact(f"{folder}/kustomization.yaml", dump(_kustomization(list(objects)), spec_file)))
+        for env in platform.environments:
+            here = names.overlay_dir(workload.name, env.name)
+            files = overlay.files(platform, lookups, workload, env)
+            out += [Artifact(f"{here}/{name}", dump(content, spec_file)) for name, content in files.items()]
+            image = _ci_header(platform, workload, env.name) + dump(overlay.image_component(workload))
+            component = names.image_component_dir(workload.name, env.name)
+            out.append(Artifact(f"{component}/kustomization.yaml", image, owner="ci"))
+        return out
+
+    def _platform_overlay(self, platform: Platform, env_name: str) -> list[Artifact]:
+        env = platform.environment(env_name)
+        here = names.platform_overlay_dir(env_name)
+        out = []
+        for group, namespace in sorted(env.namespaces.items()):
+            docs = [network.default_deny(platform, namespace)]
+            if group == "infra":
+                docs += network.infra_policies(platform, env)
+            out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
+        listing = [posixpath.basename(a.path) for a in out]
+        out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
+        return out
+
+
+def _kustomization(resources: list[str]) -> dict[str, Any]:
+    return {"apiVersion": meta.KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}
+
+
+def _ci_header(platform: Platform, workload: Workload, env: str) -> str:
+    owner = f"the CI of {workload.repo}" if workload.repo else "the workload's CI"
+    return (f"# The image tag of {workload.name} in {env}. Created once by gpc from {platform.spec_file};\n"
+            f"# from then on owned by {owner}, which rewrites this file after every build.\n"
+            "# gpc never overwrites it.\n")
+
+
+TARGET = KustomizeTarget()

@@ -1,0 +1,157 @@
+"""A workload's base: the objects every environment shares, before any overlay."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from compiler import names
+from compiler.ir import Platform, Workload, contract_json
+from targets.kustomize import meta, network
+from targets.kustomize.graph import Graph
+from targets.kustomize.layers import Values, base_values
+from targets.kustomize.pod import pod_template
+
+# One-off Jobs are deleted and re-created by Argo CD when their manifest changes (see the
+# package docstring): `Replace=true` alone would PUT the new spec and hit the immutable
+# `spec.template`; `Force=true` makes it a delete and create, which is a new run.
+JOB_SYNC_OPTIONS = "Force=true,Replace=true"
+
+
+def contract(graph: Graph, workload: Workload) -> dict[str, str]:
+    """The message schemas of the queues the workload uses, as `gpc env` prints them."""
+    data = {}
+    for use in workload.queues:
+        schema = graph.queues[use.target].message_schema
+        if schema is not None:
+            data[names.schema_key(use.target)] = contract_json(schema)
+    return dict(sorted(data.items()))
+
+
+def workload_kind(workload: Workload) -> str:
+    if workload.type == "service":
+        return "Deployment"
+    return "CronJob" if base_values(workload).schedule is not None else "Job"
+
+
+def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, dict[str, Any]]:
+    """File name -> object, in the order the base kustomization lists them."""
+    values = base_values(workload)
+    labels = meta.labels(platform, workload)
+    # No ServiceAccount here: Terraform creates it (names.py), with the RBAC of api_access.
+    files: dict[str, dict[str, Any]] = {}
+    pod_annotations: dict[str, str] = {}
+    data = contract(graph, workload)
+    if workload.contract_config_map is not None and data:
+        files["configmap.yaml"] = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta.metadata(workload.contract_config_map, labels, meta.skips(meta.SKIP_NAMESPACE)),
+            "data": data,
+        }
+        # Pods read the schemas at start: a new contract must roll them (or start a new run).
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+        pod_annotations[meta.CONTRACT_DIGEST] = digest
+    kind = workload_kind(workload)
+    template = pod_template(platform, workload, values, pod_annotations)
+    annotations = {**meta.description(workload), **meta.skips(*_skips(workload))}
+    if kind == "Deployment":
+        files["deployment.yaml"] = _deployment(platform, workload, values, template, annotations)
+        files["service.yaml"] = _service(workload, labels)
+        if values.replicas > 1:
+            files["poddisruptionbudget.yaml"] = pdb(platform, workload)
+    elif kind == "CronJob":
+        files["cronjob.yaml"] = _cronjob(workload, values, labels, template, annotations)
+    else:
+        annotations[meta.ARGOCD_SYNC_OPTIONS] = JOB_SYNC_OPTIONS
+        files["job.yaml"] = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": meta.metadata(workload.name, labels, annotations),
+            "spec": _job_spec(workload, template, ttl=False),
+        }
+    files["networkpolicy.yaml"] = network.workload_policy(platform, workload)
+    return files
+
+
+def _skips(workload: Workload) -> list[tuple[str, str]]:
+    out = [meta.SKIP_NAMESPACE, meta.SKIP_TAG, meta.SKIP_DIGEST]
+    if any(v.secret is not None for p in workload.placements for v in p.env_vars):
+        out.append(meta.SKIP_SECRET_ENV)
+    if workload.api_access:
+        out.append(meta.SKIP_TOKEN)
+    return out
+
+
+def _deployment(platform: Platform, workload: Workload, values: Values, template: dict[str, Any],
+                annotations: dict[str, str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "replicas": values.replicas,
+        "revisionHistoryLimit": 5,
+        "selector": {"matchLabels": meta.selector(workload)},
+    }
+    single_node = {v.name for v in platform.volumes if v.access_mode in ("ReadWriteOnce", "ReadWriteOncePod")}
+    if any(u.target in single_node for u in workload.volumes):
+        # A second pod could not attach the volume while the old one holds it: replace, not roll.
+        spec["strategy"] = {"type": "Recreate"}
+    spec["template"] = template
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta.metadata(workload.name, meta.labels(platform, workload), annotations),
+        "spec": spec,
+    }
+
+
+def _service(workload: Workload, labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta.metadata(workload.name, labels, meta.skips(meta.SKIP_NAMESPACE)),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": meta.selector(workload),
+            # The wiring contract's <ALIAS>_URL uses the container port, so the Service does too.
+            "ports": [{"name": "http", "port": workload.port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def pdb(platform: Platform, workload: Workload) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta.metadata(workload.name, meta.labels(platform, workload)),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": meta.selector(workload)}},
+    }
+
+
+def _job_spec(workload: Workload, template: dict[str, Any], *, ttl: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {"backoffLimit": workload.retries or 0}
+    if workload.timeout_seconds is not None:
+        spec["activeDeadlineSeconds"] = workload.timeout_seconds
+    if ttl and workload.ttl_seconds is not None:
+        spec["ttlSecondsAfterFinished"] = workload.ttl_seconds
+    spec["template"] = template
+    return spec
+
+
+def _cronjob(workload: Workload, values: Values, labels: dict[str, str], template: dict[str, Any],
+             annotations: dict[str, str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"schedule": values.schedule}
+    if workload.time_zone is not None:
+        spec["timeZone"] = workload.time_zone
+    spec["concurrencyPolicy"] = workload.concurrency or "Forbid"
+    spec["successfulJobsHistoryLimit"] = 3
+    spec["failedJobsHistoryLimit"] = 3
+    spec["jobTemplate"] = {
+        "metadata": {"labels": dict(labels)},
+        "spec": _job_spec(workload, template, ttl=True),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": meta.metadata(workload.name, labels, annotations),
+        "spec": spec,
+    }

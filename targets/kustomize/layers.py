@@ -1,0 +1,71 @@
+"""What goes into a workload's base and what each environment's overlay changes.
+
+The base holds what every environment shares: the workload's own replicas, resources and
+schedule, and the environment variables that are identical everywhere. An overlay patches
+exactly the fields the spec overrides for its environment, plus the variables whose value
+differs between environments (the wiring contract names per-environment namespaces, e.g.
+`S3_ENDPOINT` or `<ALIAS>_URL`, and `env` overrides replace values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.ir import EnvVar, Placement, Resources, Sourced, Workload
+
+OVERRIDE = "environment override"
+
+
+@dataclass(frozen=True)
+class Values:
+    """The values of the fields an overlay may patch."""
+
+    replicas: int
+    resources: Resources
+    schedule: str | None
+    env: tuple[EnvVar, ...]
+
+
+def _base(sourced: list[Sourced]) -> Sourced:
+    # Every placement that is not overridden carries the workload's own value; when every
+    # environment overrides the field, any value will do, since every overlay patches it.
+    return next((s for s in sourced if s.layer != OVERRIDE), sourced[0])
+
+
+def base_values(workload: Workload) -> Values:
+    placements = workload.placements
+    shared = tuple(v for v in placements[0].env_vars if all(v in p.env_vars for p in placements[1:]))
+    schedules = [p.schedule for p in placements if p.schedule is not None]
+    return Values(
+        replicas=_base([p.replicas for p in placements]).value,
+        resources=Resources(*(_base([p.resources[key] for p in placements]).value
+                              for key in ("cpu", "memory", "gpu"))),
+        schedule=_base(schedules).value if schedules else None,
+        env=shared,
+    )
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one overlay patches; None (or empty) where the base is right."""
+
+    replicas: int | None
+    resources: Resources | None
+    schedule: str | None
+    env: tuple[EnvVar, ...]
+
+    @property
+    def pod(self) -> bool:
+        return self.resources is not None or bool(self.env)
+
+
+def changes(workload: Workload, placement: Placement) -> Changes:
+    base = base_values(workload)
+    overridden_resources = any(s.layer == OVERRIDE for s in placement.resources.values())
+    schedule = placement.schedule
+    return Changes(
+        replicas=placement.replicas.value if placement.replicas.layer == OVERRIDE else None,
+        resources=placement.effective_resources if overridden_resources else None,
+        schedule=schedule.value if schedule is not None and schedule.layer == OVERRIDE else None,
+        env=tuple(v for v in placement.env_vars if v not in base.env),
+    )

@@ -1,0 +1,142 @@
+"""NetworkPolicies derived from `uses`: each pod talks to what it declared, and nothing else.
+
+A workload's base holds its policy with what is the same in every environment (which pods it
+selects, DNS, the Kubernetes API when `api_access` is set). Peers live in other namespaces whose
+names depend on the environment, so each overlay appends them (`networkpolicy-patch.yaml`):
+ingress from the workloads that call it, egress to the services it calls and to the broker or
+object store in the environment's infra namespace. The platform overlay of each environment
+denies everything else in every namespace and admits the declared users into the infra pods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import names
+from compiler.ir import Environment, Platform, Workload
+from targets.kustomize import meta
+from targets.kustomize.graph import Graph
+
+API = "networking.k8s.io/v1"
+# The Helm charts of the shared infrastructure label their pods with these names.
+BROKER_POD = {meta.NAME: "rabbitmq"}
+OBJECT_STORE_POD = {meta.NAME: "minio"}
+DNS_NAMESPACE = "kube-system"
+DNS_POD = {"k8s-app": "kube-dns"}
+# The API server is not a pod: its address is the cluster's, so only the ports can be named.
+API_SERVER_PORTS = (443, 6443)
+
+
+def peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
+    return {
+        "namespaceSelector": {"matchLabels": {meta.NAMESPACE_NAME: namespace}},
+        "podSelector": {"matchLabels": dict(pods)},
+    }
+
+
+def tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def dns_rule() -> dict[str, Any]:
+    return {
+        "to": [peer(DNS_NAMESPACE, DNS_POD)],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+
+
+def workload_policy(platform: Platform, workload: Workload) -> dict[str, Any]:
+    egress = [dns_rule()]
+    if workload.api_access:
+        egress.append({"ports": tcp(*API_SERVER_PORTS)})
+    return {
+        "apiVersion": API,
+        "kind": "NetworkPolicy",
+        "metadata": meta.metadata(workload.name, meta.labels(platform, workload)),
+        "spec": {
+            "podSelector": {"matchLabels": meta.selector(workload)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [],
+            "egress": egress,
+        },
+    }
+
+
+def ingress_rules(graph: Graph, workload: Workload, env: str) -> list[dict[str, Any]]:
+    if workload.port is None:
+        return []
+    return [
+        {"from": [peer(caller.placement(env).namespace, meta.selector(caller))], "ports": tcp(workload.port)}
+        for caller in graph.callers.get(workload.name, ())
+    ]
+
+
+def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
+    rules = []
+    for callee_name in sorted({u.target for u in workload.calls}):
+        callee = graph.workloads[callee_name]
+        assert callee.port is not None
+        rules.append({"to": [peer(callee.placement(env.name).namespace, meta.selector(callee))],
+                      "ports": tcp(callee.port)})
+    if workload.queues:
+        rules.append({"to": [peer(env.infra_namespace, BROKER_POD)], "ports": tcp(names.BROKER_PORT)})
+    if workload.buckets:
+        rules.append({"to": [peer(env.infra_namespace, OBJECT_STORE_POD)],
+                      "ports": tcp(names.OBJECT_STORE_PORT)})
+    return rules
+
+
+def overlay_patch(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
+    """JSON6902 operations appending this environment's peers to the base policy."""
+    ops = [{"op": "add", "path": "/spec/ingress/-", "value": rule}
+           for rule in ingress_rules(graph, workload, env.name)]
+    ops += [{"op": "add", "path": "/spec/egress/-", "value": rule}
+            for rule in egress_rules(graph, workload, env)]
+    return ops
+
+
+# -- the platform overlay: namespace-wide policies of one environment ---------------------------
+
+
+def _policy(platform: Platform, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "NetworkPolicy",
+        "metadata": meta.metadata(name, meta.platform_labels(platform, name), namespace=namespace),
+        "spec": spec,
+    }
+
+
+def default_deny(platform: Platform, namespace: str) -> dict[str, Any]:
+    spec = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return _policy(platform, "default-deny", namespace, spec)
+
+
+def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
+    """DNS for the infra pods, and ingress into the broker and object store from their users."""
+    ns = env.infra_namespace
+    out = [_policy(platform, "allow-dns", ns, {"podSelector": {}, "policyTypes": ["Egress"],
+                                               "egress": [dns_rule()]})]
+    shared = [
+        (names.BROKER_SERVICE, BROKER_POD, names.BROKER_PORT, [w for w in platform.workloads if w.queues]),
+        (names.OBJECT_STORE_SERVICE, OBJECT_STORE_POD, names.OBJECT_STORE_PORT,
+         [w for w in platform.workloads if w.buckets]),
+    ]
+    for name, pods, port, users in shared:
+        if not users:
+            continue
+        # Pods of one chart also talk to each other (clustering, erasure sets) on their own ports.
+        same = {"podSelector": {"matchLabels": dict(pods)}}
+        ingress: list[dict[str, Any]] = [
+            {"from": [peer(w.placement(env.name).namespace, meta.selector(w))], "ports": tcp(port)}
+            for w in users
+        ]
+        ingress.append({"from": [same]})
+        # Not named after the chart: a chart may render a NetworkPolicy of its own fullname.
+        out.append(_policy(platform, f"{name}-clients", ns, {
+            "podSelector": {"matchLabels": dict(pods)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress,
+            "egress": [{"to": [same]}],
+        }))
+    return out

@@ -1,0 +1,127 @@
+"""One overlay per workload and environment: the base, the namespace, this environment's patches
+and the CI-owned image component."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from compiler import names
+from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
+from targets.kustomize import meta, network
+from targets.kustomize.base import pdb, workload_kind
+from targets.kustomize.graph import Graph
+from targets.kustomize.layers import Changes, base_values, changes
+from targets.kustomize.pod import env_entry, gpu_scheduling, resources
+
+
+def files(platform: Platform, graph: Graph, workload: Workload,
+          env: Environment) -> dict[str, dict[str, Any] | list[Any]]:
+    """File name -> content of the overlay folder (kustomization.yaml last)."""
+    placement = workload.placement(env.name)
+    delta = changes(workload, placement)
+    kind = workload_kind(workload)
+    here = names.overlay_dir(workload.name, env.name)
+    out: dict[str, dict[str, Any] | list[Any]] = {}
+    patches: list[dict[str, Any]] = []
+    resources_list = [posixpath.relpath(meta.base_dir(workload.name), here)]
+    ops = _workload_patch(workload, kind, delta)
+    if ops:
+        name = f"{kind.lower()}-patch.yaml"
+        out[name] = ops
+        group, version = ("apps", "v1") if kind == "Deployment" else ("batch", "v1")
+        patches.append({"path": name, "target": {"group": group, "version": version, "kind": kind,
+                                                 "name": workload.name}})
+    if kind == "Deployment":
+        in_base = base_values(workload).replicas > 1
+        wanted = placement.replicas.value > 1
+        if wanted and not in_base:
+            out["poddisruptionbudget.yaml"] = pdb(platform, workload)
+            resources_list.append("poddisruptionbudget.yaml")
+        elif in_base and not wanted:
+            out["poddisruptionbudget-patch.yaml"] = {
+                "$patch": "delete", "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                "metadata": {"name": workload.name},
+            }
+            patches.append({"path": "poddisruptionbudget-patch.yaml"})
+    net = network.overlay_patch(graph, workload, env)
+    if net:
+        out["networkpolicy-patch.yaml"] = net
+        patches.append({"path": "networkpolicy-patch.yaml",
+                        "target": {"group": "networking.k8s.io", "version": "v1", "kind": "NetworkPolicy",
+                                   "name": workload.name}})
+    kustomization: dict[str, Any] = {
+        "apiVersion": meta.KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "namespace": placement.namespace,
+        "resources": resources_list,
+        "components": [posixpath.relpath(names.image_component_dir(workload.name, env.name), here)],
+        "labels": [{
+            # Argo CD's application name: the same value its label tracking would write.
+            "pairs": {meta.INSTANCE: names.argocd_application(platform.name, env.name, workload.name)},
+            "includeTemplates": True,
+        }],
+    }
+    if patches:
+        kustomization["patches"] = patches
+    out["kustomization.yaml"] = kustomization
+    return out
+
+
+def image_component(workload: Workload) -> dict[str, Any]:
+    return {
+        "apiVersion": meta.COMPONENT_API,
+        "kind": "Component",
+        "images": [{"name": workload.image, "newTag": workload.image_tag}],
+    }
+
+
+def _workload_patch(workload: Workload, kind: str, delta: Changes) -> list[dict[str, Any]]:
+    """JSON6902 operations on the workload object.
+
+    JSON6902 rather than strategic merge: `add` at an index keeps the environment variables in
+    the contract's order, removing a GPU's scheduling needs no `null` tricks, and a list of
+    operations is not mistaken for a (partial) manifest by scanners such as checkov. Like every
+    kustomize patch, a path that matches nothing is not an error (kustomize even creates it), so
+    the tests assert the built values.
+    """
+    ops: list[dict[str, Any]] = []
+    if delta.replicas is not None:
+        ops.append({"op": "replace", "path": "/spec/replicas", "value": delta.replicas})
+    if delta.schedule is not None:
+        ops.append({"op": "replace", "path": "/spec/schedule", "value": delta.schedule})
+    pod = POD_PATH[kind]
+    container = f"{pod}/containers/0"
+    if delta.resources is not None:
+        ops.append({"op": "replace", "path": f"{container}/resources", "value": resources(delta.resources)})
+        ops += _gpu_scheduling_ops(pod, base_values(workload).resources, delta.resources)
+    if delta.env:
+        ops += _env_ops(container, base_values(workload).env, delta.env)
+    return ops
+
+
+POD_PATH = {
+    "Deployment": "/spec/template/spec",
+    "Job": "/spec/template/spec",
+    "CronJob": "/spec/jobTemplate/spec/template/spec",
+}
+
+
+def _env_ops(container: str, base: tuple[EnvVar, ...], added: tuple[EnvVar, ...]) -> list[dict[str, Any]]:
+    if not base:
+        return [{"op": "add", "path": f"{container}/env", "value": [env_entry(v) for v in added]}]
+    # Insert each variable at its place in the final, name-sorted list (the order of the IR).
+    final = sorted(base + added, key=lambda v: v.name)
+    return [
+        {"op": "add", "path": f"{container}/env/{i}", "value": env_entry(v)}
+        for i, v in enumerate(final) if v in added
+    ]
+
+
+def _gpu_scheduling_ops(pod: str, base: Resources, env: Resources) -> list[dict[str, Any]]:
+    if (base.gpu > 0) == (env.gpu > 0):
+        return []
+    if env.gpu > 0:
+        return [{"op": "add", "path": f"{pod}/{key}", "value": value}
+                for key, value in gpu_scheduling(env).items()]
+    return [{"op": "remove", "path": f"{pod}/{key}"} for key in gpu_scheduling(base)]

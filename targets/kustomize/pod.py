@@ -1,0 +1,138 @@
+"""The pod template of a workload: one hardened container wired exactly as the IR says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.ir import EnvVar, Platform, Resources, Workload
+from targets.kustomize import meta
+from targets.kustomize.layers import Values
+
+TMP = "/tmp"
+
+
+def env_entry(var: EnvVar) -> dict[str, Any]:
+    if var.secret is not None:
+        ref = {"name": var.secret.name, "key": var.secret.key}
+        return {"name": var.name, "valueFrom": {"secretKeyRef": ref}}
+    if var.config_map is not None:
+        return {"name": var.name,
+                "valueFrom": {"configMapKeyRef": {"name": var.config_map.name, "key": var.config_map.key}}}
+    return {"name": var.name, "value": var.value if var.value is not None else ""}
+
+
+def resources(res: Resources) -> dict[str, Any]:
+    """Requests equal limits (Guaranteed QoS), quantities always as strings."""
+    amounts = {"cpu": str(res.cpu), "memory": str(res.memory)}
+    if res.gpu > 0:
+        amounts[meta.GPU_RESOURCE] = str(res.gpu)
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+def gpu_scheduling(res: Resources) -> dict[str, Any]:
+    if res.gpu <= 0:
+        return {}
+    return {
+        "nodeSelector": {meta.GPU_NODE_LABEL: "true"},
+        "tolerations": [{"key": meta.GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"}],
+    }
+
+
+def tmp_volume_name(workload: Workload) -> str:
+    """`tmp`, unless the spec has a volume of that name (pod volume names must be unique)."""
+    taken = {u.target for u in workload.volumes}
+    name, n = "tmp", 0
+    while name in taken:
+        n += 1
+        name = f"tmp-{n}"
+    return name
+
+
+def needs_tmp(workload: Workload) -> bool:
+    return all(u.mount != TMP for u in workload.volumes)
+
+
+def container(workload: Workload, values: Values) -> dict[str, Any]:
+    c: dict[str, Any] = {"name": workload.name, "image": workload.image, "imagePullPolicy": "Always"}
+    if workload.command is not None:
+        c["command"] = list(workload.command)
+    if workload.args is not None:
+        c["args"] = list(workload.args)
+    if workload.port is not None:
+        c["ports"] = [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}]
+    if values.env:
+        c["env"] = [env_entry(v) for v in values.env]
+    c["resources"] = resources(values.resources)
+    if workload.port is not None and workload.health_path is not None:
+        c["livenessProbe"] = _probe(workload, workload.health_path)
+        c["readinessProbe"] = _probe(workload, workload.readiness_path or workload.health_path)
+    mounts: list[dict[str, Any]] = []
+    if needs_tmp(workload):
+        mounts.append({"name": tmp_volume_name(workload), "mountPath": TMP})
+    for use in sorted(workload.volumes, key=lambda u: u.mount or ""):
+        mount: dict[str, Any] = {"name": use.target, "mountPath": use.mount}
+        if use.read_only:
+            mount["readOnly"] = True
+        mounts.append(mount)
+    c["volumeMounts"] = mounts
+    c["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsGroup": meta.RUN_AS_GROUP,
+        "runAsNonRoot": True,
+        "runAsUser": meta.RUN_AS_USER,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    return c
+
+
+def _probe(workload: Workload, path: str) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "initialDelaySeconds": workload.health_initial_delay,
+        "periodSeconds": 10,
+        "timeoutSeconds": 2,
+        "failureThreshold": 3,
+    }
+
+
+def pod_spec(workload: Workload, values: Values) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "serviceAccountName": workload.service_account,
+        "automountServiceAccountToken": workload.api_access,
+        # Service links would add <SERVICE>_PORT and friends for every Service in the namespace
+        # next to the wiring contract; the contract is the only configuration a workload gets.
+        "enableServiceLinks": False,
+        "securityContext": {
+            "fsGroup": meta.RUN_AS_GROUP,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "runAsGroup": meta.RUN_AS_GROUP,
+            "runAsNonRoot": True,
+            "runAsUser": meta.RUN_AS_USER,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container(workload, values)],
+    }
+    if workload.type == "job":
+        spec["restartPolicy"] = "Never"
+    spec.update(gpu_scheduling(values.resources))
+    volumes: list[dict[str, Any]] = []
+    if needs_tmp(workload):
+        volumes.append({"name": tmp_volume_name(workload), "emptyDir": {}})
+    for name in sorted({u.target for u in workload.volumes}):
+        # A claim mounted only read-only is attached read-only; Terraform creates it (ir.Volume).
+        read_only = all(u.read_only for u in workload.volumes if u.target == name)
+        claim: dict[str, Any] = {"claimName": name, **({"readOnly": True} if read_only else {})}
+        volumes.append({"name": name, "persistentVolumeClaim": claim})
+    spec["volumes"] = volumes
+    return spec
+
+
+def pod_template(platform: Platform, workload: Workload, values: Values,
+                 annotations: dict[str, str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"labels": meta.labels(platform, workload)}
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
+    return {"metadata": metadata, "spec": pod_spec(workload, values)}
