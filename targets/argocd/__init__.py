@@ -1,0 +1,63 @@
+"""The `argocd` target: what each environment's Argo CD syncs, under `argocd/<env>/`.
+
+    argocd/README.md                    bootstrap order and what the Argo CD install must provide
+
+    argocd/<env>/root.yaml              bootstrap AppProject + root Application (applied by Terraform)
+    argocd/<env>/project.yaml           the environment's AppProject                       wave -3
+    argocd/<env>/policies.yaml          Application: Kyverno ClusterPolicies (kyverno/)    wave -2
+    argocd/<env>/platform-overlay.yaml  Application: namespace-wide NetworkPolicies        wave -2
+    argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
+    argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
+    argocd/<env>/services.yaml          ApplicationSet: one Application per service        wave 0
+    argocd/<env>/jobs.yaml              ApplicationSet: one Application per job            wave 0
+
+An environment without namespaces (no workloads, no buckets, no queues) gets only the first two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import names, yamlout
+from compiler.diagnostics import Diagnostic
+from compiler.ir import Environment, Platform
+from compiler.target import Artifact
+from targets.argocd import apps, appsets, project
+from targets.argocd.common import ROOT_FILE
+from targets.argocd.readme import readme
+
+
+def environment_files(platform: Platform, env: Environment) -> dict[str, list[dict[str, Any]]]:
+    """`{file name: documents}` of `argocd/<env>/`."""
+    files: dict[str, list[dict[str, Any]]] = {
+        ROOT_FILE: [project.bootstrap_project(platform, env), apps.root(platform, env)],
+        "project.yaml": [project.environment_project(platform, env)],
+    }
+    if not env.namespaces:
+        return files  # no workloads and no shared infrastructure: nothing to protect or deliver
+    files["policies.yaml"] = [apps.policies(platform, env)]
+    files["platform-overlay.yaml"] = [apps.platform_overlay(platform, env)]
+    for chart in project.infra_charts(platform):
+        files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
+    for group, appset in appsets.application_sets(platform, env).items():
+        files[f"{group}.yaml"] = [appset]
+    return files
+
+
+class ArgoCDTarget:
+    name = "argocd"
+    description = "AppProjects, ApplicationSets, shared-infrastructure Applications and a root app per environment"
+
+    def check(self, platform: Platform) -> list[Diagnostic]:
+        return []
+
+    def render(self, platform: Platform) -> list[Artifact]:
+        artifacts = [Artifact("argocd/README.md", readme(platform))]
+        for env in platform.environments:
+            folder = names.argocd_dir(env.name)
+            for file, documents in sorted(environment_files(platform, env).items()):
+                artifacts.append(Artifact(f"{folder}/{file}", yamlout.dump_all(documents, platform.spec_file)))
+        return artifacts
+
+
+TARGET = ArgoCDTarget()

@@ -1,0 +1,89 @@
+"""ApplicationSets: one Application per workload and environment, from an explicit list.
+
+The list generator names every overlay directory the kustomize target writes; no directory is
+discovered at runtime, so what Argo CD deploys is exactly what `gpc compile` shows.
+
+The template is a Go template (`goTemplate`, `missingkey=error`) that contains no value from the
+spec: every string is either gpc's own constant or exactly `{{ .key }}`, and the values come from
+the list elements, which Argo CD never evaluates as templates. A branch or path containing `{{`
+therefore stays a literal string instead of becoming template code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import names
+from compiler.ir import Environment, Platform, Workload
+from targets.argocd.common import (
+    API_VERSION,
+    FINALIZER,
+    IN_CLUSTER,
+    WAVE_WORKLOADS,
+    metadata,
+    project_name,
+    repo_path,
+    role_name,
+    sync_policy,
+)
+
+GROUP_ROLES = {"services": "service", "jobs": "job"}
+
+
+def param(key: str) -> str:
+    """A reference to the list element's `key`: the only form of template action gpc writes."""
+    return "{{ ." + key + " }}"
+
+
+def element(platform: Platform, env: Environment, workload: Workload) -> dict[str, str]:
+    return {
+        "name": names.argocd_application(platform.name, env.name, workload.name),
+        "workload": workload.name,
+        "platform": platform.name,
+        "project": project_name(platform, env),
+        "repoURL": platform.gitops_repo,
+        "revision": platform.gitops_branch,
+        "path": repo_path(platform, names.overlay_dir(workload.name, env.name)),
+        "namespace": workload.placement(env.name).namespace,
+    }
+
+
+def template(env: Environment) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": param("name"),
+            "labels": {
+                "app.kubernetes.io/managed-by": "gpc",
+                "app.kubernetes.io/name": param("workload"),
+                "app.kubernetes.io/part-of": param("platform"),
+            },
+            "finalizers": [FINALIZER],
+        },
+        "spec": {
+            "project": param("project"),
+            "source": {"repoURL": param("repoURL"), "targetRevision": param("revision"), "path": param("path")},
+            "destination": {"server": IN_CLUSTER, "namespace": param("namespace")},
+            "syncPolicy": sync_policy(env),
+        },
+    }
+
+
+def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str, Any]]:
+    """`{group: ApplicationSet}` for each workload group (services, jobs) that has workloads."""
+    result: dict[str, dict[str, Any]] = {}
+    for group, workload_type in GROUP_ROLES.items():
+        workloads = [w for w in platform.workloads if w.type == workload_type]
+        if not workloads:
+            continue
+        result[group] = {
+            "apiVersion": API_VERSION,
+            "kind": "ApplicationSet",
+            "metadata": metadata(platform, role_name(platform, env, group), WAVE_WORKLOADS, finalizer=False),
+            "spec": {
+                "goTemplate": True,
+                "goTemplateOptions": ["missingkey=error"],
+                "generators": [{"list": {"elements": [element(platform, env, w) for w in workloads]}}],
+                "template": template(env),
+            },
+        }
+    return result

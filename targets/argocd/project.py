@@ -1,0 +1,119 @@
+"""AppProjects: what each environment's Applications may deploy, from where, and to where.
+
+Two projects per environment. The environment's project holds every Application except the root:
+sources only from the GitOps repository and the pinned charts, destinations only the environment's
+namespaces in its own cluster, the namespaced kinds gpc emits, and one cluster-scoped kind (the
+Kyverno ClusterPolicies; namespaces are Terraform's). The bootstrap project holds only the root
+application, which may only manage Argo CD's own objects in Argo CD's namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.ir import Environment, Platform
+from targets.argocd import charts
+from targets.argocd.common import (
+    API_VERSION,
+    ARGOCD_NAMESPACE,
+    IN_CLUSTER,
+    WAVE_PROJECT,
+    bootstrap_project_name,
+    metadata,
+    project_name,
+)
+
+GroupKind = tuple[str, str]
+
+CLUSTER_KINDS: tuple[GroupKind, ...] = (("kyverno.io", "ClusterPolicy"),)
+ARGO_KINDS: tuple[GroupKind, ...] = (
+    ("argoproj.io", "AppProject"), ("argoproj.io", "Application"), ("argoproj.io", "ApplicationSet"),
+)
+
+# Objects other owners create in the environment's namespaces: Argo CD should not warn that no
+# Application manages them. Terraform: credentials Secrets, quotas, limit ranges, RBAC, volumes;
+# Kubernetes: each namespace's default ServiceAccount and root CA ConfigMap.
+ORPHANS_OWNED_ELSEWHERE: tuple[dict[str, str], ...] = (
+    {"kind": "Secret"},
+    {"kind": "ResourceQuota"},
+    {"kind": "LimitRange"},
+    {"kind": "PersistentVolumeClaim"},
+    {"group": "rbac.authorization.k8s.io", "kind": "Role"},
+    {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+    {"kind": "ServiceAccount", "name": "default"},
+    {"kind": "ConfigMap", "name": "kube-root-ca.crt"},
+)
+
+
+def infra_charts(platform: Platform) -> tuple[charts.Chart, ...]:
+    """The shared infrastructure this platform needs, in every environment."""
+    needed = []
+    if platform.buckets:
+        needed.append(charts.OBJECT_STORE)
+    if platform.queues:
+        needed.append(charts.BROKER)
+    return tuple(needed)
+
+
+def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
+    """The namespaced kinds the kustomize overlays of `env` (workloads and platform overlay) contain."""
+    kinds: set[GroupKind] = {("networking.k8s.io", "NetworkPolicy")}
+    for w in platform.workloads:
+        placement = w.placement(env.name)
+        if w.type == "service":
+            kinds |= {("apps", "Deployment"), ("", "Service")}
+            if placement.replicas.value > 1:
+                kinds.add(("policy", "PodDisruptionBudget"))
+        else:
+            kinds.add(("batch", "CronJob") if placement.schedule is not None else ("batch", "Job"))
+        if w.contract_config_map:
+            kinds.add(("", "ConfigMap"))
+    return kinds
+
+
+def namespaced_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
+    kinds = workload_kinds(platform, env)
+    for chart in infra_charts(platform):
+        kinds |= set(chart.kinds)
+    return sorted(kinds)
+
+
+def source_repos(platform: Platform) -> list[str]:
+    return sorted({platform.gitops_repo} | {c.source_repo for c in infra_charts(platform)})
+
+
+def _group_kinds(kinds: list[GroupKind] | tuple[GroupKind, ...]) -> list[dict[str, str]]:
+    return [{"group": group, "kind": kind} for group, kind in kinds]
+
+
+def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": metadata(platform, project_name(platform, env), WAVE_PROJECT, finalizer=False),
+        "spec": {
+            "description": f"{platform.name} in {env.name}: workloads, shared infrastructure and policies",
+            "sourceRepos": source_repos(platform),
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
+            # Without namespaces there are no policies to deliver (see environment_files).
+            "clusterResourceWhitelist": _group_kinds(CLUSTER_KINDS) if env.namespaces else [],
+            "namespaceResourceWhitelist": _group_kinds(namespaced_kinds(platform, env)),
+            "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
+        },
+    }
+
+
+def bootstrap_project(platform: Platform, env: Environment) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": metadata(platform, bootstrap_project_name(platform, env), None, finalizer=False),
+        "spec": {
+            "description": f"{platform.name} in {env.name}: the root application and nothing else",
+            "sourceRepos": [platform.gitops_repo],
+            "destinations": [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
+            "clusterResourceWhitelist": [],
+            # No orphan monitoring: Argo CD's own namespace is full of objects no Application manages.
+            "namespaceResourceWhitelist": _group_kinds(ARGO_KINDS),
+        },
+    }
