@@ -38,6 +38,14 @@ def lower_guardrails(spec: Any) -> ir.Guardrails:
         allowed_registries=tuple(r.rstrip("/") for r in g.allowed_registries) or (spec.registry,),
         excluded_namespaces=tuple(g.excluded_namespaces),
         quotas=quotas,
+        defaults={
+            wtype: ir.Resources(
+                getattr(g.defaults, wtype).cpu or ir.DEFAULT_RESOURCES[wtype]["cpu"],
+                getattr(g.defaults, wtype).memory or ir.DEFAULT_RESOURCES[wtype]["memory"],
+                getattr(g.defaults, wtype).gpu or 0,
+            )
+            for wtype in ("service", "job")
+        },
     )
 
 
@@ -70,9 +78,12 @@ def check_resources(guardrails: ir.Guardrails, workload_type: str, resources: ir
     return out
 
 
-def image_allowed(guardrails: ir.Guardrails, image: str) -> bool:
-    """Whether `image` (a repository, with or without tag) is under an allowed registry.
+def registry_prefixes(guardrails: ir.Guardrails) -> tuple[str, ...]:
+    """What an allowed image starts with: an allowed registry followed by '/', so `ghcr.io/acme`
+    does not admit `ghcr.io/acme-evil/x`. The Kyverno policy tests the same prefixes."""
+    return tuple(prefix + "/" for prefix in guardrails.allowed_registries)
 
-    The registry must be followed by '/', so `ghcr.io/acme` does not admit `ghcr.io/acme-evil/x`.
-    """
-    return any(image.startswith(prefix + "/") for prefix in guardrails.allowed_registries)
+
+def image_allowed(guardrails: ir.Guardrails, image: str) -> bool:
+    """Whether `image` (a repository, with or without tag) is under an allowed registry."""
+    return any(image.startswith(prefix) for prefix in registry_prefixes(guardrails))

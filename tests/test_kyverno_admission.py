@@ -1,0 +1,298 @@
+"""The policies, executed: everything gpc generates is admitted, and each deliberately broken
+manifest is rejected by the one rule meant to catch it, with `fail` (its message), not an
+evaluation error. Every case runs on celpy and, where it installs, on cel-cpp; both must agree.
+
+The broken manifests are real ones, built by kustomize from the kustomize target's overlays,
+with one thing changed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id
+from kyverno_cel.build import Delivery, deliver
+from kyverno_cel.engines import celpy_engine, every_engine
+from kyverno_cel.evaluator import Admission, Coverage, Evaluator, Request
+
+from targets.kustomize.meta import GPU_RESOURCE, MANAGED_BY, NAME, PART_OF
+from targets.kyverno import rules as r
+
+DIGEST = "sha256:" + "ab" * 32
+FRAUD = ROOT / "specs" / "fraud.yaml"
+GPU_CRON = ROOT / "tests" / "cases" / "valid" / "gpu-cron" / "platform.yaml"
+
+
+@pytest.fixture(scope="module")
+def delivered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Delivery]:
+    kubectl = require_tool("kubectl")
+    return {spec_id(spec): deliver(load_ir(spec), tmp_path_factory.mktemp(spec_id(spec)), kubectl)
+            for spec in all_spec_files()}
+
+
+def admit_on_every_engine(policies: list[dict[str, Any]], request: Request,
+                          coverage: Coverage | None = None) -> Admission:
+    results = [Evaluator(e, coverage if e.name == "celpy" else None).admit(policies, request) for e in every_engine()]
+    first = results[0]
+    for other in results[1:]:
+        assert [(x.rule, x.outcome, x.expressions) for x in other.results] == \
+            [(x.rule, x.outcome, x.expressions) for x in first.results], "celpy and cel-cpp disagree"
+    return first
+
+
+# -- everything gpc generates is admitted ------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
+def test_every_generated_workload_is_admitted(spec: Path, delivered: dict[str, Delivery]) -> None:
+    platform = load_ir(spec)
+    delivery = delivered[spec_id(spec)]
+    assert len(delivery.workloads) == len(platform.workloads) * len(platform.environments)
+    for manifest in delivery.workloads:
+        admission = admit_on_every_engine(delivery.policies, Request(manifest))
+        assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
+        applied = {x.rule for x in admission.results if x.outcome == "pass"}
+        expected = {p["spec"]["rules"][0]["name"] for p in delivery.policies
+                    if manifest["kind"] in p["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"]}
+        assert applied == expected, "every rule for this kind ran and passed (none skipped)"
+    for other in delivery.manifests:
+        if other not in delivery.workloads:
+            assert admit_on_every_engine(delivery.policies, Request(other)).results == () or all(
+                x.outcome == "skip" for x in admit_on_every_engine(delivery.policies, Request(other)).results)
+
+
+# -- the corpus of broken manifests ------------------------------------------------------------
+
+
+def pod(m: dict[str, Any]) -> dict[str, Any]:
+    return template(m)["spec"]  # type: ignore[no-any-return]
+
+
+def template(m: dict[str, Any]) -> dict[str, Any]:
+    spec = m["spec"]["jobTemplate"]["spec"] if m["kind"] == "CronJob" else m["spec"]
+    return spec["template"]  # type: ignore[no-any-return]
+
+
+def main(m: dict[str, Any]) -> dict[str, Any]:
+    return pod(m)["containers"][0]  # type: ignore[no-any-return]
+
+
+def security(m: dict[str, Any]) -> dict[str, Any]:
+    return main(m)["securityContext"]  # type: ignore[no-any-return]
+
+
+def add_init(m: dict[str, Any], change: Callable[[dict[str, Any]], Any] = lambda c: None) -> None:
+    """A copy of the main container as an init container (init containers take no probes or ports)."""
+    init = copy.deepcopy(main(m))
+    init["name"] = "init"
+    for key in ("livenessProbe", "readinessProbe", "ports"):
+        init.pop(key, None)
+    change(init)
+    pod(m)["initContainers"] = [init]
+
+
+def set_resource(section: str, key: str, value: str, container: Callable[[dict[str, Any]], dict[str, Any]] = main,
+                 ) -> Callable[[dict[str, Any]], None]:
+    def change(m: dict[str, Any]) -> None:
+        sections = ("requests", "limits") if section == "both" else (section,)
+        for s in sections:
+            container(m)["resources"][s][key] = value
+    return change
+
+
+def image(value: str) -> Callable[[dict[str, Any]], None]:
+    def change(m: dict[str, Any]) -> None:
+        main(m)["image"] = value
+    return change
+
+
+def do(*changes: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], None]:
+    def change(m: dict[str, Any]) -> None:
+        for c in changes:
+            c(m)
+    return change
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    base: str  # "deployment" (fraud checkout), "cronjob" (fraud trainer), "job" (gpu-cron backfill)
+    change: Callable[[dict[str, Any]], Any]
+    rule: str | None  # the one rule that must reject it; None: must be admitted
+
+
+BASES = {
+    "deployment": ("fraud", "Deployment", "checkout", "fraud-detection-dev-services"),
+    "cronjob": ("fraud", "CronJob", "fraud-trainer", "fraud-detection-dev-jobs"),
+    "job": ("gpu-cron", "Job", "backfill", "vision-dev-jobs"),
+}
+
+REJECTED = [
+    # requests and limits
+    Case("deployment-no-limits", "deployment", lambda m: main(m)["resources"].pop("limits"), r.REQUIRE_RESOURCES),
+    Case("deployment-no-memory-request", "deployment", lambda m: main(m)["resources"]["requests"].pop("memory"),
+         r.REQUIRE_RESOURCES),
+    Case("deployment-no-resources", "deployment", lambda m: main(m).pop("resources"), r.REQUIRE_RESOURCES),
+    Case("deployment-init-without-limits", "deployment",
+         lambda m: add_init(m, lambda c: c["resources"].pop("limits")), r.REQUIRE_RESOURCES),
+    Case("cronjob-no-cpu-limit", "cronjob", lambda m: main(m)["resources"]["limits"].pop("cpu"), r.REQUIRE_RESOURCES),
+    Case("job-init-without-resources", "job", lambda m: add_init(m, lambda c: c.pop("resources")),
+         r.REQUIRE_RESOURCES),
+    # maxima (fraud: service cpu 1, memory 1Gi, no GPU; job cpu 4, memory 8Gi, 1 GPU; gpu-cron job: 16, 64Gi, 4)
+    Case("deployment-too-much-memory", "deployment", set_resource("both", "memory", "2Gi"), "max-memory-service"),
+    Case("deployment-too-much-memory-in-decimal-units", "deployment", set_resource("both", "memory", "1.1G"),
+         "max-memory-service"),
+    Case("deployment-too-much-cpu", "deployment", set_resource("both", "cpu", "1500m"), "max-cpu-service"),
+    Case("deployment-init-too-much-cpu", "deployment",
+         lambda m: add_init(m, lambda c: c["resources"].update(requests={"cpu": "2", "memory": "64Mi"},
+                                                               limits={"cpu": "2", "memory": "64Mi"})),
+         "max-cpu-service"),
+    Case("deployment-gpu", "deployment", set_resource("both", GPU_RESOURCE, "1"), "max-gpu-service"),
+    Case("deployment-gpu-limit-only", "deployment", set_resource("limits", GPU_RESOURCE, "1"), "max-gpu-service"),
+    Case("deployment-zero-gpus-named", "deployment", set_resource("both", GPU_RESOURCE, "0"), "max-gpu-service"),
+    Case("cronjob-too-much-memory", "cronjob", set_resource("both", "memory", "16Gi"), "max-memory-job"),
+    Case("cronjob-too-much-cpu", "cronjob", set_resource("both", "cpu", "4500m"), "max-cpu-job"),
+    Case("cronjob-gpu-over-max", "cronjob", set_resource("both", GPU_RESOURCE, "2"), "max-gpu-job"),
+    Case("job-gpu-over-max", "job", set_resource("both", GPU_RESOURCE, "5"), "max-gpu-job"),
+    Case("job-too-much-memory", "job", set_resource("both", "memory", "65Gi"), "max-memory-job"),
+    Case("job-too-much-cpu", "job", set_resource("both", "cpu", "17"), "max-cpu-job"),
+    # images
+    Case("deployment-foreign-registry", "deployment", image("docker.io/library/nginx:1.27"), r.ALLOWED_REGISTRIES),
+    Case("deployment-look-alike-host", "deployment", image("ghcr.io.evil.example/acme/checkout:1.0.0"),
+         r.ALLOWED_REGISTRIES),
+    Case("deployment-look-alike-path", "deployment", image("ghcr.io/acme-evil/checkout:1.0.0"), r.ALLOWED_REGISTRIES),
+    Case("deployment-registry-itself-as-image", "deployment", image("ghcr.io/acme:1.0.0"), r.ALLOWED_REGISTRIES),
+    Case("deployment-init-foreign-registry", "deployment",
+         lambda m: add_init(m, lambda c: c.update(image="docker.io/library/busybox:1.36")), r.ALLOWED_REGISTRIES),
+    Case("job-registry-without-its-port", "job", image("registry.acme.example/ml/backfill:1.0.0"),
+         r.ALLOWED_REGISTRIES),
+    Case("deployment-latest", "deployment", image("ghcr.io/acme/checkout:latest"), r.DISALLOW_LATEST),
+    Case("deployment-latest-with-digest", "deployment", image(f"ghcr.io/acme/checkout:latest@{DIGEST}"),
+         r.DISALLOW_LATEST),
+    Case("cronjob-latest", "cronjob", image("ghcr.io/acme/fraud-trainer:latest"), r.DISALLOW_LATEST),
+    Case("deployment-untagged", "deployment", image("ghcr.io/acme/checkout"), r.REQUIRE_TAG),
+    Case("job-port-registry-untagged", "job", image("registry.acme.example:5000/ml/backfill"), r.REQUIRE_TAG),
+    # security context
+    Case("deployment-container-runs-as-root", "deployment", lambda m: security(m).update(runAsNonRoot=False),
+         r.RUN_AS_NON_ROOT),
+    Case("deployment-run-as-user-0", "deployment", lambda m: security(m).update(runAsUser=0), r.RUN_AS_NON_ROOT),
+    Case("deployment-pod-run-as-user-0", "deployment",
+         do(lambda m: security(m).pop("runAsUser"), lambda m: pod(m)["securityContext"].update(runAsUser=0)),
+         r.RUN_AS_NON_ROOT),
+    Case("cronjob-non-root-unset", "cronjob",
+         do(lambda m: security(m).pop("runAsNonRoot"), lambda m: pod(m)["securityContext"].pop("runAsNonRoot")),
+         r.RUN_AS_NON_ROOT),
+    Case("deployment-privilege-escalation", "deployment",
+         lambda m: security(m).update(allowPrivilegeEscalation=True), r.NO_PRIVILEGE_ESCALATION),
+    Case("cronjob-privilege-escalation-unset", "cronjob", lambda m: security(m).pop("allowPrivilegeEscalation"),
+         r.NO_PRIVILEGE_ESCALATION),
+    Case("deployment-init-writable-root", "deployment",
+         lambda m: add_init(m, lambda c: c["securityContext"].update(readOnlyRootFilesystem=False)), r.READ_ONLY_ROOT),
+    Case("job-writable-root", "job", lambda m: security(m).pop("readOnlyRootFilesystem"), r.READ_ONLY_ROOT),
+    Case("deployment-capabilities-not-dropped", "deployment",
+         lambda m: security(m)["capabilities"].update(drop=["NET_RAW"]), r.DROP_CAPABILITIES),
+    Case("deployment-no-capabilities", "deployment", lambda m: security(m).pop("capabilities"), r.DROP_CAPABILITIES),
+    Case("deployment-capability-added", "deployment",
+         lambda m: security(m)["capabilities"].update(add=["SYS_ADMIN"]), r.DROP_CAPABILITIES),
+    Case("deployment-seccomp-unconfined", "deployment",
+         lambda m: security(m).update(seccompProfile={"type": "Unconfined"}), r.SECCOMP),
+    Case("cronjob-seccomp-unset", "cronjob",
+         do(lambda m: security(m).pop("seccompProfile"), lambda m: pod(m)["securityContext"].pop("seccompProfile")),
+         r.SECCOMP),
+    # labels
+    Case("deployment-missing-part-of", "deployment", lambda m: template(m)["metadata"]["labels"].pop(PART_OF),
+         r.REQUIRE_LABELS),
+    Case("deployment-empty-managed-by", "deployment",
+         lambda m: template(m)["metadata"]["labels"].update({MANAGED_BY: ""}), r.REQUIRE_LABELS),
+    Case("cronjob-missing-name", "cronjob", lambda m: template(m)["metadata"]["labels"].pop(NAME), r.REQUIRE_LABELS),
+    Case("job-no-labels", "job", lambda m: template(m)["metadata"].pop("labels"), r.REQUIRE_LABELS),
+]
+
+ADMITTED = [
+    Case("deployment-memory-at-the-max", "deployment", set_resource("both", "memory", "1024Mi"), None),
+    Case("deployment-cpu-at-the-max", "deployment", set_resource("both", "cpu", "1000m"), None),
+    Case("cronjob-gpu-at-the-max", "cronjob", set_resource("both", GPU_RESOURCE, "1"), None),
+    Case("deployment-digest-only", "deployment", image(f"ghcr.io/acme/checkout@{DIGEST}"), None),
+    Case("deployment-compliant-init-container", "deployment", add_init, None),
+    Case("deployment-net-bind-service-added", "deployment",
+         lambda m: security(m)["capabilities"].update(add=["NET_BIND_SERVICE"]), None),
+    Case("deployment-non-root-on-the-pod-only", "deployment", lambda m: security(m).pop("runAsNonRoot"), None),
+    Case("cronjob-seccomp-on-the-container-only", "cronjob", lambda m: pod(m)["securityContext"].pop("seccompProfile"),
+         None),
+    Case("job-port-registry-tagged", "job", image("registry.acme.example:5000/ml/backfill:2.0"), None),
+]
+
+ALL_CASES = REJECTED + ADMITTED
+
+
+def broken(case: Case, delivered: dict[str, Delivery]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    spec, kind, name, namespace = BASES[case.base]
+    delivery = delivered[spec]
+    manifest = copy.deepcopy(delivery.workload(kind, name, namespace))
+    case.change(manifest)
+    assert manifest != delivery.workload(kind, name, namespace), "the change must change something"
+    return manifest, delivery.policies
+
+
+def expected_message(policies: list[dict[str, Any]], rule: str, index: int) -> str:
+    [policy] = [p for p in policies if p["spec"]["rules"][0]["name"] == rule]
+    return policy["spec"]["rules"][0]["validate"]["cel"]["expressions"][index]["message"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=lambda c: c.id)
+def test_broken_manifest_is_rejected_by_its_rule_only(case: Case, delivered: dict[str, Delivery]) -> None:
+    manifest, policies = broken(case, delivered)
+    admission = admit_on_every_engine(policies, Request(manifest))
+    assert not admission.allowed
+    assert admission.failed_rules == {case.rule}, [(d.rule, d.outcome, d.message) for d in admission.denials]
+    [denial] = admission.denials
+    assert denial.outcome == "fail", f"an evaluation error, not the rule's verdict: {denial.message}"
+    failing = next(x for x in denial.expressions if x.outcome == "fail")
+    assert denial.message == expected_message(policies, denial.rule, failing.index)
+    assert all(x.outcome != "error" for x in denial.expressions)
+
+
+@pytest.mark.parametrize("case", ADMITTED, ids=lambda c: c.id)
+def test_compliant_variant_is_admitted(case: Case, delivered: dict[str, Delivery]) -> None:
+    manifest, policies = broken(case, delivered)
+    admission = admit_on_every_engine(policies, Request(manifest))
+    assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
+
+
+def test_scope_excluded_and_unmatched_requests_are_left_alone(delivered: dict[str, Delivery]) -> None:
+    manifest, policies = broken(REJECTED[0], delivered)
+    assert not admit_on_every_engine(policies, Request(manifest, operation="UPDATE")).allowed
+    assert admit_on_every_engine(policies, Request(manifest, operation="DELETE")).allowed
+    for namespace in ("kube-system", "argocd", "kyverno", "fraud-detection-dev-infra", "default"):
+        admission = admit_on_every_engine(policies, Request(manifest, namespace=namespace))
+        assert admission.allowed and all(x.outcome == "skip" for x in admission.results), namespace
+    statefulset = {**manifest, "kind": "StatefulSet"}
+    assert admit_on_every_engine(policies, Request(statefulset)).allowed
+
+
+def test_every_expression_both_passes_and_fails(delivered: dict[str, Delivery]) -> None:
+    """Kyverno compiles CEL only when a request arrives: an expression no sample ever made fail (or
+    pass) is untested. Counts per expression are printed for the record (pytest -s)."""
+    coverage = Coverage()
+    evaluator = Evaluator(celpy_engine(), coverage)
+    for delivery in delivered.values():
+        for manifest in delivery.workloads:
+            evaluator.admit(delivery.policies, Request(manifest))
+    for case in ALL_CASES:
+        manifest, policies = broken(case, delivered)
+        evaluator.admit(policies, Request(manifest))
+    fraud_policies = delivered["fraud"].policies
+    lines = []
+    for policy in fraud_policies + [p for p in delivered["gpu-cron"].policies if "job" in p["metadata"]["name"]]:
+        name = policy["metadata"]["name"]
+        rule = policy["spec"]["rules"][0]["name"]
+        for i, _ in enumerate(policy["spec"]["rules"][0]["validate"]["cel"]["expressions"]):
+            counts = {o: coverage.counts[(name, rule, i, o)] for o in ("pass", "fail", "error")}
+            lines.append(f"{name}[{i}]: pass {counts['pass']}, fail {counts['fail']}, error {counts['error']}")
+            assert counts["pass"] > 0 and counts["fail"] > 0 and counts["error"] == 0, lines[-1]
+    print("\n".join(lines))
