@@ -1,0 +1,50 @@
+"""The github target: the CI of every workload repository and of the platform repository.
+
+Workload repositories get a pull-request build, a delivery workflow (test, build, push, sign,
+then bump the first environment's CI-owned image Component in the GitOps repository) and one
+promotion workflow per later environment, which opens a pull request instead of pushing. The
+platform repository gets `gpc validate` and the `gpc compile --check` drift gate.
+"""
+
+from __future__ import annotations
+
+from compiler import yamlout
+from compiler.diagnostics import Diagnostic
+from compiler.ir import Platform
+from compiler.target import Artifact
+from targets.github import checks, pins, platform, readme, workload
+
+ROOT = "github"
+
+
+def _workflow_text(data: dict[str, object], spec_file: str, preamble: str = "") -> str:
+    text = yamlout.dump(data, spec_file)
+    header, _, body = text.partition("\n")
+    return pins.annotate(f"{header}\n{preamble}{body}")
+
+
+class GitHubTarget:
+    name = "github"
+    description = "GitHub Actions: build, sign and deliver each workload; validate and drift-check the platform"
+
+    def check(self, ir: Platform) -> list[Diagnostic]:
+        return checks.check(ir)
+
+    def render(self, ir: Platform) -> list[Artifact]:
+        artifacts = [
+            Artifact(f"{ROOT}/platform/README.md", readme.platform_readme(ir)),
+            Artifact(platform.ARTIFACT, _workflow_text(platform.gpc_workflow(ir), ir.spec_file)),
+        ]
+        for w in ir.workloads:
+            if not w.repo:
+                continue  # no repository builds it: its image comes from elsewhere
+            folder = f"{ROOT}/{w.name}"
+            artifacts.append(Artifact(f"{folder}/README.md", readme.workload_readme(ir, w)))
+            for file, data in workload.workflow_files(ir, w).items():
+                preamble = workload.CI_CHECKOV_SKIPS if file == "ci.yaml" else ""
+                artifacts.append(Artifact(f"{folder}/.github/workflows/{file}",
+                                          _workflow_text(data, ir.spec_file, preamble)))
+        return sorted(artifacts, key=lambda a: a.path)
+
+
+TARGET = GitHubTarget()
