@@ -1,0 +1,1 @@
+"""checkout: accepts a transaction, publishes it to the events queue, returns the fraud verdict."""

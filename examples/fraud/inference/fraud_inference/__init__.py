@@ -1,0 +1,1 @@
+"""inference: serves fraud predictions from the newest model version in the model bucket."""

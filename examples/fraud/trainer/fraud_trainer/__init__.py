@@ -1,0 +1,1 @@
+"""trainer: consumes checkout events, trains the fraud model, stores a new model version."""
