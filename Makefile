@@ -34,10 +34,10 @@ $(LSP_DIR)/node_modules/.bin/yaml-language-server: $(LSP_DIR)/package.json
 	cd $(LSP_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-system-deps:  ## Debian packages the integration tests need (RabbitMQ, Graphviz)
-	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v dot >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz; \
-	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz; fi; \
+system-deps:  ## Debian packages the integration tests need (RabbitMQ, Graphviz, Chromium for Mermaid)
+	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz chromium; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz chromium; fi; \
 	fi
 
 setup: $(VENV)/.runtime  ## install gpc into .venv
@@ -51,7 +51,7 @@ test: setup-test  ## run the whole test suite (unit, golden, real tools, real se
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$(CURDIR)/$(LSP_DIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n auto -q
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check compiler targets tests bench
+	$(BIN)/ruff check compiler targets tests bench examples
 
 types: $(VENV)/.test
 	$(BIN)/mypy

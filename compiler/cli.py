@@ -193,17 +193,89 @@ def env(workload: str, spec: Path, env_name: str | None, fmt: str) -> None:
 
 
 def _config_map_value(platform: object, key: str) -> str:
-    from compiler.ir import Platform
+    from compiler.ir import Platform, contract_json
 
     assert isinstance(platform, Platform)
     queue = platform.queue(key.removesuffix(".schema.json"))
-    return json.dumps(queue.message_schema, sort_keys=True, separators=(",", ":"))
+    assert queue.message_schema is not None
+    return contract_json(queue.message_schema)
 
 
 def _shell_quote(value: str) -> str:
     import shlex
 
     return shlex.quote(value) if value else "''"
+
+
+@cli.command()
+@click.argument("spec", type=_spec_path)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True,
+              help="mermaid renders in GitHub markdown; dot is Graphviz; svg needs Graphviz's `dot` installed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def graph(spec: Path, fmt: str, output: Path | None) -> None:
+    """Draw SPEC as a diagram: workloads, queues, buckets, volumes.
+
+    Edges are labelled with the access each workload was granted.
+
+    \b
+    Edges point the way data flows: publish (workload -> queue), consume (queue -> workload),
+    read (bucket -> workload), write (workload -> bucket), readwrite and writable mounts
+    (both ways), calls (caller -> service).
+    """
+    from compiler.graph import GraphvizMissing, render
+    from compiler.pipeline import check
+
+    result = check(spec)
+    if not result.ok or result.platform is None:
+        _report(result.diagnostics, "text")
+        sys.exit(EXIT_SPEC)
+    try:
+        text = render(result.platform, fmt)
+    except GraphvizMissing as err:
+        click.echo(f"gpc graph: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command()
+@click.argument("spec", type=_spec_path)
+@click.argument("workload")
+@click.option("-e", "--env", "env_name", default=None, help="Environment whose overrides apply. Default: the first.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(spec: Path, workload: str, env_name: str | None, fmt: str) -> None:
+    """Every effective value of WORKLOAD and who set it.
+
+    Shows WORKLOAD as deployed in one environment, with the layer that set each value.
+
+    \b
+    Layers: gpc default, guardrail default, workload, environment override, environment,
+    wiring contract (variables from `uses`, the port and declared secrets), derived (names gpc
+    computes). Values the spec sets point at their file:line:col.
+    """
+    from compiler.explain import explain as explain_workload
+    from compiler.explain import to_json, to_text
+    from compiler.pipeline import check
+
+    result = check(spec)
+    if not result.ok or result.platform is None or result.source is None:
+        _report(result.diagnostics, "text")
+        sys.exit(EXIT_SPEC)
+    platform = result.platform
+    workloads = [w.name for w in platform.workloads]
+    if workload not in workloads:
+        raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(workloads)})",
+                                 param_hint="WORKLOAD")
+    envs = [e.name for e in platform.environments]
+    if env_name is not None and env_name not in envs:
+        raise click.BadParameter(f"no environment '{env_name}' in {result.file} (known: {', '.join(envs)})",
+                                 param_hint="--env")
+    explanation = explain_workload(platform, result.source, workload, env_name or envs[0])
+    click.echo(to_json(explanation) if fmt == "json" else to_text(explanation), nl=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

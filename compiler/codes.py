@@ -134,6 +134,29 @@ CODES: dict[str, Code] = {
     # [kustomize codes]
     # [argocd codes]
     # [kyverno codes]
+    "GPC340": _e("image tag 'latest'", "The cluster policy rejects the mutable tag `latest` (it changes under "
+                 "a running workload), so the workload could never be deployed.", "image_tag: \"1.0.0\""),
+    "GPC341": _e("invalid allowed registry", "Each of `guardrails.allowed_registries` is a registry host with "
+                 "an optional port and path, as in `registry`; the cluster policy admits images under it.",
+                 "guardrails:\n  allowed_registries: [ghcr.io/acme, registry.example.com:5000/ml]"),
+    "GPC342": _e("policy name too long", "Cluster policies are named `<platform name>-<rule>`; Kyverno labels "
+                 "its policy reports with that name, which may be at most 63 characters.",
+                 "name: fraud"),
     # [terraform codes]
+    "GPC360": _e("environments share a cluster", "Every environment is a cluster of its own: its Terraform "
+                 "installs Argo CD and Kyverno there, and that Argo CD delivers only that environment. Two "
+                 "environments naming the same cluster URL would install both twice.",
+                 "environments:\n  dev: {cluster: https://dev.k8s.acme.example}\n  prod: {cluster: https://prod.k8s.acme.example}"),
     # [github codes]
+    "GPC380": _e("GitOps repository not on GitHub", "The github target's workflows check out and push to "
+                 "the GitOps repository with a GitHub App token, so `gitops.repo` must be a github.com "
+                 "repository. Compile the other targets with `--target` if it lives elsewhere.",
+                 "gitops:\n  repo: https://github.com/acme/platform-gitops.git"),
+    "GPC381": _e("GHCR image outside the repository's owner", "The image is on ghcr.io under another owner than "
+                 "the workload's repository; that repository's GITHUB_TOKEN can only push packages of its own "
+                 "owner, so every build would fail to push.", "repo: acme/checkout-service\nimage: ghcr.io/acme/checkout"),
+    "GPC382": _e("GitOps branch or path unusable in a workflow", "`gitops.branch` must be a valid git branch "
+                 "name, and neither it nor `gitops.path` may contain `${{`: GitHub reads them in workflow "
+                 "trigger filters, where an expression cannot be written literally.",
+                 "gitops:\n  branch: main\n  path: out/fraud"),
 }

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from compiler import names
+from compiler.diagnostics import Position
 from compiler.model import Job, Service, duration_seconds
+from compiler.source import Source
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
 WorkloadType = Literal["service", "job"]
@@ -201,6 +203,8 @@ class Guardrails:
     allowed_registries: tuple[str, ...]
     excluded_namespaces: tuple[str, ...]
     quotas: tuple[Quota, ...]
+    # workload type -> resources of a container that declares none (gpc defaults filled in)
+    defaults: dict[str, Resources] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,12 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
+    source: Source | None = field(default=None, compare=False, repr=False)
+
+    def position(self, path: tuple[str | int, ...], *, key: bool = False) -> Position:
+        """The line and column of the spec value (or, with key=True, the key) at `path`."""
+        return self.source.position(path, key=key) if self.source is not None else Position(1, 1)
 
     def workload(self, name: str) -> Workload:
         return next(w for w in self.workloads if w.name == name)
@@ -237,6 +247,13 @@ class Platform:
     @property
     def jobs(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "job")
+
+
+def contract_json(schema: dict[str, Any]) -> str:
+    """A queue's message schema as workloads receive it (ConfigMap value, `gpc env` value)."""
+    import json
+
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
 
 
 # -- effective values ------------------------------------------------------------------------
@@ -267,7 +284,7 @@ def _layer(workload: Any, field_name: str) -> Layer:
 # -- lowering -------------------------------------------------------------------------------
 
 
-def lower(spec: Any, spec_file: str, spec_name: str) -> Platform:
+def lower(spec: Any, spec_file: str, spec_name: str, source: Source | None = None) -> Platform:
     """Build the IR from a spec that passed the model and semantic checks."""
     from compiler.guardrails import lower_guardrails
 
@@ -312,6 +329,7 @@ def lower(spec: Any, spec_file: str, spec_name: str) -> Platform:
         ),
         guardrails=lower_guardrails(spec),
         workloads=workloads,
+        source=source,
     )
 
 

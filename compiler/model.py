@@ -103,7 +103,9 @@ class QueueUse(Strict):
     model_config = ConfigDict(title="Queue use")
     queue: Name = Field(description="Name of a queue under `messaging.queues`.", examples=["checkout-events"])
     access: Literal["publish", "consume"] = Field(description="`publish` to send messages, `consume` to "
-                                                  "receive them.")
+                                                  "receive them.", json_schema_extra={"markdownEnumDescriptions": [
+        "Send messages to the queue named in `<ALIAS>_QUEUE`.",
+        "Receive and acknowledge messages from the queue named in `<ALIAS>_QUEUE`."]})
 
 
 class BucketUse(Strict):
@@ -112,7 +114,9 @@ class BucketUse(Strict):
     model_config = ConfigDict(title="Bucket use")
     bucket: Name = Field(description="Name of a bucket under `storage.buckets`.", examples=["fraud-models"])
     access: Literal["read", "write", "readwrite"] = Field(
-        description="`read` (get and list), `write` (put and delete) or `readwrite` (both).")
+        description="`read` (get and list), `write` (put and delete) or `readwrite` (both).",
+        json_schema_extra={"markdownEnumDescriptions": [
+            "Get and list objects.", "Put and delete objects.", "Get, list, put and delete objects."]})
 
 
 class VolumeUse(Strict):
@@ -202,13 +206,16 @@ class Job(WorkloadBase):
                                  "Present: a CronJob. Absent: a Job.", examples=["0 */6 * * *"])
     time_zone: str | None = Field(None, description="IANA time zone of the schedule.", examples=["Etc/UTC"])
     concurrency: Literal["Forbid", "Allow", "Replace"] = Field(
-        "Forbid", description="What a CronJob does when the previous run is still going.")
+        "Forbid", description="What a CronJob does when the previous run is still going.",
+        json_schema_extra={"markdownEnumDescriptions": [
+            "Skip the new run.", "Run both at once.", "Stop the running one and start the new run."]})
     retries: int = Field(0, ge=0, le=100, description="Retries before the job is marked failed "
                          "(`backoffLimit`).", examples=[2])
     timeout: Duration | None = Field(None, description="Longest a run may take (`activeDeadlineSeconds`).",
                                      examples=["1h"])
-    ttl_after_finished: Duration = Field("1h", description="How long a finished Job is kept before "
-                                         "Kubernetes deletes it.")
+    ttl_after_finished: Duration = Field("1h", description="How long a finished run of a scheduled "
+                                         "job is kept before Kubernetes deletes it. One-off Jobs stay until the "
+                                         "next deploy replaces them (Argo CD would re-run a deleted one).")
 
 
 Workload = Annotated[Service | Job, Field(discriminator="type")]
@@ -218,7 +225,7 @@ class WorkloadOverride(Strict):
     """Per-environment changes to one workload."""
 
     model_config = ConfigDict(title="Workload override")
-    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).")
+    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).", examples=[3])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
     env: dict[EnvName, str] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
@@ -266,7 +273,11 @@ class Volume(Strict):
     model_config = ConfigDict(title="Volume")
     size: Quantity = Field(description="Capacity, e.g. `1Gi`.", examples=["1Gi"])
     access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = Field(
-        "ReadWriteOnce", description="How pods may share the volume.")
+        "ReadWriteOnce", description="How pods may share the volume.",
+        json_schema_extra={"markdownEnumDescriptions": [
+            "Read-write by the pods of one node.", "Read-write by a single pod.",
+            "Read-write by pods on many nodes (needs a storage class that supports it).",
+            "Read-only by pods on many nodes."]})
     storage_class: str | None = Field(None, description="StorageClass; the cluster default when absent.")
 
 

@@ -55,7 +55,7 @@ def check(path: Path) -> Checked:
         return result
     result.diagnostics = diag.sort_diagnostics(check_semantics(spec, source))
     if result.ok:
-        result.platform = lower(spec, file, spec_name(path))
+        result.platform = lower(spec, file, spec_name(path), source)
     return result
 
 

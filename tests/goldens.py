@@ -49,6 +49,13 @@ def transcript(case: Path, argv: list[str]) -> str:
     return f"$ gpc {' '.join(argv)}\n[exit {code}]\n{buffer.getvalue()}"
 
 
+def case_argv(case: Path) -> list[str]:
+    """The command a case runs: `validate platform.yaml`, or what its `command` file says (target
+    checks run only in `gpc compile`, so their cases say `compile --check platform.yaml`)."""
+    command = case / "command"
+    return command.read_text("utf-8").split() if command.is_file() else ["validate", "platform.yaml"]
+
+
 def invalid_cases() -> list[Path]:
     return sorted(p for p in INVALID.iterdir() if (p / "platform.yaml").is_file())
 
@@ -133,7 +140,7 @@ def main_goldens(check_only: bool) -> int:
     put(ROOT / "schema" / "platform.schema.json", schema_text())
     transcripts = {}
     for case in invalid_cases():
-        text = transcript(case, ["validate", "platform.yaml"])
+        text = transcript(case, case_argv(case))
         transcripts[case.name] = text
         put(case / "expected.txt", text)
     put(ROOT / "docs" / "diagnostics.md", diagnostics_doc(transcripts))

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from goldens import INVALID, invalid_cases, transcript
+from goldens import INVALID, case_argv, invalid_cases, transcript
 
 from compiler.codes import CODES
 
@@ -22,7 +22,7 @@ LINE = re.compile(r"^platform\.yaml:(\d+):(\d+): (error|warning) (GPC\d{3}) \S")
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_transcript_matches(case: Path) -> None:
     expected = (case / "expected.txt").read_text("utf-8")
-    assert transcript(case, ["validate", "platform.yaml"]) == expected
+    assert transcript(case, case_argv(case)) == expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)

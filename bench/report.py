@@ -1,0 +1,201 @@
+"""Turn measurements into bench/results/results.json and the markdown table `make bench` prints."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from measure import Measurement
+
+# The issue's targets (issue 8), checked on every run.
+TARGET_N = 1000
+MAX_VS_KAPITAN = 10.0  # gpc compile at least 10x faster than Kapitan at N=1000
+MAX_VS_FLOOR = 3.0  # within 3x of the floor
+MAX_EXPONENT = 1.1  # t ∝ N^k from 100 to 1000
+MAX_RSS_MB = 200.0
+MAX_VALIDATE_SHARE = 0.5  # gpc validate fraud.yaml / check-jsonschema fraud.yaml
+
+ROWS = [  # (key, label) in table order
+    ("validate", "gpc validate"),
+    ("check_jsonschema", "check-jsonschema --schemafile (same spec)"),
+    ("compile", "gpc compile"),
+    ("compile_check", "gpc compile --check (tree up to date)"),
+    ("target_kustomize", "gpc compile --target kustomize"),
+    ("target_argocd", "gpc compile --target argocd"),
+    ("target_kyverno", "gpc compile --target kyverno"),
+    ("target_terraform", "gpc compile --target terraform"),
+    ("target_github", "gpc compile --target github"),
+    ("floor", "floor: write gpc's tree"),
+    ("compile_disk", "gpc compile, output on disk"),
+    ("floor_disk", "floor, on disk"),
+    ("kapitan", "Kapitan compile (default)"),
+    ("kapitan_fork", "Kapitan compile --mp-method fork"),
+    ("kapitan_floor", "floor: write Kapitan's tree"),
+]
+
+
+def _m(value: Any) -> dict[str, Any]:
+    return value.as_json() if isinstance(value, Measurement) else value
+
+
+def _wall(row: dict[str, Any], key: str) -> float | None:
+    m = row["measurements"].get(key)
+    return m["wall_median"] if m and m.get("ok") else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def exponent(n1: int, t1: float | None, n2: int, t2: float | None) -> float | None:
+    if not t1 or not t2 or n1 == n2:
+        return None
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def to_json(results: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"meta": results["meta"], "sizes": {}, "fraud": {}}
+    for n, row in results["sizes"].items():
+        row = dict(row, measurements={k: _m(v) for k, v in row["measurements"].items()})
+        for m in row["measurements"].values():
+            if m.get("ok"):
+                m["ms_per_workload"] = m["wall_median"] * 1000 / int(n)
+        row["ratios"] = {
+            "kapitan_over_compile": _ratio(_wall(row, "kapitan"), _wall(row, "compile")),
+            "kapitan_fork_over_compile": _ratio(_wall(row, "kapitan_fork"), _wall(row, "compile")),
+            "kapitan_over_kustomize": _ratio(_wall(row, "kapitan"), _wall(row, "target_kustomize")),
+            "compile_over_floor": _ratio(_wall(row, "compile"), _wall(row, "floor")),
+            "compile_disk_over_floor_disk": _ratio(_wall(row, "compile_disk"), _wall(row, "floor_disk")),
+            "kapitan_over_its_floor": _ratio(_wall(row, "kapitan"), _wall(row, "kapitan_floor")),
+            "validate_over_check_jsonschema": _ratio(_wall(row, "validate"), _wall(row, "check_jsonschema")),
+        }
+        out["sizes"][n] = row
+    out["fraud"] = {k: _m(v) for k, v in results["fraud"].items()}
+    sizes = sorted(int(n) for n in out["sizes"])
+    scaling = []
+    for a, b in itertools.pairwise(sizes):
+        ra, rb = out["sizes"][str(a)], out["sizes"][str(b)]
+        entry: dict[str, Any] = {"from": a, "to": b}
+        for key, _ in ROWS:
+            ta, tb = _wall(ra, key), _wall(rb, key)
+            if ta and tb:
+                entry[key] = {"k": exponent(a, ta, b, tb), "marginal_ms_per_workload": (tb - ta) * 1000 / (b - a)}
+        scaling.append(entry)
+    out["scaling"] = scaling
+    out["targets"] = _targets(out)
+    return out
+
+
+def _targets(data: dict[str, Any]) -> list[dict[str, Any]]:
+    row = data["sizes"].get(str(TARGET_N))
+    checks: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, goal: str, passed: bool | None, note: str = "") -> None:
+        checks.append({"target": name, "value": value, "goal": goal,
+                       "status": "n/a" if passed is None else "PASS" if passed else "FAIL", "note": note})
+
+    if row:
+        r = row["ratios"]
+        partial = "" if row.get("compile_targets") and len(row["compile_targets"]) == 5 else \
+            f"only {len(row.get('compile_targets') or [])}/5 targets compiled"
+        v = r["kapitan_over_compile"]
+        add(f"gpc compile vs Kapitan at N={TARGET_N}", v, f">= {MAX_VS_KAPITAN:g}x faster",
+            None if v is None else v >= MAX_VS_KAPITAN, partial)
+        v = r["compile_over_floor"]
+        add(f"gpc compile vs floor at N={TARGET_N}", v, f"<= {MAX_VS_FLOOR:g}x", None if v is None else v <= MAX_VS_FLOOR,
+            partial)
+        m = row["measurements"].get("compile")
+        v = m["maxrss_mb"] if m and m.get("ok") else None
+        add(f"gpc compile peak RSS at N={TARGET_N} (MB)", v, f"< {MAX_RSS_MB:g}", None if v is None else v < MAX_RSS_MB,
+            partial)
+    k = next((s.get("compile", {}).get("k") for s in data["scaling"] if s["from"] == 100 and s["to"] == 1000), None)
+    add("gpc compile scaling exponent 100 -> 1000", k, f"<= {MAX_EXPONENT:g}", None if k is None else k <= MAX_EXPONENT)
+    f = data["fraud"]
+    share = _ratio(f["validate"].get("wall_median"), f["check_jsonschema"].get("wall_median")) \
+        if f["validate"].get("ok") and f["check_jsonschema"].get("ok") else None
+    add("gpc validate / check-jsonschema on specs/fraud.yaml", share, f"<= {MAX_VALIDATE_SHARE:g}",
+        None if share is None else share <= MAX_VALIDATE_SHARE)
+    return checks
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
+
+
+def markdown(data: dict[str, Any]) -> str:
+    meta = data["meta"]
+    lines = [
+        "# gpc benchmark results",
+        "",
+        f"Run {meta['when']} on {meta['cpus']} CPUs, Python {meta['python']}, Linux {meta['kernel']}, gpc at "
+        f"{meta['git']}. Workspace: {meta['workspace']}. Load average at start "
+        f"{meta['load_at_start'][0]:.2f}, at end {meta['load_at_end'][0]:.2f} (other work on the machine adds noise: "
+        "compare rows of the same run). Took {:.0f} s.".format(meta["bench_seconds"]),
+        "",
+        (f"Timed a copy of gpc's code: {meta['src']}. " if meta.get("src") else "") + "Targets that import: " + ", ".join(f"{t} ({s if s == 'ok' else 'missing'})" for t, s in meta["targets"].items())
+        + ".",
+    ]
+    if "kapitan" in meta:
+        k = meta["kapitan"]
+        inst = f", installed in {k['install_seconds']:.1f} s" if k.get("install_seconds") else ""
+        lines.append(f"Kapitan {k['version']} in {k['venv']} ({k['status']}{inst}).")
+    lines += ["", "## Targets (issue 8)", "", "| target | measured | goal | status | note |", "|---|---|---|---|---|"]
+    for c in data["targets"]:
+        lines.append(f"| {c['target']} | {_f(c['value'], 2)} | {c['goal']} | {c['status']} | {c['note']} |")
+    lines += ["", "## Whole-process times (median wall; output on tmpfs unless the row says disk)", "",
+              "| N | command | runs | wall s (min-max) | CPU s | peak RSS MB | ms / workload |",
+              "|---|---|---|---|---|---|---|"]
+    for n, row in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        for key, label in ROWS:
+            m = row["measurements"].get(key)
+            if not m:
+                continue
+            if key == "compile":
+                label = f"gpc compile ({', '.join(row['compile_targets'])})" if len(row["compile_targets"]) < 5 \
+                    else "gpc compile (all targets)"
+            if not m.get("ok"):
+                lines.append(f"| {n} | {label} | {len(m['runs'])} | FAILED | | | |")
+                continue
+            lines.append(f"| {n} | {label} | {len(m['runs'])} | {_f(m['wall_median'])} ({_f(m['wall_min'])}-"
+                         f"{_f(m['wall_max'])}) | {_f(m['cpu_median'], 2)} | {m['maxrss_mb']:.0f} | "
+                         f"{m['ms_per_workload']:.2f} |")
+    lines += ["", "## Output trees", "", "| N | spec KB | gpc files | gpc MB | gpc kustomize files | Kapitan files | "
+              "Kapitan MB |", "|---|---|---|---|---|---|---|"]
+    for n, row in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        t, kt, kp = row.get("tree"), row.get("kustomize_tree"), row.get("kapitan_tree")
+        lines.append(f"| {n} | {row['spec_bytes'] / 1024:.0f} | {t['files'] if t else '-'} | "
+                     f"{_f(t['bytes'] / 1e6, 2) if t else '-'} | {kt['files'] if kt else '-'} | "
+                     f"{kp['files'] if kp else '-'} | {_f(kp['bytes'] / 1e6, 2) if kp else '-'} |")
+    lines += ["", "## Ratios (same run)", "",
+              "| N | Kapitan / gpc compile | Kapitan fork / gpc compile | Kapitan / gpc kustomize only | "
+              "gpc compile / floor | same, on disk | Kapitan / its floor | gpc validate / check-jsonschema |",
+              "|---|---|---|---|---|---|---|---|"]
+    for n, row in sorted(data["sizes"].items(), key=lambda kv: int(kv[0])):
+        r = row["ratios"]
+        lines.append(f"| {n} | {_x(r['kapitan_over_compile'])} | {_x(r['kapitan_fork_over_compile'])} | "
+                     f"{_x(r['kapitan_over_kustomize'])} | {_x(r['compile_over_floor'])} | "
+                     f"{_x(r['compile_disk_over_floor_disk'])} | {_x(r['kapitan_over_its_floor'])} | "
+                     f"{_f(r['validate_over_check_jsonschema'], 2)} |")
+    lines += ["", "## Scaling: k in t ∝ N^k, and marginal cost", "", "| from → to | command | k | marginal ms / workload |",
+              "|---|---|---|---|"]
+    for s in data["scaling"]:
+        for key, label in ROWS:
+            if key in s:
+                lines.append(f"| {s['from']} → {s['to']} | {label} | {_f(s[key]['k'], 2)} | "
+                             f"{_f(s[key]['marginal_ms_per_workload'], 3)} |")
+    f = data["fraud"]
+    lines += ["", "## specs/fraud.yaml (pre-commit case)", "", "| command | runs | wall s (min-max) | CPU s | peak RSS MB |",
+              "|---|---|---|---|---|"]
+    for key in ("validate", "check_jsonschema", "python_startup"):
+        m = f[key]
+        if m.get("ok"):
+            lines.append(f"| {m['label']} | {len(m['runs'])} | {_f(m['wall_median'])} ({_f(m['wall_min'])}-"
+                         f"{_f(m['wall_max'])}) | {_f(m['cpu_median'], 3)} | {m['maxrss_mb']:.0f} |")
+    if meta.get("profile") == "ok":
+        lines += ["", f"The per-stage profile of gpc is in `profile-n{meta['profile_n']}.md` beside this file."]
+    return "\n".join(lines) + "\n"
