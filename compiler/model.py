@@ -26,7 +26,19 @@ _DURATION = re.compile(DURATION_PATTERN)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text(value: Any) -> Any:
+    # YAML reads `4` and `1.10` as numbers. A whole number reads back the same as a string; a
+    # float does not (1.10 -> "1.1"), so gpc refuses it rather than silently change the value.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# A string where YAML may have read a whole number (env values, tags, arguments).
+Text = Annotated[str, BeforeValidator(_text)]
 
 
 def _quantity(value: Any) -> str:
@@ -169,15 +181,15 @@ class WorkloadBase(Strict):
                              examples=["acme/checkout-service"])
     image: str | None = Field(None, description="Image repository without a tag. Defaults to "
                               "`<registry>/<workload name>`.", examples=["ghcr.io/acme/checkout"])
-    image_tag: str = Field("0.1.0", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+    image_tag: Text = Field("0.1.0", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
                            description="The tag deployed until CI bumps it. gpc writes it once into each "
                            "environment's image file and never overwrites a tag CI has set.",
                            examples=["1.0.0"])
-    command: list[str] | None = Field(None, description="Overrides the image's entrypoint.")
-    args: list[str] | None = Field(None, description="Arguments passed to the command.")
+    command: list[Text] | None = Field(None, description="Overrides the image's entrypoint.")
+    args: list[Text] | None = Field(None, description="Arguments passed to the command.")
     resources: Resources = Field(default_factory=Resources, description="CPU, memory and GPUs. Missing "
                                  "values come from `guardrails.defaults`, then from gpc's defaults.")
-    env: dict[EnvName, str] = Field(default_factory=dict, description="Plain environment variables.",
+    env: dict[EnvName, Text] = Field(default_factory=dict, description="Plain environment variables.",
                                     examples=[{"LOG_LEVEL": "info"}])
     secrets: list[EnvName] = Field(default_factory=list, description="Secret environment variables, by "
                                    "name only. Values live in the workload's own Kubernetes Secret "
@@ -227,7 +239,7 @@ class WorkloadOverride(Strict):
     model_config = ConfigDict(title="Workload override")
     replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).", examples=[3])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
-    env: dict[EnvName, str] | None = Field(None, description="Variables added or replaced in this "
+    env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
     schedule: str | None = Field(None, description="Cron schedule in this environment (jobs).")
 

@@ -99,7 +99,7 @@ def _env_values(env_map: dict[str, Any]) -> None:
     (pattern,) = env_map.pop("patternProperties")
     env_map["propertyNames"] = {"pattern": pattern, "title": "VARIABLE_NAME",
                                 "description": "Letters, digits and `_`, not starting with a digit."}
-    env_map["additionalProperties"] = {"type": ["string", "number"]}
+    env_map["additionalProperties"] = {"type": ["string", "integer"]}
 
 
 def _durations(node: Any) -> None:

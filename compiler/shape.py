@@ -105,9 +105,13 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                           source.position(path), hint)
     if kind in _TYPE_ERRORS:
         target = source.position(path, key=is_key)
+        hint = None
+        if kind == "string_type" and isinstance(value, float):
+            hint = "quote it: YAML reads an unquoted 1.10 as the number 1.1, which changes the value"
+        elif kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
+            hint = 'quote it: "..."'
         return Diagnostic("GPC103", f"{_dotted(path)}: expected {_TYPE_ERRORS[kind]}, found {_describe(value)}",
-                          file, target, 'quote it: "..."' if kind == "string_type" and value is not None
-                          and not isinstance(value, (dict, list)) else None)
+                          file, target, hint)
     pattern = str(error.get("ctx", {}).get("pattern", ""))
     message = _PATTERNS.get(pattern) or error["msg"][0].lower() + error["msg"][1:]
     if is_key:

@@ -343,15 +343,27 @@ def test_names_and_env_vars_are_checked_as_you_type(server: LanguageServer) -> N
 
 
 def test_what_gpc_accepts_is_not_flagged(server: LanguageServer, tmp_path: Path) -> None:
-    # gpc reads numbers as env values and whole seconds as durations; the editor must agree.
+    # gpc reads whole numbers as env values and whole seconds as durations; the editor must
+    # agree. (An unquoted 0.5 is refused by both: see test_floats_must_be_quoted.)
     doc = open_doc(server, "lenient", HEAD + "workloads:\n  worker:\n    type: job\n    timeout: 3600\n"
-                   "    env: {WORKERS: 4, RATIO: 0.5}\n    args: [--fast]\n")
+                   "    env: {WORKERS: 4, RATIO: \"0.5\"}\n    args: [--fast]\n")
     assert doc.messages() == []
     from compiler.pipeline import check
 
     spec = tmp_path / "platform.yaml"
     spec.write_text(doc.text, "utf-8")
     assert check(spec).diagnostics == [], "and gpc accepts it too"
+
+
+def test_floats_must_be_quoted(server: LanguageServer, tmp_path: Path) -> None:
+    # YAML reads 1.10 as 1.1: gpc refuses an unquoted float where it wants text, and so does the editor.
+    doc = open_doc(server, "float", HEAD + "workloads:\n  worker:\n    type: job\n    env: {RATIO: 1.10}\n")
+    assert [message for _, message in doc.messages()] == ["Incorrect type. Expected one of string, integer."]
+    from compiler.pipeline import check
+
+    spec = tmp_path / "platform.yaml"
+    spec.write_text(doc.text, "utf-8")
+    assert [d.code for d in check(spec).diagnostics] == ["GPC103"]
 
 
 def test_diagnostics_follow_edits(server: LanguageServer) -> None:
