@@ -109,8 +109,7 @@ def measure(label: str, command: Sequence[str], cwd: Path, runs: int, *,
         if prepare:
             prepare()
         run, err = run_once(command, cwd, env)
-        if run.rc != 0:
-            m.stderr_tail = err[-2000:]
+        m.stderr_tail = err[-2000:]  # the last run's: Kapitan's phase times, gpc's summary, or the error
         if i >= warmup or run.rc != 0:
             m.runs.append(run)
         if run.rc != 0:

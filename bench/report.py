@@ -188,6 +188,14 @@ def markdown(data: dict[str, Any]) -> str:
             if key in s:
                 lines.append(f"| {s['from']} → {s['to']} | {label} | {_f(s[key]['k'], 2)} | "
                              f"{_f(s[key]['marginal_ms_per_workload'], 3)} |")
+    phases = [(n, key, m["extra"]) for n, row in sorted(data["sizes"].items(), key=lambda kv: int(kv[0]))
+              for key, m in row["measurements"].items() if key.startswith("kapitan") and m.get("extra")]
+    if phases:
+        lines += ["", "Kapitan's own log of its last run: inventory rendering and target compilation (the rest "
+                  "of its wall time is imports, worker start-up and copying).", "",
+                  "| N | variant | inventory s | compile targets s |", "|---|---|---|---|"]
+        lines += [f"| {n} | {key} | {_f(e.get('inventory_s'), 2)} | {_f(e.get('compile_targets_s'), 2)} |"
+                  for n, key, e in phases]
     f = data["fraud"]
     lines += ["", "## specs/fraud.yaml (pre-commit case)", "", "| command | runs | wall s (min-max) | CPU s | peak RSS MB |",
               "|---|---|---|---|---|"]

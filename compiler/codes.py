@@ -129,6 +129,10 @@ CODES: dict[str, Code] = {
                  "environments:\n  dev: {cluster: https://kubernetes.default.svc}"),
     "GPC222": _w("unused declaration", "A bucket, queue or volume is declared but no workload uses it.",
                  "uses:\n  models: {bucket: fraud-models, access: read}"),
+    "GPC223": _e("derived names collide", "Two things would get the same Argo CD application name on one "
+                 "cluster: a workload named `root` collides with the environment's root application, and "
+                 "hyphens can make `<platform>-<environment>-<workload>` of two environments equal.",
+                 "workloads:\n  root-api: {type: service}"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

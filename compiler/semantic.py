@@ -117,6 +117,25 @@ def check_derived_names(spec: Platform, report: Reporter) -> None:
                        key=True, hint="shorten the platform, environment or workload name")
 
 
+def check_application_names(spec: Platform, report: Reporter) -> None:
+    """Argo CD application names must be unique among the environments that share a cluster."""
+    owner: dict[tuple[str, str], str] = {}
+    claims: list[tuple[str, str, str, Path]] = []
+    for ename, env in spec.environments.items():
+        cluster = env.cluster.rstrip("/")
+        claims.append((cluster, names.argocd_root_application(spec.name, ename),
+                       f"the root application of environment '{ename}'", ("environments", ename)))
+    for ename, env in spec.environments.items():
+        for wname in spec.workloads:
+            claims.append((env.cluster.rstrip("/"), names.argocd_application(spec.name, ename, wname),
+                           f"workload '{wname}' in environment '{ename}'", ("workloads", wname)))
+    for cluster, app, what, path in claims:
+        first = owner.setdefault((cluster, app), what)
+        if first != what:
+            report("GPC223", f"Argo CD application '{app}' of {what} would collide with {first}", path,
+                   key=True, hint="rename the workload (or the environment)")
+
+
 def check_environments(spec: Platform, report: Reporter) -> None:
     if not spec.environments:
         report("GPC221", "the spec declares no environments", ("environments",), key=True,
@@ -397,6 +416,7 @@ def _suggest(name: str) -> str:
 CHECKS: tuple[Check, ...] = (
     check_names,
     check_derived_names,
+    check_application_names,
     check_environments,
     check_references,
     check_mounts,

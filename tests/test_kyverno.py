@@ -207,3 +207,15 @@ def test_every_expression_compiles_in_cel_cpp(spec: Path) -> None:
         cel = doc["spec"]["rules"][0]["validate"]["cel"]
         for item in cel["variables"] + cel["expressions"]:
             eng.compile(item["expression"])
+
+
+def test_a_platform_without_workloads_gets_no_cluster_wide_policy(tmp_path: Path) -> None:
+    # Kyverno reads `namespaces: []` as "every namespace": no workloads must mean no policies.
+    spec = tmp_path / "empty.yaml"
+    spec.write_text("version: 1\nname: empty\nregistry: ghcr.io/acme\n"
+                    "gitops: {repo: https://github.com/acme/x.git}\nenvironments: {dev: {}}\nworkloads: {}\n")
+    from targets.kyverno import TARGET
+
+    artifacts = TARGET.render(load_ir(spec))
+    assert [a.path for a in artifacts] == ["kyverno/kustomization.yaml"]
+    assert "resources: []" in artifacts[0].text

@@ -13,7 +13,14 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
 from compiler.yamlout import dump
-from targets.kyverno.policy import MAX_POLICY_NAME, cluster_policy, kustomization, policy_file, policy_name
+from targets.kyverno.policy import (
+    MAX_POLICY_NAME,
+    cluster_policy,
+    kustomization,
+    policy_file,
+    policy_name,
+    workload_namespaces,
+)
 from targets.kyverno.rules import REGISTRY, guardrail_rules
 
 
@@ -44,7 +51,9 @@ class KyvernoTarget:
         return out
 
     def render(self, platform: Platform) -> list[Artifact]:
-        rules = guardrail_rules(platform)
+        # A policy matching an empty namespace list would match every namespace in Kyverno: a
+        # platform without workloads gets no policies rather than policies on the whole cluster.
+        rules = guardrail_rules(platform) if workload_namespaces(platform) else []
         artifacts = [Artifact(policy_file(r), dump(cluster_policy(platform, r), platform.spec_file))
                      for r in rules]
         artifacts.append(Artifact(f"{names.KYVERNO_DIR}/kustomization.yaml",
