@@ -8,11 +8,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from compiler import __version__
 from compiler.diagnostics import FORMATTERS, Diagnostic
+
+if TYPE_CHECKING:
+    from compiler.pipeline import Checked
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 ALL_TARGETS = ("kustomize", "argocd", "kyverno", "terraform", "github")
@@ -155,21 +159,10 @@ def env(workload: str, spec: Path, env_name: str | None, fmt: str) -> None:
     Values point at a local broker (127.0.0.1:5672) and object store (127.0.0.1:9000); secret
     values are placeholders to fill in. In the cluster the same names are set by the manifests.
     """
-    from compiler.pipeline import check
-
-    result = check(spec)
-    if not result.ok or result.platform is None:
-        _report(result.diagnostics, "text")
-        sys.exit(EXIT_SPEC)
+    result, env_name = _workload_in_env(spec, workload, env_name)
+    assert result.platform is not None
     platform = result.platform
-    names = [w.name for w in platform.workloads]
-    if workload not in names:
-        raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(names)})",
-                                 param_hint="WORKLOAD")
-    envs = [e.name for e in platform.environments]
-    if env_name is not None and env_name not in envs:
-        raise click.BadParameter(f"no environment '{env_name}' (known: {', '.join(envs)})", param_hint="--env")
-    placement = platform.workload(workload).placement(env_name or envs[0])
+    placement = platform.workload(workload).placement(env_name)
     if fmt == "json":
         rows = [
             {"name": v.name, "value": v.local_value if v.local_value is not None else v.value,
@@ -190,6 +183,26 @@ def env(workload: str, spec: Path, env_name: str | None, fmt: str) -> None:
             value = _config_map_value(platform, var.config_map.key)
         note = f"  # secret {var.secret.name}/{var.secret.key}: fill in" if var.secret else ""
         click.echo(f"{var.name}={_shell_quote(value or '')}{note}")
+
+
+def _workload_in_env(spec: Path, workload: str, env_name: str | None) -> tuple[Checked, str]:
+    """The checked spec and the environment for a command about one workload (exit 1 when the
+    spec is wrong, a usage error when the workload or environment does not exist)."""
+    from compiler.pipeline import check
+
+    result = check(spec)
+    if not result.ok or result.platform is None:
+        _report(result.diagnostics, "text")
+        sys.exit(EXIT_SPEC)
+    workloads = [w.name for w in result.platform.workloads]
+    if workload not in workloads:
+        raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(workloads)})",
+                                 param_hint="WORKLOAD")
+    envs = [e.name for e in result.platform.environments]
+    if env_name is not None and env_name not in envs:
+        raise click.BadParameter(f"no environment '{env_name}' in {result.file} (known: {', '.join(envs)})",
+                                 param_hint="--env")
+    return result, env_name or envs[0]
 
 
 def _config_map_value(platform: object, key: str) -> str:
@@ -259,22 +272,9 @@ def explain(spec: Path, workload: str, env_name: str | None, fmt: str) -> None:
     """
     from compiler.explain import explain as explain_workload
     from compiler.explain import to_json, to_text
-    from compiler.pipeline import check
-
-    result = check(spec)
-    if not result.ok or result.platform is None or result.source is None:
-        _report(result.diagnostics, "text")
-        sys.exit(EXIT_SPEC)
-    platform = result.platform
-    workloads = [w.name for w in platform.workloads]
-    if workload not in workloads:
-        raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(workloads)})",
-                                 param_hint="WORKLOAD")
-    envs = [e.name for e in platform.environments]
-    if env_name is not None and env_name not in envs:
-        raise click.BadParameter(f"no environment '{env_name}' in {result.file} (known: {', '.join(envs)})",
-                                 param_hint="--env")
-    explanation = explain_workload(platform, result.source, workload, env_name or envs[0])
+    result, env_name = _workload_in_env(spec, workload, env_name)
+    assert result.platform is not None and result.source is not None
+    explanation = explain_workload(result.platform, result.source, workload, env_name)
     click.echo(to_json(explanation) if fmt == "json" else to_text(explanation), nl=False)
 
 
