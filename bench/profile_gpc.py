@@ -55,7 +55,7 @@ def stages(spec: Path, targets: list[str], out: Path) -> list[tuple[str, Callabl
 
         import compiler.cli
         import compiler.pipeline  # noqa: F401
-        from compiler.ir import lower
+        from compiler.lower import lower
         from compiler.semantic import check_semantics
         from compiler.shape import check_shape
         from compiler.source import load_source

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from compiler import diagnostics as diag
 from compiler.diagnostics import Diagnostic
-from compiler.ir import Platform, lower
+from compiler.ir import Platform
+from compiler.lower import lower
 from compiler.source import Source, load_source
 from compiler.target import Artifact
 

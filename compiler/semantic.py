@@ -16,6 +16,7 @@ from compiler import guardrails as gr
 from compiler import ir, names
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
+from compiler.lower import effective_resources
 from compiler.model import NAME_PATTERN, Job, Platform, Service
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
@@ -253,7 +254,7 @@ def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) 
 def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Resources, dict[str, ir.Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
-            sourced = ir.effective_resources(spec, wname, w, ename)
+            sourced = effective_resources(spec, wname, w, ename)
             res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
             yield wname, w, ename, res, sourced
 

@@ -18,8 +18,10 @@ BIN = Path(sys.executable).parent
 
 def require_tool(name: str) -> str:
     """The path of a real tool. Missing: a failure in CI (CI=true), a skip on a laptop."""
-    local = BIN / name
-    found = str(local) if local.exists() else shutil.which(name)
+    # The project's own tool venvs first (checkov lives apart: it pins conflicting packages).
+    local = next((d / name for d in (BIN, ROOT / ".venv-checkov" / "bin", ROOT / "tests/lsp/node_modules/.bin")
+                  if (d / name).exists()), None)
+    found = str(local) if local is not None else shutil.which(name)
     if found is None:
         message = f"{name} is not installed (run `make setup`)"
         if IN_CI:

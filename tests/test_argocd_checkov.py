@@ -11,22 +11,15 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-from conftest import IN_CI, ROOT, all_spec_files, load_ir, spec_id
+from conftest import all_spec_files, load_ir, require_tool, spec_id
 
 from targets.argocd import TARGET
 
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"  # its own venv: it pins packages pytest conflicts with
 CONTROL = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: control\ndata:\n  a: b\n"
 
 
 def checkov() -> str:
-    if not CHECKOV.exists():
-        message = f"{CHECKOV} is not installed (run `make setup`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(CHECKOV)
+    return require_tool("checkov")
 
 
 def test_checkov_finds_nothing_in_any_argocd_tree(tmp_path: Path) -> None:

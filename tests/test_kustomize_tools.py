@@ -27,8 +27,7 @@ ALLOWED_SKIPS = {
 
 
 def checkov_binary() -> str:
-    own_venv = ROOT / ".venv-checkov" / "bin" / "checkov"
-    return str(own_venv) if own_venv.exists() else require_tool("checkov")
+    return require_tool("checkov")
 
 
 def run_checkov(tree: Path) -> list[dict[str, Any]]:

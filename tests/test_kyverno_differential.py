@@ -24,7 +24,7 @@ from kyverno_cel.engines import every_engine
 from kyverno_cel.evaluator import Evaluator, Request
 
 from compiler import guardrails as gr
-from compiler.ir import lower
+from compiler.lower import lower
 from compiler.model import Platform as SpecModel
 from compiler.pipeline import check, spec_name
 from targets.kyverno import TARGET

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from test_terraform_support import evaluate_locals, locals_of, parse, parse_module, run_terraform, write
 
 from compiler import ir, names, yamlout
+from compiler.lower import lower
 from compiler.model import Platform as SpecModel
 from compiler.target import Artifact
 from targets.terraform import data, hcl, render, rootapp
@@ -133,7 +134,7 @@ def _hostile_platform(s: list[str]) -> ir.Platform:
                     use[kind] = new
     spec["workloads"][workload]["secrets"] = ["API_TOKEN"]
     spec["workloads"]["fraud-inference"]["api_access"] = True
-    return ir.lower(SpecModel.model_validate(spec), s[16], "fraud")
+    return lower(SpecModel.model_validate(spec), s[16], "fraud")
 
 
 def _argocd_stand_in(platform: ir.Platform) -> list[Artifact]:
