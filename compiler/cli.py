@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -279,6 +280,18 @@ def explain(spec: Path, workload: str, env_name: str | None, fmt: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # gpc's data are trees (YAML nodes, models, the IR, artifacts): the cyclic collector frees
+    # nothing and rescans them ever more often as they grow (bench/results/profile-n1000.md).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="gpc", standalone_mode=False)
     except click.exceptions.Exit as done:

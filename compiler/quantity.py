@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": Fraction(1),
@@ -23,6 +24,7 @@ class QuantityError(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)  # the same few quantities are compared for every workload and environment
 def parse_quantity(text: str) -> Fraction:
     """The exact value of a Kubernetes quantity; raises QuantityError when `text` is not one."""
     match = _QUANTITY.match(text)

@@ -86,6 +86,9 @@ def plan(artifacts: list[Artifact], tree: Path) -> Plan:
     files[MANIFEST] = _manifest(artifacts)
     owned, ci_owned = _read_manifest(tree)
     result = Plan(tree, files)
+    if not tree.exists():  # a first compile: nothing to read, compare or delete
+        result.create = sorted(files)
+        return result
     for path, artifact in sorted(files.items()):
         target = tree / path
         try:

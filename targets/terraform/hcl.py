@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 INDENT = "  "
 
 _SIGIL_BRACE = re.compile(r"([$%])\{")
+# Printable ASCII other than '"' and '\\': the characters that never need an escape.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5B\x5D-\x7E]*")
 # Characters that may stand in a quoted HCL string as they are. Everything else that is not
 # printable (controls, line and paragraph separators, format characters, unassigned code
 # points) is written as a \u or \U escape: a line break can end a comment or a string, and an
@@ -41,7 +43,8 @@ def _escape_char(ch: str, ascii_only: bool) -> str:
 
 
 def _literal(text: str, ascii_only: bool) -> str:
-    body = "".join(_escape_char(ch, ascii_only) for ch in text)
+    # Most strings are names and paths: skip the per-character walk when nothing needs escaping.
+    body = text if _PLAIN.fullmatch(text) else "".join(_escape_char(ch, ascii_only) for ch in text)
     # A quoted string is a template: `${` starts an interpolation and `%{` a directive. HCL's own
     # escape doubles the sigil (`$${`), but python-hcl2 8.1.4 rejects a `$${` that no `}`
     # follows, which Terraform accepts; writing the brace as \u007B means the same literal `${`
