@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import inspect
 import io
 import json
 import os
@@ -54,13 +55,14 @@ def stages(spec: Path, targets: list[str], out: Path) -> list[tuple[str, Callabl
         import click  # noqa: F401
 
         import compiler.cli
-        import compiler.pipeline  # noqa: F401
-        from compiler.lower import lower
+        import compiler.pipeline
         from compiler.semantic import check_semantics
         from compiler.shape import check_shape
         from compiler.source import load_source
 
-        st.update(load_source=load_source, check_shape=check_shape, check_semantics=check_semantics, lower=lower)
+        # The lowering function the pipeline itself calls, wherever it lives.
+        st.update(load_source=load_source, check_shape=check_shape, check_semantics=check_semantics,
+                  lower=compiler.pipeline.lower)
 
     def load(st: dict[str, Any]) -> None:
         source, problems = st["load_source"](spec.read_bytes(), spec.name)
@@ -76,7 +78,9 @@ def stages(spec: Path, targets: list[str], out: Path) -> list[tuple[str, Callabl
         st["diagnostics"] = st["check_semantics"](st["spec"], st["source"])
 
     def lower(st: dict[str, Any]) -> None:
-        st["platform"] = st["lower"](st["spec"], spec.name, spec.stem)
+        lower_fn = st["lower"]
+        takes_source = "source" in inspect.signature(lower_fn).parameters  # as pipeline.check calls it
+        st["platform"] = lower_fn(st["spec"], spec.name, spec.stem, *([st["source"]] if takes_source else []))
         st["artifacts"] = []
 
     out_stages: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [

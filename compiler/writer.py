@@ -132,14 +132,18 @@ def apply(p: Plan) -> None:
         skip = set(p.delete) | set(p.update)
         if tree.is_dir():
             _link_tree(tree, stage, skip)
-        made: set[Path] = set()
+        # Strings and bytes rather than Path objects and text mode: pathlib and the text layer were a
+        # third of this loop at N=1000 (19k files). plan() has checked every text is LF-only.
+        base = os.fspath(stage)
+        made: set[str] = set()
         for path in p.create + p.update:
-            target = stage / path
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(p.files[path].text)
+            target = f"{base}/{path}"
+            parent = target.rpartition("/")[0]
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            with open(target, "wb") as fh:
+                fh.write(p.files[path].text.encode("utf-8"))
         if tree.is_dir():
             _exchange(stage, tree)
         else:

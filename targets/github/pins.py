@@ -62,4 +62,10 @@ def annotate(text: str) -> str:
             raise ValueError(f"unpinned action {ref}")
         return f"{match.group('lead')}{ref} # {_VERSION_OF[ref]}"
 
-    return _USES_LINE.sub(comment, text)
+    # Only the few `uses:` lines can match: test those instead of running the regex over the
+    # whole workflow (~50 us per workflow, 4,000 workflows at N=1000).
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "uses: " in line:
+            lines[i] = _USES_LINE.sub(comment, line)
+    return "\n".join(lines)

@@ -49,7 +49,9 @@ def _literal(text: str, ascii_only: bool) -> str:
     # escape doubles the sigil (`$${`), but python-hcl2 8.1.4 rejects a `$${` that no `}`
     # follows, which Terraform accepts; writing the brace as \u007B means the same literal `${`
     # to both, and no template sequence ever starts.
-    return '"' + _SIGIL_BRACE.sub(r"\1\\u007B", body) + '"'
+    if "{" in body:  # rare: the substitution with a template string costs more than the rest
+        body = _SIGIL_BRACE.sub(r"\1\\u007B", body)
+    return '"' + body + '"'
 
 
 def string(text: str) -> Hcl:
