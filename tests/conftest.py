@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -16,6 +17,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BIN = Path(sys.executable).parent
 
 
+def unavailable(message: str) -> NoReturn:
+    """Something a test needs is missing: a failure in CI (CI=true), a skip on a laptop."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_tool(name: str) -> str:
     """The path of a real tool. Missing: a failure in CI (CI=true), a skip on a laptop."""
     # The project's own tool venvs first (checkov lives apart: it pins conflicting packages).
@@ -23,10 +31,7 @@ def require_tool(name: str) -> str:
                   if (d / name).exists()), None)
     found = str(local) if local is not None else shutil.which(name)
     if found is None:
-        message = f"{name} is not installed (run `make setup`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{name} is not installed (run `make setup-test`)")
     return found
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import re
 import subprocess
 from collections import Counter
@@ -19,6 +18,7 @@ from test_argocd_schema import KNOWN_SYNC_OPTIONS, errors
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
+from targets import load_target
 from targets.argocd import TARGET, charts
 from targets.argocd.common import ARGOCD_NAMESPACE, FINALIZER, IN_CLUSTER, SYNC_WAVE
 
@@ -272,16 +272,11 @@ def test_platform_overlay_and_policies_point_at_their_folders(compiled: Compiled
         assert rel(platform, policies["path"]) == names.KYVERNO_DIR
 
 
-def _optional_target(name: str) -> Any:
-    if importlib.util.find_spec(f"targets.{name}") is None:
-        pytest.skip(f"the {name} target does not exist yet")
-    from targets import load_target
 
-    return load_target(name)
 
 
 def test_every_kustomize_overlay_is_delivered_by_exactly_one_application(compiled: Compiled) -> None:
-    kustomize = _optional_target("kustomize")
+    kustomize = load_target("kustomize")
     platform = compiled.platform
     written = {a.path for a in kustomize.render(platform)}
     overlay = re.compile(r"^(kustomize/[^/]+/overlays/([^/]+))/kustomization\.yaml$")
@@ -298,7 +293,7 @@ def test_every_kustomize_overlay_is_delivered_by_exactly_one_application(compile
 
 
 def test_the_policies_folder_is_a_kustomization_the_kyverno_target_writes(compiled: Compiled) -> None:
-    kyverno = _optional_target("kyverno")
+    kyverno = load_target("kyverno")
     written = {a.path for a in kyverno.render(compiled.platform)}
     assert f"{names.KYVERNO_DIR}/kustomization.yaml" in written
 
@@ -306,7 +301,7 @@ def test_the_policies_folder_is_a_kustomization_the_kyverno_target_writes(compil
 def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled, tmp_path: Path) -> None:
     from conftest import require_tool
 
-    kustomize = _optional_target("kustomize")
+    kustomize = load_target("kustomize")
     kubectl = require_tool("kubectl")
     platform = compiled.platform
     for artifact in kustomize.render(platform):

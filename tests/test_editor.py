@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IN_CI, ROOT, all_spec_files, require_tool, spec_id
+from conftest import ROOT, all_spec_files, require_tool, spec_id, unavailable
 
 sys.path.insert(0, str(ROOT / "tests" / "lsp"))
 from lsp_client import SERVER, LanguageServer
@@ -37,10 +37,7 @@ environments:
 def server() -> Iterator[LanguageServer]:
     require_tool("node")
     if not SERVER.exists():
-        message = f"{SERVER.relative_to(ROOT)} is missing: run `cd tests/lsp && npm install` (or `make setup-test`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{SERVER.relative_to(ROOT)} is missing: run `cd tests/lsp && npm install` (or `make setup-test`)")
     ls = LanguageServer([str(SERVER)], ROOT)
     try:
         ls.start()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IN_CI, ROOT, all_spec_files, load_ir, require_tool, spec_id
+from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id, unavailable
 
 from compiler.cli import main
 from compiler.graph import Graph, build_graph, to_dot, to_mermaid
@@ -142,10 +142,7 @@ def all_platforms() -> list[tuple[str, Platform]]:
 def mermaid_parse(texts: list[str]) -> list[dict[str, Any]]:
     require_tool("node")
     if not (LSP / "node_modules" / "mermaid").is_dir():
-        message = "tests/lsp/node_modules/mermaid is missing: run `cd tests/lsp && npm install` (or `make setup-test`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("tests/lsp/node_modules/mermaid is missing: run `cd tests/lsp && npm install` (or `make setup-test`)")
     done = subprocess.run(["node", str(LSP / "mermaid_parse.mjs")], input=json.dumps(texts), capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -265,8 +262,7 @@ def test_mermaid_draws_every_name_as_text(tmp_path: Path) -> None:
     chromium = require_tool("chromium")
     script = LSP / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
     if not script.is_file():
-        pytest.fail("tests/lsp/node_modules/mermaid is missing: run `cd tests/lsp && npm install`") if IN_CI \
-            else pytest.skip("tests/lsp/node_modules/mermaid is missing")
+        unavailable("tests/lsp/node_modules/mermaid is missing: run `cd tests/lsp && npm install`")
     graphs = [build_graph(load_ir(FRAUD)), *(build_graph(p) for p in hostile_platforms())]
     blocks = "".join(f'<pre class="mermaid" id="d{i}">{html.escape(to_mermaid(g))}</pre>' for i, g in enumerate(graphs))
     page = tmp_path / "page.html"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import IN_CI, ROOT, load_ir
+from conftest import ROOT, load_ir, unavailable
 from test_terraform_support import locals_of, parse, terraform_artifacts
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
     problem = available()
     if problem:
-        pytest.fail(problem) if IN_CI else pytest.skip(problem)
+        unavailable(problem)
     platform = load_ir(ROOT / "specs" / "fraud.yaml")
     files = {a.path: a.text for a in terraform_artifacts(platform)}
     local = locals_of(parse(files["terraform/dev/services/locals.tf"]))

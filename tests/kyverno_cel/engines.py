@@ -291,15 +291,11 @@ def celcpp_engine() -> CelCppEngine | None:
 
 def require_celcpp() -> CelCppEngine:
     """cel-cpp, or a test failure under CI=true (a skip on a laptop), like conftest.require_tool."""
-    import pytest
-    from conftest import IN_CI
+    from conftest import unavailable
 
     engine = celcpp_engine()
     if engine is None:
-        message = "cel-expr-python is not installed (pip install cel-expr-python==0.1.3)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("cel-expr-python is not installed (pip install cel-expr-python==0.1.3)")
     return engine
 
 
