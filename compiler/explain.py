@@ -76,8 +76,7 @@ class _Explainer:
 
     def workload(self) -> None:
         w, p = self.w, self.p
-        kind = "Deployment" if w.type == "service" else ("CronJob" if p.schedule is not None else "Job")
-        self.add("workload", "kind", kind, "derived", (*self.base, "type"),
+        self.add("workload", "kind", w.kind, "derived", (*self.base, "type"),
                  note="from type and schedule")
         env_prefix = ("environments", p.env, "namespace_prefix")
         if env_prefix in self.source.values:

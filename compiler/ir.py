@@ -15,6 +15,7 @@ from compiler.source import Source
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
 WorkloadType = Literal["service", "job"]
+WorkloadKind = Literal["Deployment", "Job", "CronJob"]  # the Kubernetes kind that runs it
 
 # gpc's own defaults for a workload that declares no resources and has no guardrail default.
 DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
@@ -94,6 +95,7 @@ class Placement:
 class Workload:
     name: str
     type: WorkloadType
+    kind: WorkloadKind
     group: str
     description: str | None
     repo: str | None

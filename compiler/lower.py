@@ -116,6 +116,7 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
     return Workload(
         name=name,
         type=w.type,
+        kind="Deployment" if isinstance(w, Service) else ("CronJob" if w.schedule else "Job"),
         group=group,
         description=w.description,
         repo=w.repo,

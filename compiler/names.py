@@ -7,6 +7,28 @@ namespaces, broker and object-store users); both read these functions, never the
 from __future__ import annotations
 
 GROUPS = ("services", "jobs", "infra")
+
+# Recommended Kubernetes labels, shared by every target that labels or selects objects.
+LABEL_NAME = "app.kubernetes.io/name"
+LABEL_INSTANCE = "app.kubernetes.io/instance"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
+
+# NVIDIA's device plugin's extended resource (requests/limits and the guardrails that cap it).
+GPU_RESOURCE = "nvidia.com/gpu"
+
+# apiVersion of a kustomization.yaml (the kustomize target's and the Kyverno folder's).
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+
+# Every cluster calls itself this: an environment on it names no particular cluster.
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def cluster_url(url: str) -> str:
+    """A cluster URL as gpc compares them: without trailing slashes."""
+    return url.rstrip("/")
 GROUP_OF_TYPE = {"service": "services", "job": "jobs"}
 
 BROKER_SERVICE = "rabbitmq"

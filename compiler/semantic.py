@@ -123,12 +123,12 @@ def check_application_names(spec: Platform, report: Reporter) -> None:
     owner: dict[tuple[str, str], str] = {}
     claims: list[tuple[str, str, str, Path]] = []
     for ename, env in spec.environments.items():
-        cluster = env.cluster.rstrip("/")
+        cluster = names.cluster_url(env.cluster)
         claims.append((cluster, names.argocd_root_application(spec.name, ename),
                        f"the root application of environment '{ename}'", ("environments", ename)))
     for ename, env in spec.environments.items():
         for wname in spec.workloads:
-            claims.append((env.cluster.rstrip("/"), names.argocd_application(spec.name, ename, wname),
+            claims.append((names.cluster_url(env.cluster), names.argocd_application(spec.name, ename, wname),
                            f"workload '{wname}' in environment '{ename}'", ("workloads", wname)))
     for cluster, app, what, path in claims:
         first = owner.setdefault((cluster, app), what)
@@ -144,12 +144,12 @@ def check_environments(spec: Platform, report: Reporter) -> None:
     seen: dict[tuple[str, str], str] = {}
     for ename, env in spec.environments.items():
         prefix = names.namespace_prefix(spec.name, ename, env.namespace_prefix)
-        other = seen.get((env.cluster.rstrip("/"), prefix))
+        other = seen.get((names.cluster_url(env.cluster), prefix))
         if other is not None:
             report("GPC214", f"environments '{other}' and '{ename}' both use namespaces '{prefix}-*' on "
                    f"cluster {env.cluster}", ("environments", ename), key=True,
                    hint="give one of them a different 'namespace_prefix'")
-        seen[(env.cluster.rstrip("/"), prefix)] = ename
+        seen[(names.cluster_url(env.cluster), prefix)] = ename
 
 
 def check_references(spec: Platform, report: Reporter) -> None:

@@ -20,7 +20,10 @@ from kyverno_cel.build import Delivery, deliver
 from kyverno_cel.engines import celpy_engine, every_engine
 from kyverno_cel.evaluator import Admission, Coverage, Evaluator, Request
 
-from targets.kustomize.meta import GPU_RESOURCE, MANAGED_BY, NAME, PART_OF
+from compiler.names import GPU_RESOURCE
+from compiler.names import LABEL_MANAGED_BY as MANAGED_BY
+from compiler.names import LABEL_NAME as NAME
+from compiler.names import LABEL_PART_OF as PART_OF
 from targets.kyverno import rules as r
 
 DIGEST = "sha256:" + "ab" * 32

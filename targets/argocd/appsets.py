@@ -53,9 +53,9 @@ def template(env: Environment) -> dict[str, Any]:
         "metadata": {
             "name": param("name"),
             "labels": {
-                "app.kubernetes.io/managed-by": "gpc",
-                "app.kubernetes.io/name": param("workload"),
-                "app.kubernetes.io/part-of": param("platform"),
+                names.LABEL_MANAGED_BY: "gpc",
+                names.LABEL_NAME: param("workload"),
+                names.LABEL_PART_OF: param("platform"),
             },
             "finalizers": [FINALIZER],
         },

@@ -16,7 +16,7 @@ from compiler.ir import Environment, Platform
 
 API_VERSION = "argoproj.io/v1alpha1"
 ARGOCD_NAMESPACE = "argocd"  # where Terraform installs Argo CD (the chart's default namespace)
-IN_CLUSTER = "https://kubernetes.default.svc"
+IN_CLUSTER = names.IN_CLUSTER
 
 # Deleting an Application deletes what it deployed (foreground cascade).
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -65,7 +65,7 @@ def role_name(platform: Platform, env: Environment, role: str) -> str:
 
 
 def labels(platform: Platform) -> dict[str, str]:
-    return {"app.kubernetes.io/managed-by": "gpc", "app.kubernetes.io/part-of": platform.name}
+    return {names.LABEL_MANAGED_BY: "gpc", names.LABEL_PART_OF: platform.name}
 
 
 def metadata(platform: Platform, name: str, wave: int | None, finalizer: bool) -> dict[str, Any]:

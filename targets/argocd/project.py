@@ -60,12 +60,12 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
     kinds: set[GroupKind] = {("networking.k8s.io", "NetworkPolicy")}
     for w in platform.workloads:
         placement = w.placement(env.name)
-        if w.type == "service":
+        if w.kind == "Deployment":
             kinds |= {("apps", "Deployment"), ("", "Service")}
             if placement.replicas.value > 1:
                 kinds.add(("policy", "PodDisruptionBudget"))
         else:
-            kinds.add(("batch", "CronJob") if placement.schedule is not None else ("batch", "Job"))
+            kinds.add(("batch", w.kind))
         if w.contract_config_map:
             kinds.add(("", "ConfigMap"))
     return kinds

@@ -29,12 +29,6 @@ def contract(graph: Graph, workload: Workload) -> dict[str, str]:
     return dict(sorted(data.items()))
 
 
-def workload_kind(workload: Workload) -> str:
-    if workload.type == "service":
-        return "Deployment"
-    return "CronJob" if base_values(workload).schedule is not None else "Job"
-
-
 def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, dict[str, Any]]:
     """File name -> object, in the order the base kustomization lists them."""
     values = base_values(workload)
@@ -53,7 +47,7 @@ def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, d
         # Pods read the schemas at start: a new contract must roll them (or start a new run).
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
         pod_annotations[meta.CONTRACT_DIGEST] = digest
-    kind = workload_kind(workload)
+    kind = workload.kind
     template = pod_template(platform, workload, values, pod_annotations)
     annotations = {**meta.description(workload), **meta.skips(*_skips(workload))}
     if kind == "Deployment":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import names
 from compiler.ir import Platform, Workload
 
 # A fixed non-root identity: high enough that it never maps to a user of the node (checkov
@@ -15,22 +16,22 @@ RUN_AS_GROUP = 10001
 # NVIDIA's conventions: the device plugin's extended resource, the GPU feature discovery node
 # label (set by the GPU Operator on every GPU node), and the taint GPU node pools carry (GKE
 # adds `nvidia.com/gpu=present:NoSchedule`, EKS and AKS recommend `nvidia.com/gpu:NoSchedule`).
-GPU_RESOURCE = "nvidia.com/gpu"
+GPU_RESOURCE = names.GPU_RESOURCE
 GPU_NODE_LABEL = "nvidia.com/gpu.present"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
-NAME = "app.kubernetes.io/name"
-INSTANCE = "app.kubernetes.io/instance"
-COMPONENT = "app.kubernetes.io/component"
-PART_OF = "app.kubernetes.io/part-of"
-MANAGED_BY = "app.kubernetes.io/managed-by"
-NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
+NAME = names.LABEL_NAME
+INSTANCE = names.LABEL_INSTANCE
+COMPONENT = names.LABEL_COMPONENT
+PART_OF = names.LABEL_PART_OF
+MANAGED_BY = names.LABEL_MANAGED_BY
+NAMESPACE_NAME = names.LABEL_NAMESPACE_NAME
 
 DESCRIPTION = "kubernetes.io/description"  # a well-known annotation, "used on all objects"
 CONTRACT_DIGEST = "gpc.dev/contract-sha256"
 ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 
-KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+KUSTOMIZE_API = names.KUSTOMIZE_API
 COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
 
 # Checks of checkov that the design answers differently, with the reason written into the

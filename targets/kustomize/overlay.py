@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from targets.kustomize import meta, network
-from targets.kustomize.base import pdb, workload_kind
+from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
 from targets.kustomize.pod import env_entry, gpu_scheduling, resources
@@ -20,7 +20,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     """File name -> content of the overlay folder (kustomization.yaml last)."""
     placement = workload.placement(env.name)
     delta = changes(workload, placement)
-    kind = workload_kind(workload)
+    kind = workload.kind
     here = names.overlay_dir(workload.name, env.name)
     out: dict[str, dict[str, Any] | list[Any]] = {}
     patches: list[dict[str, Any]] = []

@@ -6,7 +6,6 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Platform
-from targets.kustomize.meta import KUSTOMIZE_API, MANAGED_BY, PART_OF
 from targets.kyverno import cel
 from targets.kyverno.rules import Rule
 
@@ -77,7 +76,7 @@ def cluster_policy(platform: Platform, rule: Rule) -> dict[str, Any]:
         "kind": "ClusterPolicy",
         "metadata": {
             "name": policy_name(platform, rule),
-            "labels": {PART_OF: platform.name, MANAGED_BY: "gpc"},
+            "labels": {names.LABEL_PART_OF: platform.name, names.LABEL_MANAGED_BY: "gpc"},
             "annotations": annotations,
         },
         "spec": {
@@ -91,7 +90,7 @@ def cluster_policy(platform: Platform, rule: Rule) -> dict[str, Any]:
 
 def kustomization(rules: list[Rule]) -> dict[str, Any]:
     return {
-        "apiVersion": KUSTOMIZE_API,
+        "apiVersion": names.KUSTOMIZE_API,
         "kind": "Kustomization",
         "resources": sorted(policy_file(r).removeprefix(names.KYVERNO_DIR + "/") for r in rules),
     }

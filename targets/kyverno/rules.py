@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 
 from compiler import guardrails as gr
+from compiler import names
 from compiler.ir import MaxRule, Platform
-from targets.kustomize.meta import GPU_RESOURCE, MANAGED_BY, NAME, PART_OF
 from targets.kyverno import cel
 
 WORKLOAD_KINDS = tuple(kind for kinds in gr.KIND_OF_TYPE.values() for kind in kinds)
-REQUIRED_LABELS = (NAME, PART_OF, MANAGED_BY)
+REQUIRED_LABELS = (names.LABEL_NAME, names.LABEL_PART_OF, names.LABEL_MANAGED_BY)
 SECCOMP_TYPES = ("RuntimeDefault", "Localhost")
 # The one capability a non-root process may need back (binding a port below 1024).
 ADDABLE_CAPABILITIES = ("NET_BIND_SERVICE",)
@@ -109,7 +109,7 @@ def max_rule(rule: MaxRule) -> Rule:
     kinds = gr.KIND_OF_TYPE[rule.workload_type]
     setting = f"guardrails.max.{rule.workload_type}.{rule.resource}"
     who, who_start = TYPE_KINDS[rule.workload_type], TYPE_KINDS_START[rule.workload_type]
-    key = GPU_RESOURCE if rule.resource == "gpu" else rule.resource
+    key = names.GPU_RESOURCE if rule.resource == "gpu" else rule.resource
     if rule.resource == "gpu" and int(rule.limit) == 0:
         check = Check(
             cel.every_container(f"{cel.absent('limits', key)} && {cel.absent('requests', key)}"),

@@ -14,11 +14,10 @@ with `terraform console`, and check the trust each workload gets against its `us
 
 from __future__ import annotations
 
+from compiler import names
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
-
-IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 class TerraformTarget:
@@ -31,8 +30,8 @@ class TerraformTarget:
         problems = []
         seen: dict[str, str] = {}
         for env in platform.environments:
-            url = env.cluster.rstrip("/")
-            if url == IN_CLUSTER:
+            url = names.cluster_url(env.cluster)
+            if url == names.IN_CLUSTER:
                 continue  # every cluster calls itself that: it names no particular one
             if url in seen:
                 problems.append(Diagnostic(

@@ -53,7 +53,7 @@ def _accesses(access: str) -> tuple[str, ...]:
 
 
 def _labels(platform: Platform) -> dict[str, str]:
-    return {"app.kubernetes.io/managed-by": "terraform", "app.kubernetes.io/part-of": platform.name}
+    return {names.LABEL_MANAGED_BY: "terraform", names.LABEL_PART_OF: platform.name}
 
 
 def _pod_security(enforce: str, version: str) -> dict[str, str]:
