@@ -56,3 +56,21 @@ def load_ir(path: Path):  # type: ignore[no-untyped-def]
 def platform(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """The IR of every valid spec, one test per spec."""
     return load_ir(request.param)
+
+
+_TREES: dict[str, dict[str, str]] = {}
+
+
+def compiled_tree(platform) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every file the compile of `platform` writes (path relative to out/<spec>/ -> text), all
+    targets, computed once per spec per test process. Contract tests (tests/test_contract_*.py)
+    assert rollout invariants over this for every spec, so a new spec is covered for free."""
+    from compiler.pipeline import render
+    from targets import TARGETS
+
+    key = platform.spec_file
+    if key not in _TREES:
+        artifacts, problems = render(platform, list(TARGETS))
+        assert not [p for p in problems if p.severity.value == "error"], problems
+        _TREES[key] = {a.path: a.text for a in artifacts}
+    return _TREES[key]
