@@ -50,7 +50,8 @@ def test_compile_writes_nothing_for_a_broken_spec(case: Path, tmp_path: Path) ->
     result = transcript(case, ["compile", "platform.yaml", "-o", str(out)])
     if "[exit 0]" in text:
         assert "[exit 0]" in result
-        assert " warning GPC" in result
+        if not (case / "out").is_dir():  # a warning about a compiled tree needs that tree
+            assert " warning GPC" in result
         assert (out / "platform" / "README.md").is_file()
     else:
         assert "[exit 1]" in result

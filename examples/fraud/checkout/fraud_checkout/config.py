@@ -1,4 +1,4 @@
-"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env checkout`)."""
+"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env specs/fraud.yaml checkout`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class Settings:
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
     missing = [n for n in ("PORT", "AMQP_URL", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL") if not env.get(n)]
     if missing:
-        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env checkout`)")
+        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env specs/fraud.yaml checkout`)")
     try:
         port = int(env["PORT"])
         timeout = float(env.get("FRAUD_TIMEOUT_SECONDS", "2"))
