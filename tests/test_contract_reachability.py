@@ -105,7 +105,7 @@ def platform_infra(endpoints: list[Endpoint], charts: list[Endpoint]) -> list[En
 
 
 @pytest.mark.parametrize("sid", SPEC_IDS)
-def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callable[[str], Compiled]) -> None:
+def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callable[[str], Compiled]) -> None:  # noqa: F811
     c = trees(sid)
     for env in c.platform.environments:
         overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads]
