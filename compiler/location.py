@@ -4,9 +4,9 @@ A tree is always OUT/<spec file stem>/, and `gitops.path` names the same folder 
 repository, so the two must agree (GPC401):
 - without -o, OUT is the parent of gitops.path, in the git repository gpc runs in (or the current
   directory outside one): the tree lands at gitops.path by construction;
-- with -o, the tree's path inside the git repository that holds OUT must be gitops.path. A folder
-  outside any git repository (a scratch compile) has no repository to disagree with.
-Either way gitops.path must end with the spec file's stem.
+- with -o, the tree's path inside the git repository that holds OUT must be gitops.path.
+Either way gitops.path must end with the spec file's stem. A folder given with -o outside any git
+repository is a scratch compile: there is no repository to disagree with, so nothing is checked.
 """
 
 from __future__ import annotations
@@ -43,18 +43,17 @@ def locate(platform: Platform, out_dir: Path | None, repo: Path | None = None) -
     pos = platform.position(("gitops", "path")) if set_in_spec else platform.position(("gitops",), key=True)
     said = f"gitops.path '{platform.gitops_path}'" if set_in_spec else \
         f"gitops.path (default '{platform.gitops_path}')"
-    if gitops.name != stem:
-        return (out_dir or Path("out")) / stem, [Diagnostic(
-            CODE, f"{said} does not end with '{stem}', the stem of {platform.spec_file}: gpc writes the tree "
-            f"to OUT/{stem}/, so Argo CD and CI would read a folder gpc never writes", platform.spec_file, pos,
-            hint=f"set gitops.path: {gitops.parent / stem}, or rename the spec file to {gitops.name or '<name>'}.yaml")]
+    stem_problem = [] if gitops.name == stem else [Diagnostic(
+        CODE, f"{said} does not end with '{stem}', the stem of {platform.spec_file}: gpc writes the tree "
+        f"to OUT/{stem}/, so Argo CD and CI would read a folder gpc never writes", platform.spec_file, pos,
+        hint=f"set gitops.path: {gitops.parent / stem}, or rename the spec file to {gitops.name or '<name>'}.yaml")]
     if out_dir is None:
         here = repo or repository_root(Path.cwd()) or Path.cwd()
-        return Path(_shown(here / gitops.parent)) / stem, []
+        return Path(_shown(here / gitops.parent)) / stem, stem_problem
     tree = out_dir / stem
     root = repo or repository_root(out_dir)
-    if root is None:
-        return tree, []
+    if root is None or stem_problem:
+        return tree, stem_problem if root is not None else []
     inside = os.path.relpath(os.path.abspath(tree), os.path.abspath(root)).replace(os.sep, "/")
     if PurePosixPath(inside) == gitops:
         return tree, []

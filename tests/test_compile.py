@@ -110,6 +110,12 @@ def test_gitops_path_must_end_with_the_spec_stem(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "error GPC401 gitops.path 'deploy/prod' does not end with 'shop', the stem of shop.yaml" in done.stderr
     assert not (tmp_path / "deploy").exists() and not (tmp_path / "out").exists()
+    repo = git_repo(tmp_path / "repo")
+    write_spec(repo, path="deploy/prod")
+    done = gpc("compile", "shop.yaml", "-o", "deploy", cwd=repo)
+    assert done.returncode == 1 and "GPC401 gitops.path 'deploy/prod' does not end with 'shop'" in done.stderr
+    # Outside any repository -o is a scratch folder: nothing to disagree with.
+    assert gpc("compile", "shop.yaml", "-o", str(tmp_path / "scratch"), cwd=tmp_path).returncode == 0
 
 
 def test_outside_any_repository_o_is_a_scratch_folder(tmp_path: Path) -> None:
