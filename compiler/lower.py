@@ -11,6 +11,7 @@ from compiler.ir import (
     DEFAULT_RESOURCES,
     Bucket,
     ConfigMapRef,
+    Dns,
     Environment,
     EnvVar,
     Layer,
@@ -62,9 +63,12 @@ def lower(spec: Any, spec_file: str, spec_name: str, source: Source | None = Non
     environments = []
     for env_name, env in spec.environments.items():
         prefix = names.namespace_prefix(spec.name, env_name, env.namespace_prefix)
+        dns = env.dns
         environments.append(Environment(
             name=env_name, cluster=env.cluster, prefix=prefix, auto_sync=env.auto_sync,
             namespaces={g: names.namespace(prefix, g) for g in names.GROUPS if g in groups_used},
+            dns=Dns(dns.namespace, tuple(sorted(dns.pod_labels.items())), tuple(sorted(set(dns.ports))),
+                    dns.node_local_address),
         ))
     env_by_name = {e.name: e for e in environments}
     volume_groups = {
@@ -80,6 +84,7 @@ def lower(spec: Any, spec_file: str, spec_name: str, source: Source | None = Non
         spec_file=spec_file,
         description=spec.description,
         registry=spec.registry,
+        registry_auth=spec.registry_auth,
         kubernetes_version=spec.kubernetes_version,
         gitops_repo=spec.gitops.repo,
         gitops_branch=spec.gitops.branch,
@@ -112,6 +117,7 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         u.kind == "queue" and spec.messaging.queues[u.target].message_schema is not None for u in uses
     )
     group = names.GROUP_OF_TYPE[w.type]
+    timeout = duration_seconds(w.timeout) if isinstance(w, Job) and w.timeout else None
     placements = tuple(_place(spec, name, w, uses, env, group) for env in envs.values())
     return Workload(
         name=name,
@@ -131,8 +137,11 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         concurrency=w.concurrency if isinstance(w, Job) else None,
         time_zone=w.time_zone if isinstance(w, Job) else None,
         retries=w.retries if isinstance(w, Job) else None,
-        timeout_seconds=duration_seconds(w.timeout) if isinstance(w, Job) and w.timeout else None,
-        ttl_seconds=duration_seconds(w.ttl_after_finished) if isinstance(w, Job) else None,
+        timeout_seconds=timeout,
+        deadline_seconds=job_deadline(timeout, w.retries) if isinstance(w, Job) and timeout else None,
+        ttl_seconds=duration_seconds(w.ttl_after_finished) if isinstance(w, Job) and w.ttl_after_finished else None,
+        starting_deadline_seconds=(duration_seconds(w.starting_deadline)
+                                   if isinstance(w, Job) and w.schedule else None),
         uses=uses,
         secrets=tuple(sorted(w.secrets)),
         api_access=w.api_access,
@@ -143,6 +152,22 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         contract_config_map=names.contract_config_map(name) if has_schema else None,
         placements=placements,
     )
+
+
+# A pod's deadline counts from its start on a node; before that it may wait for the scheduler
+# (and for the autoscaler to add a GPU node). The Job's bound leaves each attempt this much for it.
+SCHEDULING_ALLOWANCE = 600
+# The Job controller waits 10s, 20s, 40s ... (at most 6 minutes) before re-creating a failed pod.
+BACKOFF_FIRST, BACKOFF_MAX = 10, 360
+
+
+def job_deadline(timeout: int, retries: int) -> int:
+    """The Job's `activeDeadlineSeconds`: every attempt may use its whole `timeout`, so the bound
+    of all of them together is derived from `retries`, never the timeout itself (that would
+    leave no time for a retry after a slow first attempt)."""
+    attempts = retries + 1
+    backoff = sum(min(BACKOFF_FIRST << i, BACKOFF_MAX) for i in range(retries))
+    return attempts * (timeout + SCHEDULING_ALLOWANCE) + backoff
 
 
 def _lower_use(alias: str, use: Any) -> Use:
