@@ -61,12 +61,14 @@ class EnvVar:
     secret: SecretRef | None = None
     config_map: ConfigMapRef | None = None
     local_value: str | None = None  # what `gpc env` prints for a local run, when it differs
+    # the spec path that causes the variable (for `gpc explain`); not part of what is emitted
+    origin: tuple[str | int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class Use:
     alias: str
-    kind: Literal["queue", "bucket", "volume", "service"]
+    kind: str  # a key of compiler.kinds.USE_KINDS
     target: str
     access: str | None = None  # publish/consume, read/write/readwrite
     mount: str | None = None
@@ -138,6 +140,11 @@ class Workload:
         return self.image_tag is None
 
     @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this workload: target checks point at `(*w.path, field)`."""
+        return ("workloads", self.name)
+
+    @property
     def queues(self) -> tuple[Use, ...]:
         return tuple(u for u in self.uses if u.kind == "queue")
 
@@ -175,6 +182,11 @@ class Environment:
     auto_sync: bool
     namespaces: dict[str, str]  # group -> namespace, only the groups in use
     dns: Dns = DEFAULT_DNS
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this environment."""
+        return ("environments", self.name)
 
     @property
     def infra_namespace(self) -> str:
