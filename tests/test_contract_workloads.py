@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import compiled_tree, require_tool
+from test_terraform_support import blocks, locals_of, parse_module, run_terraform
 
 from compiler import names
 from compiler.ir import Platform, Workload
@@ -120,6 +121,100 @@ def test_every_pod_pulls_with_the_registry_secret_when_the_registry_is_private(t
             assert pulls == [{"name": names.IMAGE_PULL_SECRET}], (w.name, env)
         else:
             assert pulls is None, (w.name, env, auth)
+
+
+def _cluster_module(tree: Tree, env: str) -> dict[str, Any]:
+    prefix = f"terraform/{env}/cluster/"
+    return parse_module({p[len(prefix):]: t for p, t in tree.files.items()
+                         if p.startswith(prefix) and "/" not in p[len(prefix):]})
+
+
+def _host(image: str) -> str:
+    first, _, rest = image.partition("/")
+    return first if rest and ("." in first or ":" in first) else "docker.io"
+
+
+def test_every_service_account_lists_the_pull_secret_terraform_creates(tree: Tree) -> None:
+    private = raw_spec(tree.platform).get("registry_auth", "pull-secret") == "pull-secret"
+    for env in tree.platform.environments:
+        module = _cluster_module(tree, env.name)
+        local = locals_of(module)
+        (account,) = blocks(module, "resource", "kubernetes_service_account_v1").values()
+        secrets = blocks(module, "resource", "kubernetes_secret_v1")
+        variables = {name for block in module.get("variable", []) for name in block}
+        if not private:
+            assert "image_pull_secret" not in account and "image_pull" not in secrets
+            assert "registry_credentials" not in variables
+            continue
+        # Every ServiceAccount (one per workload, for_each) lists the Secret of its own namespace...
+        assert account["for_each"] == "${local.workloads}"
+        assert account["image_pull_secret"] == [
+            {"name": "${kubernetes_secret_v1.image_pull[each.value.group].metadata[0].name}"}]
+        # ... which exists in the namespace of every workload, under the name the pods use ...
+        pull = secrets["image_pull"]
+        assert pull["for_each"] == "${toset(local.image_pull_groups)}"
+        assert set(local["image_pull_groups"]) == {w["group"] for w in local["workloads"].values()}
+        assert pull["metadata"][0]["name"] == "${local.image_pull_secret}"
+        assert local["image_pull_secret"] == names.IMAGE_PULL_SECRET
+        assert pull["type"] == "kubernetes.io/dockerconfigjson"
+        # ... holds a login for every registry an image comes from, written only, never stored.
+        built = {pod_spec(tree.workload(w, env.name))["containers"][0]["image"].rsplit(":", 1)[0]
+                 for w in tree.platform.workloads}
+        assert local["registry_hosts"] == sorted({_host(i) for i in built})
+        assert set(pull["data_wo"]) == {".dockerconfigjson"} and "data" not in pull
+        assert {"registry_credentials", "registry_credentials_revision"} <= variables
+
+
+def test_the_pull_secret_is_a_docker_config_and_its_credentials_are_checked(tmp_path: Path) -> None:
+    """Terraform itself evaluates the generated `.dockerconfigjson` expression (with the variable made
+    non-ephemeral so an output can show it) and the variable's validations."""
+    from conftest import ROOT, load_ir
+
+    terraform = require_tool("terraform")
+    platform = load_ir(ROOT / "specs" / "fraud.yaml")
+    files = compiled_tree(platform)
+    prefix = "terraform/dev/cluster/"
+    module = parse_module({p[len(prefix):]: t for p, t in files.items() if p.startswith(prefix)
+                           and p.endswith(".tf") and "/" not in p[len(prefix):]})
+    expression = blocks(module, "resource", "kubernetes_secret_v1")["image_pull"]["data_wo"][".dockerconfigjson"]
+    assert expression.startswith("${") and expression.endswith("}")
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "main.tf").write_text(
+        'variable "registry_credentials" {\n  type = map(object({ username = string, password = string }))\n}\n'
+        f'output "config" {{\n  value     = {expression[2:-1]}\n  sensitive = true\n}}\n', encoding="utf-8")
+    login = '{"ghcr.io":{"username":"octocat","password":"ghp_token"}}'
+    for args in (["init"], ["apply", "-auto-approve"]):
+        done = run_terraform(terraform, args, probe, {"TF_VAR_registry_credentials": login})
+        assert done.returncode == 0, done.stderr
+    shown = run_terraform(terraform, ["output", "-raw", "config"], probe)
+    import base64
+    import json
+
+    config = json.loads(shown.stdout)
+    assert config == {"auths": {"ghcr.io": {"username": "octocat", "password": "ghp_token",
+                                            "auth": base64.b64encode(b"octocat:ghp_token").decode()}}}
+
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    for name in ("variables.tf", "locals.tf"):
+        (checks / name).write_text(files[prefix + name], encoding="utf-8")
+    assert run_terraform(terraform, ["init"], checks).returncode == 0
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    args = ["plan", "-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    for value, error in (
+        (login, None),
+        (None, "registry_credentials"),  # required: an apply without credentials cannot start
+        ('{"docker.io":{"username":"octocat","password":"x"}}', "exactly the registries"),
+        ('{"ghcr.io":{"username":"octocat","password":" "}}', "needs a username and a password"),
+    ):
+        done = run_terraform(terraform, args, checks, {"TF_VAR_registry_credentials": value} if value else {})
+        if error is None:
+            assert done.returncode == 0, done.stderr
+        else:
+            assert done.returncode != 0 and error in " ".join(done.stderr.split()), done.stderr
+        assert "ghp_token" not in done.stdout + done.stderr
 
 
 # -- no tag that nobody wrote -------------------------------------------------------------------
