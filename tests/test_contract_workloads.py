@@ -85,7 +85,9 @@ def tree(platform: Platform, trees: Callable[[Platform], Tree]) -> Tree:
 
 
 def raw_spec(platform: Platform) -> dict[str, Any]:
-    data = yaml.safe_load(Path(platform.spec_file).read_text("utf-8"))
+    """The spec as written (team files merged in, as the loader read them), before any default."""
+    assert platform.source is not None
+    data = platform.source.data
     assert isinstance(data, dict)
     return data
 
