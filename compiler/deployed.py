@@ -99,7 +99,7 @@ def check_deployed_tags(platform: Platform, tree: Path) -> list[Diagnostic]:
             os.path.relpath(tree / names.image_component_dir(w.name, "<env>") / "kustomization.yaml")
         by = f"{w.repo}'s CI" if w.repo else "the workload's CI"
         problems.append(Diagnostic(
-            CODE, f"image_tag '{w.image_tag}' is not what is deployed: CI owns the tag and has set "
+            CODE, f"image_tag '{w.image_tag}' is not what is deployed: the image files CI owns hold "
             + ", ".join(f"'{d.ref}' in {d.env}" for d in other) + ", so this value changes nothing",
             platform.spec_file, platform.position(path),
             hint=f"to deploy another tag, change it in {where.replace(os.sep, '/')} (or let {by} bump it); "

@@ -84,6 +84,8 @@ class _Explainer:
         said = f"the spec's image_tag '{self.w.image_tag}' ({self.where(spec_path)})"
         if d.problem is not None:
             note = f"owned by {by}, but unreadable: {d.problem}"
+        elif d.tag == names.BOOTSTRAP_TAG:
+            note = f"no image delivered yet: scaled to zero until {by} writes the first tag into this file"
         elif spec_path not in self.source.values:
             note = f"owned by {by}, which rewrites this file after every build"
         elif d.ref == self.w.image_tag:
@@ -113,6 +115,9 @@ class _Explainer:
         self.own("workload", "image", w.image, "image", default_note="<registry>/<workload name>")
         if self.deployed is not None:
             self.image_tag_of_ci(self.deployed)
+        elif w.awaits_delivery:
+            self.add("workload", "image_tag", None, "gpc default", note="none yet: scaled to zero until CI "
+                     f"delivers the first image into {names.image_component_dir(w.name, p.env)}/kustomization.yaml")
         else:
             self.own("workload", "image_tag", w.image_tag, "image_tag",
                      default_note=f"until CI bumps it in {names.image_component_dir(w.name, p.env)}/kustomization.yaml")

@@ -138,8 +138,8 @@ def test_compile_warns_when_image_tag_is_not_the_deployed_tag(tmp_path: Path) ->
     done = gpc("compile", "shop.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     line = spec.read_text().splitlines().index('    image_tag: "1.1.0"') + 1
-    assert f"shop.yaml:{line}:16: warning GPC402 image_tag '1.1.0' is not what is deployed: CI owns the tag " \
-        "and has set '1.0.0' in dev, '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432' in prod, so this value changes " \
+    assert f"shop.yaml:{line}:16: warning GPC402 image_tag '1.1.0' is not what is deployed: the image files " \
+        "CI owns hold '1.0.0' in dev, '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432' in prod, so this value changes " \
         "nothing" in done.stderr
     assert "change it in out/shop/kustomize/api/overlays/<env>/image/kustomization.yaml (or let acme/api's CI " \
         "bump it)" in done.stderr
