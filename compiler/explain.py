@@ -141,12 +141,13 @@ class _Explainer:
         for use in reversed(w.uses):  # the first use of a kind is where shared variables come from
             path = (*self.base, "uses", use.alias)
             prefix = names.env_prefix(use.alias)
-            for suffix in ("QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA", "BUCKET", "PATH", "URL"):
+            for suffix in ("QUEUE", "EXCHANGE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA", "BUCKET", "PATH", "URL"):
                 origin[f"{prefix}_{suffix}"] = path
             if use.kind == "queue":
                 origin[names.AMQP_URL_KEY] = path
             if use.kind == "bucket":
-                for key in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
+                for key in ("S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE", names.S3_ACCESS_KEY,
+                            names.S3_SECRET_KEY):
                     origin[key] = path
         declared = self.source.data["workloads"][w.name].get("secrets", [])
         for secret in w.secrets:

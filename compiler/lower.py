@@ -17,6 +17,7 @@ from compiler.ir import (
     Placement,
     Platform,
     Queue,
+    QueueBounds,
     SecretRef,
     Sourced,
     Use,
@@ -24,6 +25,7 @@ from compiler.ir import (
     Workload,
 )
 from compiler.model import Job, Service, duration_seconds
+from compiler.quantity import parse_quantity
 from compiler.source import Source
 
 # -- effective values ------------------------------------------------------------------------
@@ -90,15 +92,20 @@ def lower(spec: Any, spec_file: str, spec_name: str, source: Source | None = Non
             Volume(n, v.size, v.access_mode, v.storage_class, volume_groups.get(n, "jobs"))
             for n, v in sorted(spec.storage.volumes.items())
         ),
-        queues=tuple(
-            Queue(n, q.dead_letter, names.dead_letter_queue(n) if q.dead_letter else None, q.message_schema,
-                  q.description)
-            for n, q in sorted(spec.messaging.queues.items())
-        ),
+        queues=tuple(_lower_queue(n, q) for n, q in sorted(spec.messaging.queues.items())),
         guardrails=lower_guardrails(spec),
         workloads=workloads,
         source=source,
     )
+
+
+def _lower_queue(name: str, q: Any) -> Queue:
+    bounds = QueueBounds(
+        max_bytes=int(parse_quantity(q.max_bytes)), max_length=q.max_length, overflow=q.overflow,
+        message_ttl_ms=duration_seconds(q.message_ttl) * 1000 if q.message_ttl else None,
+    )
+    return Queue(name, q.dead_letter, names.dead_letter_queue(name) if q.dead_letter else None, q.message_schema,
+                 q.description, exchange=names.queue_exchange(name), bounds=bounds)
 
 
 def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Environment]) -> Workload:
@@ -201,6 +208,9 @@ def wiring(spec: Any, name: str, w: Service | Job, uses: tuple[Use, ...], env: E
         out += [
             EnvVar("S3_ENDPOINT", "object store endpoint", value=f"http://{host}:{names.OBJECT_STORE_PORT}",
                    local_value="http://127.0.0.1:9000"),
+            EnvVar("S3_REGION", "object store region (for request signing)", value=names.OBJECT_STORE_REGION),
+            EnvVar("S3_FORCE_PATH_STYLE", "address buckets as <endpoint>/<bucket>, never <bucket>.<host>",
+                   value="true"),
             EnvVar(names.S3_ACCESS_KEY, "this workload's own object-store access key",
                    secret=SecretRef(creds, names.S3_ACCESS_KEY), local_value=names.object_store_user(name)),
             EnvVar(names.S3_SECRET_KEY, "this workload's own object-store secret key",
@@ -211,6 +221,9 @@ def wiring(spec: Any, name: str, w: Service | Job, uses: tuple[Use, ...], env: E
         if use.kind == "queue":
             queue = spec.messaging.queues[use.target]
             out.append(EnvVar(f"{prefix}_QUEUE", f"queue to {use.access}", value=use.target))
+            if use.access == "publish":
+                out.append(EnvVar(f"{prefix}_EXCHANGE", "exchange to publish to (routes to the queue only)",
+                                  value=names.queue_exchange(use.target)))
             if queue.dead_letter:
                 out.append(EnvVar(f"{prefix}_DEAD_LETTER_QUEUE", "where rejected messages go",
                                   value=names.dead_letter_queue(use.target)))

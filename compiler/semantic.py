@@ -334,13 +334,15 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
         if "queue" in kinds:
             claim(names.AMQP_URL_KEY, "gpc (broker credentials)", ("workloads", wname, "uses"))
         if "bucket" in kinds:
-            for var in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
+            for var in ("S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
                 claim(var, "gpc (object-store credentials)", ("workloads", wname, "uses"))
         for alias, use in w.uses.items():
             kind, _ = _use_target(use)
             prefix = names.env_prefix(alias)
             suffixes = {"queue": ["QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA"], "bucket": ["BUCKET"],
                         "volume": ["PATH"], "service": ["URL"]}[kind]
+            if kind == "queue" and getattr(use, "access", None) == "publish":
+                suffixes = [*suffixes, "EXCHANGE"]
             for suffix in suffixes:
                 claim(f"{prefix}_{suffix}", f"use '{alias}'", ("workloads", wname, "uses", alias))
         for var in w.env:

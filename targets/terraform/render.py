@@ -156,7 +156,7 @@ def _services(platform: Platform, env: Environment) -> dict[str, str]:
     credential_data = _credential_data(platform)
     dependencies = []
     if local["broker_users"]:
-        dependencies += ["rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
+        dependencies += ["rabbitmq_binding.queue", "rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
     if local["object_store_users"]:
         dependencies += ["minio_iam_user_policy_attachment.workload", "minio_s3_bucket.bucket"]
     if not object_store:
@@ -166,7 +166,7 @@ def _services(platform: Platform, env: Environment) -> dict[str, str]:
     if not broker:
         local = {k: v for k, v in local.items()
                  if k not in ("broker_admin_secret", "broker_vhost", "broker_host", "broker_port", "queues",
-                              "broker_users")}
+                              "exchanges", "broker_users")}
     providers = [versions.KUBERNETES]
     if object_store or broker:
         providers.append(versions.RANDOM)
