@@ -109,7 +109,6 @@ def brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Any]
 
 def _connect(node: Any, workload: str | None) -> Any:
     import pika
-
     from fraud_harness.rabbitmq import ADMIN
 
     if workload is None:

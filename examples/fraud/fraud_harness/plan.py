@@ -94,7 +94,7 @@ def load(spec: Path = SPEC) -> Plan:
     platform = result.platform
     # The broker is set up exactly as the Terraform target's services module would: the same
     # queues, dead-letter arguments and per-workload permission regexes, read from its data.
-    broker = services(platform, platform.environments[0])
+    broker = services(platform, platform.environments[0]).entries()
     queues, exchanges, broker_users = broker_setup(broker)
     store_users, uses = {}, {}
     for w in platform.workloads:

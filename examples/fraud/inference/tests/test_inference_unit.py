@@ -91,7 +91,7 @@ def _requests(make_client: Any) -> list[tuple[str, str]]:
     seen: list[tuple[str, str]] = []
 
     class Record(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:  # the http.server API names it
             seen.append((self.headers["Host"], self.path))
             self.send_response(404)
             self.send_header("Content-Length", "0")
