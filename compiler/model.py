@@ -54,10 +54,14 @@ def _quantity(value: Any) -> str:
 def _duration(value: Any) -> str:
     # Every duration gpc reads is a deadline or a lifetime that Kubernetes wants positive
     # (`activeDeadlineSeconds: 0` is refused by the API server), so zero is not a duration here.
-    if isinstance(value, str) and value and _DURATION.match(value) and duration_seconds(value) > 0:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return f"{value}s"
+    if isinstance(value, str) and value and _DURATION.match(value):
+        if duration_seconds(value) > 0:
+            return value
+        raise PydanticCustomError("duration", "'{value}' must be longer than zero", {"value": value})
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value > 0:
+            return f"{value}s"
+        raise PydanticCustomError("duration", "'{value}' must be longer than zero", {"value": value})
     raise PydanticCustomError("duration", "'{value}' is not a duration", {"value": value})
 
 
