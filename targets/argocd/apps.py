@@ -13,16 +13,16 @@ from targets.argocd.common import (
     ROOT_FILE,
     WAVE_INFRA,
     WAVE_PLATFORM,
-    application,
     bootstrap_project_name,
     default_namespace,
     destination,
     git_source,
     metadata,
+    platform_application,
+    platform_sync_policy,
     project_name,
     repo_path,
     role_name,
-    sync_policy,
 )
 
 PLATFORM_ROLE = "platform"
@@ -31,17 +31,17 @@ POLICIES_ROLE = "policies"
 
 def platform_overlay(platform: Platform, env: Environment) -> dict[str, Any]:
     """Namespace-wide objects of the environment (default-deny and DNS NetworkPolicies)."""
-    return application(platform, env, name=role_name(platform, env, PLATFORM_ROLE),
-                       project=project_name(platform, env),
-                       source=git_source(platform, names.platform_overlay_dir(env.name)),
-                       namespace=default_namespace(env), wave=WAVE_PLATFORM)
+    return platform_application(platform, name=role_name(platform, env, PLATFORM_ROLE),
+                                project=project_name(platform, env),
+                                source=git_source(platform, names.platform_overlay_dir(env.name)),
+                                namespace=default_namespace(env), wave=WAVE_PLATFORM)
 
 
 def policies(platform: Platform, env: Environment) -> dict[str, Any]:
     """The Kyverno ClusterPolicies, in place before any workload is admitted."""
-    return application(platform, env, name=role_name(platform, env, POLICIES_ROLE),
-                       project=project_name(platform, env), source=git_source(platform, names.KYVERNO_DIR),
-                       namespace=default_namespace(env), wave=WAVE_PLATFORM)
+    return platform_application(platform, name=role_name(platform, env, POLICIES_ROLE),
+                                project=project_name(platform, env), source=git_source(platform, names.KYVERNO_DIR),
+                                namespace=default_namespace(env), wave=WAVE_PLATFORM)
 
 
 def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
@@ -51,9 +51,9 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
         "path": ".",
         "helm": {"releaseName": chart.release, "valuesObject": charts.VALUES[chart.role]()},
     }
-    return application(platform, env, name=role_name(platform, env, chart.role),
-                       project=project_name(platform, env), source=source, namespace=env.infra_namespace,
-                       wave=WAVE_INFRA)
+    return platform_application(platform, name=role_name(platform, env, chart.role),
+                                project=project_name(platform, env), source=source, namespace=env.infra_namespace,
+                                wave=WAVE_INFRA)
 
 
 def root(platform: Platform, env: Environment) -> dict[str, Any]:
@@ -77,6 +77,6 @@ def root(platform: Platform, env: Environment) -> dict[str, Any]:
             "project": bootstrap_project_name(platform, env),
             "source": source,
             "destination": destination(ARGOCD_NAMESPACE),
-            "syncPolicy": sync_policy(env),
+            "syncPolicy": platform_sync_policy(),
         },
     }

@@ -24,7 +24,7 @@ from targets.argocd.common import (
     project_name,
     repo_path,
     role_name,
-    sync_policy,
+    workload_sync_policy,
 )
 
 GROUP_ROLES = {"services": "service", "jobs": "job"}
@@ -63,7 +63,7 @@ def template(env: Environment) -> dict[str, Any]:
             "project": param("project"),
             "source": {"repoURL": param("repoURL"), "targetRevision": param("revision"), "path": param("path")},
             "destination": {"server": IN_CLUSTER, "namespace": param("namespace")},
-            "syncPolicy": sync_policy(env),
+            "syncPolicy": workload_sync_policy(env),
         },
     }
 
