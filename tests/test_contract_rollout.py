@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from conftest import ROOT, compiled_tree, require_tool, unavailable
 from test_argocd import expand
-from test_terraform_support import parse_module
+from test_terraform_support import blocks, locals_of, parse_module
 
 from compiler import names
 from compiler.ir import Platform
@@ -31,8 +31,9 @@ AUTOMATED = {"prune": True, "selfHeal": True}
 
 
 def yaml_documents(tree: dict[str, str], prefix: str) -> dict[str, list[dict[str, Any]]]:
-    """The documents of the YAML files under `prefix` (not Helm templates, which are not YAML)."""
-    return {path: [d for d in yaml.safe_load_all(text) if d] for path, text in sorted(tree.items())
+    """The objects of the YAML files under `prefix` (not Helm templates, which are not YAML; not
+    JSON patches, which are lists)."""
+    return {path: [d for d in yaml.safe_load_all(text) if isinstance(d, dict)] for path, text in sorted(tree.items())
             if path.startswith(prefix) and path.endswith((".yaml", ".yml")) and "/templates/" not in path}
 
 
@@ -137,6 +138,41 @@ def test_the_crd_checks_bite(tmp_path: Path) -> None:
     assert len(errors) == 2 and "targetRevison" in errors[0] and "backof" in errors[1], errors
 
 
+# -- Argo CD can read the GitOps repository before the root application exists --------------------
+
+
+def test_repository_secret_exists_before_the_root_application(platform: Platform) -> None:
+    tree = compiled_tree(platform)
+    git_sources = {o["spec"]["source"]["repoURL"] for _, o in argocd_objects(tree) if o["kind"] == "Application"
+                   and not o["spec"]["source"]["repoURL"].startswith("oci://")}
+    assert git_sources == {platform.gitops_repo}
+    over_ssh = names.gitops_over_ssh(platform.gitops_repo)
+    for env in platform.environments:
+        cluster = module(tree, env.name, "cluster")
+        repository = locals_of(cluster)["argocd_repository"]
+        assert repository["name"] == names.argocd_repository_secret(platform.name)
+        assert repository["labels"][REPOSITORY_LABEL] == "repository"
+        assert repository["url"] in git_sources, "Argo CD matches the Secret to the Applications by URL"
+        secret = blocks(cluster, "resource", "kubernetes_secret_v1")["gitops_repository"]
+        metadata = secret["metadata"][0]
+        assert metadata["name"] == reference("local.argocd_repository.name")
+        assert metadata["labels"] == reference("local.argocd_repository.labels")
+        assert metadata["namespace"] == reference('kubernetes_namespace_v1.system["argocd"].metadata[0].name')
+        credential = ({"sshPrivateKey": reference("var.gitops_ssh_private_key")} if over_ssh else {
+            "githubAppID": reference("var.gitops_github_app_id"),
+            "githubAppInstallationID": reference("var.gitops_github_app_installation_id"),
+            "githubAppPrivateKey": reference("var.gitops_github_app_private_key"),
+        })
+        assert secret["data_wo"] == {"type": "git", "url": reference("local.argocd_repository.url"), **credential}
+        assert "data" not in secret, "the credential is written only through the write-only data_wo"
+        variables = {k: v for block in cluster["variable"] for k, v in block.items()}
+        private = "gitops_ssh_private_key" if over_ssh else "gitops_github_app_private_key"
+        assert variables[private]["ephemeral"] is True and variables[private]["sensitive"] is True
+        assert "default" not in variables[private], "a missing credential must fail the plan"
+        root = blocks(cluster, "resource", "helm_release")["argocd_root"]
+        assert reference("kubernetes_secret_v1.gitops_repository") in root["depends_on"]
+
+
 # -- the platform layers sync on their own, workload delivery follows auto_sync --------------------
 
 
@@ -167,6 +203,63 @@ def test_only_workload_applications_follow_auto_sync(platform: Platform) -> None
         env = workloads[app["metadata"]["name"]]
         policy = app["spec"]["syncPolicy"]
         assert policy.get("automated") == (AUTOMATED if env.auto_sync else None), (env.name, env.auto_sync)
+
+
+# -- stateful data survives any Application's deletion and terraform destroy ----------------------
+
+
+def test_no_application_can_prune_or_cascade_a_volume_claim(platform: Platform) -> None:
+    tree = compiled_tree(platform)
+    synced = {**yaml_documents(tree, "kustomize/"), **yaml_documents(tree, "kyverno/"),
+              **yaml_documents(tree, "argocd/")}
+    for path, docs in synced.items():
+        for doc in docs:
+            assert doc.get("kind") != "PersistentVolumeClaim", f"{path}: Argo CD would own a claim"
+            templates = (doc.get("spec") or {}).get("volumeClaimTemplates")
+            assert not templates, f"{path}: a StatefulSet's claims would follow its Application"
+    for _path, project in [(p, o) for p, o in argocd_objects(tree) if o["kind"] == "AppProject"]:
+        for key in ("namespaceResourceWhitelist", "clusterResourceWhitelist"):
+            kinds = {entry["kind"] for entry in project["spec"].get(key, [])}
+            assert not kinds & {"PersistentVolumeClaim", "PersistentVolume", "*"}, (project["metadata"]["name"], key)
+
+
+def test_stateful_data_lives_on_claims_terraform_will_not_destroy(platform: Platform) -> None:
+    tree = compiled_tree(platform)
+    for env in platform.environments:
+        cluster = module(tree, env.name, "cluster")
+        local = locals_of(cluster)
+        claims = {**{n: v["group"] for n, v in local["volumes"].items()},
+                  **{n: v["group"] for n, v in local["infra_volumes"].items()}}
+        pvcs = blocks(cluster, "resource", "kubernetes_persistent_volume_claim_v1")
+        assert set(pvcs) == {"volume", "infra"}, "both claim resources exist even when empty"
+        for name, pvc in pvcs.items():
+            assert pvc["lifecycle"] == [{"prevent_destroy": True}], name
+        # Every chart that persists data mounts one of those claims, in its own namespace.
+        docs = yaml_documents(tree, names.argocd_dir(env.name) + "/")
+        for doc in (d for ds in docs.values() for d in ds if d["kind"] == "Application"):
+            values = doc["spec"]["source"].get("helm", {}).get("valuesObject", {})
+            persistence = values.get("persistence")
+            if persistence is None:
+                continue
+            assert persistence.get("enabled") is True
+            claim = persistence.get("existingClaim")
+            assert claims.get(claim) == "infra", (doc["metadata"]["name"], claim)
+            assert doc["spec"]["destination"]["namespace"] == env.namespaces["infra"]
+        expected = ({names.OBJECT_STORE_CLAIM} if platform.buckets else set()) \
+            | ({names.BROKER_CLAIM} if platform.queues else set())
+        assert set(local["infra_volumes"]) == (expected if "infra" in env.namespaces else set())
+        # Every claim a workload mounts is one of Terraform's.
+        mounted = {v["persistentVolumeClaim"]["claimName"] for ds in yaml_documents(tree, "kustomize/").values()
+                   for doc in ds for v in _pod_volumes(doc) if "persistentVolumeClaim" in v}
+        assert mounted <= set(local["volumes"])
+        assert bool(mounted) == any(u.kind == "volume" for w in platform.workloads for u in w.uses)
+
+
+def _pod_volumes(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return list(((spec.get("template") or {}).get("spec") or {}).get("volumes") or [])
 
 
 # -- the README: the rollout from zero, in order ---------------------------------------------------
