@@ -321,7 +321,17 @@ def test_readme_links_lead_to_files_and_headings_of_the_tree(platform: Platform)
 
 
 def test_readmes_say_how_argocd_reads_the_repository_and_keeps_the_data(platform: Platform) -> None:
-    argocd = compiled_tree(platform)["argocd/README.md"]
+    tree = compiled_tree(platform)
+    argocd = tree["argocd/README.md"]
     assert names.argocd_repository_secret(platform.name) in argocd
     assert REPOSITORY_LABEL in argocd
     assert names.OBJECT_STORE_CLAIM in argocd and "prevent_destroy" in argocd
+    private = "gitops_ssh_private_key" if names.gitops_over_ssh(platform.gitops_repo) else "gitops_github_app_private_key"
+    for env in platform.environments:
+        terraform = tree[f"terraform/{env.name}/README.md"]
+        assert names.argocd_repository_secret(platform.name) in terraform and f"TF_VAR_{private}" in terraform
+        assert "prevent_destroy" in terraform
+        for claim in locals_of(module(tree, env.name, "cluster"))["infra_volumes"]:
+            assert claim in terraform
+    if any(w.app_secret for w in platform.workloads):
+        assert "TF_VAR_app_secrets" in tree["README.md"].split("## Roll out from zero", 1)[1]
