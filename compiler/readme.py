@@ -30,6 +30,10 @@ def _terraform_readme(env: Environment) -> str:
     return f"terraform/{env.name}/README.md"
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def rollout(platform: Platform) -> list[str]:
     """What a platform engineer does, in order, to go from empty clusters to a promoted workload.
 
@@ -46,6 +50,12 @@ def rollout(platform: Platform) -> list[str]:
                   else "a GitHub App installed on that repository with **Contents: read** only (not the App "
                        "CI writes with)")
     order = ", then ".join(f"`{e.name}`" for e in envs)
+    inputs = ["the cluster's kube context", "the repository credential"]
+    if platform.pull_secret:
+        inputs.append("the registry logins the images are pulled with (`TF_VAR_registry_credentials`)")
+    if secrets:
+        inputs.append("the values of the workloads' declared secrets (`TF_VAR_app_secrets`; the plan fails while "
+                      "one is missing: " + ", ".join(f"`{w.name}`" for w in secrets) + ")")
     step = 0
 
     def item(title: str, text: str) -> str:
@@ -64,13 +74,11 @@ def rollout(platform: Platform) -> list[str]:
              "equal to the spec."),
         item("A read-only credential for Argo CD", f"Create {credential}. Terraform stores it in the cluster as "
              "Argo CD's repository Secret; see [Argo CD](argocd/README.md#reading-the-gitops-repository)."),
-        item("The cluster", "In `terraform/<env>/cluster/`: `terraform init`, then `terraform apply` with the "
-             "cluster's kube context and the repository credential"
-             + (" and the values of the workloads' declared secrets (`TF_VAR_app_secrets`; the plan fails while "
-                "one is missing: " + ", ".join(f"`{w.name}`" for w in secrets) + ")" if secrets else "")
-             + ". It creates the namespaces, service accounts, quotas, data volumes (which Terraform will not "
-             "destroy) and admin Secrets, installs Kyverno and Argo CD, then the repository Secret, and last the "
-             "root application. The environment's `terraform/<env>/README.md` lists every variable."),
+        item("The cluster", "In `terraform/<env>/cluster/`: `terraform init`, then `terraform apply` with "
+             + _and(inputs) + ". It creates the namespaces, service accounts, quotas, data volumes (which "
+             "Terraform will not destroy) and admin Secrets, installs Kyverno and Argo CD, then the repository "
+             "Secret, and last the root application. The environment's `terraform/<env>/README.md` lists every "
+             "variable."),
         item("Argo CD takes over", "The root application syncs `argocd/<env>/` in waves, each waiting for the "
              "previous one to be healthy: the AppProject; the Kyverno policies (`kyverno/`) and the namespace-wide "
              "NetworkPolicies; " + ("the shared infrastructure (object store, broker); " if shared else "")
@@ -146,7 +154,9 @@ def render_readme(platform: Platform) -> Artifact:
     lines += [
         f"| `{names.overlay_dir('<workload>', '<env>')}/` | what Argo CD deploys for one workload in one environment |",
         f"| `{names.image_component_dir('<workload>', '<env>')}/` | the image tag; owned by the workload's CI, "
-        "which rewrites it after each build (gpc writes it once, never again) |",
+        "which rewrites it after each build (gpc writes it once, never again). Until CI's first delivery it "
+        f"holds `{names.BOOTSTRAP_TAG}` (unless the spec names an existing `image_tag`) and keeps the workload "
+        "scaled to zero or suspended |",
         f"| `{names.platform_overlay_dir('<env>')}/` | namespace-wide objects of one environment: default-deny "
         "network policies and what they allow |",
         f"| `{names.argocd_dir('<env>')}/` | everything the Argo CD of one environment's cluster syncs |",
