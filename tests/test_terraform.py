@@ -441,7 +441,8 @@ def test_an_https_gitops_repository_is_read_with_a_github_app(tmp_path: Path) ->
     kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
     good = ["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
     app = [*good, "-var", "gitops_github_app_id=12345", "-var", "gitops_github_app_installation_id=678"]
-    key = {"TF_VAR_gitops_github_app_private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\"\n-----END RSA PRIVATE KEY-----"}
+    key = {"TF_VAR_gitops_github_app_private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\"\n-----END RSA PRIVATE KEY-----",
+           "TF_VAR_registry_credentials": '{"ghcr.io":{"username":"octocat","password":"token"}}'}
     for name in ("variables.tf", "locals.tf"):
         (tmp_path / name).write_text(files[f"terraform/dev/cluster/{name}"], encoding="utf-8")
     assert "gitops_ssh_private_key" not in files["terraform/dev/cluster/variables.tf"]
@@ -449,8 +450,8 @@ def test_an_https_gitops_repository_is_read_with_a_github_app(tmp_path: Path) ->
     for args, env, error in (
         (app, key, None),
         (good, key, "gitops_github_app_id"),
-        (app, {}, "gitops_github_app_private_key"),
-        (app, {"TF_VAR_gitops_github_app_private_key": "x\""}, "PEM form"),
+        (app, {k: v for k, v in key.items() if "private_key" not in k}, "gitops_github_app_private_key"),
+        (app, {**key, "TF_VAR_gitops_github_app_private_key": "x\""}, "PEM form"),
         ([*good, "-var", "gitops_github_app_id=my-app", "-var", "gitops_github_app_installation_id=1"], key,
          "numeric ID"),
         ([*good, "-var", "gitops_github_app_id=1", "-var", "gitops_github_app_installation_id=one"], key, "numeric ID"),
