@@ -173,7 +173,7 @@ class Bench:
                 row["tree"] = tree_stats(tree)
                 check = subprocess.run([*cmd, "--format", "json"], cwd=self.ws, capture_output=True, text=True,
                                        env=self.env)
-                row["compile_diagnostics"] = json.loads(check.stdout) if check.stdout.strip() else []
+                row["compile_diagnostics"] = json.loads(check.stdout)["diagnostics"] if check.stdout.strip() else []
                 ms["compile_check"] = self.m("gpc compile --check (up to date)", [*cmd, "--check"], self.ws, runs)
                 blob = self.ws / f"tree-n{n}.marshal"
                 floor.snapshot(str(tree), str(blob))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 import traceback
@@ -94,39 +93,58 @@ def validate(specs: Sequence[Path], fmt: str | None) -> None:
     sys.exit(EXIT_OK if ok else EXIT_SPEC)
 
 
+_out_option = click.option(
+    "-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder that holds one compiled tree per spec: OUT/<spec name>/, where <spec name> is the spec "
+         "file's stem (specs/fraud.yaml -> OUT/fraud/). Default: the parent of the spec's gitops.path "
+         "(out/), in the git repository gpc runs in. Inside a git repository the tree must land at "
+         "gitops.path (GPC401).")
+
+
 @cli.command(name="compile")
 @click.argument("spec", type=_spec_path)
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder that holds one compiled tree per spec: OUT/<spec name>/.")
+@_out_option
 @click.option("-t", "--target", "targets", multiple=True, type=_TargetName(),
               help="Compile only these targets (repeatable). Default: all.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if the tree is stale.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the tree is stale, with a unified diff "
+              "(text), the drift as JSON (json) or an annotation on each stale file and the diff (github).")
 @_format_option
-def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt: str | None) -> None:
-    """Compile SPEC into OUT/<spec name>/."""
-    from compiler import writer
+def compile_(spec: Path, out_dir: Path | None, targets: Sequence[str], check: bool, fmt: str | None) -> None:
+    """Compile SPEC into OUT/<spec name>/ (the spec file's stem).
+
+    With --format json, standard output is one JSON document: {diagnostics, tree, check, stale,
+    changes: [{file, change: create|update|delete, diff (with --check)}], conflicts}.
+    """
+    from compiler import drift, writer
     from compiler.pipeline import compile_spec
 
     fmt = _fmt(fmt)
     compiled = compile_spec(spec, out_dir, targets)
-    _report(compiled.diagnostics, fmt)
-    if compiled.plan is None:
-        sys.exit(EXIT_SPEC)
     plan = compiled.plan
-    label = os.path.relpath(plan.tree).replace(os.sep, "/")
+    label = os.path.relpath(plan.tree).replace(os.sep, "/") if plan is not None else None
+    if plan is not None and not plan.conflicts and not check:
+        writer.apply(plan)
+    if fmt == "json":
+        click.echo(drift.to_json(compiled.diagnostics, plan, label, check=check), nl=False)
+    else:
+        _report(compiled.diagnostics, fmt)
+    if plan is None or label is None:
+        sys.exit(EXIT_SPEC)
     if plan.conflicts:
         for path in plan.conflicts:
             click.echo(f"{label}/{path}: refusing to overwrite a file gpc did not generate", err=True)
         sys.exit(EXIT_SPEC)
     if check:
         if plan.changed:
-            click.echo(plan.diff(label), nl=False)
+            if fmt == "github":
+                click.echo(drift.to_github(plan, label, compiled.file), nl=False)
+            if fmt != "json":
+                click.echo(plan.diff(label), nl=False)
             click.echo(f"{label} is stale: {len(plan.create)} to create, {len(plan.update)} to update, "
                        f"{len(plan.delete)} to delete. Run: gpc compile {compiled.file}", err=True)
             sys.exit(EXIT_SPEC)
         click.echo(f"ok: {label} is up to date", err=True)
         sys.exit(EXIT_OK)
-    writer.apply(plan)
     click.echo(f"wrote {label}: {len(plan.create)} created, {len(plan.update)} updated, "
                f"{len(plan.delete)} deleted, {len(plan.files) - len(plan.create) - len(plan.update)} unchanged",
                err=True)
@@ -149,44 +167,67 @@ def schema(output: Path | None, fragment: bool) -> None:
 
 
 @cli.command()
-@click.argument("workload")
-@click.option("-f", "--spec", type=_spec_path, default=Path("platform.yaml"), show_default=True,
-              help="The platform spec.")
+@click.argument("args", nargs=-1, metavar="SPEC [WORKLOAD]")
+@click.option("--all", "every", is_flag=True,
+              help="Every workload of SPEC, one block each: a set whose ports and URLs agree.")
 @click.option("-e", "--env", "env_name", default=None, help="Environment whose overrides apply. Default: the first.")
 @click.option("--format", "fmt", type=click.Choice(["dotenv", "json"]), default="dotenv", show_default=True)
-def env(workload: str, spec: Path, env_name: str | None, fmt: str) -> None:
+@click.option("-f", "--spec", "old_spec", type=_spec_path, default=None,
+              help="Deprecated: give SPEC first, as for compile, explain and graph.")
+def env(args: Sequence[str], every: bool, env_name: str | None, fmt: str, old_spec: Path | None) -> None:
     """Print WORKLOAD's wiring contract for a local run: every variable, and which come from secrets.
+
+    \b
+      gpc env specs/fraud.yaml checkout          one workload
+      gpc env specs/fraud.yaml --all             every workload, with ports that agree
 
     Values point at a local broker (127.0.0.1:5672) and object store (127.0.0.1:9000); secret
     values are placeholders to fill in. In the cluster the same names are set by the manifests.
+
+    On one machine all services share 127.0.0.1, so each gets a distinct local port: the one it
+    declares, unless the broker, the object store or another service (the first by name) has it;
+    then the next free one above. PORT and every <ALIAS>_URL use these ports, so the workloads of
+    one spec reach each other and never themselves.
     """
+    from compiler.localenv import render
+
+    spec, workload = _env_arguments(args, every, old_spec)
     result, env_name = _workload_in_env(spec, workload, env_name)
     assert result.platform is not None
-    platform = result.platform
-    placement = platform.workload(workload).placement(env_name)
-    if fmt == "json":
-        rows = [
-            {"name": v.name, "value": v.local_value if v.local_value is not None else v.value,
-             "secret": v.secret is not None, "description": v.description,
-             "source": (f"secret {v.secret.name}/{v.secret.key}" if v.secret else
-                        f"configmap {v.config_map.name}/{v.config_map.key}" if v.config_map else "value")}
-            for v in placement.env_vars
-        ]
-        for row, var in zip(rows, placement.env_vars, strict=True):
-            if var.config_map is not None:
-                row["value"] = _config_map_value(platform, var.config_map.key)
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo(f"# wiring contract of {workload} ({result.file}, environment {placement.env}) for a local run")
-    for var in placement.env_vars:
-        value = var.local_value if var.local_value is not None else var.value
-        if var.config_map is not None:
-            value = _config_map_value(platform, var.config_map.key)
-        note = f"  # secret {var.secret.name}/{var.secret.key}: fill in" if var.secret else ""
-        click.echo(f"{var.name}={_shell_quote(value or '')}{note}")
+    click.echo(render(result.platform, result.file, None if every else workload, env_name, fmt), nl=False)
 
 
-def _workload_in_env(spec: Path, workload: str, env_name: str | None) -> tuple[Checked, str]:
+def _env_arguments(args: Sequence[str], every: bool, old_spec: Path | None) -> tuple[Path, str | None]:
+    """SPEC [WORKLOAD], or the deprecated forms `-f SPEC WORKLOAD` and `WORKLOAD` (spec platform.yaml)."""
+    old_form = old_spec is not None or (len(args) == 1 and not every and not _looks_like_spec(args[0]))
+    if old_form:
+        spec = old_spec or Path("platform.yaml")
+        rest = list(args)
+        if len(rest) > 1:
+            raise click.UsageError("with -f/--spec, give only WORKLOAD (better: gpc env SPEC WORKLOAD)")
+        shown = " ".join([str(spec), *rest] + (["--all"] if every else []))
+        click.echo(f"gpc env: {'-f/--spec' if old_spec else 'a spec-less `gpc env WORKLOAD`'} is deprecated; "
+                   f"give the spec first, as for compile: gpc env {shown}", err=True)
+    else:
+        if not args:
+            raise click.UsageError("missing SPEC: gpc env SPEC WORKLOAD, or gpc env SPEC --all")
+        if len(args) > 2:
+            raise click.UsageError(f"too many arguments: {' '.join(args[2:])}")
+        spec, rest = Path(args[0]), list(args[1:])
+    if every and rest:
+        raise click.UsageError("give WORKLOAD or --all, not both")
+    if not every and not rest:
+        raise click.UsageError(f"missing WORKLOAD: gpc env {spec} WORKLOAD, or gpc env {spec} --all")
+    if not spec.is_file():
+        raise click.BadParameter(f"file '{spec}' does not exist.", param_hint="'SPEC'")
+    return spec, rest[0] if rest else None
+
+
+def _looks_like_spec(arg: str) -> bool:
+    return arg.endswith((".yaml", ".yml")) or Path(arg).is_file()
+
+
+def _workload_in_env(spec: Path, workload: str | None, env_name: str | None) -> tuple[Checked, str]:
     """The checked spec and the environment for a command about one workload (exit 1 when the
     spec is wrong, a usage error when the workload or environment does not exist)."""
     from compiler.pipeline import check
@@ -196,7 +237,7 @@ def _workload_in_env(spec: Path, workload: str, env_name: str | None) -> tuple[C
         _report(result.diagnostics, "text")
         sys.exit(EXIT_SPEC)
     workloads = [w.name for w in result.platform.workloads]
-    if workload not in workloads:
+    if workload is not None and workload not in workloads:
         raise click.BadParameter(f"no workload '{workload}' in {result.file} (known: {', '.join(workloads)})",
                                  param_hint="WORKLOAD")
     envs = [e.name for e in result.platform.environments]
@@ -204,21 +245,6 @@ def _workload_in_env(spec: Path, workload: str, env_name: str | None) -> tuple[C
         raise click.BadParameter(f"no environment '{env_name}' in {result.file} (known: {', '.join(envs)})",
                                  param_hint="--env")
     return result, env_name or envs[0]
-
-
-def _config_map_value(platform: object, key: str) -> str:
-    from compiler.ir import Platform, contract_json
-
-    assert isinstance(platform, Platform)
-    queue = platform.queue(key.removesuffix(".schema.json"))
-    assert queue.message_schema is not None
-    return contract_json(queue.message_schema)
-
-
-def _shell_quote(value: str) -> str:
-    import shlex
-
-    return shlex.quote(value) if value else "''"
 
 
 @cli.command()
@@ -265,8 +291,9 @@ def graph(spec: Path, fmt: str, output: Path | None, team: str | None) -> None:
 @click.argument("spec", type=_spec_path)
 @click.argument("workload")
 @click.option("-e", "--env", "env_name", default=None, help="Environment whose overrides apply. Default: the first.")
+@_out_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(spec: Path, workload: str, env_name: str | None, fmt: str) -> None:
+def explain(spec: Path, workload: str, env_name: str | None, out_dir: Path | None, fmt: str) -> None:
     """Every effective value of WORKLOAD and who set it.
 
     Shows WORKLOAD as deployed in one environment, with the layer that set each value.
@@ -274,14 +301,47 @@ def explain(spec: Path, workload: str, env_name: str | None, fmt: str) -> None:
     \b
     Layers: gpc default, guardrail default, workload, environment override, environment,
     wiring contract (variables from `uses`, the port and declared secrets), derived (names gpc
-    computes). Values the spec sets point at their file:line:col.
+    computes), CI (the image tag in the compiled tree, which the workload's CI owns once the
+    tree exists). Values point at their file:line:col.
     """
     from compiler.explain import explain as explain_workload
     from compiler.explain import to_json, to_text
+    from compiler.location import locate
+
     result, env_name = _workload_in_env(spec, workload, env_name)
     assert result.platform is not None and result.source is not None
-    explanation = explain_workload(result.platform, result.source, workload, env_name)
+    tree, _ = locate(result.platform, out_dir)
+    explanation = explain_workload(result.platform, result.source, workload, env_name, tree)
     click.echo(to_json(explanation) if fmt == "json" else to_text(explanation), nl=False)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("platform.yaml"))
+@click.option("--name", default=None, help="The platform's name. Default: the file's stem (shop.yaml -> shop), "
+              "or my-platform for platform.yaml.")
+@click.option("--schema", "schema_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("schema/platform.schema.json"), show_default=True,
+              help="Where the JSON Schema goes (written if missing); the spec's modeline points at it.")
+def init(path: Path, name: str | None, schema_path: Path) -> None:
+    """Write a commented starter spec to PATH (default: platform.yaml) for you to edit.
+
+    It validates and compiles as written: one environment and one service, with the next things
+    people add (a second environment, a queue, a bucket, a job) as comments. Never overwrites a
+    file: PATH must not exist.
+    """
+    from compiler.starter import NAME, write_starter
+
+    if name is not None and not NAME.match(name):
+        raise click.BadParameter(f"'{name}' is not a platform name: lowercase letters, digits and '-', "
+                                 "starting with a letter, at most 30 characters", param_hint="'--name'")
+    try:
+        wrote = write_starter(path, name, schema_path)
+    except FileExistsError:
+        click.echo(f"gpc init: {path.as_posix()} already exists; not overwriting it (give another PATH, or move "
+                   "it away)", err=True)
+        sys.exit(EXIT_SPEC)
+    click.echo(f"wrote {' and '.join(wrote)}. Edit {wrote[0]}, then: gpc validate {wrote[0]} && "
+               f"gpc compile {wrote[0]}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """Every diagnostic code gpc can emit. Codes are stable and never reused.
 
 GPC0xx: the file itself (encoding, YAML), GPC1xx: the shape of the spec (the model),
-GPC2xx: meaning across the spec (references, names, guardrails), GPC3xx: target checks.
+GPC2xx: meaning across the spec (references, names, guardrails), GPC3xx: target checks,
+GPC4xx: `gpc compile` and the compiled tree (where it is written, what CI changed in it).
 Each code is documented in docs/diagnostics.md, generated from this table and from the
 invalid test cases that produce it (`make goldens`).
 """
@@ -182,4 +183,18 @@ CODES: dict[str, Code] = {
                  "name, and neither it nor `gitops.path` may contain `${{`: GitHub reads them in workflow "
                  "trigger filters, where an expression cannot be written literally.",
                  "gitops:\n  branch: main\n  path: out/fraud"),
+    # -- GPC4xx: the compiled tree ----------------------------------------------------------
+    "GPC401": _e("compiled tree not at gitops.path", "`gitops.path` is where Argo CD and the platform CI read "
+                 "the compiled tree, and `gpc compile` writes it to `OUT/<spec file stem>/`. Without `-o`, OUT "
+                 "is the parent of `gitops.path` in the repository gpc runs in; with `-o`, the tree must land "
+                 "at `gitops.path` inside the git repository that holds OUT, and `gitops.path` must end with "
+                 "the spec file's stem. Otherwise the cluster would deploy a folder gpc never writes.",
+                 "# specs/fraud.yaml, compiled with `gpc compile specs/fraud.yaml -o build/gitops`\n"
+                 "gitops:\n  repo: https://github.com/acme/platform-gitops.git\n  path: build/gitops/fraud"),
+    "GPC402": _w("image_tag is not the deployed tag", "After the first compile, the image tag of each "
+                 "environment lives in a file the workload's CI owns (`kustomize/<workload>/overlays/<env>/"
+                 "image/kustomization.yaml` in the tree); gpc never rewrites it, so a different `image_tag` "
+                 "in the spec changes nothing. Change the deployed tag in that file (or let CI bump it); "
+                 "`image_tag` only seeds environments compiled for the first time.",
+                 "workloads:\n  checkout:\n    type: service\n    port: 8080   # no image_tag: CI owns the tag"),
 }

@@ -95,21 +95,18 @@ def _escape_github(value: str, *, property_value: bool = False) -> str:
     return value
 
 
+def annotation(level: str, message: str, **props: str) -> str:
+    """One GitHub Actions workflow command (`::error file=...,line=...::message`), escaped."""
+    fields = ",".join(f"{k}={_escape_github(v, property_value=True)}" for k, v in props.items())
+    return f"::{level} {fields}::{_escape_github(message)}"
+
+
 def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     lines = []
     for d in diagnostics:
         level = "error" if d.severity is Severity.ERROR else "warning"
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
-        props = ",".join(
-            f"{k}={_escape_github(v, property_value=True)}"
-            for k, v in (
-                ("file", d.file),
-                ("line", str(d.pos.line)),
-                ("col", str(d.pos.col)),
-                ("title", d.code),
-            )
-        )
-        lines.append(f"::{level} {props}::{_escape_github(message)}")
+        lines.append(annotation(level, message, file=d.file, line=str(d.pos.line), col=str(d.pos.col), title=d.code))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -3,16 +3,19 @@
 A value comes from one layer: gpc's default, a guardrail default (`guardrails.defaults`), the
 workload itself, an environment override, the environment's own settings, the wiring contract
 (variables a `uses` entry, the port or a declared secret gives), or gpc's naming rules
-("derived"). Where the spec set it, `where` is its file:line:col.
+("derived"). Where the spec set it, `where` is its file:line:col. The image tag, once CI owns it,
+comes from the compiled tree ("CI"), and `where` is the line in that file.
 """
 
 from __future__ import annotations
 
 import json
+import pathlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from compiler import names
+from compiler.deployed import DeployedImage, deployed_image
 from compiler.ir import EnvVar, Placement, Platform, Sourced, Workload
 from compiler.source import Path, Source
 
@@ -23,7 +26,7 @@ class Row:
     field: str
     value: str
     layer: str
-    where: str | None = None  # file:line:col in the spec
+    where: str | None = None  # file:line:col in the spec (for layer "CI": in the compiled tree)
     note: str | None = None
 
 
@@ -37,7 +40,9 @@ class Explanation:
 
 
 class _Explainer:
-    def __init__(self, platform: Platform, source: Source, workload: Workload, placement: Placement) -> None:
+    def __init__(self, platform: Platform, source: Source, workload: Workload, placement: Placement,
+                 deployed: DeployedImage | None) -> None:
+        self.deployed = deployed
         self.platform = platform
         self.source = source
         self.w = workload
@@ -72,6 +77,23 @@ class _Explainer:
         }.get(value.layer)
         self.add(section, field, value.value, value.layer, path)
 
+    def image_tag_of_ci(self, d: DeployedImage) -> None:
+        """The tag in the tree: CI owns it, and the spec's image_tag only seeded it."""
+        by = f"{self.w.repo}'s CI" if self.w.repo else "the workload's CI"
+        spec_path = (*self.base, "image_tag")
+        said = f"the spec's image_tag '{self.w.image_tag}' ({self.where(spec_path)})"
+        if d.problem is not None:
+            note = f"owned by {by}, but unreadable: {d.problem}"
+        elif d.tag == names.BOOTSTRAP_TAG:
+            note = f"no image delivered yet: scaled to zero until {by} writes the first tag into this file"
+        elif spec_path not in self.source.values:
+            note = f"owned by {by}, which rewrites this file after every build"
+        elif d.ref == self.w.image_tag:
+            note = f"owned by {by}, which rewrites this file; {said} only seeded it"
+        else:
+            note = f"owned by {by}, which rewrites this file; {said} changes nothing"
+        self.rows.append(Row("workload", "image_tag", d.ref or "-", "CI", d.where, note))
+
     # -- sections ---------------------------------------------------------------------------
 
     def workload(self) -> None:
@@ -91,8 +113,14 @@ class _Explainer:
                      note=f"<platform name>-<environment>-{w.group}")
         self.add("workload", "service_account", w.service_account, "derived", note="the workload's name")
         self.own("workload", "image", w.image, "image", default_note="<registry>/<workload name>")
-        self.own("workload", "image_tag", w.image_tag, "image_tag",
-                 default_note=f"until CI bumps it in {names.image_component_dir(w.name, p.env)}/kustomization.yaml")
+        if self.deployed is not None:
+            self.image_tag_of_ci(self.deployed)
+        elif w.awaits_delivery:
+            self.add("workload", "image_tag", None, "gpc default", note="none yet: scaled to zero until CI "
+                     f"delivers the first image into {names.image_component_dir(w.name, p.env)}/kustomization.yaml")
+        else:
+            self.own("workload", "image_tag", w.image_tag, "image_tag",
+                     default_note=f"until CI bumps it in {names.image_component_dir(w.name, p.env)}/kustomization.yaml")
         if w.command is not None:
             self.own("workload", "command", list(w.command), "command")
         if w.args is not None:
@@ -191,15 +219,18 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def explain(platform: Platform, source: Source, workload: str, env: str) -> Explanation:
-    """Raises KeyError when the workload or environment does not exist."""
+def explain(platform: Platform, source: Source, workload: str, env: str,
+            tree: pathlib.Path | None = None) -> Explanation:
+    """Raises KeyError when the workload or environment does not exist. `tree`: the compiled tree,
+    whose CI-owned image file says which tag is deployed (compiler/deployed.py)."""
     w = next((x for x in platform.workloads if x.name == workload), None)
     if w is None:
         raise KeyError(workload)
     placement = next((p for p in w.placements if p.env == env), None)
     if placement is None:
         raise KeyError(env)
-    explainer = _Explainer(platform, source, w, placement)
+    deployed = deployed_image(tree, w, env) if tree is not None else None
+    explainer = _Explainer(platform, source, w, placement, deployed)
     explainer.workload()
     explainer.resources()
     explainer.env()

@@ -385,8 +385,9 @@ class GitOps(Strict):
     repo: str = Field(pattern=r"^(https://|git@|ssh://)", description="Git URL of the GitOps repository "
                       "Argo CD reads.", examples=["https://github.com/acme/platform-gitops.git"])
     branch: str = Field("main", description="Branch Argo CD follows.")
-    path: str | None = Field(None, description="Folder of the compiled tree inside that repository. "
-                             "Defaults to `out/<spec file name>`.", examples=["out/fraud"])
+    path: str | None = Field(None, description="Folder of the compiled tree inside that repository; it ends "
+                             "with the spec file's stem, because `gpc compile` writes `OUT/<stem>/` (without `-o`, "
+                             "right here). Defaults to `out/<spec file stem>`.", examples=["out/fraud"])
 
 
 class Bucket(Strict):

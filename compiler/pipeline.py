@@ -93,10 +93,17 @@ class Compiled:
     plan: Plan | None = None
 
 
-def compile_spec(path: Path, out_dir: Path, targets: Sequence[str] = ()) -> Compiled:
-    """check -> render -> plan of OUT/<spec name>/. `targets`: only these (default: all); the
-    files of the others stay as they are."""
+def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str] = (), *,
+                 repo: Path | None = None) -> Compiled:
+    """check -> render -> locate -> plan of OUT/<spec file stem>/.
+
+    `out_dir` None: the parent of gitops.path (compiler/location.py, which also checks an
+    explicit one against gitops.path in `repo`, by default the git repository holding it).
+    `targets`: only these (default: all); the files of the others stay as they are.
+    """
     from compiler import writer
+    from compiler.deployed import check_deployed_tags
+    from compiler.location import locate
     from targets import TARGETS
 
     checked = check(path)
@@ -104,11 +111,13 @@ def compile_spec(path: Path, out_dir: Path, targets: Sequence[str] = ()) -> Comp
         return Compiled(checked.file, checked.diagnostics)
     names = [t for t in TARGETS if not targets or t in targets]
     artifacts, problems = render(checked.platform, names)
-    diagnostics = checked.diagnostics + problems
+    tree, misplaced = locate(checked.platform, out_dir, repo)
+    diagnostics = checked.diagnostics + problems + misplaced
     if diag.has_errors(diagnostics):
         return Compiled(checked.file, diagnostics)
+    diagnostics += check_deployed_tags(checked.platform, tree)
     keep = [t for t in TARGETS if t not in names]
-    return Compiled(checked.file, diagnostics, writer.plan(artifacts, out_dir / checked.platform.spec_name, keep))
+    return Compiled(checked.file, diagnostics, writer.plan(artifacts, tree, keep))
 
 
 def specs_to_check(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:

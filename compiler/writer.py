@@ -20,10 +20,12 @@ import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from compiler.target import Artifact
 
 MANIFEST = ".gpc-manifest.json"
+Change = Literal["create", "update", "delete"]
 
 
 @dataclass
@@ -40,17 +42,25 @@ class Plan:
     def changed(self) -> bool:
         return bool(self.create or self.update or self.delete)
 
+    @property
+    def changes(self) -> list[tuple[str, Change]]:
+        """Every file the plan changes, sorted by path, with the kind of change."""
+        kinds: dict[str, Change] = {**dict.fromkeys(self.create, "create"), **dict.fromkeys(self.update, "update"),
+                                    **dict.fromkeys(self.delete, "delete")}
+        return sorted(kinds.items())
+
+    def file_diff(self, path: str, label: str) -> str:
+        """The unified diff of one changed file; `label` is the tree as the user sees it."""
+        old = self.old_text.get(path, "")
+        new = self.files[path].text if path in self.files and path not in self.delete else ""
+        return "".join(difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True),
+            fromfile=f"a/{label}/{path}" if path not in self.create else "/dev/null",
+            tofile=f"b/{label}/{path}" if path not in self.delete else "/dev/null",
+        ))
+
     def diff(self, label: str) -> str:
-        chunks: list[str] = []
-        for path in sorted(self.create + self.update + self.delete):
-            old = self.old_text.get(path, "")
-            new = self.files[path].text if path in self.files and path not in self.delete else ""
-            chunks.extend(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"a/{label}/{path}" if path not in self.create else "/dev/null",
-                tofile=f"b/{label}/{path}" if path not in self.delete else "/dev/null",
-            ))
-        return "".join(chunks)
+        return "".join(self.file_diff(path, label) for path, _ in self.changes)
 
 
 class WriteConflict(Exception):

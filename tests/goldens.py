@@ -4,8 +4,9 @@
     python tests/goldens.py --check  # make drift: exit 1 and list what is stale
 
 Generated: schema/platform.schema.json, out/<spec>/ for every spec in specs/, the compiled
-tree of every valid test case (tests/cases/valid/<case>/out/), the transcript of every invalid
-test case (tests/cases/invalid/<case>/expected.txt) and docs/diagnostics.md.
+tree of every valid test case (tests/cases/valid/<case>/out/) and of an invalid case that has one
+(its transcript reads it), the transcript of every invalid test case
+(tests/cases/invalid/<case>/expected.txt) and docs/diagnostics.md.
 """
 
 from __future__ import annotations
@@ -61,15 +62,18 @@ def invalid_cases() -> list[Path]:
 
 
 def compile_plans() -> list[writer.Plan]:
-    specs = sorted((ROOT / "specs").glob("*.yaml"))
-    trees = [(spec, ROOT / "out") for spec in specs]
-    trees += [(case / "platform.yaml", case / "out") for case in sorted(VALID.iterdir())
+    """The plan of every committed tree. Each is checked against its gitops.path in the folder that
+    stands for its GitOps repository: this repository for specs/ and for an invalid case that has
+    a tree (a CI-owned file its transcript reads), the case folder for a valid case."""
+    trees = [(ROOT, spec.relative_to(ROOT), ROOT / "out", ROOT) for spec in sorted((ROOT / "specs").glob("*.yaml"))]
+    trees += [(ROOT, (case / "platform.yaml").relative_to(ROOT), case / "out", case) for case in sorted(VALID.iterdir())
               if (case / "platform.yaml").is_file()]
+    trees += [(case, Path("platform.yaml"), case / "out", ROOT) for case in invalid_cases() if (case / "out").is_dir()]
     plans = []
-    for spec, out in trees:
-        with _cwd(ROOT):
-            compiled = compile_spec(spec.relative_to(ROOT), out)
-        assert compiled.plan is not None, f"{spec}: {compiled.diagnostics}"
+    for cwd, spec, out, repo in trees:
+        with _cwd(cwd):
+            compiled = compile_spec(spec, out, repo=repo)
+        assert compiled.plan is not None, f"{cwd / spec}: {compiled.diagnostics}"
         plans.append(compiled.plan)
     return plans
 
@@ -90,7 +94,7 @@ def diagnostics_doc(transcripts: dict[str, str]) -> str:
         "- Exit codes: `0` no errors (warnings allowed), `1` the spec has errors (or `--check` found drift), "
         "`2` usage error, `3` a bug in gpc.",
         "- Codes: `GPC0xx` reading the file, `GPC1xx` the shape of the spec, `GPC2xx` meaning across the "
-        "spec, `GPC3xx` checks of a target.",
+        "spec, `GPC3xx` checks of a target, `GPC4xx` the compiled tree (`gpc compile`).",
         "",
         "Each bad example below is a real test case; its output is what gpc prints for it.",
         "",
@@ -137,17 +141,17 @@ def main_goldens(check_only: bool) -> int:
 
     put(ROOT / "schema" / "platform.schema.json", schema_text())
     put(ROOT / "schema" / "fragment.schema.json", fragment_schema_text())
+    for plan in compile_plans():  # first: some transcripts read a compiled tree
+        if plan.changed or plan.conflicts:
+            stale += [str((plan.tree / p).relative_to(ROOT)) for p in plan.create + plan.update + plan.delete]
+            if not check_only:
+                writer.apply(plan)
     transcripts = {}
     for case in invalid_cases():
         text = transcript(case, case_argv(case))
         transcripts[case.name] = text
         put(case / "expected.txt", text)
     put(ROOT / "docs" / "diagnostics.md", diagnostics_doc(transcripts))
-    for plan in compile_plans():
-        if plan.changed or plan.conflicts:
-            stale += [str((plan.tree / p).relative_to(ROOT)) for p in plan.create + plan.update + plan.delete]
-            if not check_only:
-                writer.apply(plan)
     if check_only and stale:
         print("stale generated files (run `make goldens` and commit the result):", file=sys.stderr)
         for path in stale[:50]:

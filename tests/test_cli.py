@@ -67,7 +67,7 @@ def test_github_format_is_the_default_in_actions() -> None:
 @pytest.mark.parametrize("args", [
     ("validate",), ("validate", "no-such-file.yaml"), ("frobnicate",), ("validate", "--format", "xml",
                                                                           "specs/fraud.yaml"),
-    ("env", "-f", "specs/fraud.yaml", "nobody"), ("env", "-f", "specs/fraud.yaml", "checkout", "--env", "qa"),
+    ("env", "specs/fraud.yaml", "nobody"), ("env", "specs/fraud.yaml", "checkout", "--env", "qa"),
     ("compile", "specs/fraud.yaml", "--target", "helm"),
 ])
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
@@ -102,7 +102,7 @@ def test_validate_does_not_import_what_it_does_not_need() -> None:
 
 
 def test_env_prints_the_wiring_contract() -> None:
-    result = run("env", "-f", "specs/fraud.yaml", "fraud-trainer")
+    result = run("env", "specs/fraud.yaml", "fraud-trainer")
     assert result.returncode == 0, result.stderr
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if not line.startswith("#"))
     assert lines["EVENTS_QUEUE"] == "checkout-events"
@@ -110,7 +110,7 @@ def test_env_prints_the_wiring_contract() -> None:
     assert lines["SCRATCH_PATH"] == "/artifacts"
     assert "secret fraud-trainer-credentials/AMQP_URL" in lines["AMQP_URL"]
     assert "FRAUD_URL" not in lines  # the trainer calls no service
-    rows = json.loads(run("env", "-f", "specs/fraud.yaml", "checkout", "--format", "json").stdout)
+    rows = json.loads(run("env", "specs/fraud.yaml", "checkout", "--format", "json").stdout)
     by_name = {r["name"]: r for r in rows}
     assert by_name["FRAUD_URL"]["value"] == "http://127.0.0.1:8000"
     assert by_name["AMQP_URL"]["secret"] is True
@@ -118,8 +118,8 @@ def test_env_prints_the_wiring_contract() -> None:
 
 
 def test_env_uses_the_environment_overrides() -> None:
-    prod = run("env", "-f", "tests/cases/valid/gpu-cron/platform.yaml", "api", "--env", "prod").stdout
-    dev = run("env", "-f", "tests/cases/valid/gpu-cron/platform.yaml", "api").stdout
+    prod = run("env", "tests/cases/valid/gpu-cron/platform.yaml", "api", "--env", "prod").stdout
+    dev = run("env", "tests/cases/valid/gpu-cron/platform.yaml", "api").stdout
     assert "LOG_LEVEL=warning" in prod
     assert "LOG_LEVEL=info" in dev
 

@@ -111,7 +111,7 @@ def load(spec: Path = SPEC) -> Plan:
 def contract(spec: Path, workload: str) -> tuple[tuple[str, str, bool], ...]:
     """`gpc env --format json`: (name, value, secret) of every variable, as a user would run it."""
     gpc = Path(sys.executable).with_name("gpc")
-    out = subprocess.run([str(gpc), "env", "-f", str(spec), workload, "--format", "json"],
+    out = subprocess.run([str(gpc), "env", str(spec), workload, "--format", "json"],
                          check=True, capture_output=True, text=True).stdout
     return tuple((v["name"], v["value"], bool(v["secret"])) for v in json.loads(out))
 

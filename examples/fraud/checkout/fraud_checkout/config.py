@@ -1,4 +1,4 @@
-"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env checkout`)."""
+"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env specs/fraud.yaml checkout`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
     required = ("PORT", "AMQP_URL", "EVENTS_EXCHANGE", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL")
     missing = [n for n in required if not env.get(n)]
     if missing:
-        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env checkout`)")
+        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env specs/fraud.yaml checkout`)")
     try:
         port = int(env["PORT"])
         timeout = float(env.get("FRAUD_TIMEOUT_SECONDS", "2"))

@@ -1,4 +1,4 @@
-"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env fraud-inference`)."""
+"""Configuration: only the wiring-contract variables of specs/fraud.yaml (`gpc env specs/fraud.yaml fraud-inference`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
                 "S3_SECRET_KEY")
     missing = [n for n in required if not env.get(n)]
     if missing:
-        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env fraud-inference`)")
+        raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env specs/fraud.yaml fraud-inference`)")
     endpoint = urlsplit(env["S3_ENDPOINT"])
     if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
         raise ConfigError(f"S3_ENDPOINT must be an http(s) URL, got {env['S3_ENDPOINT']!r}")
