@@ -11,6 +11,13 @@ from compiler.quantity import parse_quantity
 
 KIND_OF_TYPE = {"service": ("Deployment",), "job": ("Job", "CronJob")}
 
+# The Kyverno kinds each `guardrails.policy_kind` is delivered as, (API group, kind): what the
+# kyverno target writes and what Argo CD's AppProject must allow at cluster scope.
+POLICY_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ValidatingPolicy": (("policies.kyverno.io", "ImageValidatingPolicy"), ("policies.kyverno.io", "ValidatingPolicy")),
+    "ClusterPolicy": (("kyverno.io", "ClusterPolicy"),),
+}
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -37,6 +44,7 @@ def lower_guardrails(spec: Any) -> ir.Guardrails:
         max_rules=tuple(max_rules),
         allowed_registries=tuple(r.rstrip("/") for r in g.allowed_registries) or (spec.registry,),
         excluded_namespaces=tuple(g.excluded_namespaces),
+        policy_kind=g.policy_kind,
         quotas=quotas,
         defaults={
             wtype: ir.Resources(

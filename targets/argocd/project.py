@@ -2,8 +2,8 @@
 
 Two projects per environment. The environment's project holds every Application except the root:
 sources only from the GitOps repository and the pinned charts, destinations only the environment's
-namespaces in its own cluster, the namespaced kinds gpc emits, and one cluster-scoped kind (the
-Kyverno ClusterPolicies; namespaces are Terraform's). The bootstrap project holds only the root
+namespaces in its own cluster, the namespaced kinds gpc emits, and the cluster-scoped Kyverno
+policy kinds of `guardrails.policy_kind` (namespaces are Terraform's). The bootstrap project holds only the root
 application, which may only manage Argo CD's own objects in Argo CD's namespace.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
 from targets.argocd import charts
 from targets.argocd.common import (
@@ -25,7 +26,6 @@ from targets.argocd.common import (
 
 GroupKind = tuple[str, str]
 
-CLUSTER_KINDS: tuple[GroupKind, ...] = (("kyverno.io", "ClusterPolicy"),)
 ARGO_KINDS: tuple[GroupKind, ...] = (
     ("argoproj.io", "AppProject"), ("argoproj.io", "Application"), ("argoproj.io", "ApplicationSet"),
 )
@@ -96,7 +96,8 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "sourceRepos": source_repos(platform),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": _group_kinds(CLUSTER_KINDS) if env.namespaces else [],
+            "clusterResourceWhitelist": (_group_kinds(POLICY_KINDS[platform.guardrails.policy_kind])
+                                         if env.namespaces else []),
             "namespaceResourceWhitelist": _group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
         },
