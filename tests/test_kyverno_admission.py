@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import all_spec_files, load_ir, require_tool, spec_id
 from kyverno_cel.build import POLICY_KIND_CHOICES, Delivery, deliver, pod_of
-from kyverno_cel.corpus import ADMITTED, ALL_CASES, BASES, REJECTED, Case, add_init, main, security, template
+from kyverno_cel.corpus import ADMITTED, ALL_CASES, BASES, REJECTED, Case, main, security, template
 from kyverno_cel.engines import celpy_engine, every_engine
 from kyverno_cel.evaluator import Admission, Coverage, Evaluator, Request
 

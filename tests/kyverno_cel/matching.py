@@ -174,10 +174,11 @@ def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
         return False
     for e in selector.get("matchExpressions", []):
         key, op, values = e["key"], e["operator"], e.get("values", [])
-        ok = {"In": lambda: key in labels and labels[key] in values,
-              "NotIn": lambda: key not in labels or labels[key] not in values,
-              "Exists": lambda: key in labels,
-              "DoesNotExist": lambda: key not in labels}[op]()
+        present = key in labels
+        ok = {"In": present and labels.get(key) in values,
+              "NotIn": not present or labels.get(key) not in values,
+              "Exists": present,
+              "DoesNotExist": not present}[op]
         if not ok:
             return False
     return True
