@@ -38,7 +38,9 @@ import report  # noqa: E402
 import specgen  # noqa: E402
 from measure import Measurement, measure  # noqa: E402
 
-ALL_TARGETS = ("kustomize", "argocd", "kyverno", "terraform", "github")
+from targets import TARGETS  # noqa: E402
+
+ALL_TARGETS = tuple(TARGETS)
 KAPITAN_VERSION = "0.36.3"
 KAPITAN_VENV = BENCH / ".venv-kapitan"
 VENV_BIN = REPO / ".venv" / "bin"

@@ -61,12 +61,14 @@ class EnvVar:
     secret: SecretRef | None = None
     config_map: ConfigMapRef | None = None
     local_value: str | None = None  # what `gpc env` prints for a local run, when it differs
+    # the spec path that causes the variable (for `gpc explain`); not part of what is emitted
+    origin: tuple[str | int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class Use:
     alias: str
-    kind: Literal["queue", "bucket", "volume", "service"]
+    kind: str  # a key of compiler.kinds.USE_KINDS
     target: str
     access: str | None = None  # publish/consume, read/write/readwrite
     mount: str | None = None
@@ -126,6 +128,11 @@ class Workload:
         return next(p for p in self.placements if p.env == env)
 
     @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this workload: target checks point at `(*w.path, field)`."""
+        return ("workloads", self.name)
+
+    @property
     def queues(self) -> tuple[Use, ...]:
         return tuple(u for u in self.uses if u.kind == "queue")
 
@@ -149,6 +156,11 @@ class Environment:
     prefix: str
     auto_sync: bool
     namespaces: dict[str, str]  # group -> namespace, only the groups in use
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this environment."""
+        return ("environments", self.name)
 
     @property
     def infra_namespace(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from compiler import quantity
+from compiler.kinds import USE_KINDS, kinds_phrase
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -109,9 +110,20 @@ class Health(Strict):
     initial_delay: int = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
 
 
-class QueueUse(Strict):
+class UseBase(Strict):
+    """What every `uses` entry has: the kind it is (compiler/kinds.py) and the name it refers to."""
+
+    kind: ClassVar[str]
+
+    @property
+    def target(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class QueueUse(UseBase):
     """Publish to or consume from a queue declared under `messaging.queues`."""
 
+    kind: ClassVar[str] = "queue"
     model_config = ConfigDict(title="Queue use")
     queue: Name = Field(description="Name of a queue under `messaging.queues`.", examples=["checkout-events"])
     access: Literal["publish", "consume"] = Field(description="`publish` to send messages, `consume` to "
@@ -120,9 +132,10 @@ class QueueUse(Strict):
         "Receive and acknowledge messages from the queue named in `<ALIAS>_QUEUE`."]})
 
 
-class BucketUse(Strict):
+class BucketUse(UseBase):
     """Read or write an object-store bucket declared under `storage.buckets`."""
 
+    kind: ClassVar[str] = "bucket"
     model_config = ConfigDict(title="Bucket use")
     bucket: Name = Field(description="Name of a bucket under `storage.buckets`.", examples=["fraud-models"])
     access: Literal["read", "write", "readwrite"] = Field(
@@ -131,41 +144,44 @@ class BucketUse(Strict):
             "Get and list objects.", "Put and delete objects.", "Get, list, put and delete objects."]})
 
 
-class VolumeUse(Strict):
+class VolumeUse(UseBase):
     """Mount a volume declared under `storage.volumes`."""
 
+    kind: ClassVar[str] = "volume"
     model_config = ConfigDict(title="Volume use")
     volume: Name = Field(description="Name of a volume under `storage.volumes`.", examples=["model-artifacts"])
     mount: str = Field(description="Absolute path where the volume is mounted.", examples=["/artifacts"])
     read_only: bool = Field(False, description="Mount the volume read-only.")
 
 
-class ServiceUse(Strict):
+class ServiceUse(UseBase):
     """Call another workload of type service over HTTP."""
 
+    kind: ClassVar[str] = "service"
     model_config = ConfigDict(title="Service use")
     service: Name = Field(description="Name of a workload of type `service`.", examples=["fraud-inference"])
 
 
+# One model class per entry of compiler.kinds.USE_KINDS, in the table's order (a test checks it).
+USE_MODELS: tuple[type[UseBase], ...] = (QueueUse, BucketUse, VolumeUse, ServiceUse)
+
+
 def _use_kind(value: Any) -> str | None:
     if isinstance(value, dict):
-        for kind in ("queue", "bucket", "volume", "service"):
-            if kind in value:
-                return kind
-        return None
-    if isinstance(value, BaseModel):
-        return type(value).__name__.removesuffix("Use").lower()
+        return next((kind for kind in USE_KINDS if kind in value), None)
+    if isinstance(value, UseBase):
+        return value.kind
     return None
 
 
-Use = Annotated[
-    Annotated[QueueUse, Tag("queue")]
-    | Annotated[BucketUse, Tag("bucket")]
-    | Annotated[VolumeUse, Tag("volume")]
-    | Annotated[ServiceUse, Tag("service")],
-    Discriminator(_use_kind, custom_error_type="use_kind",
-                  custom_error_message="a use names one of 'queue', 'bucket', 'volume' or 'service'"),
-]
+if TYPE_CHECKING:
+    Use = UseBase
+else:  # the tagged union of USE_MODELS, picked by the key a use names
+    Use = Annotated[
+        Union[tuple(Annotated[model, Tag(model.kind)] for model in USE_MODELS)],  # noqa: UP007
+        Discriminator(_use_kind, custom_error_type="use_kind",
+                      custom_error_message=f"a use names one of {kinds_phrase()}"),
+    ]
 
 _USES_DESCRIPTION = (
     "What this workload uses, by a local alias. Each entry becomes environment variables named after "

@@ -32,6 +32,22 @@ DELIVER_WORKFLOW = "deliver.yaml"
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 
+# Argo CD: the objects gpc writes for it (argocd target) and the root application Terraform
+# installs (terraform target, see compiler/rootapp.py) share these.
+ARGOCD_API_VERSION = "argoproj.io/v1alpha1"
+ARGOCD_NAMESPACE = "argocd"  # where Terraform installs Argo CD (the chart's default namespace)
+ARGOCD_ROOT_FILE = "root.yaml"  # the file of argocd/<env>/ holding the root application
+# Deleting an Application deletes what it deployed (foreground cascade).
+ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+ARGOCD_SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# PruneLast: delete what left the spec only after everything else is synced and healthy.
+# ServerSideApply: no last-applied annotation size limit, field ownership shared cleanly with
+# controllers. No CreateNamespace: Terraform owns the namespaces.
+ARGOCD_APP_SYNC_OPTIONS = ("PruneLast=true", "ServerSideApply=true")
+ARGOCD_RETRY_LIMIT = 5
+ARGOCD_RETRY_BACKOFF = (("duration", "10s"), ("factor", 2), ("maxDuration", "3m"))  # 10s, 20s, 40s, 80s, 160s
+
+
 def cluster_url(url: str) -> str:
     """A cluster URL as gpc compares them: without trailing slashes."""
     return url.rstrip("/")

@@ -1,10 +1,16 @@
-"""The whole flow on one screen: load -> model -> semantic -> IR -> targets -> (writer)."""
+"""The whole flow on one screen: load -> model -> semantic -> IR -> targets -> writer's plan.
+
+`compile_spec` is the one compile flow: the CLI and tests/goldens.py call it and decide what to do
+with the plan (apply it, diff it). Nothing here writes to the disk.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler import diagnostics as diag
 from compiler.diagnostics import Diagnostic
@@ -12,6 +18,9 @@ from compiler.ir import Platform
 from compiler.lower import lower
 from compiler.source import Source, load_source
 from compiler.target import Artifact
+
+if TYPE_CHECKING:
+    from compiler.writer import Plan
 
 
 @dataclass
@@ -70,8 +79,34 @@ def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact],
         target = load_target(name)
         problems += target.check(platform)
         artifacts += target.render(platform)
-    if "readme" not in target_names:
-        from compiler.readme import render_readme
+    from compiler.readme import render_readme
 
-        artifacts.append(render_readme(platform, target_names))
+    artifacts.append(render_readme(platform))
     return artifacts, diag.sort_diagnostics(problems)
+
+
+@dataclass
+class Compiled:
+    """A compile: every diagnostic and, when there is no error, the writer's plan for the tree."""
+
+    file: str
+    diagnostics: list[Diagnostic]
+    plan: Plan | None = None
+
+
+def compile_spec(path: Path, out_dir: Path, targets: Sequence[str] = ()) -> Compiled:
+    """check -> render -> plan of OUT/<spec name>/. `targets`: only these (default: all); the
+    files of the others stay as they are."""
+    from compiler import writer
+    from targets import TARGETS
+
+    checked = check(path)
+    if not checked.ok or checked.platform is None:
+        return Compiled(checked.file, checked.diagnostics)
+    names = [t for t in TARGETS if not targets or t in targets]
+    artifacts, problems = render(checked.platform, names)
+    diagnostics = checked.diagnostics + problems
+    if diag.has_errors(diagnostics):
+        return Compiled(checked.file, diagnostics)
+    keep = [t for t in TARGETS if t not in names]
+    return Compiled(checked.file, diagnostics, writer.plan(artifacts, out_dir / checked.platform.spec_name, keep))

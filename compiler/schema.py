@@ -135,9 +135,12 @@ def _use_by_kind(union: dict[str, Any]) -> dict[str, Any]:
     `{bucket: b, access: publish}` was reported as a broken queue use. `if`/`then` on the kind key
     says "a bucket use; publish is not a bucket access", and completion offers only that kind's keys.
     """
+    from compiler.model import USE_MODELS
+
+    kind_of = {model.__name__: model.kind for model in USE_MODELS}
     chain: dict[str, Any] = {"oneOf": union["oneOf"]}
     for option in reversed(union["oneOf"]):
-        kind = option["$ref"].rsplit("/", 1)[-1].removesuffix("Use").lower()
+        kind = kind_of[option["$ref"].rsplit("/", 1)[-1]]
         chain = {"if": {"type": "object", "required": [kind]}, "then": option, "else": chain}
     return {"title": "Use", **chain}
 

@@ -13,11 +13,11 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names
+from compiler import ir, names, resolve
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
-from compiler.lower import effective_resources
-from compiler.model import NAME_PATTERN, Job, Platform, Service
+from compiler.kinds import USE_KINDS
+from compiler.model import NAME_PATTERN, Job, Platform, Service, VolumeUse
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 
@@ -152,20 +152,22 @@ def check_environments(spec: Platform, report: Reporter) -> None:
         seen[(names.cluster_url(env.cluster), prefix)] = ename
 
 
+def declared(spec: Platform, kind: str) -> dict[str, Any]:
+    """The mapping of the spec where things of a `uses` kind are declared (kinds table)."""
+    table: Any = spec
+    for key in USE_KINDS[kind].declared_in:
+        table = getattr(table, key)
+    return dict(table)
+
+
 def check_references(spec: Platform, report: Reporter) -> None:
-    tables: dict[str, dict[str, Any]] = {
-        "queue": spec.messaging.queues,
-        "bucket": spec.storage.buckets,
-        "volume": spec.storage.volumes,
-        "service": spec.workloads,
-    }
+    tables = {kind: declared(spec, kind) for kind in USE_KINDS}
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
-            kind, target = _use_target(use)
+            kind, target = use.kind, use.target
             path = ("workloads", wname, "uses", alias, kind)
             if target not in tables[kind]:
-                where = {"queue": "messaging.queues", "bucket": "storage.buckets", "volume": "storage.volumes",
-                         "service": "workloads"}[kind]
+                where = USE_KINDS[kind].where
                 report("GPC203", f"{kind} '{target}' is not declared under {where}", path,
                        hint=_did_you_mean(target, tables[kind]) or f"declare it under {where}")
                 continue
@@ -178,18 +180,11 @@ def check_references(spec: Platform, report: Reporter) -> None:
                            path, hint="only workloads of type service have a port to call")
 
 
-def _use_target(use: Any) -> tuple[str, str]:
-    for kind in ("queue", "bucket", "volume", "service"):
-        if hasattr(use, kind):
-            return kind, str(getattr(use, kind))
-    raise AssertionError(use)
-
-
 def check_mounts(spec: Platform, report: Reporter) -> None:
     for wname, w in spec.workloads.items():
         mounts: list[tuple[str, str]] = []
         for alias, use in w.uses.items():
-            if not hasattr(use, "mount"):
+            if not isinstance(use, VolumeUse):
                 continue
             path = ("workloads", wname, "uses", alias, "mount")
             if not use.mount.startswith("/"):
@@ -254,13 +249,13 @@ def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) 
 def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Resources, dict[str, ir.Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
-            sourced = effective_resources(spec, wname, w, ename)
+            sourced = resolve.effective_resources(spec, wname, w, ename)
             res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
             yield wname, w, ename, res, sourced
 
 
 def check_guardrails(spec: Platform, report: Reporter) -> None:
-    guardrails = gr.lower_guardrails(spec)
+    guardrails = resolve.guardrails(spec)
     reported: set[tuple[str, str, Path]] = set()
     for wname, w, ename, res, sourced in _placements(spec):
         for violation in gr.check_resources(guardrails, w.type, res):
@@ -330,19 +325,15 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
         if isinstance(w, Service):
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
-        kinds = {_use_target(u)[0] for u in w.uses.values()}
-        if "queue" in kinds:
-            claim(names.AMQP_URL_KEY, "gpc (broker credentials)", ("workloads", wname, "uses"))
-        if "bucket" in kinds:
-            for var in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
-                claim(var, "gpc (object-store credentials)", ("workloads", wname, "uses"))
+        kinds = {u.kind for u in w.uses.values()}
+        for kind in USE_KINDS.values():
+            if kind.name in kinds:
+                for shared in kind.shared:
+                    claim(shared.name, kind.shared_origin, ("workloads", wname, "uses"))
+        # Every variable a use may produce is reserved, whether or not this spec makes it today.
         for alias, use in w.uses.items():
-            kind, _ = _use_target(use)
-            prefix = names.env_prefix(alias)
-            suffixes = {"queue": ["QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA"], "bucket": ["BUCKET"],
-                        "volume": ["PATH"], "service": ["URL"]}[kind]
-            for suffix in suffixes:
-                claim(f"{prefix}_{suffix}", f"use '{alias}'", ("workloads", wname, "uses", alias))
+            for var in USE_KINDS[use.kind].variable_names(alias):
+                claim(var, f"use '{alias}'", ("workloads", wname, "uses", alias))
         for var in w.env:
             claim(var, "env", ("workloads", wname, "env", var))
         for index, var in enumerate(w.secrets):
@@ -353,7 +344,7 @@ def check_volumes(spec: Platform, report: Reporter) -> None:
     users: dict[str, list[tuple[str, Service | Job, str]]] = {}
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
-            if hasattr(use, "volume") and use.volume in spec.storage.volumes:
+            if isinstance(use, VolumeUse) and use.volume in spec.storage.volumes:
                 users.setdefault(use.volume, []).append((wname, w, alias))
     for vname, entries in users.items():
         volume = spec.storage.volumes[vname]
@@ -383,8 +374,7 @@ def check_usage(spec: Platform, report: Reporter) -> None:
     access: dict[tuple[str, str], set[str]] = {}
     for w in spec.workloads.values():
         for use in w.uses.values():
-            kind, target = _use_target(use)
-            access.setdefault((kind, target), set()).add(getattr(use, "access", None) or "use")
+            access.setdefault((use.kind, use.target), set()).add(getattr(use, "access", None) or "use")
     for qname in spec.messaging.queues:
         modes = access.get(("queue", qname))
         path = ("messaging", "queues", qname)

@@ -15,16 +15,14 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
+from compiler.rootapp import metadata, repo_path, sync_policy
 from targets.argocd.common import (
     API_VERSION,
     FINALIZER,
     IN_CLUSTER,
     WAVE_WORKLOADS,
-    metadata,
     project_name,
-    repo_path,
     role_name,
-    sync_policy,
 )
 
 GROUP_ROLES = {"services": "service", "jobs": "job"}

@@ -3,8 +3,9 @@
 Two projects per environment. The environment's project holds every Application except the root:
 sources only from the GitOps repository and the pinned charts, destinations only the environment's
 namespaces in its own cluster, the namespaced kinds gpc emits, and the cluster-scoped Kyverno
-policy kinds of `guardrails.policy_kind` (namespaces are Terraform's). The bootstrap project holds only the root
-application, which may only manage Argo CD's own objects in Argo CD's namespace.
+policy kinds of `guardrails.policy_kind` (namespaces are Terraform's). The bootstrap project holds
+only the root application, which may only manage Argo CD's own objects in Argo CD's namespace; it
+is built with the root application in compiler/rootapp.py, which Terraform installs too.
 """
 
 from __future__ import annotations
@@ -13,21 +14,13 @@ from typing import Any
 
 from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
+from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts
 from targets.argocd.common import (
     API_VERSION,
-    ARGOCD_NAMESPACE,
     IN_CLUSTER,
     WAVE_PROJECT,
-    bootstrap_project_name,
-    metadata,
     project_name,
-)
-
-GroupKind = tuple[str, str]
-
-ARGO_KINDS: tuple[GroupKind, ...] = (
-    ("argoproj.io", "AppProject"), ("argoproj.io", "Application"), ("argoproj.io", "ApplicationSet"),
 )
 
 # Objects other owners create in the environment's namespaces: Argo CD should not warn that no
@@ -82,10 +75,6 @@ def source_repos(platform: Platform) -> list[str]:
     return sorted({platform.gitops_repo} | {c.source_repo for c in infra_charts(platform)})
 
 
-def _group_kinds(kinds: list[GroupKind] | tuple[GroupKind, ...]) -> list[dict[str, str]]:
-    return [{"group": group, "kind": kind} for group, kind in kinds]
-
-
 def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
@@ -96,25 +85,9 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "sourceRepos": source_repos(platform),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": (_group_kinds(POLICY_KINDS[platform.guardrails.policy_kind])
+            "clusterResourceWhitelist": (group_kinds(POLICY_KINDS[platform.guardrails.policy_kind])
                                          if env.namespaces else []),
-            "namespaceResourceWhitelist": _group_kinds(namespaced_kinds(platform, env)),
+            "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
-        },
-    }
-
-
-def bootstrap_project(platform: Platform, env: Environment) -> dict[str, Any]:
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "AppProject",
-        "metadata": metadata(platform, bootstrap_project_name(platform, env), None, finalizer=False),
-        "spec": {
-            "description": f"{platform.name} in {env.name}: the root application and nothing else",
-            "sourceRepos": [platform.gitops_repo],
-            "destinations": [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
-            "clusterResourceWhitelist": [],
-            # No orphan monitoring: Argo CD's own namespace is full of objects no Application manages.
-            "namespaceResourceWhitelist": _group_kinds(ARGO_KINDS),
         },
     }

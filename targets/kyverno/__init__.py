@@ -49,7 +49,7 @@ class KyvernoTarget:
             if w.image_tag == "latest":
                 out.append(Diagnostic(
                     "GPC340", f"workload '{w.name}' deploys image tag 'latest', which the cluster policy "
-                    "rejects", file, platform.position(("workloads", w.name, "image_tag")),
+                    "rejects", file, platform.position((*w.path, "image_tag")),
                     hint="set image_tag to an immutable tag such as '1.0.0'"))
             where = ("workloads", w.name, "image") if w.image != f"{platform.registry}/{w.name}" else ("registry",)
             if not IMAGE.match(w.image):
