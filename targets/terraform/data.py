@@ -85,6 +85,7 @@ class ClusterLocals(_Locals):
     app_secrets: Entries  # group, name, keys
     argocd_values: dict[str, Any]
     argocd_root_application: str
+    kyverno_values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,34 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
         },
         argocd_root_application=root_application,
+        kyverno_values=kyverno_values(env),
     )
+
+
+# Kyverno's admission webhooks fail closed (failurePolicy Fail): with the chart's single replica,
+# one evicted or crashed pod would refuse every Argo CD sync and every CronJob run. Three replicas
+# (spread over nodes by the chart's default anti-affinity) and a PodDisruptionBudget keep two up
+# through a drain; an unhealthy replica may always be evicted, so it cannot block the drain itself.
+KYVERNO_REPLICAS = 3
+KYVERNO_MIN_AVAILABLE = 2
+
+
+def kyverno_values(env: Environment) -> dict[str, Any]:
+    """Values of the pinned Kyverno chart (charts/kyverno/values.yaml of Kyverno v1.19)."""
+    values: dict[str, Any] = {"admissionController": {
+        "replicas": KYVERNO_REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "minAvailable": KYVERNO_MIN_AVAILABLE,
+                                "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+    }}
+    # The webhooks see only this environment's workload namespaces (the policies apply nowhere
+    # else), so Kyverno being down or slow never touches kube-system, Argo CD or the shared
+    # infrastructure. The chart adds the exclusion of Kyverno's own namespace.
+    workload_groups = set(names.GROUP_OF_TYPE.values())
+    namespaces = sorted(ns for group, ns in env.namespaces.items() if group in workload_groups)
+    if namespaces:
+        values["config"] = {"webhooks": {"namespaceSelector": {"matchExpressions": [
+            {"key": names.LABEL_NAMESPACE_NAME, "operator": "In", "values": namespaces}]}}}
+    return values
 
 
 _APP_HEALTH = """hs = {}
