@@ -165,4 +165,4 @@ def platform_overlay_dir(env: str) -> str:
     return f"kustomize/_platform/overlays/{env}"
 
 
-KYVERNO_DIR = "kyverno"  # ClusterPolicies + kustomization.yaml, synced by each environment's Argo CD
+KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD

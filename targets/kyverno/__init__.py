@@ -28,6 +28,7 @@ from targets.kyverno.policy import (
     policy_name,
     workload_namespaces,
 )
+from targets.kyverno.readme import readme
 from targets.kyverno.rules import REGISTRY, Rule, guardrail_rules
 
 # guardrails.policy_kind -> (a guardrail's policy, an image's signature policy)
@@ -87,6 +88,8 @@ class KyvernoTarget:
             docs = {r.name: guardrail(platform, r) for r in guardrail_rules(platform)}
             docs.update({s.name: image(platform, s) for s in signed_images(platform)})
         artifacts = [Artifact(policy_file(name), dump(doc, platform.spec_file)) for name, doc in docs.items()]
+        if docs:
+            artifacts.append(Artifact(f"{names.KYVERNO_DIR}/README.md", readme(platform)))
         artifacts.append(Artifact(f"{names.KYVERNO_DIR}/kustomization.yaml",
                                   dump(kustomization([policy_file(n) for n in docs]), platform.spec_file)))
         return sorted(artifacts, key=lambda a: a.path)

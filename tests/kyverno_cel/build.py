@@ -90,7 +90,8 @@ def render_policies(platform: Platform, kind: str) -> list[dict[str, Any]]:
     from targets.kyverno import TARGET
 
     chosen = dataclasses.replace(platform, guardrails=dataclasses.replace(platform.guardrails, policy_kind=kind))
-    return [yaml.safe_load(a.text) for a in TARGET.render(chosen) if not a.path.endswith("/kustomization.yaml")]
+    return [yaml.safe_load(a.text) for a in TARGET.render(chosen)
+            if a.path.endswith(".yaml") and not a.path.endswith("/kustomization.yaml")]
 
 
 def deliver(platform: Platform, root: Path, kubectl: str) -> Delivery:
