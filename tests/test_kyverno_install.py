@@ -70,3 +70,27 @@ def test_the_webhooks_see_the_workload_namespaces_and_all_the_policies_need(spec
                 assert needed <= workload, f"{doc['metadata']['name']}: the webhook would never call it in {needed - workload}"
                 if not is_image_policy(doc):
                     assert needed, "every guardrail applies somewhere in this environment"
+
+
+@pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
+def test_kyverno_logs_in_to_a_private_registry_with_its_own_copy_of_the_pull_secret(spec: Path) -> None:
+    """The signature policies fetch signatures from the workloads' registries; Kyverno reads pull
+    secrets from its own namespace only (`--imagePullSecrets`, chart `existingImagePullSecrets`)."""
+    platform = load_ir(spec)
+    for env in platform.environments:
+        module = cluster_module(spec, env.name)
+        values = locals_of(module)["kyverno_values"]
+        secrets = blocks(module, "resource", "kubernetes_secret_v1")
+        release = blocks(module, "resource", "helm_release")["kyverno"]
+        if platform.pull_secret is None:
+            assert "existingImagePullSecrets" not in values and "kyverno_image_pull" not in secrets
+            continue
+        own, workloads = secrets["kyverno_image_pull"], secrets["image_pull"]
+        assert values["existingImagePullSecrets"] == [platform.pull_secret]
+        [own_metadata], [workload_metadata] = own["metadata"], workloads["metadata"]
+        assert own_metadata["name"] == "${local.image_pull_secret}" == workload_metadata["name"]
+        assert own_metadata["namespace"] == '${kubernetes_namespace_v1.system["kyverno"].metadata[0].name}'
+        assert (own["type"], own["data_wo"], own["data_wo_revision"]) == \
+            (workloads["type"], workloads["data_wo"], workloads["data_wo_revision"]), "the same credentials"
+        assert release["depends_on"] == ["${kubernetes_secret_v1.kyverno_image_pull}"]
+        assert locals_of(module)["image_pull_secret"] == platform.pull_secret

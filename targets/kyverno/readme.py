@@ -18,6 +18,20 @@ KIND_NOTES = {
 }
 
 
+# How Kyverno reads the signatures from the registry, per `registry_auth`.
+CREDENTIALS = {
+    "pull-secret": "Kyverno reads the signatures from the registry with its own copy of the registry's pull "
+                   "secret, which Terraform creates in Kyverno's namespace and names in the chart's "
+                   "`existingImagePullSecrets`.",
+    "public": "Kyverno reads the signatures from the registry anonymously (`registry_auth: public`).",
+    "node-credentials": "Kyverno reads the signatures from the registry itself: the nodes' credentials "
+                        "(`registry_auth: node-credentials`) are not its own. Give it read access: a "
+                        "`kubernetes.io/dockerconfigjson` Secret in Kyverno's namespace named in the chart's "
+                        "`existingImagePullSecrets`, or the cloud's workload identity for its credential "
+                        "helpers. Until then, Pods of images in a private registry are refused.",
+}
+
+
 def _cell(text: str) -> str:
     return flat(text).replace("|", "\\|")
 
@@ -60,12 +74,5 @@ def readme(platform: Platform) -> str:
     if unsigned:
         lines += ["", "Not verified (their workloads name no `repo`, see GPC344): "
                   + ", ".join(f"`{image}`" for image in unsigned) + "."]
-    lines += [
-        "",
-        "Kyverno reads the signatures from the registry. For a private registry it needs read credentials "
-        "of its own: a `kubernetes.io/dockerconfigjson` Secret in Kyverno's namespace, named in the chart's "
-        "`existingImagePullSecrets` value. gpc does not create that Secret: until it exists, Pods of images "
-        "in a private registry are refused.",
-        "",
-    ]
+    lines += ["", CREDENTIALS[platform.registry_auth], ""]
     return "\n".join(lines)

@@ -179,7 +179,7 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
         },
         argocd_root_application=root_application,
-        kyverno_values=kyverno_values(env),
+        kyverno_values=kyverno_values(env, pull_secret),
     )
 
 
@@ -191,7 +191,7 @@ KYVERNO_REPLICAS = 3
 KYVERNO_MIN_AVAILABLE = 2
 
 
-def kyverno_values(env: Environment) -> dict[str, Any]:
+def kyverno_values(env: Environment, pull_secret: str | None) -> dict[str, Any]:
     """Values of the pinned Kyverno chart (charts/kyverno/values.yaml of Kyverno v1.19)."""
     values: dict[str, Any] = {"admissionController": {
         "replicas": KYVERNO_REPLICAS,
@@ -206,6 +206,11 @@ def kyverno_values(env: Environment) -> dict[str, Any]:
     if namespaces:
         values["config"] = {"webhooks": {"namespaceSelector": {"matchExpressions": [
             {"key": names.LABEL_NAMESPACE_NAME, "operator": "In", "values": namespaces}]}}}
+    # The signature policies read signatures from the workloads' registries: with a private one,
+    # Kyverno logs in with its own copy of the pull secret (`--imagePullSecrets`, which both the
+    # ImageValidatingPolicy and ClusterPolicy verifyImages use when a policy names no credentials).
+    if pull_secret is not None:
+        values["existingImagePullSecrets"] = [pull_secret]
     return values
 
 

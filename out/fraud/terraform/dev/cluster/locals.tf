@@ -157,5 +157,6 @@ locals {
         }
       }
     }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
   }
 }

@@ -12,4 +12,7 @@ resource "helm_release" "kyverno" {
   wait    = true
   timeout = 900
   values  = [yamlencode(local.kyverno_values)]
+
+  # Kyverno's registry login (existingImagePullSecrets) exists before it starts.
+  depends_on = [kubernetes_secret_v1.kyverno_image_pull]
 }

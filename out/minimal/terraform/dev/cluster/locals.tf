@@ -110,5 +110,6 @@ locals {
         }
       }
     }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
   }
 }

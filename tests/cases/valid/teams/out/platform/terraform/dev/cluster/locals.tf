@@ -139,5 +139,6 @@ locals {
         }
       }
     }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
   }
 }
