@@ -163,9 +163,18 @@ CODES: dict[str, Code] = {
     "GPC341": _e("invalid allowed registry", "Each of `guardrails.allowed_registries` is a registry host with "
                  "an optional port and path, as in `registry`; the cluster policy admits images under it.",
                  "guardrails:\n  allowed_registries: [ghcr.io/acme, registry.example.com:5000/ml]"),
-    "GPC342": _e("policy name too long", "Cluster policies are named `<platform name>-<rule>`; Kyverno labels "
-                 "its policy reports with that name, which may be at most 63 characters.",
+    "GPC342": _e("policy name too long", "Kyverno policies are named `<platform name>-<rule>` (an image's "
+                 "signature policy `<platform name>-verify-image-<workload>`); Kyverno labels its policy reports "
+                 "with that name, which may be at most 63 characters.",
                  "name: fraud"),
+    "GPC343": _e("image is not a plain reference", "The cluster policies admit a workload's image by its "
+                 "repository name (a registry host, an optional port and a lowercase path, without a tag), "
+                 "matched as a glob by the signature policy; anything else could match other images or none.",
+                 "workloads:\n  api:\n    image: ghcr.io/acme/api"),
+    "GPC344": _w("image admitted unverified", "Kyverno admits a workload's image only when the delivery "
+                 "workflow of the workload's `repo` signed it (cosign keyless, on the default branch). A "
+                 "workload without `repo` has no such workflow: its image runs unverified.",
+                 "workloads:\n  api:\n    repo: acme/api"),
     # [terraform codes]
     "GPC360": _e("environments share a cluster", "Every environment is a cluster of its own: its Terraform "
                  "installs Argo CD and Kyverno there, and that Argo CD delivers only that environment. Two "

@@ -1,5 +1,5 @@
 """The guardrails, defined once. gpc's compile-time check (GPC209/211/217) and the Kyverno
-ClusterPolicies both come from these definitions, and a differential test proves they agree.
+policies both come from these definitions, and a differential test proves they agree.
 (compiler/resolve.py builds `ir.Guardrails` from the spec.)"""
 
 from __future__ import annotations
@@ -10,6 +10,13 @@ from compiler import ir
 from compiler.quantity import parse_quantity
 
 KIND_OF_TYPE = {"service": ("Deployment",), "job": ("Job", "CronJob")}
+
+# The Kyverno kinds each `guardrails.policy_kind` is delivered as, (API group, kind): what the
+# kyverno target writes and what Argo CD's AppProject must allow at cluster scope.
+POLICY_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ValidatingPolicy": (("policies.kyverno.io", "ImageValidatingPolicy"), ("policies.kyverno.io", "ValidatingPolicy")),
+    "ClusterPolicy": (("kyverno.io", "ClusterPolicy"),),
+}
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,7 @@ class Guardrails:
     quotas: tuple[Quota, ...]
     # workload type -> resources of a container that declares none (gpc defaults filled in)
     defaults: dict[str, Resources] = field(default_factory=dict)
+    policy_kind: str = "ValidatingPolicy"  # or "ClusterPolicy" (see compiler.guardrails.POLICY_KINDS)
 
 
 @dataclass(frozen=True)

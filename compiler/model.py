@@ -521,6 +521,11 @@ class Guardrails(Strict):
                                           examples=[["ghcr.io/acme"]])
     excluded_namespaces: list[str] = Field(["kube-system", "kyverno", "argocd"], description="Namespaces "
                                            "the cluster policies leave alone.")
+    policy_kind: Literal["ValidatingPolicy", "ClusterPolicy"] = Field(
+        "ValidatingPolicy", description="The Kyverno policy kind the guardrails are written as. "
+        "`ValidatingPolicy` (with `ImageValidatingPolicy`, policies.kyverno.io/v1, Kyverno 1.17+) is the "
+        "current API. `ClusterPolicy` (kyverno.io/v1) is for clusters on an older Kyverno: it is "
+        "deprecated since Kyverno 1.17 and planned to be removed in 1.20, when its policies stop enforcing.")
 
 
 GITHUB_OWNER_PATTERN = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(/[A-Za-z0-9._-]+)?$"

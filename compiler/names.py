@@ -23,6 +23,12 @@ GPU_RESOURCE = "nvidia.com/gpu"
 # apiVersion of a kustomization.yaml (the kustomize target's and the Kyverno folder's).
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
+# A workload repository's delivery workflow (the github target writes it) builds, pushes and signs
+# the image with cosign keyless on pushes to the default branch; the kyverno target admits only
+# images whose signing certificate names this workflow file on this branch of that repository.
+WORKLOAD_DEFAULT_BRANCH = "main"
+DELIVER_WORKFLOW = "deliver.yaml"
+
 # Every cluster calls itself this: an environment on it names no particular cluster.
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -225,4 +231,4 @@ def platform_overlay_dir(env: str) -> str:
     return f"kustomize/_platform/overlays/{env}"
 
 
-KYVERNO_DIR = "kyverno"  # ClusterPolicies + kustomization.yaml, synced by each environment's Argo CD
+KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD

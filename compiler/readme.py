@@ -11,7 +11,7 @@ from compiler.yamlout import flat
 _FOLDERS = {
     "kustomize": "one base per workload and one overlay per environment; Argo CD builds the overlays",
     "argocd": "the AppProject, ApplicationSets and the root application that delivers everything",
-    "kyverno": "ClusterPolicies enforcing the guardrails in the cluster",
+    "kyverno": "Kyverno policies enforcing the guardrails and image signatures in the cluster",
     "terraform": "namespaces, quotas, credentials, buckets, queues and the Argo CD / Kyverno installs",
     "github": "the CI workflows of each workload's repository and of this platform repository",
 }

@@ -53,6 +53,7 @@ def guardrails(spec: Platform) -> ir.Guardrails:
         max_rules=max_rules(g.max),
         allowed_registries=tuple(r.rstrip("/") for r in g.allowed_registries) or (spec.registry,),
         excluded_namespaces=tuple(g.excluded_namespaces),
+        policy_kind=g.policy_kind,
         quotas=quotas,
         defaults={
             wtype: ir.Resources(

@@ -16,6 +16,7 @@ from conftest import all_spec_files, load_ir, spec_id
 from test_argocd_schema import KNOWN_SYNC_OPTIONS, errors
 
 from compiler import names
+from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from targets import load_target
@@ -223,7 +224,8 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                 assert {k["group"] for k in project["spec"]["namespaceResourceWhitelist"]} == {"argoproj.io"}
                 assert [d["namespace"] for d in project["spec"]["destinations"]] == [ARGOCD_NAMESPACE]
             elif objects.env.namespaces:
-                assert whitelist == [{"group": "kyverno.io", "kind": "ClusterPolicy"}]
+                assert whitelist == [{"group": g, "kind": k}
+                                     for g, k in POLICY_KINDS[compiled.platform.guardrails.policy_kind]]
                 assert project["spec"]["orphanedResources"]["warn"] is True
 
 

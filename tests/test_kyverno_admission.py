@@ -1,9 +1,12 @@
-"""The policies, executed: everything gpc generates is admitted, and each deliberately broken
-manifest is rejected by the one rule meant to catch it, with `fail` (its message), not an
-evaluation error. Every case runs on celpy and, where it installs, on cel-cpp; both must agree.
+"""The policies, executed, in both kinds `guardrails.policy_kind` offers (ValidatingPolicy and
+ClusterPolicy): everything gpc generates is admitted, and so is every Pod its controllers create;
+each deliberately broken manifest is rejected by the rules meant to catch it, with `fail` (their
+message), not an evaluation error; and the ways around the workload kinds (a bare Pod, a
+ReplicaSet, a StatefulSet, a DaemonSet, `kubectl debug`'s ephemeral container) are rejected at the
+Pod. Every case runs on celpy and, where it installs, on cel-cpp; both must agree.
 
 The broken manifests are real ones, built by kustomize from the kustomize target's overlays,
-with one thing changed.
+with one thing changed (kyverno_cel/corpus.py).
 """
 
 from __future__ import annotations
@@ -15,20 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id
-from kyverno_cel.build import Delivery, deliver
+from conftest import all_spec_files, load_ir, require_tool, spec_id
+from kyverno_cel.build import POLICY_KIND_CHOICES, Delivery, deliver, pod_of
+from kyverno_cel.corpus import ADMITTED, ALL_CASES, BASES, REJECTED, Case, main, security, template
 from kyverno_cel.engines import celpy_engine, every_engine
 from kyverno_cel.evaluator import Admission, Coverage, Evaluator, Request
 
-from compiler.names import GPU_RESOURCE
-from compiler.names import LABEL_MANAGED_BY as MANAGED_BY
-from compiler.names import LABEL_NAME as NAME
 from compiler.names import LABEL_PART_OF as PART_OF
 from targets.kyverno import rules as r
+from targets.kyverno.policy import workload_namespaces
+from targets.kyverno.rules import guardrail_rules
 
-DIGEST = "sha256:" + "ab" * 32
-FRAUD = ROOT / "specs" / "fraud.yaml"
-GPU_CRON = ROOT / "tests" / "cases" / "valid" / "gpu-cron" / "platform.yaml"
+KINDS = pytest.mark.parametrize("kind", POLICY_KIND_CHOICES)
 
 
 @pytest.fixture(scope="module")
@@ -48,253 +49,253 @@ def admit_on_every_engine(policies: list[dict[str, Any]], request: Request,
     return first
 
 
+def failed(delivery: Delivery, kind: str, admission: Admission) -> set[str]:
+    """gpc's names of the rules that failed."""
+    return {delivery.rule_of(kind, rule) for rule in admission.failed_rules}
+
+
+def assert_rejected_by(delivery: Delivery, kind: str, request: Request, rules: set[str]) -> None:
+    admission = admit_on_every_engine(delivery.policies(kind), request)
+    assert not admission.allowed
+    assert failed(delivery, kind, admission) == rules, [(d.rule, d.outcome, d.message) for d in admission.denials]
+    for denial in admission.denials:
+        assert denial.outcome == "fail", f"an evaluation error, not the rule's verdict: {denial.message}"
+        failing = next(x for x in denial.expressions if x.outcome == "fail")
+        assert denial.message == expected_message(delivery.policies(kind), denial.rule, failing.index)
+        assert all(x.outcome != "error" for x in denial.expressions)
+
+
+def expected_message(policies: list[dict[str, Any]], rule_id: str, index: int) -> str:
+    for p in policies:
+        if p["kind"] == "ValidatingPolicy" and p["metadata"]["name"] == rule_id:
+            return p["spec"]["validations"][index]["message"]  # type: ignore[no-any-return]
+        for rule in p["spec"].get("rules", []):
+            if rule["name"] == rule_id:
+                return rule["validate"]["cel"]["expressions"][index]["message"]  # type: ignore[no-any-return]
+    raise AssertionError(f"no rule {rule_id}")
+
+
 # -- everything gpc generates is admitted ------------------------------------------------------
 
 
+@KINDS
 @pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
-def test_every_generated_workload_is_admitted(spec: Path, delivered: dict[str, Delivery]) -> None:
+def test_every_generated_workload_and_its_pods_are_admitted(spec: Path, kind: str,
+                                                            delivered: dict[str, Delivery]) -> None:
     platform = load_ir(spec)
     delivery = delivered[spec_id(spec)]
+    rules = guardrail_rules(platform)
     assert len(delivery.workloads) == len(platform.workloads) * len(platform.environments)
     for manifest in delivery.workloads:
-        admission = admit_on_every_engine(delivery.policies, Request(manifest))
-        assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
-        applied = {x.rule for x in admission.results if x.outcome == "pass"}
-        expected = {p["spec"]["rules"][0]["name"] for p in delivery.policies
-                    if manifest["kind"] in p["spec"]["rules"][0]["match"]["any"][0]["resources"]["kinds"]}
-        assert applied == expected, "every rule for this kind ran and passed (none skipped)"
+        namespace = manifest["metadata"]["namespace"]
+        for request, expected in (
+                (Request(manifest), {x.name for x in rules if manifest["kind"] in x.kinds}),
+                (Request(pod_of(manifest)), {x.name for x in rules if namespace in workload_namespaces(platform, x.pod_type)})):
+            admission = admit_on_every_engine(delivery.policies(kind), request)
+            assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
+            applied = {delivery.rule_of(kind, x.rule) for x in admission.results if x.outcome == "pass"}
+            assert applied == expected, f"{request.kind}: every rule for it ran and passed (none skipped)"
     for other in delivery.manifests:
         if other not in delivery.workloads:
-            assert admit_on_every_engine(delivery.policies, Request(other)).results == () or all(
-                x.outcome == "skip" for x in admit_on_every_engine(delivery.policies, Request(other)).results)
+            assert all(x.outcome == "skip" for x in admit_on_every_engine(delivery.policies(kind), Request(other)).results)
 
 
-# -- the corpus of broken manifests ------------------------------------------------------------
+# -- broken manifests, and the Pods they would create -------------------------------------------
 
 
-def pod(m: dict[str, Any]) -> dict[str, Any]:
-    return template(m)["spec"]  # type: ignore[no-any-return]
-
-
-def template(m: dict[str, Any]) -> dict[str, Any]:
-    spec = m["spec"]["jobTemplate"]["spec"] if m["kind"] == "CronJob" else m["spec"]
-    return spec["template"]  # type: ignore[no-any-return]
-
-
-def main(m: dict[str, Any]) -> dict[str, Any]:
-    return pod(m)["containers"][0]  # type: ignore[no-any-return]
-
-
-def security(m: dict[str, Any]) -> dict[str, Any]:
-    return main(m)["securityContext"]  # type: ignore[no-any-return]
-
-
-def add_init(m: dict[str, Any], change: Callable[[dict[str, Any]], Any] = lambda c: None) -> None:
-    """A copy of the main container as an init container (init containers take no probes or ports)."""
-    init = copy.deepcopy(main(m))
-    init["name"] = "init"
-    for key in ("livenessProbe", "readinessProbe", "ports"):
-        init.pop(key, None)
-    change(init)
-    pod(m)["initContainers"] = [init]
-
-
-def set_resource(section: str, key: str, value: str, container: Callable[[dict[str, Any]], dict[str, Any]] = main,
-                 ) -> Callable[[dict[str, Any]], None]:
-    def change(m: dict[str, Any]) -> None:
-        sections = ("requests", "limits") if section == "both" else (section,)
-        for s in sections:
-            container(m)["resources"][s][key] = value
-    return change
-
-
-def image(value: str) -> Callable[[dict[str, Any]], None]:
-    def change(m: dict[str, Any]) -> None:
-        main(m)["image"] = value
-    return change
-
-
-def do(*changes: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], None]:
-    def change(m: dict[str, Any]) -> None:
-        for c in changes:
-            c(m)
-    return change
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    base: str  # "deployment" (fraud checkout), "cronjob" (fraud trainer), "job" (gpu-cron backfill)
-    change: Callable[[dict[str, Any]], Any]
-    rule: str | None  # the one rule that must reject it; None: must be admitted
-
-
-BASES = {
-    "deployment": ("fraud", "Deployment", "checkout", "fraud-detection-dev-services"),
-    "cronjob": ("fraud", "CronJob", "fraud-trainer", "fraud-detection-dev-jobs"),
-    "job": ("gpu-cron", "Job", "backfill", "vision-dev-jobs"),
-}
-
-REJECTED = [
-    # requests and limits
-    Case("deployment-no-limits", "deployment", lambda m: main(m)["resources"].pop("limits"), r.REQUIRE_RESOURCES),
-    Case("deployment-no-memory-request", "deployment", lambda m: main(m)["resources"]["requests"].pop("memory"),
-         r.REQUIRE_RESOURCES),
-    Case("deployment-no-resources", "deployment", lambda m: main(m).pop("resources"), r.REQUIRE_RESOURCES),
-    Case("deployment-init-without-limits", "deployment",
-         lambda m: add_init(m, lambda c: c["resources"].pop("limits")), r.REQUIRE_RESOURCES),
-    Case("cronjob-no-cpu-limit", "cronjob", lambda m: main(m)["resources"]["limits"].pop("cpu"), r.REQUIRE_RESOURCES),
-    Case("job-init-without-resources", "job", lambda m: add_init(m, lambda c: c.pop("resources")),
-         r.REQUIRE_RESOURCES),
-    # maxima (fraud: service cpu 1, memory 1Gi, no GPU; job cpu 4, memory 8Gi, 1 GPU; gpu-cron job: 16, 64Gi, 4)
-    Case("deployment-too-much-memory", "deployment", set_resource("both", "memory", "2Gi"), "max-memory-service"),
-    Case("deployment-too-much-memory-in-decimal-units", "deployment", set_resource("both", "memory", "1.1G"),
-         "max-memory-service"),
-    Case("deployment-too-much-cpu", "deployment", set_resource("both", "cpu", "1500m"), "max-cpu-service"),
-    Case("deployment-init-too-much-cpu", "deployment",
-         lambda m: add_init(m, lambda c: c["resources"].update(requests={"cpu": "2", "memory": "64Mi"},
-                                                               limits={"cpu": "2", "memory": "64Mi"})),
-         "max-cpu-service"),
-    Case("deployment-gpu", "deployment", set_resource("both", GPU_RESOURCE, "1"), "max-gpu-service"),
-    Case("deployment-gpu-limit-only", "deployment", set_resource("limits", GPU_RESOURCE, "1"), "max-gpu-service"),
-    Case("deployment-zero-gpus-named", "deployment", set_resource("both", GPU_RESOURCE, "0"), "max-gpu-service"),
-    Case("cronjob-too-much-memory", "cronjob", set_resource("both", "memory", "16Gi"), "max-memory-job"),
-    Case("cronjob-too-much-cpu", "cronjob", set_resource("both", "cpu", "4500m"), "max-cpu-job"),
-    Case("cronjob-gpu-over-max", "cronjob", set_resource("both", GPU_RESOURCE, "2"), "max-gpu-job"),
-    Case("job-gpu-over-max", "job", set_resource("both", GPU_RESOURCE, "5"), "max-gpu-job"),
-    Case("job-too-much-memory", "job", set_resource("both", "memory", "65Gi"), "max-memory-job"),
-    Case("job-too-much-cpu", "job", set_resource("both", "cpu", "17"), "max-cpu-job"),
-    # images
-    Case("deployment-foreign-registry", "deployment", image("docker.io/library/nginx:1.27"), r.ALLOWED_REGISTRIES),
-    Case("deployment-look-alike-host", "deployment", image("ghcr.io.evil.example/acme/checkout:1.0.0"),
-         r.ALLOWED_REGISTRIES),
-    Case("deployment-look-alike-path", "deployment", image("ghcr.io/acme-evil/checkout:1.0.0"), r.ALLOWED_REGISTRIES),
-    Case("deployment-registry-itself-as-image", "deployment", image("ghcr.io/acme:1.0.0"), r.ALLOWED_REGISTRIES),
-    Case("deployment-init-foreign-registry", "deployment",
-         lambda m: add_init(m, lambda c: c.update(image="docker.io/library/busybox:1.36")), r.ALLOWED_REGISTRIES),
-    Case("job-registry-without-its-port", "job", image("registry.acme.example/ml/backfill:1.0.0"),
-         r.ALLOWED_REGISTRIES),
-    Case("deployment-latest", "deployment", image("ghcr.io/acme/checkout:latest"), r.DISALLOW_LATEST),
-    Case("deployment-latest-with-digest", "deployment", image(f"ghcr.io/acme/checkout:latest@{DIGEST}"),
-         r.DISALLOW_LATEST),
-    Case("cronjob-latest", "cronjob", image("ghcr.io/acme/fraud-trainer:latest"), r.DISALLOW_LATEST),
-    Case("deployment-untagged", "deployment", image("ghcr.io/acme/checkout"), r.REQUIRE_TAG),
-    Case("job-port-registry-untagged", "job", image("registry.acme.example:5000/ml/backfill"), r.REQUIRE_TAG),
-    # security context
-    Case("deployment-container-runs-as-root", "deployment", lambda m: security(m).update(runAsNonRoot=False),
-         r.RUN_AS_NON_ROOT),
-    Case("deployment-run-as-user-0", "deployment", lambda m: security(m).update(runAsUser=0), r.RUN_AS_NON_ROOT),
-    Case("deployment-pod-run-as-user-0", "deployment",
-         do(lambda m: security(m).pop("runAsUser"), lambda m: pod(m)["securityContext"].update(runAsUser=0)),
-         r.RUN_AS_NON_ROOT),
-    Case("cronjob-non-root-unset", "cronjob",
-         do(lambda m: security(m).pop("runAsNonRoot"), lambda m: pod(m)["securityContext"].pop("runAsNonRoot")),
-         r.RUN_AS_NON_ROOT),
-    Case("deployment-privilege-escalation", "deployment",
-         lambda m: security(m).update(allowPrivilegeEscalation=True), r.NO_PRIVILEGE_ESCALATION),
-    Case("cronjob-privilege-escalation-unset", "cronjob", lambda m: security(m).pop("allowPrivilegeEscalation"),
-         r.NO_PRIVILEGE_ESCALATION),
-    Case("deployment-init-writable-root", "deployment",
-         lambda m: add_init(m, lambda c: c["securityContext"].update(readOnlyRootFilesystem=False)), r.READ_ONLY_ROOT),
-    Case("job-writable-root", "job", lambda m: security(m).pop("readOnlyRootFilesystem"), r.READ_ONLY_ROOT),
-    Case("deployment-capabilities-not-dropped", "deployment",
-         lambda m: security(m)["capabilities"].update(drop=["NET_RAW"]), r.DROP_CAPABILITIES),
-    Case("deployment-no-capabilities", "deployment", lambda m: security(m).pop("capabilities"), r.DROP_CAPABILITIES),
-    Case("deployment-capability-added", "deployment",
-         lambda m: security(m)["capabilities"].update(add=["SYS_ADMIN"]), r.DROP_CAPABILITIES),
-    Case("deployment-seccomp-unconfined", "deployment",
-         lambda m: security(m).update(seccompProfile={"type": "Unconfined"}), r.SECCOMP),
-    Case("cronjob-seccomp-unset", "cronjob",
-         do(lambda m: security(m).pop("seccompProfile"), lambda m: pod(m)["securityContext"].pop("seccompProfile")),
-         r.SECCOMP),
-    # labels
-    Case("deployment-missing-part-of", "deployment", lambda m: template(m)["metadata"]["labels"].pop(PART_OF),
-         r.REQUIRE_LABELS),
-    Case("deployment-empty-managed-by", "deployment",
-         lambda m: template(m)["metadata"]["labels"].update({MANAGED_BY: ""}), r.REQUIRE_LABELS),
-    Case("cronjob-missing-name", "cronjob", lambda m: template(m)["metadata"]["labels"].pop(NAME), r.REQUIRE_LABELS),
-    Case("job-no-labels", "job", lambda m: template(m)["metadata"].pop("labels"), r.REQUIRE_LABELS),
-]
-
-ADMITTED = [
-    Case("deployment-memory-at-the-max", "deployment", set_resource("both", "memory", "1024Mi"), None),
-    Case("deployment-cpu-at-the-max", "deployment", set_resource("both", "cpu", "1000m"), None),
-    Case("cronjob-gpu-at-the-max", "cronjob", set_resource("both", GPU_RESOURCE, "1"), None),
-    Case("deployment-digest-only", "deployment", image(f"ghcr.io/acme/checkout@{DIGEST}"), None),
-    Case("deployment-compliant-init-container", "deployment", add_init, None),
-    Case("deployment-net-bind-service-added", "deployment",
-         lambda m: security(m)["capabilities"].update(add=["NET_BIND_SERVICE"]), None),
-    Case("deployment-non-root-on-the-pod-only", "deployment", lambda m: security(m).pop("runAsNonRoot"), None),
-    Case("cronjob-seccomp-on-the-container-only", "cronjob", lambda m: pod(m)["securityContext"].pop("seccompProfile"),
-         None),
-    Case("job-port-registry-tagged", "job", image("registry.acme.example:5000/ml/backfill:2.0"), None),
-]
-
-ALL_CASES = REJECTED + ADMITTED
-
-
-def broken(case: Case, delivered: dict[str, Delivery]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def broken(case: Case, delivered: dict[str, Delivery]) -> tuple[dict[str, Any], Delivery]:
     spec, kind, name, namespace = BASES[case.base]
     delivery = delivered[spec]
     manifest = copy.deepcopy(delivery.workload(kind, name, namespace))
     case.change(manifest)
     assert manifest != delivery.workload(kind, name, namespace), "the change must change something"
-    return manifest, delivery.policies
+    return manifest, delivery
 
 
-def expected_message(policies: list[dict[str, Any]], rule: str, index: int) -> str:
-    [policy] = [p for p in policies if p["spec"]["rules"][0]["name"] == rule]
-    return policy["spec"]["rules"][0]["validate"]["cel"]["expressions"][index]["message"]  # type: ignore[no-any-return]
-
-
+@KINDS
 @pytest.mark.parametrize("case", REJECTED, ids=lambda c: c.id)
-def test_broken_manifest_is_rejected_by_its_rule_only(case: Case, delivered: dict[str, Delivery]) -> None:
-    manifest, policies = broken(case, delivered)
-    admission = admit_on_every_engine(policies, Request(manifest))
-    assert not admission.allowed
-    assert admission.failed_rules == {case.rule}, [(d.rule, d.outcome, d.message) for d in admission.denials]
-    [denial] = admission.denials
-    assert denial.outcome == "fail", f"an evaluation error, not the rule's verdict: {denial.message}"
-    failing = next(x for x in denial.expressions if x.outcome == "fail")
-    assert denial.message == expected_message(policies, denial.rule, failing.index)
-    assert all(x.outcome != "error" for x in denial.expressions)
+def test_broken_manifest_and_its_pod_are_rejected_by_their_rules_only(case: Case, kind: str,
+                                                                      delivered: dict[str, Delivery]) -> None:
+    manifest, delivery = broken(case, delivered)
+    assert_rejected_by(delivery, kind, Request(manifest), case.rules)
+    assert_rejected_by(delivery, kind, Request(pod_of(manifest)), case.rules)
 
 
+@KINDS
 @pytest.mark.parametrize("case", ADMITTED, ids=lambda c: c.id)
-def test_compliant_variant_is_admitted(case: Case, delivered: dict[str, Delivery]) -> None:
-    manifest, policies = broken(case, delivered)
-    admission = admit_on_every_engine(policies, Request(manifest))
+def test_compliant_variant_and_its_pod_are_admitted(case: Case, kind: str, delivered: dict[str, Delivery]) -> None:
+    manifest, delivery = broken(case, delivered)
+    for request in (Request(manifest), Request(pod_of(manifest))):
+        admission = admit_on_every_engine(delivery.policies(kind), request)
+        assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
+
+
+# -- the bypass corpus: other ways to get a Pod into a platform namespace -----------------------
+
+
+def controller(kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A `kind` someone writes by hand from a generated Deployment's pod template."""
+    def build(deployment: dict[str, Any]) -> dict[str, Any]:
+        spec: dict[str, Any] = {"selector": deployment["spec"]["selector"], "template": template(deployment)}
+        if kind == "StatefulSet":
+            spec["serviceName"] = deployment["metadata"]["name"]
+        return {"apiVersion": "apps/v1", "kind": kind,
+                "metadata": {"name": f"{deployment['metadata']['name']}-{kind.lower()}",
+                             "namespace": deployment["metadata"]["namespace"]}, "spec": copy.deepcopy(spec)}
+    return build
+
+
+VEHICLES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "bare-pod": lambda d: pod_of(d, name="checkout-by-hand"),
+    "replicaset": controller("ReplicaSet"),
+    "statefulset": controller("StatefulSet"),
+    "daemonset": controller("DaemonSet"),
+}
+
+
+@dataclass(frozen=True)
+class Bypass:
+    id: str
+    change: Callable[[dict[str, Any]], Any]  # on the Pod (template)
+    rules: frozenset[str]
+
+
+BYPASSES = [
+    Bypass("foreign-image", lambda p: main(p).update(image="docker.io/library/busybox:1.36"),
+           frozenset({r.ALLOWED_REGISTRIES, r.PLATFORM_IMAGES})),
+    Bypass("no-limits", lambda p: main(p)["resources"].pop("limits"), frozenset({r.REQUIRE_RESOURCES})),
+    Bypass("too-much-memory", lambda p: main(p)["resources"].update(limits={"cpu": "500m", "memory": "4Gi"}),
+           frozenset({"max-memory-service"})),
+    Bypass("privilege-escalation", lambda p: security(p).update(allowPrivilegeEscalation=True),
+           frozenset({r.NO_PRIVILEGE_ESCALATION})),
+    Bypass("root", lambda p: security(p).update(runAsNonRoot=False, runAsUser=0), frozenset({r.RUN_AS_NON_ROOT})),
+    Bypass("latest", lambda p: main(p).update(image="ghcr.io/acme/checkout:latest"), frozenset({r.DISALLOW_LATEST})),
+    Bypass("unlabelled", lambda p: template(p)["metadata"]["labels"].pop(PART_OF), frozenset({r.REQUIRE_LABELS})),
+]
+
+
+def checkout(delivered: dict[str, Delivery]) -> tuple[dict[str, Any], Delivery]:
+    spec, kind, name, namespace = BASES["deployment"]
+    return copy.deepcopy(delivered[spec].workload(kind, name, namespace)), delivered[spec]
+
+
+@KINDS
+@pytest.mark.parametrize("vehicle", VEHICLES)
+def test_a_compliant_pod_from_any_controller_is_admitted(vehicle: str, kind: str,
+                                                         delivered: dict[str, Delivery]) -> None:
+    deployment, delivery = checkout(delivered)
+    obj = VEHICLES[vehicle](deployment)
+    pod = obj if obj["kind"] == "Pod" else pod_of(obj)
+    assert admit_on_every_engine(delivery.policies(kind), Request(pod)).allowed
+
+
+@KINDS
+@pytest.mark.parametrize("bypass", BYPASSES, ids=lambda b: b.id)
+@pytest.mark.parametrize("vehicle", VEHICLES)
+def test_a_pod_around_the_workload_kinds_is_rejected(vehicle: str, bypass: Bypass, kind: str,
+                                                     delivered: dict[str, Delivery]) -> None:
+    """The controller itself is not a kind gpc renders, so it is not checked; its Pods are, when it
+    creates them, by the same rules as a Deployment's (the controller sees the denial as events)."""
+    deployment, delivery = checkout(delivered)
+    obj = VEHICLES[vehicle](deployment)
+    bypass.change(obj)
+    if obj["kind"] != "Pod":
+        controller_admission = admit_on_every_engine(delivery.policies(kind), Request(obj))
+        assert all(x.outcome == "skip" for x in controller_admission.results)
+        obj = pod_of(obj)
+    assert_rejected_by(delivery, kind, Request(obj), set(bypass.rules))
+    assert_rejected_by(delivery, kind, Request(obj, operation="UPDATE", old_object=obj), set(bypass.rules))
+
+
+def debug(pod: dict[str, Any], change: Callable[[dict[str, Any]], Any] = lambda c: None) -> Request:
+    """`kubectl debug`: an ephemeral container added to a running Pod through its subresource. It
+    may not declare resources, ports or probes; this one copies the main container otherwise."""
+    container = copy.deepcopy(main(pod))
+    for key in ("resources", "ports", "livenessProbe", "readinessProbe", "startupProbe"):
+        container.pop(key, None)
+    container.update(name="debugger", targetContainerName=main(pod)["name"])
+    change(container)
+    debugged = copy.deepcopy(pod)
+    debugged["spec"]["ephemeralContainers"] = [container]
+    return Request(debugged, operation="UPDATE", old_object=pod, subresource="ephemeralcontainers")
+
+
+EPHEMERAL = [
+    Bypass("busybox", lambda c: c.update(image="docker.io/library/busybox:1.36"),
+           frozenset({r.ALLOWED_REGISTRIES, r.PLATFORM_IMAGES})),
+    Bypass("no-security-context", lambda c: c.pop("securityContext"),
+           frozenset({r.NO_PRIVILEGE_ESCALATION, r.READ_ONLY_ROOT, r.DROP_CAPABILITIES})),
+    Bypass("root", lambda c: c["securityContext"].update(runAsUser=0), frozenset({r.RUN_AS_NON_ROOT})),
+    Bypass("capability-added", lambda c: c["securityContext"]["capabilities"].update(add=["SYS_PTRACE"]),
+           frozenset({r.DROP_CAPABILITIES})),
+    Bypass("untagged", lambda c: c.update(image="ghcr.io/acme/checkout"), frozenset({r.REQUIRE_TAG})),
+]
+
+
+@KINDS
+@pytest.mark.parametrize("bypass", EPHEMERAL, ids=lambda b: b.id)
+def test_an_ephemeral_container_is_held_to_the_image_and_security_rules(bypass: Bypass, kind: str,
+                                                                        delivered: dict[str, Delivery]) -> None:
+    deployment, delivery = checkout(delivered)
+    assert_rejected_by(delivery, kind, debug(pod_of(deployment), bypass.change), set(bypass.rules))
+
+
+@KINDS
+def test_a_hardened_debug_container_of_a_platform_image_is_admitted(kind: str, delivered: dict[str, Delivery]) -> None:
+    """Resources are not required of it: the API server refuses resources on ephemeral containers."""
+    deployment, delivery = checkout(delivered)
+    admission = admit_on_every_engine(delivery.policies(kind), debug(pod_of(deployment)))
     assert admission.allowed, [(d.rule, d.outcome, d.message) for d in admission.denials]
 
 
-def test_scope_excluded_and_unmatched_requests_are_left_alone(delivered: dict[str, Delivery]) -> None:
-    manifest, policies = broken(REJECTED[0], delivered)
+# -- scope ---------------------------------------------------------------------------------------
+
+
+@KINDS
+def test_scope_excluded_and_unmatched_requests_are_left_alone(kind: str, delivered: dict[str, Delivery]) -> None:
+    manifest, delivery = broken(REJECTED[0], delivered)
+    policies = delivery.policies(kind)
     assert not admit_on_every_engine(policies, Request(manifest, operation="UPDATE")).allowed
     assert admit_on_every_engine(policies, Request(manifest, operation="DELETE")).allowed
     for namespace in ("kube-system", "argocd", "kyverno", "fraud-detection-dev-infra", "default"):
-        admission = admit_on_every_engine(policies, Request(manifest, namespace=namespace))
-        assert admission.allowed and all(x.outcome == "skip" for x in admission.results), namespace
-    statefulset = {**manifest, "kind": "StatefulSet"}
-    assert admit_on_every_engine(policies, Request(statefulset)).allowed
+        for obj in (manifest, pod_of(manifest)):
+            admission = admit_on_every_engine(policies, Request(obj, namespace=namespace))
+            assert admission.allowed and all(x.outcome == "skip" for x in admission.results), namespace
+    # The maxima of services hold for Pods in the services namespaces, those of jobs in the jobs
+    # namespaces: a Pod asking for 4 CPUs is refused next to the services, admitted next to the jobs.
+    deployment, _ = checkout(delivered)
+    pod = pod_of(deployment)
+    main(pod)["resources"] = {"requests": {"cpu": "4", "memory": "1Gi"}, "limits": {"cpu": "4", "memory": "1Gi"}}
+    assert failed(delivery, kind, admit_on_every_engine(policies, Request(pod))) == {"max-cpu-service"}
+    assert admit_on_every_engine(policies, Request(pod, namespace="fraud-detection-dev-jobs")).allowed
 
 
-def test_every_expression_both_passes_and_fails(delivered: dict[str, Delivery]) -> None:
+# -- every expression is exercised -----------------------------------------------------------------
+
+
+@KINDS
+def test_every_expression_both_passes_and_fails(kind: str, delivered: dict[str, Delivery]) -> None:
     """Kyverno compiles CEL only when a request arrives: an expression no sample ever made fail (or
     pass) is untested. Counts per expression are printed for the record (pytest -s)."""
     coverage = Coverage()
     evaluator = Evaluator(celpy_engine(), coverage)
     for delivery in delivered.values():
         for manifest in delivery.workloads:
-            evaluator.admit(delivery.policies, Request(manifest))
+            evaluator.admit(delivery.policies(kind), Request(manifest))
+            evaluator.admit(delivery.policies(kind), Request(pod_of(manifest)))
     for case in ALL_CASES:
-        manifest, policies = broken(case, delivered)
-        evaluator.admit(policies, Request(manifest))
-    fraud_policies = delivered["fraud"].policies
+        manifest, delivery = broken(case, delivered)
+        evaluator.admit(delivery.policies(kind), Request(manifest))
+    deployment, fraud = checkout(delivered)
+    for bypass in EPHEMERAL:
+        evaluator.admit(fraud.policies(kind), debug(pod_of(deployment), bypass.change))
     lines = []
-    for policy in fraud_policies + [p for p in delivered["gpu-cron"].policies if "job" in p["metadata"]["name"]]:
+    jobs = [p for p in delivered["gpu-cron"].policies(kind) if "job" in p["metadata"]["name"]]
+    for policy in fraud.policies(kind) + jobs:
         name = policy["metadata"]["name"]
-        rule = policy["spec"]["rules"][0]["name"]
-        for i, _ in enumerate(policy["spec"]["rules"][0]["validate"]["cel"]["expressions"]):
+        rules = ([(name, v) for v in policy["spec"]["validations"]] if kind == "ValidatingPolicy" else
+                 [(rule["name"], e) for rule in policy["spec"]["rules"] for e in rule["validate"]["cel"]["expressions"]])
+        for i, (rule, _) in enumerate(rules):
             counts = {o: coverage.counts[(name, rule, i, o)] for o in ("pass", "fail", "error")}
             lines.append(f"{name}[{i}]: pass {counts['pass']}, fail {counts['fail']}, error {counts['error']}")
             assert counts["pass"] > 0 and counts["fail"] > 0 and counts["error"] == 0, lines[-1]

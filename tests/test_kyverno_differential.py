@@ -3,8 +3,9 @@
 For each spec: `gpc validate`'s diagnostics (GPC209 too much, GPC211 foreign registry, GPC217
 GPU not allowed) plus the kyverno target's own check (GPC340 tag `latest`) on one side; on the
 other, the manifests the kustomize target builds for it (built by the real kustomize, even when
-gpc refuses the spec: the IR is lowered anyway) run through the generated policies. gpc must
-refuse exactly when some manifest would be denied, each code matching the rule that denies.
+gpc refuses the spec: the IR is lowered anyway) and the Pods their controllers would create, run
+through the generated policies of the spec's `guardrails.policy_kind` (drawn too). gpc must refuse
+exactly when some manifest would be denied, each code matching the rule that denies.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 from conftest import require_tool
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from kyverno_cel.build import deliver
+from kyverno_cel.build import POLICY_KIND_CHOICES, deliver, pod_of
 from kyverno_cel.engines import every_engine
 from kyverno_cel.evaluator import Evaluator, Request
 
@@ -76,6 +77,7 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
         override = {n: {"resources": draw(resources())} for n in workloads if draw(st.booleans())}
         environments["prod"] = {"overrides": {"workloads": override}} if override else {}
     guardrails: dict[str, Any] = {"max": {"service": draw(limits()), "job": draw(limits())},
+                                  "policy_kind": draw(st.sampled_from(POLICY_KIND_CHOICES)),
                                   "allowed_registries": draw(st.lists(st.sampled_from(
                                       [registry, registry + "/", *REGISTRIES, "docker.io/library"]),
                                       max_size=2, unique=True))}
@@ -102,17 +104,18 @@ def test_compile_time_check_and_policies_agree(spec: dict[str, Any]) -> None:
         assert errors <= GUARDRAIL_CODES, [f"{d.code} {d.message}" for d in checked.diagnostics]
         # The IR of a refused spec: what gpc would have compiled had it not refused it.
         platform = checked.platform or lower(SpecModel.model_validate(spec), checked.file, spec_name(path))
-        errors |= {d.code for d in TARGET.check(platform)}
+        errors |= {d.code for d in TARGET.check(platform) if d.severity.value == "error"}
         delivery = deliver(platform, Path(tmp) / "out", kubectl)
 
+    kind = platform.guardrails.policy_kind
     failed: set[str] = set()
-    for manifest in delivery.workloads:
+    for manifest in delivery.workloads + [pod_of(m) for m in delivery.workloads]:
         verdicts = []
         for engine in every_engine():
-            admission = Evaluator(engine).admit(delivery.policies, Request(manifest))
+            admission = Evaluator(engine).admit(delivery.policies(kind), Request(manifest))
             assert all(x.outcome != "error" for x in admission.results), \
                 [(x.rule, x.message) for x in admission.results if x.outcome == "error"]
-            verdicts.append((admission.allowed, admission.failed_rules))
+            verdicts.append((admission.allowed, {delivery.rule_of(kind, x) for x in admission.failed_rules}))
         assert all(v == verdicts[0] for v in verdicts), f"engines disagree: {verdicts}"
         failed |= verdicts[0][1]
 
@@ -126,3 +129,4 @@ def test_compile_time_check_and_policies_agree(spec: dict[str, Any]) -> None:
     assert ("GPC340" in errors) == (r.DISALLOW_LATEST in failed)
     assert bool(errors) == bool(failed)
     event("refused: " + (", ".join(sorted(errors)) or "none"))
+    event(f"policy kind: {kind}")

@@ -4,7 +4,7 @@
 
     argocd/<env>/root.yaml              bootstrap AppProject + root Application (applied by Terraform)
     argocd/<env>/project.yaml           the environment's AppProject                       wave -3
-    argocd/<env>/policies.yaml          Application: Kyverno ClusterPolicies (kyverno/)    wave -2
+    argocd/<env>/policies.yaml          Application: Kyverno policies (kyverno/)           wave -2
     argocd/<env>/platform-overlay.yaml  Application: namespace-wide NetworkPolicies        wave -2
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1

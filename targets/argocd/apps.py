@@ -31,7 +31,7 @@ def platform_overlay(platform: Platform, env: Environment) -> dict[str, Any]:
 
 
 def policies(platform: Platform, env: Environment) -> dict[str, Any]:
-    """The Kyverno ClusterPolicies, in place before any workload is admitted."""
+    """The Kyverno policies, in place before any workload is admitted."""
     return platform_application(platform, name=role_name(platform, env, POLICIES_ROLE),
                                 project=project_name(platform, env), source=git_source(platform, names.KYVERNO_DIR),
                                 namespace=default_namespace(env), wave=WAVE_PLATFORM)

@@ -2,10 +2,10 @@
 
 Two projects per environment. The environment's project holds every Application except the root:
 sources only from the GitOps repository and the pinned charts, destinations only the environment's
-namespaces in its own cluster, the namespaced kinds gpc emits, and one cluster-scoped kind (the
-Kyverno ClusterPolicies; namespaces are Terraform's). The bootstrap project holds only the root
-application, which may only manage Argo CD's own objects in Argo CD's namespace; it is built with
-the root application in compiler/rootapp.py, which Terraform installs too.
+namespaces in its own cluster, the namespaced kinds gpc emits, and the cluster-scoped Kyverno
+policy kinds of `guardrails.policy_kind` (namespaces are Terraform's). The bootstrap project holds
+only the root application, which may only manage Argo CD's own objects in Argo CD's namespace; it
+is built with the root application in compiler/rootapp.py, which Terraform installs too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import names
+from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
 from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts
@@ -22,8 +23,6 @@ from targets.argocd.common import (
     WAVE_PROJECT,
     project_name,
 )
-
-CLUSTER_KINDS: tuple[GroupKind, ...] = (("kyverno.io", "ClusterPolicy"),)
 
 # Objects other owners create in the environment's namespaces: Argo CD should not warn that no
 # Application manages them. Terraform: credentials Secrets, quotas, limit ranges, RBAC, volumes;
@@ -87,7 +86,8 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "sourceRepos": source_repos(platform),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": group_kinds(CLUSTER_KINDS) if env.namespaces else [],
+            "clusterResourceWhitelist": (group_kinds(POLICY_KINDS[platform.guardrails.policy_kind])
+                                         if env.namespaces else []),
             "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
             **team_roles(platform, env),

@@ -28,7 +28,7 @@ from targets.github.values import literal
 
 Workflow = dict[str, Any]
 
-DEFAULT_BRANCH = "main"  # the workload repositories' default branch
+DEFAULT_BRANCH = names.WORKLOAD_DEFAULT_BRANCH  # the workload repositories' default branch
 
 # Pull request builds are never pushed, so there is no image to sign; deliver.yaml signs every
 # image it pushes and attests its SBOM. checkov's cosign checks look for a signature after any
@@ -41,7 +41,7 @@ CI_CHECKOV_SKIPS = (
 
 def workflow_files(platform: Platform, workload: Workload) -> dict[str, Workflow]:
     """File name under .github/workflows/ -> workflow."""
-    files = {"ci.yaml": ci(workload), "deliver.yaml": deliver(platform, workload)}
+    files = {"ci.yaml": ci(workload), names.DELIVER_WORKFLOW: deliver(platform, workload)}
     envs = platform.environments
     for source, target in pairwise(envs):
         files[f"promote-{target.name}.yaml"] = promote(platform, workload, source, target)

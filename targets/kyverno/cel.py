@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-# Kyverno evaluates `validate.cel.variables` lazily and in order; later ones may use earlier ones.
-# Rules match Deployment, Job and CronJob directly (never Pod), so the pod template is found
-# here instead of by Kyverno's autogen, which rewrites expressions by text substitution.
+# Kyverno evaluates `variables` lazily and in order; later ones may use earlier ones. Rules
+# match the workload kinds and Pods directly, so the pod template is found here instead of by
+# Kyverno's autogen, which rewrites expressions by text substitution. A Pod is its own template
+# (metadata and spec); so is the Pod an `ephemeralcontainers` request carries.
 POD_TEMPLATE = "podTemplate"
 POD_SPEC = "podSpec"
 CONTAINERS = "containers"
+ALL_CONTAINERS = "allContainers"
 VARIABLES: dict[str, str] = {
-    POD_TEMPLATE: 'object.kind == "CronJob" ? object.spec.jobTemplate.spec.template : object.spec.template',
+    POD_TEMPLATE: ('object.kind == "Pod" ? object : (object.kind == "CronJob" ? '
+                   'object.spec.jobTemplate.spec.template : object.spec.template)'),
     POD_SPEC: f"variables.{POD_TEMPLATE}.spec",
+    # Containers and init containers: what resources are declared on. Ephemeral containers
+    # (`kubectl debug`) cannot declare resources (the API server refuses them): they count only
+    # for the image and security rules.
     CONTAINERS: (f"variables.{POD_SPEC}.containers + (has(variables.{POD_SPEC}.initContainers) ? "
                  f"variables.{POD_SPEC}.initContainers : [])"),
+    ALL_CONTAINERS: (f"variables.{CONTAINERS} + (has(variables.{POD_SPEC}.ephemeralContainers) ? "
+                     f"variables.{POD_SPEC}.ephemeralContainers : [])"),
 }
 POD = f"variables.{POD_SPEC}"
 
@@ -63,9 +71,10 @@ def path(root: str, *fields: str) -> str:
     return ".".join((root, *fields))
 
 
-def every_container(body: str) -> str:
-    """`body` (about container `c`) holds for every container and init container."""
-    return f"variables.{CONTAINERS}.all(c, {body})"
+def every_container(body: str, ephemeral: bool = True) -> str:
+    """`body` (about container `c`) holds for every container, init container and (unless
+    `ephemeral` is false) ephemeral container."""
+    return f"variables.{ALL_CONTAINERS if ephemeral else CONTAINERS}.all(c, {body})"
 
 
 def container_or_pod(*fields: str, test: Callable[[str], str]) -> str:

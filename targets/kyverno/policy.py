@@ -1,96 +1,102 @@
-"""A guardrail rule as a Kyverno ClusterPolicy document, and the folder's kustomization."""
+"""What every policy shares, whatever its kind: its name and file, its metadata, where it applies
+(kinds, namespaces, operations) and the folder's kustomization."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from compiler import names
 from compiler.ir import Platform
-from targets.kyverno import cel
 from targets.kyverno.rules import Rule
 
-API_VERSION = "kyverno.io/v1"
-# Rules match the workload kinds themselves; autogen would add Pod-controller copies of them,
-# made by rewriting the CEL as text, that nothing here tests.
-AUTOGEN = "pod-policies.kyverno.io/autogen-controllers"
-# Kyverno labels policy reports `cpol.kyverno.io/<policy name>`; a label name is at most 63.
+# Kyverno labels policy reports `cpol.kyverno.io/<policy name>` (`vpol.`, `ivpol.` for the CEL
+# kinds); a label value is at most 63 characters.
 MAX_POLICY_NAME = 63
-OPERATIONS = ["CREATE", "UPDATE"]
+OPERATIONS = ("CREATE", "UPDATE")
+POD = "Pod"
+# `kubectl debug` adds ephemeral containers through this subresource of an existing Pod; a policy
+# on Pods alone never sees it.
+EPHEMERAL_CONTAINERS = "ephemeralcontainers"
+# (API group, resource) of each kind the policies match; all are v1.
+RESOURCES = {
+    "Deployment": ("apps", "deployments"),
+    "Job": ("batch", "jobs"),
+    "CronJob": ("batch", "cronjobs"),
+    POD: ("", "pods"),
+}
 
 
-def policy_name(platform: Platform, rule: Rule) -> str:
+def policy_name(platform: Platform, rule_name: str) -> str:
     """Prefixed with the platform, so two platforms sharing a cluster never fight over a policy."""
-    return f"{platform.name}-{rule.name}"
+    return f"{platform.name}-{rule_name}"
 
 
-def policy_file(rule: Rule) -> str:
-    return f"{names.KYVERNO_DIR}/{rule.name}.yaml"
+def policy_file(rule_name: str) -> str:
+    return f"{names.KYVERNO_DIR}/{rule_name}.yaml"
 
 
-def workload_namespaces(platform: Platform) -> list[str]:
-    """The namespaces of every environment that hold workloads.
+def workload_namespaces(platform: Platform, workload_type: str | None = None) -> list[str]:
+    """The namespaces of every environment that hold workloads (of `workload_type`, if given).
 
     The policies leave the infra namespace alone (its object store and broker are third-party
     charts with their own images and settings) and list every environment's namespaces, so the
     same files are correct in each environment's cluster.
     """
-    groups = set(names.GROUP_OF_TYPE.values())
+    groups = {g for t, g in names.GROUP_OF_TYPE.items() if workload_type in (None, t)}
     return sorted({ns for env in platform.environments for group, ns in env.namespaces.items() if group in groups})
 
 
-def cluster_policy(platform: Platform, rule: Rule) -> dict[str, Any]:
-    annotations = {
-        AUTOGEN: "none",
+@dataclass(frozen=True)
+class Scope:
+    """Where a rule applies: its workload kinds in every workload namespace, and Pods (with their
+    ephemeral containers) in `pod_namespaces`. Never an empty namespace list: Kyverno reads that
+    as every namespace."""
+
+    kinds: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    pod_namespaces: tuple[str, ...]
+    excluded: tuple[str, ...]
+
+
+def scope(platform: Platform, rule: Rule) -> Scope:
+    return Scope(rule.kinds, tuple(workload_namespaces(platform)),
+                 tuple(workload_namespaces(platform, rule.pod_type)),
+                 tuple(platform.guardrails.excluded_namespaces))
+
+
+def pod_scope(platform: Platform) -> Scope:
+    """Pods only, in every workload namespace (image verification: where images are pulled)."""
+    namespaces = tuple(workload_namespaces(platform))
+    return Scope((), namespaces, namespaces, tuple(platform.guardrails.excluded_namespaces))
+
+
+def metadata(platform: Platform, name: str, annotations: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": policy_name(platform, name),
+        "labels": {names.LABEL_PART_OF: platform.name, names.LABEL_MANAGED_BY: "gpc"},
+        "annotations": dict(sorted(annotations.items())),
+    }
+
+
+def rule_annotations(rule: Rule, subject: str) -> dict[str, str]:
+    """Kyverno's documented policy annotations, shown by its reports and the Policy Reporter UI."""
+    return {
         "policies.kyverno.io/category": rule.category,
         "policies.kyverno.io/description": rule.description,
         "policies.kyverno.io/severity": rule.severity,
-        "policies.kyverno.io/subject": ", ".join(rule.kinds),
+        "policies.kyverno.io/subject": subject,
         "policies.kyverno.io/title": rule.title,
     }
-    kyverno_rule: dict[str, Any] = {
-        "name": rule.name,
-        "match": {"any": [{"resources": {
-            "kinds": list(rule.kinds),
-            "namespaces": workload_namespaces(platform),
-            "operations": list(OPERATIONS),
-        }}]},
-    }
-    if platform.guardrails.excluded_namespaces:
-        kyverno_rule["exclude"] = {"any": [{"resources": {
-            "namespaces": list(platform.guardrails.excluded_namespaces),
-        }}]}
-    # skipBackgroundRequests and allowExistingViolations are the CRD's defaults, written out
-    # because the API server adds them inside `rules[]`, where Argo CD would otherwise report the
-    # policy OutOfSync forever. Kyverno's CEL handler evaluates every UPDATE on its own object.
-    kyverno_rule["skipBackgroundRequests"] = True
-    kyverno_rule["validate"] = {
-        "failureAction": "Enforce",
-        "allowExistingViolations": True,
-        "cel": {
-            "variables": [{"name": v, "expression": cel.VARIABLES[v]} for v in rule.variables],
-            "expressions": [{"expression": c.expression, "message": c.message} for c in rule.checks],
-        },
-    }
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "ClusterPolicy",
-        "metadata": {
-            "name": policy_name(platform, rule),
-            "labels": {names.LABEL_PART_OF: platform.name, names.LABEL_MANAGED_BY: "gpc"},
-            "annotations": annotations,
-        },
-        "spec": {
-            "admission": True,
-            "background": True,
-            "emitWarning": False,
-            "rules": [kyverno_rule],
-        },
-    }
 
 
-def kustomization(rules: list[Rule]) -> dict[str, Any]:
+def subject(s: Scope) -> str:
+    return ", ".join((*s.kinds, POD) if s.pod_namespaces else s.kinds)
+
+
+def kustomization(files: list[str]) -> dict[str, Any]:
     return {
         "apiVersion": names.KUSTOMIZE_API,
         "kind": "Kustomization",
-        "resources": sorted(policy_file(r).removeprefix(names.KYVERNO_DIR + "/") for r in rules),
+        "resources": sorted(f.removeprefix(names.KYVERNO_DIR + "/") for f in files),
     }

@@ -1,8 +1,13 @@
 """Every guardrail as a Kyverno rule: its name, what it matches and its CEL checks.
 
 Resource maxima come from `Guardrails.max_rules`, images from `Guardrails.allowed_registries`
-(through compiler.guardrails, which gpc's compile-time check uses too); the security context
-and labels are the ones the kustomize target emits on every workload.
+(through compiler.guardrails, which gpc's compile-time check uses too) and from the workloads; the
+security context and labels are the ones the kustomize target emits on every workload.
+
+Each rule checks two things: the workload kinds gpc renders (`kinds`: an early rejection that
+names the Deployment, Job or CronJob) and every Pod (and `kubectl debug`'s ephemeral containers)
+in the platform's namespaces, whoever creates it: a bare Pod, a ReplicaSet, a StatefulSet, a
+DaemonSet or the controllers of the workloads themselves. Only the Pod check closes the door.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ READ_ONLY_ROOT = "read-only-root-filesystem"
 DROP_CAPABILITIES = "drop-all-capabilities"
 SECCOMP = "seccomp-runtime-default"
 REQUIRE_LABELS = "require-labels"
+PLATFORM_IMAGES = "require-platform-images"
 
-ALL_CONTAINERS = "Every container and init container"
+ALL_CONTAINERS = "Every container (init and ephemeral containers too)"
+DECLARED_CONTAINERS = "Every container and init container"
 RESOURCE_TITLES = {"cpu": "CPU", "memory": "memory", "gpu": "GPUs"}
 TYPE_KINDS = {"service": "services (Deployments)", "job": "jobs (Jobs and CronJobs)"}
 TYPE_KINDS_START = {"service": "Services (Deployments)", "job": "Jobs (Jobs and CronJobs)"}
@@ -60,9 +67,12 @@ class Rule:
     category: str
     severity: str
     description: str
-    kinds: tuple[str, ...]
+    kinds: tuple[str, ...]  # the workload kinds checked, in every workload namespace
     variables: tuple[str, ...]
     checks: tuple[Check, ...]
+    # Pods are checked in the namespaces of this workload type (the maxima differ per type);
+    # None: in every workload namespace.
+    pod_type: str | None = None
 
 
 def guardrail_rules(platform: Platform) -> list[Rule]:
@@ -72,6 +82,7 @@ def guardrail_rules(platform: Platform) -> list[Rule]:
         require_resources(),
         *(max_rule(rule) for rule in g.max_rules),
         allowed_registries(gr.registry_prefixes(g)),
+        platform_images(tuple(sorted({w.image for w in platform.workloads}))),
         disallow_latest(),
         require_tag(),
         run_as_non_root(),
@@ -84,8 +95,10 @@ def guardrail_rules(platform: Platform) -> list[Rule]:
 
 
 def _container_rule(name: str, title: str, category: str, severity: str, description: str,
-                    *checks: Check, kinds: tuple[str, ...] = WORKLOAD_KINDS) -> Rule:
-    return Rule(name, title, category, severity, description, kinds, tuple(cel.VARIABLES), checks)
+                    *checks: Check, kinds: tuple[str, ...] = WORKLOAD_KINDS, pod_type: str | None = None,
+                    ephemeral: bool = True) -> Rule:
+    variables = tuple(v for v in cel.VARIABLES if ephemeral or v != cel.ALL_CONTAINERS)
+    return Rule(name, title, category, severity, description, kinds, variables, checks, pod_type)
 
 
 def require_resources() -> Rule:
@@ -93,15 +106,15 @@ def require_resources() -> Rule:
         keys = cel.strings(("cpu", "memory"))
         return Check(
             cel.every_container(f"{cel.has('c', 'resources', section)} && "
-                                f"{keys}.all(r, r in c.resources.{section})"),
-            f"{ALL_CONTAINERS} must set resources.{section}.cpu and resources.{section}.memory: gpc sets both "
+                                f"{keys}.all(r, r in c.resources.{section})", ephemeral=False),
+            f"{DECLARED_CONTAINERS} must set resources.{section}.cpu and resources.{section}.memory: gpc sets both "
             "from the workload's resources (or guardrails.defaults); add the missing ones.")
 
     return _container_rule(
         REQUIRE_RESOURCES, "Require requests and limits", "Resources", "high",
         "Every container and init container of a workload declares cpu and memory requests and "
         "limits, so the scheduler and the namespace quotas can account for it.",
-        both("requests"), both("limits"))
+        both("requests"), both("limits"), ephemeral=False)
 
 
 def max_rule(rule: MaxRule) -> Rule:
@@ -112,7 +125,7 @@ def max_rule(rule: MaxRule) -> Rule:
     key = names.GPU_RESOURCE if rule.resource == "gpu" else rule.resource
     if rule.resource == "gpu" and int(rule.limit) == 0:
         check = Check(
-            cel.every_container(f"{cel.absent('limits', key)} && {cel.absent('requests', key)}"),
+            cel.every_container(f"{cel.absent('limits', key)} && {cel.absent('requests', key)}", ephemeral=False),
             f"{who_start} may not use GPUs ({setting} is 0): remove {key} from resources.requests and "
             f"resources.limits, or raise {setting} in the platform spec.")
         description = f"No GPUs ({key}) for {who}."
@@ -122,12 +135,13 @@ def max_rule(rule: MaxRule) -> Rule:
 
         check = Check(
             cel.every_container(f"({cel.not_set_or('limits', key, within)}) && "
-                                f"({cel.not_set_or('requests', key, within)})"),
+                                f"({cel.not_set_or('requests', key, within)})", ephemeral=False),
             f"{who_start} may ask for at most {rule.limit} of {key} per container ({setting}): lower "
             f"resources.requests and resources.limits, or raise {setting} in the platform spec.")
         description = f"At most {rule.limit} of {key} per container of {who}."
     return _container_rule(gr.max_rule_name(rule), f"Maximum {RESOURCE_TITLES[rule.resource]} of {rule.workload_type}s",
-                           "Resources", "high", description, check, kinds=kinds)
+                           "Resources", "high", description, check, kinds=kinds, pod_type=rule.workload_type,
+                           ephemeral=False)
 
 
 def allowed_registries(prefixes: tuple[str, ...]) -> Rule:
@@ -143,6 +157,23 @@ def allowed_registries(prefixes: tuple[str, ...]) -> Rule:
         Check(cel.every_container(f"has(c.image) && {cel.strings(prefixes)}.exists(p, c.image.startsWith(p))"),
               f"{ALL_CONTAINERS} must use an image under {shown}: push the image there, or add its "
               "registry to guardrails.allowed_registries in the platform spec."))
+
+
+def platform_images(images: tuple[str, ...]) -> Rule:
+    """Only the workloads' own images (the ones their delivery workflows build and sign): an image
+    under an allowed registry that no workload declares would escape the signature check, which
+    matches each workload's image by name."""
+    # Images are checked by GPC343 to be plain references, so messages can name them (Kyverno
+    # scans messages for `{{ variables }}`).
+    prefixes = tuple(f"{image}{sep}" for image in images for sep in (":", "@"))
+    return _container_rule(
+        PLATFORM_IMAGES, "Only the platform's images", "Images", "high",
+        "Pods run only the images of the platform's workloads, which their repositories' delivery "
+        "workflows build and sign.",
+        Check(cel.every_container(f"has(c.image) && (c.image in {cel.strings(images)} || "
+                                  f"{cel.strings(prefixes)}.exists(p, c.image.startsWith(p)))"),
+              f"{ALL_CONTAINERS} must run the image of one of the platform's workloads "
+              f"({', '.join(images)}): only their delivery workflows build and sign images for it."))
 
 
 def disallow_latest() -> Rule:
@@ -236,5 +267,5 @@ def require_labels() -> Rule:
         REQUIRE_LABELS, "Require gpc's labels", "Labels", "medium",
         "Pods carry the labels gpc's Services, NetworkPolicies and dashboards select on.",
         WORKLOAD_KINDS, (cel.POD_TEMPLATE,),
-        (Check(test, f"The pod template must carry the labels {', '.join(REQUIRED_LABELS)} with non-empty "
+        (Check(test, f"The pod (template) must carry the labels {', '.join(REQUIRED_LABELS)} with non-empty "
                      "values: gpc sets them; keep them when editing a manifest."),))

@@ -102,6 +102,7 @@ class ClusterLocals(_Locals):
     argocd_values: dict[str, Any]
     argocd_repository: dict[str, Any]  # name, labels, url of Argo CD's repository Secret
     argocd_root_application: str
+    kyverno_values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,39 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             "url": platform.gitops_repo,
         },
         argocd_root_application=root_application,
+        kyverno_values=kyverno_values(env, pull_secret),
     )
+
+
+# Kyverno's admission webhooks fail closed (failurePolicy Fail): with the chart's single replica,
+# one evicted or crashed pod would refuse every Argo CD sync and every CronJob run. Three replicas
+# (spread over nodes by the chart's default anti-affinity) and a PodDisruptionBudget keep two up
+# through a drain; an unhealthy replica may always be evicted, so it cannot block the drain itself.
+KYVERNO_REPLICAS = 3
+KYVERNO_MIN_AVAILABLE = 2
+
+
+def kyverno_values(env: Environment, pull_secret: str | None) -> dict[str, Any]:
+    """Values of the pinned Kyverno chart (charts/kyverno/values.yaml of Kyverno v1.19)."""
+    values: dict[str, Any] = {"admissionController": {
+        "replicas": KYVERNO_REPLICAS,
+        "podDisruptionBudget": {"enabled": True, "minAvailable": KYVERNO_MIN_AVAILABLE,
+                                "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+    }}
+    # The webhooks see only this environment's workload namespaces (the policies apply nowhere
+    # else), so Kyverno being down or slow never touches kube-system, Argo CD or the shared
+    # infrastructure. The chart adds the exclusion of Kyverno's own namespace.
+    workload_groups = set(names.GROUP_OF_TYPE.values())
+    namespaces = sorted(ns for group, ns in env.namespaces.items() if group in workload_groups)
+    if namespaces:
+        values["config"] = {"webhooks": {"namespaceSelector": {"matchExpressions": [
+            {"key": names.LABEL_NAMESPACE_NAME, "operator": "In", "values": namespaces}]}}}
+    # The signature policies read signatures from the workloads' registries: with a private one,
+    # Kyverno logs in with its own copy of the pull secret (`--imagePullSecrets`, which both the
+    # ImageValidatingPolicy and ClusterPolicy verifyImages use when a policy names no credentials).
+    if pull_secret is not None:
+        values["existingImagePullSecrets"] = [pull_secret]
+    return values
 
 
 def _infra_volumes(platform: Platform, env: Environment) -> dict[str, dict[str, str]]:

@@ -133,3 +133,56 @@ def test_request_without_namespace_is_refused() -> None:
     del obj["metadata"]["namespace"]
     with pytest.raises(ValueError, match="no namespace"):
         Evaluator().evaluate(policy("true"), Request(obj))
+
+
+POD: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop-dev-services"},
+                       "spec": {"containers": [{"name": "web", "image": "ghcr.io/acme/web:1.0"}]}}
+
+
+def validating_policy(*expressions: str, resources: tuple[str, ...] = ("pods",), namespaces: tuple[str, ...] = (
+        "shop-dev-services",), conditions: tuple[str, ...] = (), actions: tuple[str, ...] = ("Deny",)) -> dict[str, Any]:
+    return {"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy", "metadata": {"name": "vp"},
+            "spec": {"failurePolicy": "Fail", "validationActions": list(actions),
+                     "matchConstraints": {
+                         "namespaceSelector": {"matchExpressions": [
+                             {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(namespaces)}]},
+                         "resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                                            "resources": list(resources)}]},
+                     "matchConditions": [{"name": f"c{i}", "expression": c} for i, c in enumerate(conditions)],
+                     "validations": [{"expression": e, "message": f"message {i}"} for i, e in enumerate(expressions)]}}
+
+
+def test_a_validating_policy_matches_resources_namespaces_and_conditions(engine: Engine) -> None:
+    ev = Evaluator(engine)
+    assert ev.evaluate(validating_policy("false"), Request(POD))[0].outcome == "fail"
+    assert ev.evaluate(validating_policy("false"), Request(POD, namespace="kube-system"))[0].outcome == "skip"
+    assert ev.evaluate(validating_policy("false"), Request(POD, operation="DELETE"))[0].outcome == "skip"
+    assert ev.evaluate(validating_policy("false"), Request(DEPLOYMENT))[0].outcome == "skip"
+    # The subresource must be listed: a policy on pods alone never sees `kubectl debug`.
+    debug = Request(POD, operation="UPDATE", subresource="ephemeralcontainers")
+    assert ev.evaluate(validating_policy("false"), debug)[0].outcome == "skip"
+    both = validating_policy("false", resources=("pods", "pods/ephemeralcontainers"))
+    assert ev.evaluate(both, debug)[0].outcome == "fail"
+    skipped = validating_policy("false", conditions=("request.namespace == 'elsewhere'",))
+    assert ev.evaluate(skipped, Request(POD))[0].outcome == "skip"
+    broken = validating_policy("true", conditions=("request.nothere == 1",))
+    assert ev.evaluate(broken, Request(POD))[0].outcome == "error", "a failing match condition denies (Fail)"
+    assert ev.evaluate(validating_policy("request.subResource == 'ephemeralcontainers'", resources=(
+        "pods/ephemeralcontainers",)), debug)[0].outcome == "pass"
+    admission = ev.admit([validating_policy("false", actions=("Audit",))], Request(POD))
+    assert admission.allowed and admission.failed_rules == {"vp"}
+
+
+def test_a_cluster_policy_on_pods_also_sees_their_ephemeral_containers(engine: Engine) -> None:
+    """Kyverno's engine matches `Pod` rules on the ephemeralcontainers subresource too
+    (pkg/utils/match/kind.go), but no other subresource."""
+    ev = Evaluator(engine)
+    on_pods = policy("false", match={"any": [{"resources": {"kinds": ["Pod"], "operations": ["UPDATE"]}}]})
+    assert ev.evaluate(on_pods, Request(POD, operation="UPDATE", subresource="ephemeralcontainers"))[0].outcome == "fail"
+    assert ev.evaluate(on_pods, Request(POD, operation="UPDATE", subresource="status"))[0].outcome == "skip"
+    explicit = policy("false", match={"any": [{"resources": {"kinds": ["Pod/ephemeralcontainers"]}}]})
+    assert ev.evaluate(explicit, Request(POD, operation="UPDATE", subresource="ephemeralcontainers"))[0].outcome == "fail"
+    assert ev.evaluate(explicit, Request(POD))[0].outcome == "skip"
+    versioned = policy("false", match={"any": [{"resources": {"kinds": ["v1/Pod", "apps/v1/Deployment"]}}]})
+    assert ev.evaluate(versioned, Request(POD))[0].outcome == "fail"
+    assert ev.evaluate(versioned, Request(DEPLOYMENT))[0].outcome == "fail"

@@ -157,4 +157,29 @@ locals {
   }
 
   argocd_root_application = "fraud-detection-dev-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["fraud-detection-dev-jobs", "fraud-detection-dev-services"]
+            },
+          ]
+        }
+      }
+    }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
+  }
 }

@@ -157,4 +157,29 @@ locals {
   }
 
   argocd_root_application = "fraud-detection-prod-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["fraud-detection-prod-jobs", "fraud-detection-prod-services"]
+            },
+          ]
+        }
+      }
+    }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
+  }
 }

@@ -99,4 +99,29 @@ locals {
   }
 
   argocd_root_application = "hello-dev-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["hello-dev-services"]
+            },
+          ]
+        }
+      }
+    }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
+  }
 }

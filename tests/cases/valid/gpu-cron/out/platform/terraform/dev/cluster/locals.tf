@@ -173,4 +173,28 @@ locals {
   }
 
   argocd_root_application = "vision-dev-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["vision-dev-jobs", "vision-dev-services"]
+            },
+          ]
+        }
+      }
+    }
+  }
 }

@@ -139,4 +139,29 @@ locals {
   }
 
   argocd_root_application = "shop-prod-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["shop-prod-jobs", "shop-prod-services"]
+            },
+          ]
+        }
+      }
+    }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
+  }
 }
