@@ -27,3 +27,27 @@ resource "kubernetes_secret_v1" "image_pull" {
   }
   data_wo_revision = var.registry_credentials_revision
 }
+
+# Kyverno's own copy, in its namespace: it fetches the images' signatures from the same
+# registries to verify them (kyverno/README.md), and reads pull secrets from there only.
+resource "kubernetes_secret_v1" "kyverno_image_pull" {
+  metadata {
+    name      = local.image_pull_secret
+    namespace = kubernetes_namespace_v1.system["kyverno"].metadata[0].name
+    labels    = merge(local.labels, { "app.kubernetes.io/name" = local.image_pull_secret })
+  }
+
+  type = "kubernetes.io/dockerconfigjson"
+  data_wo = {
+    ".dockerconfigjson" = jsonencode({
+      auths = {
+        for host, login in var.registry_credentials : host => {
+          username = login.username
+          password = login.password
+          auth     = base64encode("${login.username}:${login.password}")
+        }
+      }
+    })
+  }
+  data_wo_revision = var.registry_credentials_revision
+}

@@ -99,4 +99,29 @@ locals {
   }
 
   argocd_root_application = "shop-dev-root"
+
+  kyverno_values = {
+    "admissionController" = {
+      "replicas" = 3
+      "podDisruptionBudget" = {
+        "enabled"                    = true
+        "minAvailable"               = 2
+        "unhealthyPodEvictionPolicy" = "AlwaysAllow"
+      }
+    }
+    "config" = {
+      "webhooks" = {
+        "namespaceSelector" = {
+          "matchExpressions" = [
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "In"
+              "values"   = ["shop-dev-services"]
+            },
+          ]
+        }
+      }
+    }
+    "existingImagePullSecrets" = ["registry-pull-secret"]
+  }
 }
