@@ -209,6 +209,19 @@ class Guardrails:
 
 
 @dataclass(frozen=True)
+class GpcSource:
+    """Where the platform repository's CI installs gpc from (spec `toolchain.gpc`), pinned:
+    `path` a folder of the GitOps repository, `git` a repository URL at `commit`, `index` a package
+    index serving `version` with `hashes`."""
+
+    kind: Literal["path", "git", "index"]
+    location: str  # the folder, the git URL or the index URL
+    commit: str | None = None
+    version: str | None = None
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Platform:
     name: str
     spec_name: str  # the spec file's stem: out/<spec_name>/
@@ -225,6 +238,7 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    gpc_source: GpcSource = GpcSource("path", names.DEFAULT_GPC_PATH)  # toolchain.gpc
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
 

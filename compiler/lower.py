@@ -13,6 +13,7 @@ from compiler.ir import (
     ConfigMapRef,
     Environment,
     EnvVar,
+    GpcSource,
     Layer,
     Placement,
     Platform,
@@ -97,8 +98,18 @@ def lower(spec: Any, spec_file: str, spec_name: str, source: Source | None = Non
         ),
         guardrails=lower_guardrails(spec),
         workloads=workloads,
+        gpc_source=lower_gpc_source(spec.toolchain.gpc),
         source=source,
     )
+
+
+def lower_gpc_source(gpc: Any) -> GpcSource:
+    """`toolchain.gpc` after the semantic pass (GPC230-232): exactly one pinned source."""
+    if gpc is None or gpc.path is not None or (gpc.git is None and gpc.index is None):
+        return GpcSource("path", (gpc.path if gpc is not None and gpc.path else names.DEFAULT_GPC_PATH).strip("/"))
+    if gpc.git is not None:
+        return GpcSource("git", gpc.git, commit=gpc.commit)
+    return GpcSource("index", gpc.index, version=gpc.version, hashes=tuple(gpc.hashes))
 
 
 def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Environment]) -> Workload:

@@ -20,6 +20,7 @@ from compiler.lower import effective_resources
 from compiler.model import NAME_PATTERN, Job, Platform, Service
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
+from compiler.toolchain import check_toolchain
 
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -428,4 +429,5 @@ CHECKS: tuple[Check, ...] = (
     check_env_collisions,
     check_volumes,
     check_usage,
+    check_toolchain,
 )
