@@ -71,7 +71,9 @@ def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact],
         problems += target.check(platform)
         artifacts += target.render(platform)
     if "readme" not in target_names:
+        from compiler.checkov import render_checkov_config
         from compiler.readme import render_readme
 
         artifacts.append(render_readme(platform, target_names))
+        artifacts.append(render_checkov_config(platform))
     return artifacts, diag.sort_diagnostics(problems)
