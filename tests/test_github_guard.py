@@ -173,7 +173,7 @@ def test_the_generated_promotion_passes_the_guard(gitops: GitOps, tmp_path: Path
 
 @pytest.mark.parametrize("case", ["other-image-file", "app-project", "policy", "guard-script",
                                   "own-file-new-name", "own-file-other-image", "own-file-patches",
-                                  "own-file-deleted", "workflow-copy"])
+                                  "own-file-deleted", "workflow-copy", "hostile-file-name"])
 def test_a_workload_identity_cannot_change_anything_else(gitops: GitOps, case: str) -> None:
     platform = gitops.platform
     tree = gitops.tree
@@ -199,12 +199,15 @@ def test_a_workload_identity_cannot_change_anything_else(gitops: GitOps, case: s
         "own-file-patches": write(own, component(checkout, SHA) + "patches:\n- path: privileged.yaml\n"),
         "own-file-deleted": lambda t: (t / own).unlink(),
         "workflow-copy": append(f"github/platform/{guard.WORKFLOW}", "# off\n"),
+        "hostile-file-name": write("x\n::warning file=a,line=1::pwned%0A", "x\n"),
     }
     head = gitops.branch(f"evil/{case}", changes[case], bot("checkout"))
     ran = gitops.judge(head, IDENTITIES["checkout"])
     assert not accepted(ran), ran.stdout
     if case in ("other-image-file", "app-project", "policy", "guard-script", "workflow-copy"):
         assert "which is not one of checkout's image files" in ran.stdout
+    # Paths come from the pull request: each reason is one `::error` line, whatever the path holds.
+    assert all(line.startswith("::error") for line in ran.stdout.splitlines()), ran.stdout
     # The guard that judged it is the base's: the pull request's own (here replaced by `exit 0`) never ran.
 
 

@@ -123,8 +123,45 @@ def _guard_section(platform: Platform) -> list[str]:
         "",
         "It reads the guard and its policy from the pull request's base commit, so a pull request cannot "
         "change the check that judges it; and the Apps lack the *Workflows* permission, so none can change "
-        "the workflow either. Together with the ruleset below (every change is a pull request, the check is "
-        "required, nobody bypasses) a workload's token can change nothing but its own image files.",
+        "the workflow either. With the ruleset below (every change is a pull request, the check is required, "
+        "nobody bypasses), a workload's token can change nothing but image files, each only to a tag of its "
+        "own workload's image; the per-workload branch rulesets that follow close the last gap.",
+        *_branch_rulesets(platform),
+    ]
+
+
+def _branch_rulesets(platform: Platform) -> list[str]:
+    """The one thing git cannot tell the guard: who pushed a commit. Per-workload branch rulesets close it."""
+    example = next((w for w in platform.workloads if w.repo), None)
+    if example is None:
+        return []
+    placeholder = f"<App ID of {example.name}'s App>"
+    ruleset = {
+        "name": f"gpc: only {example.name}'s App writes its branches",
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [f"refs/heads/gpc/deploy/{example.name}/**",
+                                                f"refs/heads/gpc/promote/{example.name}/**"], "exclude": []}},
+        "rules": [{"type": "creation"}, {"type": "update"}, {"type": "deletion"}],
+        "bypass_actors": [{"actor_id": placeholder, "actor_type": "Integration",
+                           "bypass_mode": "always"}],
+    }
+    return [
+        "",
+        "One thing the guard cannot see is who pushed a commit: git records only the names a commit claims. "
+        "A workload's App can push to any branch no rule protects, including another workload's open "
+        "deploy or promotion branch, with commits that claim the other workload's identity; the pull "
+        "request stays that workload's, so the guard would let it set that workload's tag to another tag "
+        "of that workload's own image (never another image, file or key). Close this with one branch "
+        "ruleset per workload that lets only its App create, update or delete its branches, for example "
+        f"for {md_code(example.name)} (the App ID is on the App's settings page):",
+        "",
+        "```sh",
+        f"gh api --method POST repos/{gitops_repo(platform)}/rulesets --input - <<'EOF'",
+        # The App ID is a number: the placeholder stands where the number goes, unquoted.
+        json.dumps(ruleset, indent=2).replace(f'"{placeholder}"', placeholder),
+        "EOF",
+        "```",
     ]
 
 

@@ -49,6 +49,23 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Problem:
+    message: str
+    file: str | None = None
+
+    def annotation(self) -> str:
+        """A GitHub `::error` line. File names come from the pull request: escaped, a name holding a
+        line break or `::` cannot start a workflow command of its own."""
+        where = f" file={_escape(self.file, is_property=True)}" if self.file is not None else ""
+        return f"::error{where}::{_escape(self.message)}"
+
+
+def _escape(text: str, is_property: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if is_property else text
+
+
+@dataclass(frozen=True)
 class Change:
     status: str  # git's letter: A added, M modified, D deleted, T type changed...
     path: str
@@ -136,20 +153,20 @@ def _key_value(line: str) -> tuple[str, str]:
     return key, value
 
 
-def judge(workload: Workload, found: list[Change], at: str, what: str) -> list[str]:
+def judge(workload: Workload, found: list[Change], at: str, what: str) -> list[Problem]:
     """The reasons the changes `found` (at commit `at`) leave `workload`'s own image files."""
-    problems = []
+    problems: list[Problem] = []
     for change in found:
         where = f"{what} by {workload.name}'s CI identity {workload.login}"
         if change.path not in workload.files:
-            problems.append(f"file={change.path}::{where} changes {change.path}, which is not one of "
-                            f"{workload.name}'s image files")
+            problems.append(Problem(f"{where} changes {change.path}, which is not one of {workload.name}'s "
+                                    "image files", change.path))
         elif change.status not in ("A", "M") or change.mode != _REGULAR_FILE:
-            problems.append(f"file={change.path}::{where} deletes or retypes {change.path}")
+            problems.append(Problem(f"{where} deletes or retypes {change.path}", change.path))
         else:
             problem = image_file_problem(git("cat-file", "blob", f"{at}:{change.path}"), workload)
             if problem:
-                problems.append(f"file={change.path}::{where}: {change.path} {problem}")
+                problems.append(Problem(f"{where}: {change.path} {problem}", change.path))
     return problems
 
 
@@ -159,24 +176,24 @@ def claimed(name: str, email: str, by_login: dict[str, Workload]) -> Workload | 
     return by_login.get(name.strip().lower()) or (by_login.get(match["login"]) if match else None)
 
 
-def check(base: str, head: str, author: str, identities_text: str, policy_path: str) -> list[str]:
+def check(base: str, head: str, author: str, identities_text: str, policy_path: str) -> list[Problem]:
     for label, sha in (("BASE_SHA", base), ("HEAD_SHA", head)):
         if not _SHA.match(sha):
-            return [f"::{label} is not a commit hash"]
+            return [Problem(f"{label} is not a commit hash")]
     if not author:
-        return ["::PR_AUTHOR is empty"]
+        return [Problem("PR_AUTHOR is empty")]
     policy: dict[str, Any] = json.loads(git("cat-file", "blob", f"{base}:{policy_path}"))
-    known, problems = workloads(policy, identities_text)
-    if problems:
-        return [f"::{p}" for p in problems]
+    known, unusable = workloads(policy, identities_text)
+    if unusable:
+        return [Problem(p) for p in unusable]
     by_login = {w.login: w for w in known}
-    problems = []
+    problems: list[Problem] = []
     actor = by_login.get(author.lower())
     if actor is not None:
         problems += judge(actor, changes(f"{base}...{head}"), head, "a pull request")
     elif author.lower().endswith("[bot]"):
-        problems.append(f"::a pull request by the GitHub App {author}, which is not the CI identity of any "
-                        f"workload in {policy['identities_variable']}; people open every other change")
+        problems.append(Problem(f"a pull request by the GitHub App {author}, which is not the CI identity of any "
+                                f"workload in {policy['identities_variable']}; people open every other change"))
     log = git("log", "-z", "--format=%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce", f"{base}..{head}").split(b"\0")
     for record in zip(*[iter(log)] * 6, strict=False):
         sha, parents, *people = (field.decode(errors="replace") for field in record)
@@ -185,7 +202,8 @@ def check(base: str, head: str, author: str, identities_text: str, policy_path: 
             if claimant is None:
                 continue
             if len(parents.split()) != 1:
-                problems.append(f"::commit {sha} names {claimant.name}'s CI identity but is a merge or a root commit")
+                problems.append(Problem(f"commit {sha} names {claimant.name}'s CI identity but is a merge or a root "
+                                        "commit"))
             else:
                 problems += judge(claimant, changes(f"{sha}^", sha), sha, f"commit {sha[:12]}")
             break
@@ -197,7 +215,7 @@ def main() -> int:
     problems = check(env.get("BASE_SHA", ""), env.get("HEAD_SHA", ""), env.get("PR_AUTHOR", "").strip(),
                      env.get("CI_IDENTITIES", ""), env.get("GUARD_POLICY", ""))
     for problem in problems:
-        print(f"::error {problem}" if problem.startswith("file=") else f"::error{problem}")
+        print(problem.annotation())
     if problems:
         print(f"refused: {len(problems)} change(s) outside what their author may change", file=sys.stderr)
         return 1
