@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, all_spec_files, load_ir, require_tool
+from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id
 
 from compiler.checkov import PATH, SKIPS
 
@@ -42,17 +42,18 @@ def reports(stdout: str) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_every_compiled_tree_scans_clean_with_every_framework(tmp_path: Path) -> None:
-    """One GitOps repository holding every spec's tree (out/<spec>/), scanned in one checkov run with
+    """One repository holding every spec's tree (<case>/out/<spec>/), scanned in one checkov run with
     one `-d` per tree: each tree is its own root, and checkov reads each tree's `.checkov.yaml`."""
     tool = require_tool("checkov")
     repo = tmp_path / "gitops"
     trees = []
     for spec in all_spec_files():
         platform = load_ir(spec)
-        done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(spec), "-o", str(repo / "out")],
+        out = f"{spec_id(spec)}/out"  # several test specs are called platform.yaml: one folder each
+        done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(spec), "-o", str(repo / out)],
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-        tree = f"out/{platform.spec_name}"
+        tree = f"{out}/{platform.spec_name}"
         assert (repo / tree / PATH).is_file()
         control = repo / tree / CONTROL
         control.parent.mkdir(parents=True)

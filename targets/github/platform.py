@@ -20,7 +20,9 @@ def gpc_workflow(platform: Platform) -> dict[str, Any]:
     if platform.gpc_source.kind == "path":
         # A path source is usually a git submodule: check it out at the commit this one pins.
         check_out["with"] = {"submodules": True, **check_out["with"]}
-    paths = [glob_literal(platform.spec_file), f"{glob_literal(tree)}/**", WORKFLOW, guard.WORKFLOW]
+    spec_dir = posixpath.dirname(platform.spec_file)
+    team_files = [posixpath.normpath(posixpath.join(spec_dir, pattern)) for pattern in platform.include]
+    paths = [glob_literal(platform.spec_file), *team_files, f"{glob_literal(tree)}/**", WORKFLOW, guard.WORKFLOW]
     return {
         "name": "gpc",
         "on": {
@@ -56,6 +58,7 @@ def gpc_workflow(platform: Platform) -> dict[str, Any]:
                                 "INSTALLED_WORKFLOWS": posixpath.dirname(WORKFLOW)},
                         "run": scripts.CHECK_INSTALLED_WORKFLOWS,
                     },
+                    *_codeowners_check(platform),
                 ],
             },
         },
@@ -76,3 +79,16 @@ def install_gpc(source: GpcSource) -> Step:
     else:
         env, run = {"GPC_PATH": literal(source.location)}, scripts.INSTALL_GPC_FROM_PATH
     return {"name": f"Install gpc ({source.kind} source)", "env": env, "run": run}
+
+
+def _codeowners_check(platform: Platform) -> list[dict[str, Any]]:
+    """GitHub reads CODEOWNERS only where the repository keeps it: fail while it is not the compiled one."""
+    from compiler.codeowners import INSTALLED, PATH, render_codeowners
+
+    if render_codeowners(platform) is None:
+        return []
+    return [{
+        "name": "Check CODEOWNERS is the compiled one",
+        "env": {"COMPILED_WORKFLOW": literal(f"{platform.gitops_path}/{PATH}"), "INSTALLED_WORKFLOW": INSTALLED},
+        "run": scripts.CHECK_INSTALLED_FILE,
+    }]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import posixpath
 
+from compiler import names
 from compiler.ir import GpcSource, Platform
 from targets.github import guard
 from targets.github.platform import ARTIFACT as PLATFORM_WORKFLOW
@@ -180,9 +181,31 @@ def _identities_example(platform: Platform) -> list[str]:
     ]
 
 
-def _protection_section(platform: Platform) -> list[str]:
+def _codeowners(platform: Platform) -> list[str]:
+    from compiler.codeowners import INSTALLED, PATH, render_codeowners
+
     first = platform.environments[0]
-    unowned = f"/{platform.gitops_path}/kustomize/*/overlays/{first.name}/image/".replace(" ", "\\ ")
+    if render_codeowners(platform) is not None:
+        return [
+            f"3. Install the compiled {md_code(f'{platform.gitops_path}/{PATH}')} as {md_code(INSTALLED)} "
+            "(`gpc.yaml` fails while they differ). Everything in it needs its owner's review except the first "
+            f"environment's image files ({md_code(first.name)}), which its last line leaves unowned: CI "
+            "deploys them on its own, and the guard checks each such change.",
+        ]
+    unowned = f"/{platform.gitops_path}/{names.image_component_dir('*', first.name)}/".replace(" ", "\\ ")
+    return [
+        "3. Add a `CODEOWNERS` file (or set `owner` in the spec, and gpc compiles one) so that everything needs a "
+        "code owner's review except the first environment's image files, which CI deploys on its own "
+        f"({md_code(first.name)}: a line without an owner makes a file unowned):",
+        "",
+        "```",
+        "* @<your platform team>",
+        unowned,
+        "```",
+    ]
+
+
+def _protection_section(platform: Platform) -> list[str]:
     return [
         f"## Making the guard required on {md_code(platform.gitops_branch)}",
         "",
@@ -197,14 +220,7 @@ def _protection_section(platform: Platform) -> list[str]:
         "*Do not allow bypassing the above settings*.",
         "2. Settings → General: turn on *Allow auto-merge* and *Allow squash merging*; deliveries enable "
         "auto-merge on their pull requests.",
-        "3. Add a `CODEOWNERS` file so that everything needs a code owner's review except the first "
-        f"environment's image files, which CI deploys on its own ({md_code(first.name)}: a line without an "
-        "owner makes a file unowned):",
-        "",
-        "```",
-        "* @<your platform team>",
-        unowned,
-        "```",
+        *_codeowners(platform),
         "",
         "The ruleset asks for no approval where nobody owns a file and dismisses approvals when new commits "
         "arrive. `gpc.yaml` runs only when the spec, the tree or the workflows change, so it cannot be a "

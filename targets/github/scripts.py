@@ -184,6 +184,17 @@ set -euo pipefail
 gpc compile "${SPEC}" --out "${OUT}" --check --format github
 """
 
+# A file GitHub reads only where the repository keeps it (CODEOWNERS) is a copy of the compiled one;
+# a stale copy is drift too.
+CHECK_INSTALLED_FILE = """\
+set -euo pipefail
+if ! cmp -s -- "${COMPILED_WORKFLOW}" "${INSTALLED_WORKFLOW}"; then
+  echo "::error file=${INSTALLED_WORKFLOW}::differs from ${COMPILED_WORKFLOW}; copy the compiled file over it"
+  diff -u -- "${INSTALLED_WORKFLOW}" "${COMPILED_WORKFLOW}" || true
+  exit 1
+fi
+"""
+
 # The workflows GitHub runs are copies of the compiled ones; a stale copy is drift too.
 CHECK_INSTALLED_WORKFLOWS = """\
 set -euo pipefail
