@@ -3,8 +3,8 @@ they look like, skipped only in the files where gpc writes them, each with its r
 
 A platform team scans its GitOps repository with `checkov -d out/<spec>` and all frameworks;
 checkov reads `.checkov.yaml` from the folder it scans. Its secrets scanner reads names of Secrets
-and keys (`rabbitmq-admin`, `rabbitmq-password`) next to keywords such as `existingSecret` and
-`password` as high-entropy secrets, and the `%s:%s@` of a URL format string as basic-auth
+and keys (`rabbitmq-admin`, `rabbitmq-password`, `registry-pull-secret`) next to keywords such as
+`existingSecret`, `password` and `secret` as high-entropy secrets, and the `%s:%s@` of a URL format string as basic-auth
 credentials. Every other check stays on, in every file: the tree holds no secret values (Terraform
 generates them into the cluster), and a real secret anywhere else still fails the scan.
 """
@@ -35,6 +35,9 @@ SKIPS: tuple[Skip, ...] = (
          "(existingPasswordKey: rabbitmq-password) that Terraform creates; they are names, not values"),
     Skip("CKV_SECRET_6", r"terraform/[^/]+/services/locals\.tf$",
          "the name of the broker admin Secret (broker_admin_secret = \"rabbitmq-admin\"), not its value"),
+    Skip("CKV_SECRET_6", r"terraform/[^/]+/cluster/locals\.tf$",
+         "the name of the image pull Secret Terraform creates in each namespace (image_pull_secret = "
+         "\"registry-pull-secret\"); its value comes from a Terraform variable at apply time"),
     Skip("CKV_SECRET_4", r"terraform/[^/]+/services/credentials\.tf$",
          "format(\"amqp://%s:%s@%s:%d/%s\", ...) builds each workload's broker URL from generated "
          "credentials at apply time; the `%s:%s@` is a format string, not a user and password"),
