@@ -52,6 +52,10 @@ BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
 OBJECT_STORE_SERVICE = "minio"
 OBJECT_STORE_PORT = 9000
+# The object store's region, for request signing: MinIO's region when none is configured. SDKs
+# need it (or they ask GetBucketLocation, which workloads are not granted) and need path-style
+# addressing (or they address `<bucket>.<host>`, which no in-cluster DNS name resolves).
+OBJECT_STORE_REGION = "us-east-1"
 
 # Keys of a workload's credentials Secret, created by Terraform, referenced by the manifests.
 AMQP_URL_KEY = "AMQP_URL"
@@ -88,6 +92,17 @@ def schema_key(queue: str) -> str:
 
 def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
+
+
+def queue_exchange(queue: str) -> str:
+    """The exchange that routes to `queue` and nowhere else; its publishers' only write grant.
+
+    RabbitMQ matches a permission regex against exchange and queue names alike, so the exchange
+    must not share the queue's name: a workload that publishes to q1 (write on q1's exchange) and
+    consumes q2 (read on q2) could otherwise bind queue q1 to exchange q2. Queue names hold no
+    '.', so `<queue>.exchange` is never a queue's (or a dead-letter queue's) name.
+    """
+    return f"{queue}.exchange"
 
 
 def env_prefix(alias: str) -> str:
@@ -156,6 +171,25 @@ BROKER_ADMIN_SECRET = "rabbitmq-admin"
 BROKER_ADMIN_USER = "gpc-admin"
 BROKER_ADMIN_PASSWORD_KEY = "rabbitmq-password"
 BROKER_ERLANG_COOKIE_KEY = "rabbitmq-erlang-cookie"
+
+# The data of the shared infrastructure (the object store's objects, the broker's queues) lives on
+# claims Terraform creates with `prevent_destroy` in the infra namespace; the charts mount them
+# (`persistence.existingClaim`) and never create a claim, so deleting, renaming or cascading an
+# Argo CD Application cannot delete the data, and neither can `terraform destroy`.
+OBJECT_STORE_CLAIM = "minio-data"
+BROKER_CLAIM = "rabbitmq-data"
+
+
+def gitops_over_ssh(url: str) -> bool:
+    """Whether Argo CD reads the GitOps repository over SSH (with a deploy key) rather than HTTPS
+    (with a GitHub App): the repository Secret's credentials must suit the URL's scheme."""
+    return url.startswith(("git@", "ssh://"))
+
+
+def argocd_repository_secret(platform: str) -> str:
+    """The Secret (in Argo CD's namespace) that lets Argo CD read the GitOps repository; Terraform
+    creates it, from its variables, before the root application."""
+    return f"{platform}-gitops-repository"
 
 
 def broker_vhost(platform: str) -> str:

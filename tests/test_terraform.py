@@ -209,15 +209,23 @@ def _secret_key_refs(item: Any) -> list[dict[str, str]]:
 # target against itself.
 _OBJECT = {"read": {"s3:GetObject"},
            "write": {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}}
-_BUCKET = {"read": {"s3:ListBucket"}, "write": set()}
+# Writers list too (SDKs check keys and find stale uploads); readers of a versioned bucket read
+# and list its versions; nobody deletes a version for good.
+_BUCKET = {"read": {"s3:ListBucket"}, "write": {"s3:ListBucket"}}
+_VERSIONED_OBJECT = {"read": {"s3:GetObjectVersion"}, "write": set()}
+_VERSIONED_BUCKET = {"read": {"s3:ListBucketVersions"}, "write": set()}
 
 
-def _expected_grants(w: Any) -> set[tuple[str, str]]:
+def _expected_grants(w: Any, versioned: set[str]) -> set[tuple[str, str]]:
     grants = set()
     for use in w.buckets:
         for access in ("read", "write") if use.access == "readwrite" else (use.access,):
             grants |= {(f"arn:aws:s3:::{use.target}/*", a) for a in _OBJECT[access]}
             grants |= {(f"arn:aws:s3:::{use.target}", a) for a in _BUCKET[access]}
+            if use.target in versioned:
+                grants |= {(f"arn:aws:s3:::{use.target}/*", a) for a in _VERSIONED_OBJECT[access]}
+                grants |= {(f"arn:aws:s3:::{use.target}", a) for a in _VERSIONED_BUCKET[access]}
+    assert not any(a == "s3:DeleteObjectVersion" for _, a in grants)
     return grants
 
 
@@ -232,7 +240,8 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
         queue_users = {w.name for w in platform.workloads if w.queues}
         assert set(local.get("object_store_users", {})) == bucket_users
         assert set(local.get("broker_users", {})) == queue_users
-        all_queues = set(local.get("queues", {})) | {"amq.default", "amq.topic", "other"}
+        exchanges = local.get("exchanges", {})
+        all_queues = set(local.get("queues", {})) | set(exchanges) | {"amq.default", "amq.topic", "other"}
         for w in platform.workloads:
             if w.name in bucket_users:
                 policy = local["object_store_policies"][w.name]
@@ -240,13 +249,14 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
                 for statement in policy["Statement"]:
                     assert statement["Effect"] == "Allow" and "*" not in statement["Action"]
                     granted |= {(r, a) for r in statement["Resource"] for a in statement["Action"]}
-                assert granted == _expected_grants(w), w.name
+                assert granted == _expected_grants(w, {b.name for b in platform.buckets if b.versioning}), w.name
             if w.name in queue_users:
                 perms = local["broker_users"][w.name]
                 assert perms["configure"] == "^$"
                 publishes = any(u.access == "publish" for u in w.queues)
                 writable = {q for q in all_queues if re.fullmatch(perms["write"], q)}
-                assert writable == ({"amq.default"} if publishes else set()), w.name
+                assert writable == {names.queue_exchange(u.target) for u in w.queues if u.access == "publish"}, w.name
+                assert publishes == bool(writable)
                 readable = {q for q in all_queues if re.fullmatch(perms["read"], q)}
                 assert readable == {u.target for u in w.queues if u.access == "consume"}, w.name
             if w.credentials_secret is not None:
@@ -256,13 +266,18 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
         for queue in platform.queues:
             settings = blocks(module, "resource", "rabbitmq_queue")["queue"]["settings"][0]
             assert settings["durable"] is True and settings["auto_delete"] is False
-            arguments = local["queues"][queue.name]["arguments"]
+            arguments = dict(local["queues"][queue.name]["arguments"])
+            assert arguments.pop("x-max-length-bytes") == queue.bounds.max_bytes
+            assert arguments.pop("x-overflow") == queue.bounds.overflow
+            assert arguments.pop("x-max-length", None) == queue.bounds.max_length
+            assert arguments.pop("x-message-ttl", None) == queue.bounds.message_ttl_ms
             if queue.dead_letter:
                 assert arguments == {"x-dead-letter-exchange": "",
                                      "x-dead-letter-routing-key": names.dead_letter_queue(queue.name)}
                 assert names.dead_letter_queue(queue.name) in local["queues"]
             else:
                 assert arguments == {}
+            assert exchanges[queue.exchange]["queue"] == queue.name
         assert local.get("versioned_buckets", []) == [b.name for b in platform.buckets if b.versioning]
 
 
@@ -343,6 +358,8 @@ def test_no_secret_value_is_written_down(spec: Path) -> None:
         for kind in ("resource", "data", "provider", "locals"):
             for path, item in _assignments(module.get(kind, [])):
                 leaf = path.rsplit(".", 1)[-1]
+                if ".labels." in path:
+                    continue  # label values name things (argocd.argoproj.io/secret-type: repository)
                 if _SECRETISH.search(leaf) and isinstance(item, str) and not leaf.endswith(("_secret", "_key")):
                     assert item.startswith("${") and item.endswith("}"), (path, item)
         for name, password in blocks(module, "resource", "random_password").items():
@@ -392,15 +409,24 @@ def test_variable_validations_run_in_terraform(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
     good = ["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    # gpu-cron's GitOps repository is an SSH URL: Argo CD reads it with a deploy key.
+    key = {"TF_VAR_gitops_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\"\n-----END OPENSSH PRIVATE KEY-----"}
+    secrets = {**key, "TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":"x"}}'}
     for stage, cases in (
         ("cluster", [
-            (good, {"TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":"x"}}'}, None),
-            (good, {}, None),
-            (good, {"TF_VAR_app_secrets": '{"api":{"OTHER":"x"}}'}, "exactly the secrets it declares"),
-            (good, {"TF_VAR_app_secrets": '{"labeler":{"LICENSE_KEY":"x"}}'}, "exactly the secrets it declares"),
-            (["-var", "kubeconfig_path=/nonexistent", "-var", "kube_context=dev"], {}, "existing kubeconfig"),
-            (["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context= "], {}, "must name a context"),
-            ([*good, "-var", "app_secrets_revision=0"], {}, "at least 1"),
+            (good, secrets, None),
+            # A missing or empty declared secret fails the plan instead of starting a pod without it.
+            (good, key, "non-empty value"),
+            (good, {**key, "TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":" "}}'}, "non-empty value"),
+            (good, {**key, "TF_VAR_app_secrets": '{"api":{"OTHER":"x"}}'}, "exactly the secrets it declares"),
+            (good, {**key, "TF_VAR_app_secrets": '{"labeler":{"LICENSE_KEY":"x"}}'}, "exactly the secrets it declares"),
+            (["-var", "kubeconfig_path=/nonexistent", "-var", "kube_context=dev"], secrets, "existing kubeconfig"),
+            (["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context= "], secrets, "must name a context"),
+            ([*good, "-var", "app_secrets_revision=0"], secrets, "at least 1"),
+            # Argo CD's credential for the GitOps repository is required, and must look like one.
+            (good, {"TF_VAR_app_secrets": secrets["TF_VAR_app_secrets"]}, "gitops_ssh_private_key"),
+            (good, {**secrets, "TF_VAR_gitops_ssh_private_key": "x\""}, "PEM form"),
+            ([*good, "-var", "gitops_credentials_revision=0"], secrets, "at least 1"),
         ]),
         ("services", [
             (good, {}, None),
@@ -420,6 +446,37 @@ def test_variable_validations_run_in_terraform(tmp_path: Path) -> None:
             else:
                 assert done.returncode != 0 and error in " ".join(done.stderr.split()), (args, env, done.stderr)
             assert "x\"" not in done.stdout + done.stderr  # the ephemeral value is never printed
+
+
+def test_an_https_gitops_repository_is_read_with_a_github_app(tmp_path: Path) -> None:
+    terraform = require_tool("terraform")
+    platform, files = _rendered(ROOT / "specs" / "fraud.yaml")
+    assert not names.gitops_over_ssh(platform.gitops_repo)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    good = ["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    app = [*good, "-var", "gitops_github_app_id=12345", "-var", "gitops_github_app_installation_id=678"]
+    key = {"TF_VAR_gitops_github_app_private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\"\n-----END RSA PRIVATE KEY-----",
+           "TF_VAR_registry_credentials": '{"ghcr.io":{"username":"octocat","password":"token"}}'}
+    for name in ("variables.tf", "locals.tf"):
+        (tmp_path / name).write_text(files[f"terraform/dev/cluster/{name}"], encoding="utf-8")
+    assert "gitops_ssh_private_key" not in files["terraform/dev/cluster/variables.tf"]
+    assert run_terraform(terraform, ["init"], tmp_path).returncode == 0
+    for args, env, error in (
+        (app, key, None),
+        (good, key, "gitops_github_app_id"),
+        (app, {k: v for k, v in key.items() if "private_key" not in k}, "gitops_github_app_private_key"),
+        (app, {**key, "TF_VAR_gitops_github_app_private_key": "x\""}, "PEM form"),
+        ([*good, "-var", "gitops_github_app_id=my-app", "-var", "gitops_github_app_installation_id=1"], key,
+         "numeric ID"),
+        ([*good, "-var", "gitops_github_app_id=1", "-var", "gitops_github_app_installation_id=one"], key, "numeric ID"),
+    ):
+        done = run_terraform(terraform, ["plan", *args], tmp_path, env)
+        if error is None:
+            assert done.returncode == 0, (args, done.stderr)
+        else:
+            assert done.returncode != 0 and error in " ".join(done.stderr.split()), (args, done.stderr)
+        assert "x\"" not in done.stdout + done.stderr  # the ephemeral key is never printed
 
 
 def test_two_environments_on_one_cluster_are_refused() -> None:
