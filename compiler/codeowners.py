@@ -9,6 +9,7 @@ the spec names them (gpc is run from the repository's root, as the platform work
 
 from __future__ import annotations
 
+from compiler import names
 from compiler.ir import Platform
 from compiler.target import Artifact
 
@@ -34,4 +35,10 @@ def render_codeowners(platform: Platform) -> Artifact | None:
     for w in platform.workloads:
         if w.team in github:
             lines += [f"{tree}/kustomize/{w.name}/ {github[w.team]}", f"{tree}/github/{w.name}/ {github[w.team]}"]
+    # Last, and without an owner: the first environment's CI-owned image files. Each workload's CI
+    # delivers there through a pull request that GitHub merges once the guard (gpc-guard) has
+    # checked it changes only that workload's own image; later environments need a review.
+    first = platform.environments[0].name
+    lines += [f"# {platform.environments[0].name}: delivered by CI without review (gpc-guard checks each change)",
+              f"{tree}/{names.image_component_dir('*', first)}/"]
     return Artifact(PATH, "\n".join(lines) + "\n")

@@ -137,6 +137,24 @@ CODES: dict[str, Code] = {
                  "cluster: a workload named `root` collides with the environment's root application, and "
                  "hyphens can make `<platform>-<environment>-<workload>` of two environments equal.",
                  "workloads:\n  root-api: {type: service}"),
+    # GPC230-239: the toolchain the generated CI installs (`toolchain:`).
+    "GPC230": _e("gpc source not pinned", "The platform repository's CI installs exactly the gpc the spec "
+                 "names, and only pinned: a git source needs the full 40-hex `commit` (a branch or tag can be "
+                 "moved to other code), an index source needs an exact `version` and the `sha256:` hash of every "
+                 "file it may serve (pip then refuses anything else, and a look-alike package on another index "
+                 "is never considered).",
+                 "toolchain:\n  gpc:\n    git: https://github.com/acme/gpc.git\n"
+                 "    commit: 0123456789abcdef0123456789abcdef01234567"),
+    "GPC231": _e("gpc source ambiguous", "`toolchain.gpc` names exactly one source: `path` (a folder of the "
+                 "GitOps repository), `git` with `commit`, or `index` with `version` and `hashes`. Keys of another "
+                 "source (a `commit` next to `index`, a `version` without `index`) are a mistake.",
+                 "toolchain:\n  gpc:\n    index: https://pypi.acme.example/simple\n    version: 0.1.0\n"
+                 "    hashes: [\"sha256:<64 hex digits of the wheel>\"]"),
+    "GPC232": _e("gpc source location unusable", "A git or index URL is a plain `https://` URL without "
+                 "credentials, query or fragment (the URL is written into the workflow, in the clear; a private "
+                 "index or repository takes its credentials from the runner, not from the spec). A `path` is a "
+                 "relative folder of the GitOps repository without `..`.",
+                 "toolchain:\n  gpc:\n    path: tools/gpc"),
     "GPC240": _e("declared in two files", "A workload, queue, bucket or volume has the same name in two files "
                  "of one platform (or twice in one after merging); names are unique across the root spec and "
                  "every file it includes. The message names the other place.",

@@ -268,6 +268,19 @@ class Guardrails:
 
 
 @dataclass(frozen=True)
+class GpcSource:
+    """Where the platform repository's CI installs gpc from (spec `toolchain.gpc`), pinned:
+    `path` a folder of the GitOps repository, `git` a repository URL at `commit`, `index` a package
+    index serving `version` with `hashes`."""
+
+    kind: Literal["path", "git", "index"]
+    location: str  # the folder, the git URL or the index URL
+    commit: str | None = None
+    version: str | None = None
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Team:
     name: str
     github: str | None  # `@org/team` or `@user`
@@ -292,6 +305,7 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    gpc_source: GpcSource = GpcSource("path", names.DEFAULT_GPC_PATH)  # toolchain.gpc
     owner: str | None = None  # GitHub owner of what no team owns (CODEOWNERS)
     teams: tuple[Team, ...] = ()
     team_files: tuple[tuple[str, str | None], ...] = ()  # (included file, its team), sorted

@@ -9,6 +9,7 @@ from compiler.ir import (
     Dns,
     Environment,
     EnvVar,
+    GpcSource,
     Layer,
     Placement,
     Platform,
@@ -22,6 +23,7 @@ from compiler.ir import (
 )
 from compiler.kinds import credential_keys
 from compiler.model import BucketUse, Job, QueueUse, Service, ServiceUse, UseBase, VolumeUse, duration_seconds
+from compiler.model import GpcSource as GpcSourceSpec
 from compiler.model import Platform as Spec
 from compiler.model import Queue as SpecQueue
 from compiler.quantity import parse_quantity
@@ -69,6 +71,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         queues=tuple(_lower_queue(n, q) for n, q in sorted(spec.messaging.queues.items())),
         guardrails=resolve.guardrails(spec),
         workloads=workloads,
+        gpc_source=lower_gpc_source(spec.toolchain.gpc),
         owner=spec.owner,
         team_files=tuple(sorted(source.included)) if source is not None else (),
         include=tuple(spec.include),
@@ -76,6 +79,15 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
                     for name, t in sorted(spec.teams.items())),
         source=source,
     )
+
+
+def lower_gpc_source(gpc: GpcSourceSpec | None) -> GpcSource:
+    """`toolchain.gpc` after the semantic pass (GPC230-232): exactly one pinned source."""
+    if gpc is not None and gpc.git is not None:
+        return GpcSource("git", gpc.git, commit=gpc.commit)
+    if gpc is not None and gpc.index is not None:
+        return GpcSource("index", gpc.index, version=gpc.version, hashes=tuple(gpc.hashes))
+    return GpcSource("path", (gpc.path if gpc is not None and gpc.path else names.DEFAULT_GPC_PATH).strip("/"))
 
 
 def _lower_queue(name: str, q: SpecQueue) -> Queue:

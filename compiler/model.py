@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from compiler import quantity
+from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -390,6 +390,57 @@ class GitOps(Strict):
                              "right here). Defaults to `out/<spec file stem>`.", examples=["out/fraud"])
 
 
+# Where the platform repository's CI gets gpc. The patterns live in the schema only (editors flag
+# a bad value as you type); the semantic pass (GPC230-232) says what is wrong and how to pin it.
+COMMIT_PATTERN = r"^[0-9a-f]{40}$"
+SHA256_PATTERN = r"^sha256:[0-9a-f]{64}$"
+HTTPS_URL_PATTERN = r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%+-]+)*/?$"
+VERSION_PATTERN = r"^[0-9]+(\.[0-9]+)*([a-z0-9.+!-]*)$"  # an exact PEP 440 version, not a range
+REPO_PATH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$"
+DEFAULT_GPC_PATH = names.DEFAULT_GPC_PATH
+
+
+def _schema_pattern(pattern: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern})
+
+
+class GpcSource(Strict):
+    """Where the platform repository's CI installs gpc from: exactly one of `path`, `git` or `index`.
+
+    Every source is pinned: a folder of the GitOps repository (pinned by that repository's own
+    commits, for example a git submodule), a git commit, or a version with its sha256 hashes.
+    """
+
+    model_config = ConfigDict(title="gpc source")
+    path: Annotated[str, _schema_pattern(REPO_PATH_PATTERN)] | None = Field(
+        None, description="Folder of the GitOps repository holding gpc's source (the folder with "
+        "`pyproject.toml`), usually a git submodule pinned to a commit. The default when `toolchain.gpc` "
+        f"is absent: `{DEFAULT_GPC_PATH}`.", examples=[DEFAULT_GPC_PATH])
+    git: Annotated[str, _schema_pattern(HTTPS_URL_PATTERN)] | None = Field(
+        None, description="HTTPS URL of the git repository of gpc's source; needs `commit`. No credentials "
+        "in the URL.", examples=["https://github.com/acme/gpc.git"])
+    commit: Annotated[str, _schema_pattern(COMMIT_PATTERN)] | None = Field(
+        None, description="The full 40-hex commit of `git` to install (a branch or tag can move; a commit "
+        "cannot).", examples=["0123456789abcdef0123456789abcdef01234567"])
+    index: Annotated[str, _schema_pattern(HTTPS_URL_PATTERN)] | None = Field(
+        None, description="HTTPS URL of a package index (PEP 503 simple API) that serves gpc, used as the only "
+        "index; needs `version` and `hashes`.", examples=["https://pypi.acme.example/simple"])
+    version: Annotated[Text, _schema_pattern(VERSION_PATTERN)] | None = Field(
+        None, description="The exact gpc version to install from `index`.", examples=["0.1.0"])
+    hashes: list[Annotated[str, _schema_pattern(SHA256_PATTERN)]] = Field(
+        default_factory=list, description="`sha256:<64 hex>` of each gpc distribution file `index` may serve "
+        "for `version`; pip installs gpc with `--require-hashes`.",
+        examples=[["sha256:" + "0" * 64]])
+
+
+class Toolchain(Strict):
+    """The tools the generated CI installs."""
+
+    gpc: GpcSource | None = Field(None, description="Where the platform repository's CI installs gpc from. "
+                                  f"Absent: from the folder `{DEFAULT_GPC_PATH}` of the GitOps repository (add "
+                                  "gpc there as a git submodule).")
+
+
 class Bucket(Strict):
     model_config = ConfigDict(title="Bucket")
     team: Name | None = Field(None, description="The team that owns this bucket: a key of the root spec's "
@@ -589,3 +640,5 @@ class Platform(Strict):
                               examples=["@acme/platform"])
     teams: dict[str, Team] = Field(default_factory=dict, description="The teams that own workloads, and the "
                                    "limits the platform team sets for each. Only this root spec declares them.")
+    toolchain: Toolchain = Field(default_factory=Toolchain, description="Where the generated CI gets its "
+                                 "tools (gpc itself), pinned.")

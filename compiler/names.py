@@ -231,4 +231,8 @@ def platform_overlay_dir(env: str) -> str:
     return f"kustomize/_platform/overlays/{env}"
 
 
+# Where the platform repository's CI installs gpc from when the spec names no `toolchain.gpc`:
+# this folder of the GitOps repository, usually a git submodule (pinned to a commit by git itself).
+DEFAULT_GPC_PATH = "tools/gpc"
+
 KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD

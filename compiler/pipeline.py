@@ -73,9 +73,11 @@ def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact],
         target = load_target(name)
         problems += target.check(platform)
         artifacts += target.render(platform)
+    from compiler.checkov import render_checkov_config
     from compiler.readme import render_readme
 
     artifacts.append(render_readme(platform))
+    artifacts.append(render_checkov_config(platform))
     from compiler.codeowners import render_codeowners
 
     codeowners = render_codeowners(platform)

@@ -91,16 +91,20 @@ def rollout(platform: Platform) -> list[str]:
                           "`terraform init` and `terraform apply`. It creates the buckets, queues and vhost, one "
                           "user per workload limited to what it declared, and each workload's credentials Secret; "
                           "until then the workloads that use them wait for that Secret."))
-    lines.append(item("CI of this repository", "Install the drift gate as "
+    lines.append(item("CI of this repository", "Install the drift gate and the guard `gpc-guard` (each "
+                      "workload's CI may change only its own image files), set `GPC_CI_IDENTITIES` and import "
+                      "the branch ruleset that makes the guard required, as "
                       "[`github/platform/README.md`](github/platform/README.md) says."))
     if built:
         links = ", ".join(f"[`{w.name}`](github/{w.name}/README.md)" for w in built)
-        lines.append(item("CI of each workload repository", "Copy its `.github/` and define the settings, secrets "
-                          f"and GitHub App its README lists: {links}."))
+        lines.append(item("CI of each workload repository", "Copy its `.github/`, create its own GitHub App and "
+                          "its `gitops` environment (the App's key, readable from the default branch only) as its "
+                          f"README lists: {links}."))
         automatic = "automatically" if first.auto_sync else "once someone syncs the workload's Application"
         lines.append(item("First delivery", f"A merge into a workload repository's default branch builds, tests, "
-                          f"pushes and signs its image, and writes the tag into `{first.name}`'s CI-owned image file "
-                          f"here; Argo CD in `{first.name}` deploys it {automatic}."))
+                          f"pushes and signs its image, and opens a pull request here that writes the tag into "
+                          f"`{first.name}`'s CI-owned image file; GitHub merges it once `gpc-guard` passes, and "
+                          f"Argo CD in `{first.name}` deploys it {automatic}."))
         if len(envs) > 1:
             lines.append(item("Promotion", "Each later environment gets the image the one before it runs through "
                               "the workload's promote workflow, which opens a pull request here; merging it "

@@ -20,6 +20,7 @@ from compiler.kinds import USE_KINDS
 from compiler.model import NAME_PATTERN, Job, Platform, Service, VolumeUse
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
+from compiler.toolchain import check_toolchain
 
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -474,4 +475,5 @@ CHECKS: tuple[Check, ...] = (
     check_volumes,
     check_usage,
     check_teams,
+    check_toolchain,
 )

@@ -21,10 +21,10 @@ import pytest
 import yaml
 from conftest import ROOT, all_spec_files, load_ir, spec_id
 
-from compiler import __version__, names
-from compiler.ir import Platform, Workload
+from compiler import names
+from compiler.ir import GpcSource, Platform, Workload
 from compiler.target import Artifact
-from targets.github import TARGET, pins
+from targets.github import TARGET, pins, scripts
 from targets.github.values import github_repo, registry_host
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -63,7 +63,9 @@ def compiled(request: pytest.FixtureRequest) -> tuple[Platform, list[Artifact]]:
 def test_every_workload_with_a_repo_gets_its_workflows(compiled: tuple[Platform, list[Artifact]]) -> None:
     platform, artifacts = compiled
     paths = {a.path for a in artifacts}
-    expected = {"github/platform/README.md", "github/platform/.github/workflows/gpc.yaml"}
+    expected = {"github/platform/README.md", "github/platform/.github/workflows/gpc.yaml",
+                "github/platform/.github/workflows/gpc-guard.yaml", "github/platform/guard/ci_guard.py",
+                "github/platform/guard/policy.json", "github/platform/ruleset.json"}
     for w in platform.workloads:
         if not w.repo:
             continue
@@ -75,7 +77,10 @@ def test_every_workload_with_a_repo_gets_its_workflows(compiled: tuple[Platform,
     for a in artifacts:
         assert a.owner == "gpc"
         assert a.text.endswith("\n") and "\r" not in a.text
-        assert platform.spec_file in a.text.splitlines()[0], f"{a.path} lacks the generated header"
+        if a.path.endswith("ruleset.json"):
+            continue  # GitHub imports it as it is: no room for a comment
+        first_lines = "\n".join(a.text.splitlines()[:2])  # JSON: the first key says it
+        assert platform.spec_file in first_lines, f"{a.path} lacks the generated header"
 
 
 def test_a_workload_without_a_repo_gets_no_workflows() -> None:
@@ -137,7 +142,9 @@ def test_tools_are_installed_pinned_and_never_piped_into_a_shell(compiled: tuple
             assert not re.search(r"\|\s*(ba|z)?sh\b", run), f"{path}: pipes into a shell"
             assert "curl" not in run and "wget" not in run, path
             if "pip install" in run:
-                assert '"gpc==${GPC_VERSION}"' in run
+                assert "pip install" in scripts.INSTALL_GPC_FROM_PATH + scripts.INSTALL_GPC_FROM_GIT \
+                    + scripts.INSTALL_GPC_FROM_INDEX and run in (
+                        scripts.INSTALL_GPC_FROM_PATH, scripts.INSTALL_GPC_FROM_GIT, scripts.INSTALL_GPC_FROM_INDEX)
             if step.get("uses", "").startswith("docker/setup-buildx-action@"):
                 assert step["with"]["version"] == pins.BUILDX_VERSION
             if step.get("uses", "").startswith("sigstore/cosign-installer@"):
@@ -166,11 +173,27 @@ def test_permissions_are_minimal(compiled: tuple[Platform, list[Artifact]]) -> N
             assert "write-all" not in text and "read-all" not in text
 
 
+# The only event fields any workflow reads: the guard's commit hashes and the pull request author's
+# login (GitHub restricts logins to letters, digits, '-' and a '[bot]' suffix); no title, body or
+# branch name, and only in `env:` or the guard's checkout ref.
+EVENT_FIELDS = {"github.event.pull_request.base.sha", "github.event.pull_request.head.sha",
+                "github.event.pull_request.user.login"}
+
+
 def test_no_pull_request_target_and_no_untrusted_context(compiled: tuple[Platform, list[Artifact]]) -> None:
     for path, text in workflows(compiled[1]).items():
         assert "pull_request_target" not in text, path
-        assert "github.event." not in text and "github.head_ref" not in text, path
+        assert "github.head_ref" not in text, path
         assert "workflow_run" not in text, path
+        used = {m.strip() for m in EXPRESSION.findall(text) if "github.event." in m}
+        assert used <= EVENT_FIELDS, f"{path}: {used - EVENT_FIELDS}"
+        data = load(text)
+        for job in data["jobs"].values():
+            allowed_places = [*job.get("env", {}).values()] + [
+                s.get("with", {}).get("ref", "") for s in job["steps"]]
+            for field in used:
+                in_places = sum(str(v).count(field) for v in allowed_places)
+                assert text.count(field) == in_places, f"{path}: {field} outside env/ref"
 
 
 def test_no_expression_inside_a_script(compiled: tuple[Platform, list[Artifact]]) -> None:
@@ -251,16 +274,20 @@ def test_deliver_pushes_the_commit_image_then_bumps_the_first_environment(
                     "/kustomization.yaml")
         assert deploy["env"]["COMPONENT_PATH"] == expected
         assert deploy["env"]["IMAGE_TAG"] == "${{ github.sha }}"
+        assert deploy["env"]["PR_BRANCH"] == f"gpc/deploy/{w.name}/{first.name}"
+        assert deploy["env"]["GITOPS_BRANCH"] == platform.gitops_branch
         token = deploy["steps"][0]
         assert token["uses"].startswith("actions/create-github-app-token@")
         assert token["with"]["owner"] + "/" + token["with"]["repositories"] == gitops
-        assert token["with"]["permission-contents"] == "write"
-        assert not [k for k in token["with"] if k.startswith("permission-") and k != "permission-contents"]
+        assert {k: v for k, v in token["with"].items() if k.startswith("permission-")} == {
+            "permission-contents": "write", "permission-pull-requests": "write"}
         checkout = deploy["steps"][1]
         assert checkout["with"]["repository"] == gitops and checkout["with"]["ref"] == platform.gitops_branch
-        push_step = deploy["steps"][3]
-        assert push_step["env"]["GITOPS_BRANCH"] == platform.gitops_branch
-        assert 'git push --quiet origin "HEAD:refs/heads/${GITOPS_BRANCH}"' in push_step["run"]
+        runs = "\n".join(s.get("run", "") for s in deploy["steps"])
+        # The first environment is deployed by a pull request that GitHub merges once the GitOps
+        # repository's required checks pass: nothing pushes to the GitOps branch.
+        assert re.findall(r"git push[^\n]*", runs) == ['git push --quiet --force origin "HEAD:refs/heads/${PR_BRANCH}"']
+        assert "gh pr create" in runs and 'gh pr merge "${PR_BRANCH}" --repo "${GITOPS_REPO}" --auto --squash' in runs
 
 
 def test_later_environments_are_promoted_by_pull_request_only(compiled: tuple[Platform, list[Artifact]]) -> None:
@@ -278,17 +305,20 @@ def test_later_environments_are_promoted_by_pull_request_only(compiled: tuple[Pl
             env = job["env"]
             assert env["FROM_PATH"].endswith(f"/{names.image_component_dir(w.name, source.name)}/kustomization.yaml")
             assert env["TO_PATH"].endswith(f"/{names.image_component_dir(w.name, target.name)}/kustomization.yaml")
-            assert env["PROMOTE_BRANCH"] != platform.gitops_branch
+            assert env["PR_BRANCH"] == f"gpc/promote/{w.name}/{target.name}" != platform.gitops_branch
             scripts = "\n".join(s.get("run", "") for s in job["steps"])
             pushes = re.findall(r"git push[^\n]*", scripts)
-            assert pushes == ['git push --quiet --force origin "HEAD:refs/heads/${PROMOTE_BRANCH}"']
+            assert pushes == ['git push --quiet --force origin "HEAD:refs/heads/${PR_BRANCH}"']
             assert "gh pr create" in scripts
             token = job["steps"][0]["with"]
             assert token["permission-pull-requests"] == "write"
-    # Nothing but deliver.yaml ever pushes to the GitOps branch.
+    # No workflow ever pushes to the GitOps branch: every push goes to a branch of its own.
     for path, text in workflows(artifacts).items():
-        if "git push" in text and not path.endswith(("deliver.yaml",)):
-            assert "PROMOTE_BRANCH" in text, path
+        for push in re.findall(r"git push[^\n]*", text):
+            assert push.endswith('"HEAD:refs/heads/${PR_BRANCH}"'), (path, push)
+        for step in steps(load(text)):
+            if "PR_BRANCH" in step.get("env", {}):
+                assert step["env"]["PR_BRANCH"] != platform.gitops_branch
 
 
 def test_platform_workflow_validates_and_checks_drift(compiled: tuple[Platform, list[Artifact]]) -> None:
@@ -296,14 +326,14 @@ def test_platform_workflow_validates_and_checks_drift(compiled: tuple[Platform, 
     wf = load(next(a.text for a in artifacts if a.path == "github/platform/.github/workflows/gpc.yaml"))
     spec_dir = posixpath.dirname(platform.spec_file)
     team_files = [posixpath.join(spec_dir, pattern) for pattern in platform.include]  # they change the tree too
-    paths = [platform.spec_file, *team_files, f"{platform.gitops_path}/**", ".github/workflows/gpc.yaml"]
+    paths = [platform.spec_file, *team_files, f"{platform.gitops_path}/**", ".github/workflows/gpc.yaml",
+             ".github/workflows/gpc-guard.yaml"]
     assert wf["on"] == {"pull_request": {"paths": paths},
                         "push": {"branches": [platform.gitops_branch], "paths": paths}}
     # Pull requests share a group per ref and cancel; pushes get a group per commit.
     assert wf["concurrency"] == {"group": "gpc-${{ github.event_name == 'pull_request' && github.ref || github.sha }}",
                                  "cancel-in-progress": True}
     job = wf["jobs"]["check"]
-    assert job["env"]["GPC_VERSION"] == __version__
     assert job["env"]["SPEC"] == platform.spec_file
     assert f"{job['env']['OUT']}/{platform.spec_name}" == platform.gitops_path
     runs = [s.get("run", "") for s in job["steps"]]
@@ -379,3 +409,132 @@ def test_nothing_absolute_or_secret_in_the_output(compiled: tuple[Platform, list
 def test_paths_are_relative_to_the_tree(compiled: tuple[Platform, list[Artifact]]) -> None:
     for a in compiled[1]:
         assert a.path.startswith("github/") and ".." not in Path(a.path).parts
+
+
+# -- the GitOps App's key: main-only environment jobs ------------------------------------------
+
+KEY = "secrets.GITOPS_APP_PRIVATE_KEY"
+
+
+def key_exposures(path: str, workflow: dict[str, Any]) -> list[str]:
+    """How a workflow could hand the GitOps App's key to code that is not on the default branch.
+
+    The key is a secret of the `gitops` environment, whose deployment branch policy admits only
+    `main`; that holds only for a job that names the environment. So every job that reads the key
+    must name it (and skip itself elsewhere), and the workflow may run only from `main`: on a push
+    to `main` or by hand (where the environment refuses another ref)."""
+    problems = []
+    reads_key = {name for name, job in workflow["jobs"].items() if KEY in str(job)}
+    if not reads_key:
+        return problems
+    if KEY in str({k: v for k, v in workflow.items() if k != "jobs"}):
+        problems.append(f"{path}: the key is read outside a job")
+    for name in sorted(reads_key):
+        job = workflow["jobs"][name]
+        if job.get("environment") != "gitops":
+            problems.append(f"{path}: job {name} reads the key without `environment: gitops`")
+        if job.get("if") != "github.ref == 'refs/heads/main'":
+            problems.append(f"{path}: job {name} does not skip itself off main")
+    triggers = workflow["on"]
+    for event, config in (triggers.items() if isinstance(triggers, dict) else [(triggers, None)]):
+        if event == "workflow_dispatch":
+            continue
+        if event != "push" or not isinstance(config, dict) or config.get("branches") != ["main"] \
+                or {"tags", "branches-ignore", "tags-ignore"} & set(config):
+            problems.append(f"{path}: runs on {event} {config}, not only on pushes to main")
+    return problems
+
+
+def test_the_gitops_key_reaches_only_main_only_environment_jobs(compiled: tuple[Platform, list[Artifact]]) -> None:
+    platform, artifacts = compiled
+    readers = 0
+    for path, text in workflows(artifacts).items():
+        data = load(text)
+        assert key_exposures(path, data) == []
+        readers += sum(KEY in str(job) for job in data["jobs"].values())
+        for name, job in data["jobs"].items():
+            if KEY not in str(job):
+                # No other job names the environment or reads any secret but its own registry's.
+                assert "environment" not in job, (path, name)
+                assert set(re.findall(r"secrets\.([A-Z_]+)", str(job))) <= {
+                    "GITHUB_TOKEN", "REGISTRY_USERNAME", "REGISTRY_PASSWORD"}, (path, name)
+    # deliver's deploy job and one promotion job per later environment, for each CI-built workload.
+    assert readers == sum(len(platform.environments) for w in platform.workloads if w.repo)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda wf: wf["jobs"]["deploy"].pop("environment"),
+    lambda wf: wf["jobs"]["deploy"].update(environment="production"),
+    lambda wf: wf["jobs"]["deploy"].pop("if"),
+    lambda wf: wf["on"].update(pull_request={}),
+    lambda wf: wf["on"]["push"].update(branches=["**"]),
+    lambda wf: wf["on"]["push"].update(tags=["v*"]),
+    lambda wf: wf["on"].update(workflow_run={"workflows": ["ci"]}),
+    lambda wf: wf["jobs"]["publish"]["steps"].append({"run": "echo", "env": {"K": "${{ secrets.GITOPS_APP_PRIVATE_KEY }}"}}),
+], ids=["no-environment", "other-environment", "no-if", "pull-request", "any-branch", "tags", "workflow-run",
+        "key-in-another-job"])
+def test_key_exposures_catches_each_way_the_key_could_leak(mutate: Any) -> None:
+    platform = load_ir(ROOT / "specs" / "fraud.yaml")
+    w = platform.workload("checkout")
+    wf = workload_files(TARGET.render(platform), w)["deliver.yaml"]
+    assert key_exposures("deliver.yaml", wf) == []
+    mutate(wf)
+    assert key_exposures("deliver.yaml", wf) != []
+
+
+def test_promotion_jobs_run_only_from_main() -> None:
+    platform = load_ir(ROOT / "specs" / "fraud.yaml")
+    for w in (w for w in platform.workloads if w.repo):
+        wf = workload_files(TARGET.render(platform), w)["promote-prod.yaml"]
+        assert wf["on"] == {"workflow_dispatch": {}}
+        job = wf["jobs"]["promote"]
+        assert (job["environment"], job["if"]) == ("gitops", "github.ref == 'refs/heads/main'")
+        wf["on"]["push"] = {"branches": ["feature"]}
+        assert key_exposures("promote-prod.yaml", wf) != []
+
+
+# -- where the platform CI gets gpc (toolchain.gpc) --------------------------------------------
+
+
+def _install_step(platform: Platform) -> dict[str, Any]:
+    wf = load(next(a.text for a in TARGET.render(platform) if a.path.endswith("/gpc.yaml")))
+    return next(s for s in wf["jobs"]["check"]["steps"] if s["name"].startswith("Install gpc"))
+
+
+def test_the_default_installs_gpc_from_a_folder_of_the_repository_never_from_an_index() -> None:
+    platform = load_ir(ROOT / "specs" / "fraud.yaml")
+    assert platform.gpc_source == GpcSource("path", "tools/gpc")
+    step = _install_step(platform)
+    assert step["env"] == {"GPC_PATH": "tools/gpc"}
+    assert 'pip install --disable-pip-version-check --no-input "./${GPC_PATH}"' in step["run"]
+    assert "gpc==" not in step["run"] and "index" not in step["run"]
+    wf = load(next(a.text for a in TARGET.render(platform) if a.path.endswith("/gpc.yaml")))
+    assert wf["jobs"]["check"]["steps"][0]["with"]["submodules"] is True
+    readme = next(a.text for a in TARGET.render(platform) if a.path == "github/platform/README.md")
+    assert "git submodule add <URL of gpc's git repository> tools/gpc" in readme
+    assert "No package index is involved" in readme
+
+
+def test_a_git_source_is_installed_at_its_commit() -> None:
+    spec = next(s for s in all_spec_files() if spec_id(s) == "gpu-cron")
+    platform = load_ir(spec)
+    assert platform.gpc_source.kind == "git" and SHA.match(platform.gpc_source.commit or "")
+    step = _install_step(platform)
+    assert step["env"] == {"GPC_GIT_URL": "https://github.com/acme/gpc.git",
+                           "GPC_COMMIT": "4b825dc642cb6eb9a060e54bf8d69288fbee4904"}
+    assert '"gpc @ git+${GPC_GIT_URL}@${GPC_COMMIT}"' in step["run"]
+    wf = load(next(a.text for a in TARGET.render(platform) if a.path.endswith("/gpc.yaml")))
+    assert "submodules" not in wf["jobs"]["check"]["steps"][0]["with"]
+
+
+def test_an_index_source_is_installed_with_require_hashes_from_that_index_only() -> None:
+    platform = dataclasses.replace(load_ir(ROOT / "specs" / "fraud.yaml"), gpc_source=GpcSource(
+        "index", "https://pypi.acme.example/simple", version="0.1.0", hashes=("sha256:" + "a" * 64, "sha256:" + "b" * 64)))
+    step = _install_step(platform)
+    assert step["env"] == {
+        "GPC_INDEX_URL": "https://pypi.acme.example/simple", "GPC_VERSION": "0.1.0",
+        "GPC_REQUIREMENT": f"gpc==0.1.0 --hash=sha256:{'a' * 64} --hash=sha256:{'b' * 64}"}
+    pips = [line for line in step["run"].splitlines() if "pip install" in line]
+    assert '--index-url "${GPC_INDEX_URL}" --require-hashes --no-deps -r "${requirements}"' in pips[0]
+    assert all('--index-url "${GPC_INDEX_URL}"' in line for line in pips)
+    assert "extra-index-url" not in step["run"]

@@ -130,7 +130,8 @@ def test_a_hostile_spec_string_stays_a_string() -> None:
         "secrets.GITOPS_APP_PRIVATE_KEY", "steps.app-token.outputs.token", "steps.app-token.outputs.app-slug",
         "steps.build.outputs.digest", "steps.commit.outputs.title", "'${{'",
         "github.event_name == 'pull_request' && github.ref || github.sha",
-        "vars.GPC_INDEX_URL || 'https://pypi.org/simple'",
+        "github.event.pull_request.base.sha", "github.event.pull_request.head.sha",
+        "github.event.pull_request.user.login", "vars.GPC_CI_IDENTITIES",
     }
     seen = 0
     for path, text in texts.items():

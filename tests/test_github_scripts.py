@@ -230,33 +230,30 @@ def _ci_clone(platform: Platform, origin: Path, dest: Path, home: Path) -> Path:
     return dest
 
 
-def test_deploy_push_retries_on_top_of_a_concurrent_push(tmp_path: Path) -> None:
+def test_deploy_commits_on_its_own_branch_and_never_pushes_to_the_gitops_branch(tmp_path: Path) -> None:
     platform = load_ir(ROOT / "specs" / "fraud.yaml")
     w, first = platform.workload("checkout"), platform.environments[0]
-    origin, work = _origin_with_tree(platform, tmp_path)
+    origin, _ = _origin_with_tree(platform, tmp_path)
+    main_before = git("rev-parse", platform.gitops_branch, cwd=origin, home=tmp_path).strip()
     clone = _ci_clone(platform, origin, tmp_path / "gitops", tmp_path)
-    # Another workload's delivery lands between this job's checkout and its push.
-    other = work / platform.gitops_path / names.image_component_dir("fraud-trainer", first.name) / "kustomization.yaml"
-    other.write_text(other.read_text().replace(platform.workload("fraud-trainer").initial_tag, "c" * 40))
-    git("commit", "--quiet", "-am", "deploy fraud-trainer", cwd=work, home=tmp_path)
-    git("push", "--quiet", "origin", f"HEAD:refs/heads/{platform.gitops_branch}", cwd=work, home=tmp_path)
-    theirs = git("rev-parse", "HEAD", cwd=work, home=tmp_path).strip()
-
     wf = workflow(platform, w, "deliver.yaml")
-    for name in ("Point ", "Push "):
+    branch = wf["jobs"]["deploy"]["env"]["PR_BRANCH"]
+    assert branch == f"gpc/deploy/{w.name}/{first.name}"
+    for name in ("Point ", "Commit the image"):
         job, step = find_step(wf, "deploy", name)
         ran = run_step(job, step, clone, tmp_path)
         assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert "push rejected (attempt 1 of 5)" in ran.stdout and "deployed checkout" in ran.stdout
+    output = (tmp_path / "github-output").read_text()
+    assert output == f"changed=true\ntitle=deploy checkout {SHA} to {first.name}\n"
 
-    log = git("log", "--format=%H %P|%an|%s", platform.gitops_branch, cwd=origin, home=tmp_path).splitlines()
-    head, parent_line = log[0], log[1]
-    assert head.split("|")[1:] == ["gpc-deploy[bot]", f"deploy checkout {SHA} to dev"]
-    assert head.split("|")[0].split()[1] == theirs == parent_line.split()[0]
+    assert git("rev-parse", platform.gitops_branch, cwd=origin, home=tmp_path).strip() == main_before
+    log = git("log", "--format=%P|%an|%cn|%s", f"{platform.gitops_branch}..{branch}", cwd=origin,
+              home=tmp_path).splitlines()
+    assert log == [f"{main_before}|gpc-deploy[bot]|gpc-deploy[bot]|deploy checkout {SHA} to {first.name}"]
     path = f"{platform.gitops_path}/{names.image_component_dir(w.name, first.name)}/kustomization.yaml"
-    assert git("show", f"{platform.gitops_branch}:{path}", cwd=origin, home=tmp_path) == expected_component(w, SHA)
-    trainer = git("show", f"{platform.gitops_branch}:{other.relative_to(work)}", cwd=origin, home=tmp_path)
-    assert "c" * 40 in trainer, "the retry must not undo the other delivery"
+    changed = git("diff", "--name-only", platform.gitops_branch, branch, cwd=origin, home=tmp_path).split()
+    assert changed == [path]
+    assert git("show", f"{branch}:{path}", cwd=origin, home=tmp_path) == expected_component(w, SHA)
 
     # The token reached git through the helper only: it is nowhere in the clone.
     for f in (clone / ".git").rglob("*"):
@@ -270,14 +267,25 @@ def test_deploy_push_retries_on_top_of_a_concurrent_push(tmp_path: Path) -> None
     assert helper.returncode == 0 and f"password={TOKEN}" in helper.stdout
     assert "username=x-access-token" in helper.stdout
 
-    # Delivering the same commit again changes nothing.
-    again = _ci_clone(platform, origin, tmp_path / "again", tmp_path)
-    for name in ("Point ", "Push "):
+    # A newer build replaces the unmerged one: still one commit on top of the GitOps branch.
+    newer = "d" * 40
+    again = _ci_clone(platform, origin, tmp_path / "newer", tmp_path)
+    for name in ("Point ", "Commit the image"):
         job, step = find_step(wf, "deploy", name)
-        ran = run_step(job, step, again, tmp_path)
+        assert run_step(job, step, again, tmp_path, {"github.sha": newer}).returncode == 0
+    assert git("rev-list", "--count", f"{platform.gitops_branch}..{branch}", cwd=origin, home=tmp_path).strip() == "1"
+    assert git("show", f"{branch}:{path}", cwd=origin, home=tmp_path) == expected_component(w, newer)
+
+    # Once merged, delivering the same commit again has nothing to do.
+    git("push", "--quiet", origin.as_uri(), f"{branch}:refs/heads/{platform.gitops_branch}", cwd=origin,
+        home=tmp_path)
+    (tmp_path / "github-output").unlink()
+    merged = _ci_clone(platform, origin, tmp_path / "merged", tmp_path)
+    for name in ("Point ", "Commit the image"):
+        job, step = find_step(wf, "deploy", name)
+        ran = run_step(job, step, merged, tmp_path, {"github.sha": newer})
         assert ran.returncode == 0, ran.stderr
-    assert "nothing to push" in ran.stdout
-    assert git("rev-parse", platform.gitops_branch, cwd=origin, home=tmp_path).split()[0] == head.split()[0]
+    assert "nothing to deploy" in ran.stdout and (tmp_path / "github-output").read_text() == "changed=false\n"
 
 
 # -- promotion ---------------------------------------------------------------------------------
@@ -291,14 +299,19 @@ def test_promotion_goes_through_a_branch_never_the_environment(tmp_path: Path) -
     origin, _ = _origin_with_tree(platform, tmp_path)
     deliver = workflow(platform, w, "deliver.yaml")
     clone = _ci_clone(platform, origin, tmp_path / "deliver", tmp_path)
-    for name in ("Point ", "Push "):
+    for name in ("Point ", "Commit the image"):
         job, step = find_step(deliver, "deploy", name)
         assert run_step(job, step, clone, tmp_path).returncode == 0
+    # GitHub merges the deploy pull request once the GitOps repository's checks pass.
+    deploy_branch = deliver["jobs"]["deploy"]["env"]["PR_BRANCH"]
+    git("push", "--quiet", origin.as_uri(), f"{deploy_branch}:refs/heads/{platform.gitops_branch}", cwd=origin,
+        home=tmp_path)
+    (tmp_path / "github-output").unlink()
     main_before = git("rev-parse", platform.gitops_branch, cwd=origin, home=tmp_path).strip()
 
     promote = workflow(platform, w, f"promote-{staging.name}.yaml")
     job, step = find_step(promote, "promote", "Commit the promotion")
-    branch = job["env"]["PROMOTE_BRANCH"]
+    branch = job["env"]["PR_BRANCH"]
     work = _ci_clone(platform, origin, tmp_path / "promote", tmp_path)
     ran = run_step(job, step, work, tmp_path)
     assert ran.returncode == 0, ran.stdout + ran.stderr

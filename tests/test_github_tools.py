@@ -154,3 +154,29 @@ def test_hostile_spec_strings_still_lint(tmp_path: Path) -> None:
     run = subprocess.run([tool, "-no-color", "-oneline", *map(str, workflow_files(tmp_path / "fraud"))],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
+
+
+def test_every_kind_of_gpc_source_lints(tmp_path: Path) -> None:
+    """The spec's gpc source reaches the platform workflow through `env:` only, whatever its kind."""
+    from compiler.ir import GpcSource
+
+    actionlint, schema = require_tool("actionlint"), require_tool("check-jsonschema")
+    platform = load_ir(ROOT / "specs" / "fraud.yaml")
+    files = []
+    for i, source in enumerate([
+        GpcSource("index", "https://pypi.acme.example/${{ github.token }}/simple", version="0.1.0",
+                  hashes=("sha256:" + "a" * 64,)),
+        GpcSource("git", "https://github.com/acme/gpc.git", commit="b" * 40),
+        GpcSource("path", "vendor/gpc"),
+    ]):
+        text = next(a.text for a in TARGET.render(dataclasses.replace(platform, gpc_source=source))
+                    if a.path.endswith("/gpc.yaml"))
+        path = tmp_path / ".github" / "workflows" / f"gpc-{i}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        files.append(str(path))
+    lint = subprocess.run([actionlint, "-no-color", "-oneline", *files], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    valid = subprocess.run([schema, "--builtin-schema", "vendor.github-workflows", *files], capture_output=True,
+                           text=True)
+    assert valid.returncode == 0, valid.stdout + valid.stderr

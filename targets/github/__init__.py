@@ -1,9 +1,10 @@
 """The github target: the CI of every workload repository and of the platform repository.
 
 Workload repositories get a pull-request build, a delivery workflow (test, build, push, sign,
-then bump the first environment's CI-owned image Component in the GitOps repository) and one
-promotion workflow per later environment, which opens a pull request instead of pushing. The
-platform repository gets `gpc validate` and the `gpc compile --check` drift gate.
+then a pull request, merged automatically, that bumps the first environment's CI-owned image
+Component in the GitOps repository) and one promotion workflow per later environment, whose pull
+request waits for a review. The platform repository gets `gpc validate`, the `gpc compile --check`
+drift gate and the guard that limits each workload's CI identity to its own image files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from compiler import yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
-from targets.github import checks, pins, platform, readme, workload
+from targets.github import checks, guard, pins, platform, readme, readme_platform, workload
 
 ROOT = "github"
 
@@ -32,8 +33,12 @@ class GitHubTarget:
 
     def render(self, ir: Platform) -> list[Artifact]:
         artifacts = [
-            Artifact(f"{ROOT}/platform/README.md", readme.platform_readme(ir)),
+            Artifact(f"{ROOT}/platform/README.md", readme_platform.platform_readme(ir)),
             Artifact(platform.ARTIFACT, _workflow_text(platform.gpc_workflow(ir), ir.spec_file)),
+            Artifact(guard.ARTIFACT, _workflow_text(guard.guard_workflow(ir), ir.spec_file)),
+            Artifact(guard.SCRIPT, guard.script(ir)),
+            Artifact(guard.POLICY, guard.policy(ir)),
+            Artifact(guard.RULESET, guard.ruleset(ir)),
         ]
         for w in ir.workloads:
             if not w.repo:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from compiler import __version__
-from compiler.ir import Platform
-from targets.github import pins, scripts
-from targets.github.steps import checkout
+from compiler.ir import GpcSource, Platform
+from targets.github import guard, pins, scripts
+from targets.github.steps import Step, checkout
 from targets.github.values import glob_literal, literal
 
 WORKFLOW = ".github/workflows/gpc.yaml"  # where it is installed in the GitOps repository
@@ -17,9 +16,13 @@ ARTIFACT = f"github/platform/{WORKFLOW}"  # where gpc compiles it, inside the tr
 
 def gpc_workflow(platform: Platform) -> dict[str, Any]:
     tree = platform.gitops_path
+    check_out = checkout()
+    if platform.gpc_source.kind == "path":
+        # A path source is usually a git submodule: check it out at the commit this one pins.
+        check_out["with"] = {"submodules": True, **check_out["with"]}
     spec_dir = posixpath.dirname(platform.spec_file)
     team_files = [posixpath.normpath(posixpath.join(spec_dir, pattern)) for pattern in platform.include]
-    paths = [glob_literal(platform.spec_file), *team_files, f"{glob_literal(tree)}/**", WORKFLOW]
+    paths = [glob_literal(platform.spec_file), *team_files, f"{glob_literal(tree)}/**", WORKFLOW, guard.WORKFLOW]
     return {
         "name": "gpc",
         "on": {
@@ -38,33 +41,44 @@ def gpc_workflow(platform: Platform) -> dict[str, Any]:
                 "timeout-minutes": 10,
                 "permissions": {"contents": "read"},
                 "env": {
-                    "GPC_VERSION": __version__,
                     "SPEC": literal(platform.spec_file),
                     # `gpc compile -o OUT` writes OUT/<spec name>/, which is gitops.path.
                     "OUT": literal(posixpath.dirname(tree) or "."),
                 },
                 "steps": [
-                    checkout(),
+                    check_out,
                     {"name": "Set up Python", "uses": pins.uses("setup-python"),
                      "with": {"python-version": pins.PYTHON_VERSION}},
-                    {
-                        "name": "Install gpc",
-                        # A private index can serve gpc; without the variable it comes from PyPI.
-                        "env": {"PIP_INDEX_URL": "${{ vars.GPC_INDEX_URL || 'https://pypi.org/simple' }}"},
-                        "run": scripts.INSTALL_GPC,
-                    },
+                    install_gpc(platform.gpc_source),
                     {"name": "Validate the spec", "run": scripts.VALIDATE_SPEC},
                     {"name": "Check the compiled tree is up to date", "run": scripts.CHECK_DRIFT},
                     {
-                        "name": "Check this workflow is the compiled one",
-                        "env": {"COMPILED_WORKFLOW": literal(f"{tree}/{ARTIFACT}"), "INSTALLED_WORKFLOW": WORKFLOW},
-                        "run": scripts.CHECK_INSTALLED_WORKFLOW,
+                        "name": "Check the installed workflows are the compiled ones",
+                        "env": {"COMPILED_WORKFLOWS": literal(f"{tree}/{posixpath.dirname(ARTIFACT)}"),
+                                "INSTALLED_WORKFLOWS": posixpath.dirname(WORKFLOW)},
+                        "run": scripts.CHECK_INSTALLED_WORKFLOWS,
                     },
                     *_codeowners_check(platform),
                 ],
             },
         },
     }
+
+
+def install_gpc(source: GpcSource) -> Step:
+    """Install exactly the gpc the spec names (`toolchain.gpc`), pinned by commit or by hash."""
+    env: dict[str, str]
+    if source.kind == "git":
+        env, run = {"GPC_GIT_URL": literal(source.location), "GPC_COMMIT": source.commit or ""}, \
+            scripts.INSTALL_GPC_FROM_GIT
+    elif source.kind == "index":
+        version = source.version or ""
+        requirement = " ".join([f"gpc=={version}", *(f"--hash={h}" for h in source.hashes)])
+        env, run = {"GPC_INDEX_URL": literal(source.location), "GPC_VERSION": literal(version),
+                    "GPC_REQUIREMENT": literal(requirement)}, scripts.INSTALL_GPC_FROM_INDEX
+    else:
+        env, run = {"GPC_PATH": literal(source.location)}, scripts.INSTALL_GPC_FROM_PATH
+    return {"name": f"Install gpc ({source.kind} source)", "env": env, "run": run}
 
 
 def _codeowners_check(platform: Platform) -> list[dict[str, Any]]:
@@ -76,5 +90,5 @@ def _codeowners_check(platform: Platform) -> list[dict[str, Any]]:
     return [{
         "name": "Check CODEOWNERS is the compiled one",
         "env": {"COMPILED_WORKFLOW": literal(f"{platform.gitops_path}/{PATH}"), "INSTALLED_WORKFLOW": INSTALLED},
-        "run": scripts.CHECK_INSTALLED_WORKFLOW,
+        "run": scripts.CHECK_INSTALLED_FILE,
     }]

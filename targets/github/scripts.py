@@ -49,34 +49,34 @@ fi
 {_VALID_IMAGE_NAME}{_write_component("COMPONENT_PATH", "IMAGE_TAG")}cat -- "${{COMPONENT_PATH}}"
 """
 
-# Commits the rewritten Component and pushes it to the GitOps branch. A rejected push (another
-# workload's bump landed first) is retried on top of the new branch head: the file is CI-owned and
-# rewritten whole, so starting again from their commit can never undo their change.
-PUSH_IMAGE_COMPONENT = f"""\
+# Commits the rewritten Component on the workload's own deploy branch and pushes it there; the pull
+# request that follows is merged by GitHub once the GitOps repository's required checks pass (the
+# guard among them). A newer delivery replaces an unmerged one: the file is CI-owned and rewritten
+# whole, so the newest commit's tag is the one to deploy.
+COMMIT_DEPLOY = f"""\
 set -euo pipefail
+git add -- "${{COMPONENT_PATH}}"
+if git diff --cached --quiet; then
+  echo "${{ENVIRONMENT}} already runs ${{WORKLOAD}} ${{IMAGE_TAG}}; nothing to deploy"
+  echo "changed=false" >>"${{GITHUB_OUTPUT}}"
+  exit 0
+fi
+title="deploy ${{WORKLOAD}} ${{IMAGE_TAG}} to ${{ENVIRONMENT}}"
+git switch --quiet -C "${{PR_BRANCH}}"
+git commit --quiet --message "${{title}}"
 {_CREDENTIAL_HELPER}
-saved="${{RUNNER_TEMP}}/image-component.yaml"
-cp -- "${{COMPONENT_PATH}}" "${{saved}}"
-for attempt in 1 2 3 4 5; do
-  git add -- "${{COMPONENT_PATH}}"
-  if git diff --cached --quiet; then
-    echo "${{ENVIRONMENT}} already runs ${{WORKLOAD}} ${{IMAGE_TAG}}; nothing to push"
-    exit 0
-  fi
-  git commit --quiet --message "deploy ${{WORKLOAD}} ${{IMAGE_TAG}} to ${{ENVIRONMENT}}"
-  if git push --quiet origin "HEAD:refs/heads/${{GITOPS_BRANCH}}"; then
-    echo "deployed ${{WORKLOAD}} ${{IMAGE_TAG}} to ${{ENVIRONMENT}}"
-    exit 0
-  fi
-  echo "push rejected (attempt ${{attempt}} of 5): retrying on top of the latest ${{GITOPS_BRANCH}}"
-  sleep "${{attempt}}"
-  git fetch --quiet origin "${{GITOPS_BRANCH}}"
-  git reset --quiet --hard FETCH_HEAD
-  mkdir -p -- "$(dirname -- "${{COMPONENT_PATH}}")"
-  cp -- "${{saved}}" "${{COMPONENT_PATH}}"
-done
-echo "::error::could not push to ${{GITOPS_BRANCH}} after 5 attempts"
-exit 1
+git push --quiet --force origin "HEAD:refs/heads/${{PR_BRANCH}}"
+{{
+  echo "changed=true"
+  echo "title=${{title}}"
+}} >>"${{GITHUB_OUTPUT}}"
+"""
+
+# Lets GitHub merge the deploy pull request as soon as the branch's rules allow: the required
+# checks pass and, for a file without a code owner (the first environment's image), no review.
+ENABLE_AUTO_MERGE = """\
+set -euo pipefail
+gh pr merge "${PR_BRANCH}" --repo "${GITOPS_REPO}" --auto --squash
 """
 
 
@@ -107,29 +107,28 @@ fi
 fi
 {_VALID_IMAGE_NAME}{_write_component("TO_PATH", "tag")}git add -- "${{TO_PATH}}"
 title="promote ${{WORKLOAD}} ${{tag}} from ${{FROM_ENV}} to ${{TO_ENV}}"
-git switch --quiet -C "${{PROMOTE_BRANCH}}"
+git switch --quiet -C "${{PR_BRANCH}}"
 git commit --quiet --message "${{title}}"
 {_CREDENTIAL_HELPER}
 # One branch per workload and target environment: a newer promotion replaces an unmerged one.
-git push --quiet --force origin "HEAD:refs/heads/${{PROMOTE_BRANCH}}"
+git push --quiet --force origin "HEAD:refs/heads/${{PR_BRANCH}}"
 {{
   echo "changed=true"
   echo "title=${{title}}"
 }} >>"${{GITHUB_OUTPUT}}"
 """
 
-# Opens the promotion pull request, or updates the one already open for this environment.
-OPEN_PROMOTION_PR = """\
+# Opens the pull request of a deploy or promotion branch, or updates the one already open.
+OPEN_PULL_REQUEST = """\
 set -euo pipefail
-body="Gives ${TO_ENV} the image of ${WORKLOAD} that ${FROM_ENV} runs, by setting its tag in ${TO_PATH} to the one in ${FROM_PATH}.
+body="${PR_BODY}
 
-Requested by @${GITHUB_ACTOR} in ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}.
-Merging deploys it to ${TO_ENV}; closing rejects it."
-number="$(gh pr list --repo "${GITOPS_REPO}" --head "${PROMOTE_BRANCH}" --state open --json number --jq '.[0].number // empty')"
+Requested by @${GITHUB_ACTOR} in ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}."
+number="$(gh pr list --repo "${GITOPS_REPO}" --head "${PR_BRANCH}" --state open --json number --jq '.[0].number // empty')"
 if [[ -n "${number}" ]]; then
   gh pr edit "${number}" --repo "${GITOPS_REPO}" --title "${TITLE}" --body "${body}"
 else
-  gh pr create --repo "${GITOPS_REPO}" --base "${GITOPS_BRANCH}" --head "${PROMOTE_BRANCH}" --title "${TITLE}" --body "${body}"
+  gh pr create --repo "${GITOPS_REPO}" --base "${GITOPS_BRANCH}" --head "${PR_BRANCH}" --title "${TITLE}" --body "${body}"
 fi
 """
 
@@ -148,9 +147,35 @@ docker buildx imagetools inspect "${IMAGE}@${DIGEST}" --format '{{ json .SBOM }}
 cosign attest --yes --type spdxjson --predicate "${sbom}" "${IMAGE}@${DIGEST}"
 """
 
-INSTALL_GPC = """\
+# Three ways to install gpc, one per kind of `toolchain.gpc`, each pinned (see platform.py).
+_PIP = "python -m pip install --disable-pip-version-check --no-input"
+
+# A folder of the GitOps repository (by default a git submodule): the repository's own commit pins it.
+INSTALL_GPC_FROM_PATH = f"""\
 set -euo pipefail
-python -m pip install --disable-pip-version-check --no-input "gpc==${GPC_VERSION}"
+if [[ ! -f "${{GPC_PATH}}/pyproject.toml" ]]; then
+  echo "::error::no gpc source in ${{GPC_PATH}}: add gpc there as a git submodule pinned to a commit, or name another source under toolchain.gpc in the spec (see the platform README)"
+  exit 1
+fi
+{_PIP} "./${{GPC_PATH}}"
+gpc --version
+"""
+
+# A git repository at one 40-hex commit (GPC230 refuses anything else).
+INSTALL_GPC_FROM_GIT = f"""\
+set -euo pipefail
+{_PIP} "gpc @ git+${{GPC_GIT_URL}}@${{GPC_COMMIT}}"
+gpc --version
+"""
+
+# One index only (never --extra-index-url, which lets a look-alike package on PyPI win), gpc itself
+# verified against the spec's hashes; its dependencies then come from the same index.
+INSTALL_GPC_FROM_INDEX = f"""\
+set -euo pipefail
+requirements="${{RUNNER_TEMP}}/gpc-requirements.txt"
+printf '%s\\n' "${{GPC_REQUIREMENT}}" >"${{requirements}}"
+{_PIP} --index-url "${{GPC_INDEX_URL}}" --require-hashes --no-deps -r "${{requirements}}"
+{_PIP} --index-url "${{GPC_INDEX_URL}}" "gpc==${{GPC_VERSION}}"
 gpc --version
 """
 
@@ -164,12 +189,41 @@ set -euo pipefail
 gpc compile "${SPEC}" --out "${OUT}" --check --format github
 """
 
-# The workflow GitHub runs is a copy of the compiled one; a stale copy is drift too.
-CHECK_INSTALLED_WORKFLOW = """\
+# A file GitHub reads only where the repository keeps it (CODEOWNERS) is a copy of the compiled one;
+# a stale copy is drift too.
+CHECK_INSTALLED_FILE = """\
 set -euo pipefail
 if ! cmp -s -- "${COMPILED_WORKFLOW}" "${INSTALLED_WORKFLOW}"; then
-  echo "::error file=${INSTALLED_WORKFLOW}::differs from ${COMPILED_WORKFLOW}; copy the compiled workflow over it"
+  echo "::error file=${INSTALLED_WORKFLOW}::differs from ${COMPILED_WORKFLOW}; copy the compiled file over it"
   diff -u -- "${INSTALLED_WORKFLOW}" "${COMPILED_WORKFLOW}" || true
   exit 1
 fi
+"""
+
+# The workflows GitHub runs are copies of the compiled ones; a stale copy is drift too.
+CHECK_INSTALLED_WORKFLOWS = """\
+set -euo pipefail
+status=0
+for compiled in "${COMPILED_WORKFLOWS}"/*.yaml; do
+  installed="${INSTALLED_WORKFLOWS}/$(basename -- "${compiled}")"
+  if ! cmp -s -- "${compiled}" "${installed}"; then
+    echo "::error file=${installed}::differs from ${compiled}; copy the compiled workflow over it"
+    diff -u -- "${installed}" "${compiled}" || true
+    status=1
+  fi
+done
+exit "${status}"
+"""
+
+# The GitOps repository's guard (guard.py): the script and its policy come from the base commit, so
+# the pull request being judged cannot change what judges it.
+RUN_GUARD = """\
+set -euo pipefail
+if ! git cat-file -e "${BASE_SHA}:${GUARD_SCRIPT}" 2>/dev/null; then
+  echo "::error::${GUARD_SCRIPT} is not on the base branch yet: merge the compiled tree first, then make this check required"
+  exit 1
+fi
+guard="${RUNNER_TEMP}/ci_guard.py"
+git cat-file blob "${BASE_SHA}:${GUARD_SCRIPT}" >"${guard}"
+python3 "${guard}"
 """

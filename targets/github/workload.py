@@ -29,6 +29,7 @@ from targets.github.values import literal
 Workflow = dict[str, Any]
 
 DEFAULT_BRANCH = names.WORKLOAD_DEFAULT_BRANCH  # the workload repositories' default branch
+GITOPS_ENVIRONMENT = "gitops"  # the workload repositories' environment holding the GitOps App's key
 
 # Pull request builds are never pushed, so there is no image to sign; deliver.yaml signs every
 # image it pushes and attests its SBOM. checkov's cosign checks look for a signature after any
@@ -78,7 +79,8 @@ def deliver(platform: Platform, workload: Workload) -> Workflow:
         "on": {"push": {"branches": [DEFAULT_BRANCH], "paths-ignore": DOCS_ONLY}},
         "permissions": {},
         # Deliveries queue up and never cancel each other: a deploy stopped between pushing the
-        # image and bumping the GitOps repository would leave the environment behind.
+        # image and opening its pull request in the GitOps repository would leave the environment
+        # behind.
         "concurrency": {"group": "deliver-${{ github.ref }}", "cancel-in-progress": False},
         "jobs": {
             "publish": {
@@ -104,14 +106,18 @@ def deliver(platform: Platform, workload: Workload) -> Workflow:
                 "runs-on": pins.RUNNER,
                 "timeout-minutes": 10,
                 "permissions": {},  # the GitOps repository is reached with the App token only
+                **_gitops_writer(),
                 "env": {
                     "COMPONENT_PATH": literal(component_path(platform, workload, first)),
                     "WORKLOAD": workload.name,
                     "ENVIRONMENT": first.name,
                     "IMAGE_TAG": "${{ github.sha }}",
+                    "PR_BRANCH": literal(deploy_branch(workload, first)),
+                    "GITOPS_REPO": literal(gitops_repo(platform)),
+                    "GITOPS_BRANCH": literal(platform.gitops_branch),
                 },
                 "steps": [
-                    app_token(platform),
+                    app_token(platform, pull_requests=True),
                     checkout_gitops(platform),
                     {
                         "name": f"Point {literal(first.name)} at the new image",
@@ -121,19 +127,48 @@ def deliver(platform: Platform, workload: Workload) -> Workflow:
                         "run": scripts.WRITE_IMAGE_COMPONENT,
                     },
                     {
-                        "name": "Push to the GitOps repository",
+                        "name": "Commit the image on the deploy branch",
+                        "id": "commit",
                         "working-directory": GITOPS_CHECKOUT,
-                        "env": {
-                            "GITOPS_BRANCH": literal(platform.gitops_branch),
-                            "GITOPS_TOKEN": "${{ steps.app-token.outputs.token }}",
-                            **bot_identity(),
-                        },
-                        "run": scripts.PUSH_IMAGE_COMPONENT,
+                        "env": {"GITOPS_TOKEN": "${{ steps.app-token.outputs.token }}", **bot_identity()},
+                        "run": scripts.COMMIT_DEPLOY,
+                    },
+                    _open_pull_request(
+                        f"Deploys {workload.name} at the commit just built to {first.name}, by setting its tag in "
+                        f"{component_path(platform, workload, first)}. GitHub merges it once the required "
+                        "checks pass."),
+                    {
+                        "name": "Merge it once the required checks pass",
+                        "if": "steps.commit.outputs.changed == 'true'",
+                        "env": {"GH_TOKEN": "${{ steps.app-token.outputs.token }}"},
+                        "run": scripts.ENABLE_AUTO_MERGE,
                     },
                 ],
             },
         },
     }
+
+
+def _gitops_writer() -> dict[str, str]:
+    """What every job that holds the GitOps App's key carries: the key is a secret of the
+    `gitops` environment, whose deployment branch policy admits only the default branch, so a
+    workflow on any other branch (or a fork's pull request) never receives it; the `if:` skips the
+    job there instead of failing it."""
+    return {"if": f"github.ref == 'refs/heads/{DEFAULT_BRANCH}'", "environment": GITOPS_ENVIRONMENT}
+
+
+def _open_pull_request(body: str) -> dict[str, Any]:
+    return {
+        "name": "Open or update the pull request",
+        "if": "steps.commit.outputs.changed == 'true'",
+        "env": {"GH_TOKEN": "${{ steps.app-token.outputs.token }}",
+                "TITLE": "${{ steps.commit.outputs.title }}", "PR_BODY": literal(body)},
+        "run": scripts.OPEN_PULL_REQUEST,
+    }
+
+
+def deploy_branch(workload: Workload, env: Environment) -> str:
+    return f"gpc/deploy/{workload.name}/{env.name}"
 
 
 def promote_branch(workload: Workload, target: Environment) -> str:
@@ -153,6 +188,7 @@ def promote(platform: Platform, workload: Workload, source: Environment, target:
                 "runs-on": pins.RUNNER,
                 "timeout-minutes": 10,
                 "permissions": {},  # the GitOps repository is reached with the App token only
+                **_gitops_writer(),
                 "env": {
                     "WORKLOAD": workload.name,
                     "FROM_ENV": source.name,
@@ -162,7 +198,7 @@ def promote(platform: Platform, workload: Workload, source: Environment, target:
                     "IMAGE_NAME": literal(workload.image),
                     "SOURCE_REPO": literal(workload.repo or ""),
                     "BOOTSTRAP_TAG": names.BOOTSTRAP_TAG,
-                    "PROMOTE_BRANCH": literal(promote_branch(workload, target)),
+                    "PR_BRANCH": literal(promote_branch(workload, target)),
                     "GITOPS_REPO": literal(gitops_repo(platform)),
                     "GITOPS_BRANCH": literal(platform.gitops_branch),
                 },
@@ -176,13 +212,11 @@ def promote(platform: Platform, workload: Workload, source: Environment, target:
                         "env": {"GITOPS_TOKEN": "${{ steps.app-token.outputs.token }}", **bot_identity()},
                         "run": scripts.COMMIT_PROMOTION,
                     },
-                    {
-                        "name": "Open or update the pull request",
-                        "if": "steps.commit.outputs.changed == 'true'",
-                        "env": {"GH_TOKEN": "${{ steps.app-token.outputs.token }}",
-                                "TITLE": "${{ steps.commit.outputs.title }}"},
-                        "run": scripts.OPEN_PROMOTION_PR,
-                    },
+                    _open_pull_request(
+                        f"Gives {target.name} the image of {workload.name} that {source.name} runs, by setting its "
+                        f"tag in {component_path(platform, workload, target)} to the one in "
+                        f"{component_path(platform, workload, source)}. Merging deploys it to {target.name}; "
+                        "closing rejects it."),
                 ],
             },
         },
