@@ -129,6 +129,11 @@ class _Explainer:
                 last = self.rows[-1]
                 self.rows[-1] = Row(last.section, last.field, last.value, last.layer, last.where,
                                     f"guardrail max for a {self.w.type}: {limits[key]}")
+        # Requests below the limits and a missing CPU limit, only where the spec sets them.
+        for key, keys in (("cpu_request", ("requests", "cpu")), ("memory_request", ("requests", "memory")),
+                          ("cpu_limit", ("cpu_limit",))):
+            if key in self.p.resources:
+                self.sourced("resources", ".".join(keys), self.p.resources[key], "resources", *keys)
 
     def env(self) -> None:
         for var in self.p.env_vars:
@@ -226,6 +231,8 @@ def to_text(explanation: Explanation) -> str:
         rows = [r for r in e.rows if r.section == section]
         if not rows:
             continue
+        if section == "resources" and any(r.field.startswith(("requests.", "cpu_limit")) for r in rows):
+            title = "Resources (cpu and memory are the limits; requests as listed)"
         lines += ["", title]
         width_field = max(len(r.field) for r in rows)
         width_value = min(max(len(r.value) for r in rows), 60)

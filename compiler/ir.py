@@ -34,9 +34,21 @@ class Sourced:
 
 @dataclass(frozen=True)
 class Resources:
+    """One container's compute. `cpu` and `memory` are the limits, except that without a CPU
+    limit (`cpu_limited` False) `cpu` is the request: either way they are what the guardrail
+    maxima cap and what a quota on limits counts. The requests default to them."""
+
     cpu: str
     memory: str
     gpu: int = 0
+    cpu_request: str | None = None  # below `cpu`; None: equal to it
+    memory_request: str | None = None  # below `memory`; None: equal to it
+    cpu_limited: bool = True
+
+    @property
+    def requests(self) -> tuple[str, str]:
+        """(cpu, memory) the scheduler reserves and a quota on requests counts."""
+        return (self.cpu_request or self.cpu, self.memory_request or self.memory)
 
 
 @dataclass(frozen=True)
@@ -89,8 +101,7 @@ class Placement:
 
     @property
     def effective_resources(self) -> Resources:
-        return Resources(self.resources["cpu"].value, self.resources["memory"].value,
-                         self.resources["gpu"].value)
+        return resources_of({key: s.value for key, s in self.resources.items()})
 
 
 @dataclass(frozen=True)
@@ -309,6 +320,18 @@ class Platform:
     @property
     def jobs(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "job")
+
+
+def resources_of(values: dict[str, Any]) -> Resources:
+    """A container's resources from resolved per-key values (compiler/resolve.py's keys). Without
+    a CPU limit the request is `requests.cpu`, or `cpu` when that is absent."""
+    limited = values.get("cpu_limit", True) is not False
+    cpu = values["cpu"] if limited else (values.get("cpu_request") or values["cpu"])
+    cpu_request = values.get("cpu_request") if limited else None
+    memory_request = values.get("memory_request")
+    return Resources(str(cpu), str(values["memory"]), int(values["gpu"]),
+                     None if cpu_request in (None, cpu) else str(cpu_request),
+                     None if memory_request in (None, values["memory"]) else str(memory_request), limited)
 
 
 def contract_json(schema: dict[str, Any]) -> str:

@@ -90,12 +90,36 @@ Duration = Annotated[
 EnvName = Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
 
 
+class Requests(Strict):
+    """What the scheduler reserves for each container, below its limits."""
+
+    model_config = ConfigDict(title="Requests")
+    cpu: Quantity | None = Field(None, description="CPU the scheduler reserves (`resources.requests.cpu`); "
+                                 "at most `cpu`. Defaults to `cpu`.", examples=["100m"])
+    memory: Quantity | None = Field(None, description="Memory the scheduler reserves "
+                                    "(`resources.requests.memory`); at most `memory`. Defaults to `memory`.",
+                                    examples=["128Mi"])
+
+
 class Resources(Strict):
-    """Compute a workload's containers get. Requests and limits are set to the same values."""
+    """Compute a workload's containers get. `cpu` and `memory` are the limits; the requests are the
+    same values (Guaranteed QoS) unless `requests` sets lower ones or `cpu_limit: false` drops the
+    CPU limit."""
 
     model_config = ConfigDict(title="Resources")
-    cpu: Quantity | None = Field(None, description="CPU cores, e.g. `250m` or `2`.", examples=["250m"])
-    memory: Quantity | None = Field(None, description="Memory, e.g. `256Mi` or `2Gi`.", examples=["256Mi"])
+    cpu: Quantity | None = Field(None, description="CPU cores, e.g. `250m` or `2`: the CPU limit (and request "
+                                 "unless `requests.cpu` is set). With `cpu_limit: false`, the request.",
+                                 examples=["250m"])
+    memory: Quantity | None = Field(None, description="Memory, e.g. `256Mi` or `2Gi`: the memory limit (and "
+                                    "request unless `requests.memory` is set).", examples=["256Mi"])
+    requests: Requests | None = Field(None, description="Requests below the limits (Burstable QoS): the pod "
+                                      "is scheduled on what it usually needs and may burst up to `cpu` and "
+                                      "`memory`. Guardrail maxima cap the limits; quotas count both.",
+                                      examples=[{"cpu": "100m", "memory": "128Mi"}])
+    cpu_limit: bool | None = Field(None, description="`false`: no CPU limit, so the container is never "
+                                   "throttled while the node has spare CPU; `cpu` (or `requests.cpu`) is then "
+                                   "the request, and the guardrail maximum caps it. Default `true`.",
+                                   examples=[False])
     gpu: int | None = Field(None, ge=0, le=64, description="Whole NVIDIA GPUs (`nvidia.com/gpu`). "
                             "Allowed only where `guardrails.max` allows GPUs for the workload's type.",
                             examples=[0])

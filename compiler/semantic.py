@@ -245,13 +245,16 @@ def check_overrides(spec: Platform, report: Reporter) -> None:
 
 
 def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) -> Path:
+    """Where the value of `resource` (a key of compiler/resolve.py) that applies in `env` is set."""
+    tail: Path = (("requests", resource.removesuffix("_request")) if resource.endswith("_request")
+                  else (resource,))
     if env is not None:
         override = spec.environments[env].overrides.workloads.get(wname)
-        if override and override.resources and getattr(override.resources, resource) is not None:
-            return ("environments", env, "overrides", "workloads", wname, "resources", resource)
+        if override and resolve.declared(override.resources, resource) is not None:
+            return ("environments", env, "overrides", "workloads", wname, "resources", *tail)
     w = spec.workloads[wname]
-    if getattr(w.resources, resource) is not None:
-        return ("workloads", wname, "resources", resource)
+    if resolve.declared(w.resources, resource) is not None:
+        return ("workloads", wname, "resources", *tail)
     return ("workloads", wname)
 
 
@@ -259,7 +262,7 @@ def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Re
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
             sourced = resolve.effective_resources(spec, wname, w, ename)
-            res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
+            res = ir.resources_of({key: s.value for key, s in sourced.items()})
             yield wname, w, ename, res, sourced
 
 
@@ -285,6 +288,26 @@ def check_guardrails(spec: Platform, report: Reporter) -> None:
                    f"({', '.join(guardrails.allowed_registries)})", path,
                    hint="push the image to an allowed registry, or add its registry to "
                    "guardrails.allowed_registries")
+
+
+def check_requests(spec: Platform, report: Reporter) -> None:
+    """A request above its limit is refused by the API server; say so at the spec line instead."""
+    reported: set[tuple[Path, str]] = set()
+    for wname, w, ename, res, sourced in _placements(spec):
+        pairs = (("cpu", res.cpu_request, res.cpu if res.cpu_limited else None),
+                 ("memory", res.memory_request, res.memory))
+        for resource, request, limit in pairs:
+            if request is None or limit is None or parse_quantity(request) <= parse_quantity(limit):
+                continue
+            path = _resources_path(spec, wname, ename, f"{resource}_request")
+            overridden = any(sourced[key].layer == "environment override" for key in (resource, f"{resource}_request"))
+            where = f" in environment '{ename}'" if overridden else ""
+            if (path, where) in reported:
+                continue
+            reported.add((path, where))
+            report("GPC270", f"{w.type} '{wname}'{where} requests {resource} {request}, more than its "
+                   f"{resource} limit of {limit}", path,
+                   hint=f"lower requests.{resource} to at most {limit}, or raise resources.{resource}")
 
 
 def check_quotas(spec: Platform, report: Reporter) -> None:
@@ -469,6 +492,7 @@ CHECKS: tuple[Check, ...] = (
     check_schedules,
     check_overrides,
     check_guardrails,
+    check_requests,
     check_quotas,
     check_env_collisions,
     check_volumes,

@@ -21,11 +21,14 @@ def env_entry(var: EnvVar) -> dict[str, Any]:
 
 
 def resources(res: Resources) -> dict[str, Any]:
-    """Requests equal limits (Guaranteed QoS), quantities always as strings."""
-    amounts = {"cpu": str(res.cpu), "memory": str(res.memory)}
+    """Requests equal limits (Guaranteed QoS) unless the spec lowers the requests or drops the
+    CPU limit; quantities always as strings. GPUs, an extended resource, always have both equal."""
+    cpu_request, memory_request = res.requests
+    requests = {"cpu": str(cpu_request), "memory": str(memory_request)}
+    limits = {"cpu": str(res.cpu), "memory": str(res.memory)} if res.cpu_limited else {"memory": str(res.memory)}
     if res.gpu > 0:
-        amounts[meta.GPU_RESOURCE] = str(res.gpu)
-    return {"requests": dict(amounts), "limits": dict(amounts)}
+        requests[meta.GPU_RESOURCE] = limits[meta.GPU_RESOURCE] = str(res.gpu)
+    return {"requests": requests, "limits": limits}
 
 
 def gpu_scheduling(res: Resources) -> dict[str, Any]:
