@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from compiler import names
-from compiler.ir import EnvVar, Placement, Platform, Sourced, Workload
+from compiler.ir import RAILS_OF_TYPE, EnvVar, Placement, Platform, Sourced, Workload
 from compiler.source import Path, Source
 
 
@@ -106,6 +106,14 @@ class _Explainer:
             else:
                 self.add("workload", "health.readiness_path", w.readiness_path, "gpc default", note="health.path")
             self.own("workload", "health.initial_delay", w.health_initial_delay, "health", "initial_delay")
+        elif w.type == "worker":
+            self.sourced("workload", "replicas", p.replicas, "replicas")
+            if w.probe_exec is not None:
+                self.own("workload", "probe.exec", list(w.probe_exec), "probe", "exec")
+            elif w.probe_tcp_port is not None:
+                self.own("workload", "probe.tcp_port", w.probe_tcp_port, "probe", "tcp_port")
+            else:
+                self.add("workload", "probe", None, "gpc default", note="no probe: restarted when the process exits")
         else:
             if p.schedule is not None:
                 self.sourced("workload", "schedule", p.schedule, "schedule")
@@ -121,14 +129,15 @@ class _Explainer:
         self.own("workload", "api_access", w.api_access, "api_access")
 
     def resources(self) -> None:
-        limits = {(r.resource): r.limit for r in self.platform.guardrails.max_rules if r.workload_type == self.w.type}
+        rails = RAILS_OF_TYPE[self.w.type]
+        limits = {(r.resource): r.limit for r in self.platform.guardrails.max_rules if r.workload_type == rails}
         for key in ("cpu", "memory", "gpu"):
             value = self.p.resources[key]
             self.sourced("resources", key, value, "resources", key)
             if key in limits:
                 last = self.rows[-1]
                 self.rows[-1] = Row(last.section, last.field, last.value, last.layer, last.where,
-                                    f"guardrail max for a {self.w.type}: {limits[key]}")
+                                    f"guardrail max for a {rails}: {limits[key]}")
         # Requests below the limits and a missing CPU limit, only where the spec sets them.
         for key, keys in (("cpu_request", ("requests", "cpu")), ("memory_request", ("requests", "memory")),
                           ("cpu_limit", ("cpu_limit",))):

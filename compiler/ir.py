@@ -14,7 +14,11 @@ from compiler.diagnostics import Position
 from compiler.source import Source
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
-WorkloadType = Literal["service", "job"]
+WorkloadType = Literal["service", "worker", "job"]
+# The guardrails (`guardrails.max`, `guardrails.defaults`) that apply to each type: a worker is a
+# Deployment like a service, and Kyverno matches policies by kind, so it could not hold workers
+# to limits of their own without a label match; they share the services' limits.
+RAILS_OF_TYPE: dict[str, Literal["service", "job"]] = {"service": "service", "worker": "service", "job": "job"}
 WorkloadKind = Literal["Deployment", "Job", "CronJob"]  # the Kubernetes kind that runs it
 
 # gpc's own defaults for a workload that declares no resources and has no guardrail default.
@@ -120,6 +124,8 @@ class Workload:
     health_path: str | None
     readiness_path: str | None
     health_initial_delay: int
+    probe_exec: tuple[str, ...] | None  # a worker's exec probe
+    probe_tcp_port: int | None  # a worker's TCP probe
     concurrency: str | None
     time_zone: str | None
     retries: int | None
@@ -316,6 +322,10 @@ class Platform:
     @property
     def services(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "service")
+
+    @property
+    def workers(self) -> tuple[Workload, ...]:
+        return tuple(w for w in self.workloads if w.type == "worker")
 
     @property
     def jobs(self) -> tuple[Workload, ...]:

@@ -260,6 +260,33 @@ class Service(WorkloadBase):
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
 
 
+class Probe(Strict):
+    """How the kubelet checks a worker that serves no HTTP: a command, or a TCP port that accepts
+    connections. Used as liveness (restart when it fails) and readiness (a rollout waits for it)."""
+
+    model_config = ConfigDict(title="Worker probe")
+    exec: list[Text] | None = Field(None, min_length=1, description="Command run in the container; exit code 0 "
+                                    "means healthy.", examples=[["/app/healthcheck"]])
+    tcp_port: int | None = Field(None, ge=1, le=65535, description="Port the worker accepts TCP connections on "
+                                 "while healthy (a metrics or admin port).", examples=[9090])
+    initial_delay: int = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
+
+
+class Worker(WorkloadBase):
+    """A long-running workload that serves no HTTP, such as a queue consumer: a Deployment and,
+    with more than one replica, a PodDisruptionBudget; no Service and no HTTP probes. Runs in the
+    services namespace and shares the services' guardrails (`guardrails.max.service`,
+    `guardrails.defaults.service`, `guardrails.quotas.services`)."""
+
+    model_config = ConfigDict(title="Worker")
+    type: Literal["worker"] = Field(description="`worker`: a long-running process that serves no HTTP "
+                                    "(a queue consumer).")
+    replicas: int = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    probe: Probe | None = Field(None, description="An exec or TCP probe. Absent: the kubelet restarts the "
+                                "worker only when its process exits.",
+                                examples=[{"exec": ["/app/healthcheck"]}])
+
+
 class Job(WorkloadBase):
     """A batch job: a Job, or a CronJob when `schedule` is set."""
 
@@ -293,14 +320,22 @@ class Job(WorkloadBase):
         "checks every 10 seconds.", examples=["15m"])
 
 
-Workload = Annotated[Service | Job, Field(discriminator="type")]
+Workload = Annotated[Service | Worker | Job, Field(discriminator="type")]
+
+AnyWorkload = Service | Worker | Job
+# Workloads that run pods for good (Deployments): replicas, PodDisruptionBudgets, the services namespace.
+LongRunning = (Service, Worker)
+
+# The workload models, by `type` (the shape check's hints and the schema's snippets list them).
+WORKLOAD_TYPES = ("service", "worker", "job")
 
 
 class WorkloadOverride(Strict):
     """Per-environment changes to one workload."""
 
     model_config = ConfigDict(title="Workload override")
-    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).", examples=[3])
+    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services and workers).",
+                                 examples=[3])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
     env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
@@ -534,7 +569,7 @@ class Platform(Strict):
     messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
     guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
                                    "allowed registries.")
-    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services and jobs, by name "
+    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services, workers and jobs, by name "
                                            "(here and in the files under `include`).")
     include: list[str] = Field(default_factory=list, description="Team files (glob patterns relative to this "
                                "file) that declare more workloads, queues, buckets and volumes. Each holds "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
-from compiler.model import Job, Limits, MaxByType, Platform, Resources, Service
+from compiler.model import AnyWorkload, Limits, MaxByType, Platform, Resources
 
 RESOURCE_KEYS = ("cpu", "memory", "gpu")
 # Set only when the spec says so (no gpc default): requests below the limits, no CPU limit.
@@ -22,11 +22,12 @@ def declared(resources: Resources | None, key: str) -> Any:
     return getattr(resources, key)
 
 
-def effective_resources(spec: Platform, name: str, workload: Service | Job, env: str | None) -> dict[str, ir.Sourced]:
+def effective_resources(spec: Platform, name: str, workload: AnyWorkload, env: str | None) -> dict[str, ir.Sourced]:
     """cpu, memory and gpu of `workload` in `env` (or its base values when env is None), each with
     the layer that set it: environment override, workload, guardrail default or gpc default; and
     cpu_request, memory_request and cpu_limit where some layer sets them."""
-    defaults = spec.guardrails.defaults.service if isinstance(workload, Service) else spec.guardrails.defaults.job
+    # Workers share the services' defaults and limits (ir.RAILS_OF_TYPE).
+    defaults = getattr(spec.guardrails.defaults, ir.RAILS_OF_TYPE[workload.type])
     override = spec.environments[env].overrides.workloads.get(name) if env is not None else None
     result: dict[str, ir.Sourced] = {}
     for key in RESOURCE_KEYS + OPTIONAL_RESOURCE_KEYS:
@@ -38,7 +39,7 @@ def effective_resources(spec: Platform, name: str, workload: Service | Job, env:
         if found is not None:
             result[key] = ir.Sourced(found[0], found[1])
         elif key in RESOURCE_KEYS:
-            result[key] = ir.Sourced(ir.DEFAULT_RESOURCES[workload.type].get(key, 0), "gpc default")
+            result[key] = ir.Sourced(ir.DEFAULT_RESOURCES[ir.RAILS_OF_TYPE[workload.type]].get(key, 0), "gpc default")
     return result
 
 

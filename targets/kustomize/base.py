@@ -55,7 +55,8 @@ def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, d
     annotations = {**meta.description(workload), **meta.skips(*_skips(workload))}
     if kind == "Deployment":
         files["deployment.yaml"] = _deployment(platform, workload, values, template, annotations)
-        files["service.yaml"] = _service(workload, labels)
+        if workload.port is not None:  # a worker serves nothing: no Service
+            files["service.yaml"] = _service(workload, labels)
         if values.replicas > 1:
             files["poddisruptionbudget.yaml"] = pdb(platform, workload)
     elif kind == "CronJob":

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from compiler import names
-from compiler.ir import DEFAULT_RESOURCES, Environment, Platform, Workload
+from compiler.ir import DEFAULT_RESOURCES, RAILS_OF_TYPE, Environment, Platform, Workload
 from compiler.quantity import parse_quantity
 
 QUOTA_NAME = "gpc-quota"
@@ -162,7 +162,8 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
         quotas={q.group: _quota(q.cpu, q.memory, q.gpu, q.pods, cpu_limits=q.group not in unlimited)
                 for q in platform.guardrails.quotas if q.group in env.namespaces},
         limit_ranges={group: _limits(platform, wtype, cpu_limits=group not in unlimited)
-                      for wtype, group in sorted(names.GROUP_OF_TYPE.items()) if group in env.namespaces},
+                      for wtype, group in sorted(names.GROUP_OF_TYPE.items())
+                      if group in env.namespaces and RAILS_OF_TYPE[wtype] == wtype},
         volumes={
             v.name: {"group": v.group, "size": v.size, "access_mode": v.access_mode, "storage_class": v.storage_class}
             for v in platform.volumes if v.group in env.namespaces

@@ -11,6 +11,7 @@ locals {
   }
 
   namespaces = {
+    "infra"    = "shop-dev-infra"
     "services" = "shop-dev-services"
   }
 
@@ -43,6 +44,16 @@ locals {
     "api" = {
       "group"           = "services"
       "service_account" = "api"
+      "description"     = ""
+    }
+    "fulfilment" = {
+      "group"           = "services"
+      "service_account" = "fulfilment"
+      "description"     = "Consumes orders and ships them."
+    }
+    "mailer" = {
+      "group"           = "services"
+      "service_account" = "mailer"
       "description"     = ""
     }
     "web" = {

@@ -11,5 +11,9 @@ terraform {
       source  = "hashicorp/kubernetes"
       version = "3.1.0"
     }
+    random = {
+      source  = "hashicorp/random"
+      version = "3.9.1"
+    }
   }
 }
