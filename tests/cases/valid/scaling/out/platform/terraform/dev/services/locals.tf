@@ -30,12 +30,25 @@ locals {
       "arguments" = {
         "x-dead-letter-exchange"    = ""
         "x-dead-letter-routing-key" = "orders.dlq"
+        "x-max-length-bytes"        = 67108864
+        "x-overflow"                = "reject-publish"
       }
       "description" = ""
     }
     "orders.dlq" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
       "description" = "dead letters of orders"
+    }
+  }
+
+  exchanges = {
+    "orders.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "orders"
+      "routing_key" = "orders"
     }
   }
 
@@ -43,7 +56,7 @@ locals {
     "api" = {
       "user"      = "api"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^orders\\.exchange$"
       "read"      = "^$"
     }
     "fulfilment" = {
