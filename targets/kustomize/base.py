@@ -79,6 +79,8 @@ def _skips(workload: Workload) -> list[tuple[str, str]]:
         out.append(meta.SKIP_SECRET_ENV)
     if workload.api_access:
         out.append(meta.SKIP_TOKEN)
+    if any(not p.effective_resources.cpu_limited for p in workload.placements):
+        out.append(meta.SKIP_CPU_LIMIT)
     return out
 
 
