@@ -171,6 +171,15 @@ CODES: dict[str, Code] = {
     "GPC244": _e("team file not included", "`gpc validate` was given a team file (a platform fragment), but no "
                  "spec in its folder or the folders above includes it, so it cannot be checked in context.",
                  "# platform.yaml\ninclude: [teams/*.yaml]"),
+    # GPC270-279: scaling and resources (workers, autoscaling, requests, per-environment switches).
+    "GPC270": _e("request above limit", "A workload's `resources.requests` asks for more cpu or memory than its "
+                 "limit (`resources.cpu` / `resources.memory`, after environment overrides). Kubernetes refuses "
+                 "such a pod; requests are what the scheduler reserves and must not exceed the limits.",
+                 "resources:\n  cpu: 500m\n  memory: 512Mi\n  requests: {cpu: 100m, memory: 256Mi}"),
+    "GPC271": _e("worker probe is not one check", "A worker's `probe` names both `exec` and `tcp_port`, or "
+                 "neither. Kubernetes runs one handler per probe: a command whose exit code says healthy, or a "
+                 "TCP port that accepts connections.",
+                 "probe:\n  exec: [/app/healthcheck]"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

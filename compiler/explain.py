@@ -16,7 +16,7 @@ from typing import Any
 
 from compiler import names
 from compiler.deployed import DeployedImage, deployed_image
-from compiler.ir import EnvVar, Placement, Platform, Sourced, Workload
+from compiler.ir import RAILS_OF_TYPE, EnvVar, Placement, Platform, Sourced, Workload
 from compiler.source import Path, Source
 
 
@@ -134,6 +134,14 @@ class _Explainer:
             else:
                 self.add("workload", "health.readiness_path", w.readiness_path, "gpc default", note="health.path")
             self.own("workload", "health.initial_delay", w.health_initial_delay, "health", "initial_delay")
+        elif w.type == "worker":
+            self.sourced("workload", "replicas", p.replicas, "replicas")
+            if w.probe_exec is not None:
+                self.own("workload", "probe.exec", list(w.probe_exec), "probe", "exec")
+            elif w.probe_tcp_port is not None:
+                self.own("workload", "probe.tcp_port", w.probe_tcp_port, "probe", "tcp_port")
+            else:
+                self.add("workload", "probe", None, "gpc default", note="no probe: restarted when the process exits")
         else:
             if p.schedule is not None:
                 self.sourced("workload", "schedule", p.schedule, "schedule")
@@ -149,14 +157,20 @@ class _Explainer:
         self.own("workload", "api_access", w.api_access, "api_access")
 
     def resources(self) -> None:
-        limits = {(r.resource): r.limit for r in self.platform.guardrails.max_rules if r.workload_type == self.w.type}
+        rails = RAILS_OF_TYPE[self.w.type]
+        limits = {(r.resource): r.limit for r in self.platform.guardrails.max_rules if r.workload_type == rails}
         for key in ("cpu", "memory", "gpu"):
             value = self.p.resources[key]
             self.sourced("resources", key, value, "resources", key)
             if key in limits:
                 last = self.rows[-1]
                 self.rows[-1] = Row(last.section, last.field, last.value, last.layer, last.where,
-                                    f"guardrail max for a {self.w.type}: {limits[key]}")
+                                    f"guardrail max for a {rails}: {limits[key]}")
+        # Requests below the limits and a missing CPU limit, only where the spec sets them.
+        for key, keys in (("cpu_request", ("requests", "cpu")), ("memory_request", ("requests", "memory")),
+                          ("cpu_limit", ("cpu_limit",))):
+            if key in self.p.resources:
+                self.sourced("resources", ".".join(keys), self.p.resources[key], "resources", *keys)
 
     def env(self) -> None:
         for var in self.p.env_vars:
@@ -257,6 +271,8 @@ def to_text(explanation: Explanation) -> str:
         rows = [r for r in e.rows if r.section == section]
         if not rows:
             continue
+        if section == "resources" and any(r.field.startswith(("requests.", "cpu_limit")) for r in rows):
+            title = "Resources (cpu and memory are the limits; requests as listed)"
         lines += ["", title]
         width_field = max(len(r.field) for r in rows)
         width_value = min(max(len(r.value) for r in rows), 60)

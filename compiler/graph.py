@@ -16,7 +16,7 @@ from typing import Literal
 
 from compiler.ir import Platform, Use, Workload
 
-Kind = Literal["service", "job", "cronjob", "queue", "bucket", "volume"]
+Kind = Literal["service", "worker", "job", "cronjob", "queue", "bucket", "volume"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Graph:
     edges: tuple[Edge, ...]
 
 
-_PREFIX: dict[Kind, str] = {"service": "svc", "job": "job", "cronjob": "job", "queue": "queue", "bucket": "bucket",
+_PREFIX: dict[Kind, str] = {"service": "svc", "worker": "worker", "job": "job", "cronjob": "job", "queue": "queue", "bucket": "bucket",
                             "volume": "volume"}
 
 
@@ -85,8 +85,8 @@ def build_graph(platform: Platform, team: str | None = None) -> Graph:
 
 
 def _workload_kind(w: Workload) -> Kind:
-    if w.type == "service":
-        return "service"
+    if w.type in ("service", "worker"):
+        return w.type
     return "cronjob" if any(p.schedule is not None for p in w.placements) else "job"
 
 
@@ -98,6 +98,8 @@ def _workload_detail(w: Workload) -> str:
 def _type_detail(w: Workload) -> str:
     if w.type == "service":
         return f"service :{w.port}"
+    if w.type == "worker":
+        return "worker"
     schedules = {p.env: str(p.schedule.value) for p in w.placements if p.schedule is not None}
     if not schedules:
         return "job"
@@ -122,11 +124,12 @@ def _edge(workload: str, other: str, use: Use) -> Edge:
 # -- Mermaid ---------------------------------------------------------------------------------
 
 _MERMAID_SHAPES: dict[Kind, tuple[str, str]] = {
-    "service": ("([", "])"), "job": ("[[", "]]"), "cronjob": ("{{", "}}"),
+    "service": ("([", "])"), "worker": ("[", "]"), "job": ("[[", "]]"), "cronjob": ("{{", "}}"),
     "queue": (">", "]"), "bucket": ("[(", ")]"), "volume": ("[/", "\\]"),
 }
 _MERMAID_STYLE: dict[Kind, str] = {
     "service": "fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
+    "worker": "fill:#e0f7fa,stroke:#00838f,color:#006064",
     "job": "fill:#f3e5f5,stroke:#6a1b9a,color:#4a148c",
     "cronjob": "fill:#f3e5f5,stroke:#6a1b9a,color:#4a148c",
     "queue": "fill:#fff3e0,stroke:#e65100,color:#bf360c",
@@ -169,6 +172,7 @@ def to_mermaid(graph: Graph) -> str:
 
 _DOT_SHAPES: dict[Kind, str] = {
     "service": 'shape=box, style="rounded,filled", fillcolor="#e3f2fd", color="#1565c0"',
+    "worker": 'shape=box, style=filled, fillcolor="#e0f7fa", color="#00838f"',
     "job": 'shape=box, style=filled, fillcolor="#f3e5f5", color="#6a1b9a"',
     "cronjob": 'shape=hexagon, style=filled, fillcolor="#f3e5f5", color="#6a1b9a"',
     "queue": 'shape=cds, style=filled, fillcolor="#fff3e0", color="#e65100"',

@@ -14,7 +14,11 @@ from compiler.diagnostics import Position
 from compiler.source import Source
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
-WorkloadType = Literal["service", "job"]
+WorkloadType = Literal["service", "worker", "job"]
+# The guardrails (`guardrails.max`, `guardrails.defaults`) that apply to each type: a worker is a
+# Deployment like a service, and Kyverno matches policies by kind, so it could not hold workers
+# to limits of their own without a label match; they share the services' limits.
+RAILS_OF_TYPE: dict[str, Literal["service", "job"]] = {"service": "service", "worker": "service", "job": "job"}
 WorkloadKind = Literal["Deployment", "Job", "CronJob"]  # the Kubernetes kind that runs it
 
 # gpc's own defaults for a workload that declares no resources and has no guardrail default.
@@ -34,9 +38,21 @@ class Sourced:
 
 @dataclass(frozen=True)
 class Resources:
+    """One container's compute. `cpu` and `memory` are the limits, except that without a CPU
+    limit (`cpu_limited` False) `cpu` is the request: either way they are what the guardrail
+    maxima cap and what a quota on limits counts. The requests default to them."""
+
     cpu: str
     memory: str
     gpu: int = 0
+    cpu_request: str | None = None  # below `cpu`; None: equal to it
+    memory_request: str | None = None  # below `memory`; None: equal to it
+    cpu_limited: bool = True
+
+    @property
+    def requests(self) -> tuple[str, str]:
+        """(cpu, memory) the scheduler reserves and a quota on requests counts."""
+        return (self.cpu_request or self.cpu, self.memory_request or self.memory)
 
 
 @dataclass(frozen=True)
@@ -89,8 +105,7 @@ class Placement:
 
     @property
     def effective_resources(self) -> Resources:
-        return Resources(self.resources["cpu"].value, self.resources["memory"].value,
-                         self.resources["gpu"].value)
+        return resources_of({key: s.value for key, s in self.resources.items()})
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,8 @@ class Workload:
     health_path: str | None
     readiness_path: str | None
     health_initial_delay: int
+    probe_exec: tuple[str, ...] | None  # a worker's exec probe
+    probe_tcp_port: int | None  # a worker's TCP probe
     concurrency: str | None
     time_zone: str | None
     retries: int | None
@@ -341,8 +358,24 @@ class Platform:
         return tuple(w for w in self.workloads if w.type == "service")
 
     @property
+    def workers(self) -> tuple[Workload, ...]:
+        return tuple(w for w in self.workloads if w.type == "worker")
+
+    @property
     def jobs(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "job")
+
+
+def resources_of(values: dict[str, Any]) -> Resources:
+    """A container's resources from resolved per-key values (compiler/resolve.py's keys). Without
+    a CPU limit the request is `requests.cpu`, or `cpu` when that is absent."""
+    limited = values.get("cpu_limit", True) is not False
+    cpu = values["cpu"] if limited else (values.get("cpu_request") or values["cpu"])
+    cpu_request = values.get("cpu_request") if limited else None
+    memory_request = values.get("memory_request")
+    return Resources(str(cpu), str(values["memory"]), int(values["gpu"]),
+                     None if cpu_request in (None, cpu) else str(cpu_request),
+                     None if memory_request in (None, values["memory"]) else str(memory_request), limited)
 
 
 def contract_json(schema: dict[str, Any]) -> str:

@@ -22,7 +22,19 @@ from compiler.ir import (
     Workload,
 )
 from compiler.kinds import credential_keys
-from compiler.model import BucketUse, Job, QueueUse, Service, ServiceUse, UseBase, VolumeUse, duration_seconds
+from compiler.model import (
+    AnyWorkload,
+    BucketUse,
+    Job,
+    LongRunning,
+    QueueUse,
+    Service,
+    ServiceUse,
+    UseBase,
+    VolumeUse,
+    Worker,
+    duration_seconds,
+)
 from compiler.model import GpcSource as GpcSourceSpec
 from compiler.model import Platform as Spec
 from compiler.model import Queue as SpecQueue
@@ -99,7 +111,7 @@ def _lower_queue(name: str, q: SpecQueue) -> Queue:
                  q.description, exchange=names.queue_exchange(name), bounds=bounds)
 
 
-def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environment]) -> Workload:
+def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environment]) -> Workload:
     uses = tuple(lower_use(alias, u) for alias, u in sorted(w.uses.items()))
     keys = credential_keys({u.kind for u in uses})
     has_schema = any(
@@ -108,12 +120,13 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
     )
     group = names.GROUP_OF_TYPE[w.type]
     service = w if isinstance(w, Service) else None
+    worker = w if isinstance(w, Worker) else None
     job = w if isinstance(w, Job) else None
     timeout = duration_seconds(job.timeout) if job and job.timeout else None
     return Workload(
         name=name,
         type=w.type,
-        kind="Deployment" if service else ("CronJob" if job and job.schedule else "Job"),
+        kind="Deployment" if service or worker else ("CronJob" if job and job.schedule else "Job"),
         group=group,
         description=w.description,
         repo=w.repo,
@@ -124,7 +137,10 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
         port=service.port if service else None,
         health_path=service.health.path if service else None,
         readiness_path=(service.health.readiness_path or service.health.path) if service else None,
-        health_initial_delay=service.health.initial_delay if service else 0,
+        health_initial_delay=(service.health.initial_delay if service
+                              else worker.probe.initial_delay if worker and worker.probe else 0),
+        probe_exec=tuple(worker.probe.exec) if worker and worker.probe and worker.probe.exec else None,
+        probe_tcp_port=worker.probe.tcp_port if worker and worker.probe else None,
         concurrency=job.concurrency if job else None,
         time_zone=job.time_zone if job else None,
         retries=job.retries if job else None,
@@ -172,14 +188,14 @@ def lower_use(alias: str, use: UseBase) -> Use:
     raise AssertionError(f"no lowering for use kind {use.kind!r}")
 
 
-def _layer(workload: Service | Job, field_name: str) -> Layer:
+def _layer(workload: AnyWorkload, field_name: str) -> Layer:
     return "workload" if field_name in workload.model_fields_set else "gpc default"
 
 
-def _place(spec: Spec, name: str, w: Service | Job, env: Environment, group: str) -> Placement:
+def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) -> Placement:
     override = spec.environments[env.name].overrides.workloads.get(name)
     schedule: Sourced | None = None
-    if isinstance(w, Service):
+    if isinstance(w, LongRunning):
         replicas = (Sourced(override.replicas, "environment override") if override and override.replicas is not None
                     else Sourced(w.replicas, _layer(w, "replicas")))
     else:

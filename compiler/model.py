@@ -119,12 +119,36 @@ MAX_QUEUE_BYTES = 2**40
 MAX_MESSAGE_TTL_SECONDS = 1000 * 3600
 
 
+class Requests(Strict):
+    """What the scheduler reserves for each container, below its limits."""
+
+    model_config = ConfigDict(title="Requests")
+    cpu: Quantity | None = Field(None, description="CPU the scheduler reserves (`resources.requests.cpu`); "
+                                 "at most `cpu`. Defaults to `cpu`.", examples=["100m"])
+    memory: Quantity | None = Field(None, description="Memory the scheduler reserves "
+                                    "(`resources.requests.memory`); at most `memory`. Defaults to `memory`.",
+                                    examples=["128Mi"])
+
+
 class Resources(Strict):
-    """Compute a workload's containers get. Requests and limits are set to the same values."""
+    """Compute a workload's containers get. `cpu` and `memory` are the limits; the requests are the
+    same values (Guaranteed QoS) unless `requests` sets lower ones or `cpu_limit: false` drops the
+    CPU limit."""
 
     model_config = ConfigDict(title="Resources")
-    cpu: Quantity | None = Field(None, description="CPU cores, e.g. `250m` or `2`.", examples=["250m"])
-    memory: Quantity | None = Field(None, description="Memory, e.g. `256Mi` or `2Gi`.", examples=["256Mi"])
+    cpu: Quantity | None = Field(None, description="CPU cores, e.g. `250m` or `2`: the CPU limit (and request "
+                                 "unless `requests.cpu` is set). With `cpu_limit: false`, the request.",
+                                 examples=["250m"])
+    memory: Quantity | None = Field(None, description="Memory, e.g. `256Mi` or `2Gi`: the memory limit (and "
+                                    "request unless `requests.memory` is set).", examples=["256Mi"])
+    requests: Requests | None = Field(None, description="Requests below the limits (Burstable QoS): the pod "
+                                      "is scheduled on what it usually needs and may burst up to `cpu` and "
+                                      "`memory`. Guardrail maxima cap the limits; quotas count both.",
+                                      examples=[{"cpu": "100m", "memory": "128Mi"}])
+    cpu_limit: bool | None = Field(None, description="`false`: no CPU limit, so the container is never "
+                                   "throttled while the node has spare CPU; `cpu` (or `requests.cpu`) is then "
+                                   "the request, and the guardrail maximum caps it. Default `true`.",
+                                   examples=[False])
     gpu: int | None = Field(None, ge=0, le=64, description="Whole NVIDIA GPUs (`nvidia.com/gpu`). "
                             "Allowed only where `guardrails.max` allows GPUs for the workload's type.",
                             examples=[0])
@@ -269,6 +293,33 @@ class Service(WorkloadBase):
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
 
 
+class Probe(Strict):
+    """How the kubelet checks a worker that serves no HTTP: a command, or a TCP port that accepts
+    connections. Used as liveness (restart when it fails) and readiness (a rollout waits for it)."""
+
+    model_config = ConfigDict(title="Worker probe")
+    exec: list[Text] | None = Field(None, min_length=1, description="Command run in the container; exit code 0 "
+                                    "means healthy.", examples=[["/app/healthcheck"]])
+    tcp_port: int | None = Field(None, ge=1, le=65535, description="Port the worker accepts TCP connections on "
+                                 "while healthy (a metrics or admin port).", examples=[9090])
+    initial_delay: int = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
+
+
+class Worker(WorkloadBase):
+    """A long-running workload that serves no HTTP, such as a queue consumer: a Deployment and,
+    with more than one replica, a PodDisruptionBudget; no Service and no HTTP probes. Runs in the
+    services namespace and shares the services' guardrails (`guardrails.max.service`,
+    `guardrails.defaults.service`, `guardrails.quotas.services`)."""
+
+    model_config = ConfigDict(title="Worker")
+    type: Literal["worker"] = Field(description="`worker`: a long-running process that serves no HTTP "
+                                    "(a queue consumer).")
+    replicas: int = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    probe: Probe | None = Field(None, description="An exec or TCP probe. Absent: the kubelet restarts the "
+                                "worker only when its process exits.",
+                                examples=[{"exec": ["/app/healthcheck"]}])
+
+
 class Job(WorkloadBase):
     """A batch job: a Job, or a CronJob when `schedule` is set."""
 
@@ -302,14 +353,22 @@ class Job(WorkloadBase):
         "checks every 10 seconds.", examples=["15m"])
 
 
-Workload = Annotated[Service | Job, Field(discriminator="type")]
+Workload = Annotated[Service | Worker | Job, Field(discriminator="type")]
+
+AnyWorkload = Service | Worker | Job
+# Workloads that run pods for good (Deployments): replicas, PodDisruptionBudgets, the services namespace.
+LongRunning = (Service, Worker)
+
+# The workload models, by `type` (the shape check's hints and the schema's snippets list them).
+WORKLOAD_TYPES = ("service", "worker", "job")
 
 
 class WorkloadOverride(Strict):
     """Per-environment changes to one workload."""
 
     model_config = ConfigDict(title="Workload override")
-    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services).", examples=[3])
+    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services and workers).",
+                                 examples=[3])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
     env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
@@ -629,7 +688,7 @@ class Platform(Strict):
     messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
     guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
                                    "allowed registries.")
-    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services and jobs, by name "
+    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services, workers and jobs, by name "
                                            "(here and in the files under `include`).")
     include: list[str] = Field(default_factory=list, description="Team files (glob patterns relative to this "
                                "file) that declare more workloads, queues, buckets and volumes. Each holds "

@@ -52,7 +52,10 @@ ARGOCD_RETRY_BACKOFF = (("duration", "10s"), ("factor", 2), ("maxDuration", "3m"
 def cluster_url(url: str) -> str:
     """A cluster URL as gpc compares them: without trailing slashes."""
     return url.rstrip("/")
-GROUP_OF_TYPE = {"service": "services", "job": "jobs"}
+# Workers run next to the services: they are Deployments too, live as long, and count against
+# the same quota (`guardrails.quotas.services`); a group of their own would add a namespace per
+# environment, a quota and a default-deny policy set for no isolation a label does not give.
+GROUP_OF_TYPE = {"service": "services", "worker": "services", "job": "jobs"}
 
 BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672

@@ -4,28 +4,42 @@ what gpc checks is exactly what it emits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
-from compiler.model import Job, Limits, MaxByType, Platform, Service
+from compiler.model import AnyWorkload, Limits, MaxByType, Platform, Resources
 
 RESOURCE_KEYS = ("cpu", "memory", "gpu")
+# Set only when the spec says so (no gpc default): requests below the limits, no CPU limit.
+OPTIONAL_RESOURCE_KEYS = ("cpu_request", "memory_request", "cpu_limit")
 
 
-def effective_resources(spec: Platform, name: str, workload: Service | Job, env: str | None) -> dict[str, ir.Sourced]:
+def declared(resources: Resources | None, key: str) -> Any:
+    if resources is None:
+        return None
+    if key in ("cpu_request", "memory_request"):
+        return getattr(resources.requests, key.removesuffix("_request")) if resources.requests else None
+    return getattr(resources, key)
+
+
+def effective_resources(spec: Platform, name: str, workload: AnyWorkload, env: str | None) -> dict[str, ir.Sourced]:
     """cpu, memory and gpu of `workload` in `env` (or its base values when env is None), each with
-    the layer that set it: environment override, workload, guardrail default or gpc default."""
-    defaults = spec.guardrails.defaults.service if isinstance(workload, Service) else spec.guardrails.defaults.job
+    the layer that set it: environment override, workload, guardrail default or gpc default; and
+    cpu_request, memory_request and cpu_limit where some layer sets them."""
+    # Workers share the services' defaults and limits (ir.RAILS_OF_TYPE).
+    defaults = getattr(spec.guardrails.defaults, ir.RAILS_OF_TYPE[workload.type])
     override = spec.environments[env].overrides.workloads.get(name) if env is not None else None
     result: dict[str, ir.Sourced] = {}
-    for key in RESOURCE_KEYS:
-        override_value = getattr(override.resources, key) if override and override.resources else None
-        if override_value is not None:
-            result[key] = ir.Sourced(override_value, "environment override")
-        elif getattr(workload.resources, key) is not None:
-            result[key] = ir.Sourced(getattr(workload.resources, key), "workload")
-        elif getattr(defaults, key) is not None:
-            result[key] = ir.Sourced(getattr(defaults, key), "guardrail default")
-        else:
-            result[key] = ir.Sourced(ir.DEFAULT_RESOURCES[workload.type].get(key, 0), "gpc default")
+    for key in RESOURCE_KEYS + OPTIONAL_RESOURCE_KEYS:
+        layers: tuple[tuple[Resources | None, ir.Layer], ...] = (
+            (override.resources if override else None, "environment override"),
+            (workload.resources, "workload"), (defaults, "guardrail default"))
+        found = next(((value, layer) for res, layer in layers
+                      if (value := declared(res, key)) is not None), None)
+        if found is not None:
+            result[key] = ir.Sourced(found[0], found[1])
+        elif key in RESOURCE_KEYS:
+            result[key] = ir.Sourced(ir.DEFAULT_RESOURCES[ir.RAILS_OF_TYPE[workload.type]].get(key, 0), "gpc default")
     return result
 
 

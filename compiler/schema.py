@@ -35,7 +35,7 @@ def build_schema() -> dict[str, Any]:
     defs["Storage"]["properties"]["volumes"]["propertyNames"] = {**_NAME, "title": "volume name"}
     defs["Messaging"]["properties"]["queues"]["propertyNames"] = {**_NAME, "title": "queue name"}
     defs["Overrides"]["properties"]["workloads"]["propertyNames"] = {**_NAME, "title": "workload name"}
-    for kind in ("Service", "Job"):
+    for kind in ("Service", "Worker", "Job"):
         defs[kind]["properties"]["uses"]["propertyNames"] = {
             "pattern": "^[a-z][a-z0-9_-]*$", "title": "alias",
             "description": "Names the variables the use gives: alias `events` -> `EVENTS_QUEUE`."}
@@ -151,7 +151,8 @@ def _workload_by_type(union: dict[str, Any], defs: dict[str, Any]) -> dict[str, 
     still offers the keys of both kinds."""
     options = union["oneOf"]
     kinds = [ref["$ref"].rsplit("/", 1)[-1].lower() for ref in options]
-    described = {"title": "Type", "description": "`service` or `job`.", "markdownDescription": "`service` or `job`."}
+    shown = ", ".join(f"`{kind}`" for kind in kinds[:-1]) + f" or `{kinds[-1]}`."
+    described = {"title": "Type", "description": shown, "markdownDescription": shown}
     chain: dict[str, Any] = {
         "if": {"type": "object", "required": ["type"]},
         "then": {"properties": {"type": {"enum": kinds, **described}}},
@@ -184,7 +185,7 @@ def _snippets(schema_root: dict[str, Any], props: dict[str, Any], defs: dict[str
         {"label": "call a service", "description": "HTTP calls to a workload of type `service`",
          "body": {"service": "${1:fraud-inference}"}},
     ]
-    for kind in ("Service", "Job"):
+    for kind in ("Service", "Worker", "Job"):
         uses = defs[kind]["properties"]["uses"]
         uses["additionalProperties"] = {**_use_by_kind(uses["additionalProperties"]), "defaultSnippets": use_snippets}
     resources = [{"label": "cpu and memory", "body": {"cpu": "${1:500m}", "memory": "${2:512Mi}"}}]
@@ -205,6 +206,8 @@ def _snippets(schema_root: dict[str, Any], props: dict[str, Any], defs: dict[str
         {"label": "service", "description": "A long-running HTTP service",
          "body": {"type": "service", "repo": "${1:acme/checkout-service}", "port": "^${2:8080}",
                   "replicas": "^${3:2}"}},
+        {"label": "worker", "description": "A long-running queue consumer that serves no HTTP",
+         "body": {"type": "worker", "repo": "${1:acme/order-worker}", "replicas": "^${2:1}"}},
         {"label": "scheduled job", "description": "A CronJob",
          "body": {"type": "job", "repo": "${1:acme/fraud-trainer}", "schedule": "${2:0 */6 * * *}",
                   "timeout": "${3:1h}"}},

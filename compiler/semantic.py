@@ -17,7 +17,7 @@ from compiler import ir, names, resolve
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.kinds import USE_KINDS
-from compiler.model import NAME_PATTERN, Job, Platform, Service, VolumeUse
+from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform, Service, VolumeUse, Worker
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 from compiler.toolchain import check_toolchain
@@ -237,8 +237,8 @@ def check_overrides(spec: Platform, report: Reporter) -> None:
             if isinstance(w, Job) and override.replicas is not None:
                 report("GPC213", f"'replicas' does not apply to job '{wname}'", (*path, "replicas"), key=True,
                        hint="jobs run one pod per run; override 'resources' or 'schedule' instead")
-            if isinstance(w, Service) and override.schedule is not None:
-                report("GPC213", f"'schedule' does not apply to service '{wname}'", (*path, "schedule"), key=True)
+            if isinstance(w, LongRunning) and override.schedule is not None:
+                report("GPC213", f"'schedule' does not apply to {w.type} '{wname}'", (*path, "schedule"), key=True)
             if isinstance(w, Job) and override.schedule is not None and w.schedule is None:
                 report("GPC213", f"job '{wname}' has no schedule, so an environment cannot give it one",
                        (*path, "schedule"), key=True,
@@ -246,21 +246,24 @@ def check_overrides(spec: Platform, report: Reporter) -> None:
 
 
 def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) -> Path:
+    """Where the value of `resource` (a key of compiler/resolve.py) that applies in `env` is set."""
+    tail: Path = (("requests", resource.removesuffix("_request")) if resource.endswith("_request")
+                  else (resource,))
     if env is not None:
         override = spec.environments[env].overrides.workloads.get(wname)
-        if override and override.resources and getattr(override.resources, resource) is not None:
-            return ("environments", env, "overrides", "workloads", wname, "resources", resource)
+        if override and resolve.declared(override.resources, resource) is not None:
+            return ("environments", env, "overrides", "workloads", wname, "resources", *tail)
     w = spec.workloads[wname]
-    if getattr(w.resources, resource) is not None:
-        return ("workloads", wname, "resources", resource)
+    if resolve.declared(w.resources, resource) is not None:
+        return ("workloads", wname, "resources", *tail)
     return ("workloads", wname)
 
 
-def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Resources, dict[str, ir.Sourced]]]:
+def _placements(spec: Platform) -> Iterator[tuple[str, AnyWorkload, str, ir.Resources, dict[str, ir.Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
             sourced = resolve.effective_resources(spec, wname, w, ename)
-            res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
+            res = ir.resources_of({key: s.value for key, s in sourced.items()})
             yield wname, w, ename, res, sourced
 
 
@@ -268,7 +271,8 @@ def check_guardrails(spec: Platform, report: Reporter) -> None:
     guardrails = resolve.guardrails(spec)
     reported: set[tuple[str, str, Path]] = set()
     for wname, w, ename, res, sourced in _placements(spec):
-        for violation in gr.check_resources(guardrails, w.type, res):
+        rails = ir.RAILS_OF_TYPE[w.type]
+        for violation in gr.check_resources(guardrails, rails, res):
             path = _resources_path(spec, wname, ename, violation.resource)
             if (wname, violation.rule, path) in reported:
                 continue
@@ -277,7 +281,7 @@ def check_guardrails(spec: Platform, report: Reporter) -> None:
             where = f" in environment '{ename}'" if layer == "environment override" else ""
             report(violation.code, f"{w.type} '{wname}'{where} {violation.message}", path,
                    key=path == ("workloads", wname),
-                   hint=f"lower it, or raise guardrails.max.{w.type}.{violation.resource}")
+                   hint=f"lower it, or raise guardrails.max.{rails}.{violation.resource}")
     for wname, w in spec.workloads.items():
         image = w.image or f"{spec.registry}/{wname}"
         if not gr.image_allowed(guardrails, image):
@@ -288,6 +292,38 @@ def check_guardrails(spec: Platform, report: Reporter) -> None:
                    "guardrails.allowed_registries")
 
 
+def check_requests(spec: Platform, report: Reporter) -> None:
+    """A request above its limit is refused by the API server; say so at the spec line instead."""
+    reported: set[tuple[Path, str]] = set()
+    for wname, w, ename, res, sourced in _placements(spec):
+        pairs = (("cpu", res.cpu_request, res.cpu if res.cpu_limited else None),
+                 ("memory", res.memory_request, res.memory))
+        for resource, request, limit in pairs:
+            if request is None or limit is None or parse_quantity(request) <= parse_quantity(limit):
+                continue
+            path = _resources_path(spec, wname, ename, f"{resource}_request")
+            overridden = any(sourced[key].layer == "environment override" for key in (resource, f"{resource}_request"))
+            where = f" in environment '{ename}'" if overridden else ""
+            if (path, where) in reported:
+                continue
+            reported.add((path, where))
+            report("GPC270", f"{w.type} '{wname}'{where} requests {resource} {request}, more than its "
+                   f"{resource} limit of {limit}", path,
+                   hint=f"lower requests.{resource} to at most {limit}, or raise resources.{resource}")
+
+
+def check_workers(spec: Platform, report: Reporter) -> None:
+    """A worker's probe is one check: a command or a TCP port, not both and not neither."""
+    for wname, w in spec.workloads.items():
+        if not isinstance(w, Worker) or w.probe is None:
+            continue
+        path: Path = ("workloads", wname, "probe")
+        if (w.probe.exec is None) == (w.probe.tcp_port is None):
+            said = "both 'exec' and 'tcp_port'" if w.probe.exec is not None else "neither 'exec' nor 'tcp_port'"
+            report("GPC271", f"the probe of worker '{wname}' names {said}", path, key=True,
+                   hint="give one: 'exec: [command, args...]' or 'tcp_port: <port>'")
+
+
 def check_quotas(spec: Platform, report: Reporter) -> None:
     quotas = {"services": spec.guardrails.quotas.services, "jobs": spec.guardrails.quotas.jobs}
     for wname, w, ename, res, _ in _placements(spec):
@@ -295,7 +331,7 @@ def check_quotas(spec: Platform, report: Reporter) -> None:
         if quota is None:
             continue
         pods = 1
-        if isinstance(w, Service):
+        if isinstance(w, LongRunning):
             override = spec.environments[ename].overrides.workloads.get(wname)
             pods = override.replicas if override and override.replicas is not None else w.replicas
         group = names.GROUP_OF_TYPE[w.type]
@@ -351,7 +387,7 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
 
 def check_volumes(spec: Platform, report: Reporter) -> None:
-    users: dict[str, list[tuple[str, Service | Job, str]]] = {}
+    users: dict[str, list[tuple[str, AnyWorkload, str]]] = {}
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
             if isinstance(use, VolumeUse) and use.volume in spec.storage.volumes:
@@ -369,7 +405,7 @@ def check_volumes(spec: Platform, report: Reporter) -> None:
                 report("GPC220", f"volume '{vname}' is {volume.access_mode} but mounted by '{first_name}' and "
                        f"'{wname}'", path, hint="use access_mode ReadWriteMany, or one volume per workload")
         for wname, w, alias in entries:
-            if isinstance(w, Service) and volume.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"):
+            if isinstance(w, LongRunning) and volume.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"):
                 counts = [w.replicas] + [
                     o.replicas for e in spec.environments.values()
                     if (o := e.overrides.workloads.get(wname)) and o.replicas is not None
@@ -441,17 +477,18 @@ def check_teams(spec: Platform, report: Reporter) -> None:
         if w.team not in limits:
             continue
         team_rails = ir.Guardrails(limits[w.team], base.allowed_registries, base.excluded_namespaces, ())
-        for violation in gr.check_resources(team_rails, w.type, res):
+        rails = ir.RAILS_OF_TYPE[w.type]
+        for violation in gr.check_resources(team_rails, rails, res):
             path = _resources_path(spec, wname, ename, violation.resource)
             if (wname, violation.rule, path) in reported:
                 continue
             reported.add((wname, violation.rule, path))
             where = f" in environment '{ename}'" if sourced[violation.resource].layer == "environment override" else ""
-            limit = next(r.limit for r in limits[w.team] if r.workload_type == w.type and r.resource == violation.resource)
+            limit = next(r.limit for r in limits[w.team] if r.workload_type == rails and r.resource == violation.resource)
             asked = getattr(res, violation.resource)
             report("GPC242", f"{w.type} '{wname}'{where} asks for {violation.resource} {asked}; team '{w.team}' "
-                   f"allows a {w.type} at most {limit}", path, key=path == ("workloads", wname),
-                   hint=f"lower it; team limits are set in the root spec (teams.{w.team}.max.{w.type})")
+                   f"allows a {rails} at most {limit}", path, key=path == ("workloads", wname),
+                   hint=f"lower it; team limits are set in the root spec (teams.{w.team}.max.{rails})")
 
 
 def _suggest(name: str) -> str:
@@ -470,6 +507,8 @@ CHECKS: tuple[Check, ...] = (
     check_schedules,
     check_overrides,
     check_guardrails,
+    check_requests,
+    check_workers,
     check_quotas,
     check_env_collisions,
     check_volumes,

@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from compiler.diagnostics import Diagnostic
 from compiler.kinds import USE_KINDS, kinds_phrase
-from compiler.model import ENV_VAR_PATTERN, Platform, UseBase
+from compiler.model import ENV_VAR_PATTERN, WORKLOAD_TYPES, Platform, UseBase
 from compiler.source import Path, Source
 
 _TYPE_ERRORS = {
@@ -79,12 +79,12 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                           source.position(path[:-1], key=True))
     if kind == "union_tag_not_found":
         return Diagnostic("GPC102", f"missing key 'type' in {_dotted(path)}", file,
-                          source.position(path, key=True), "add 'type: service' or 'type: job'")
+                          source.position(path, key=True), "add 'type: service', 'type: worker' or 'type: job'")
     if kind == "union_tag_invalid":
         tag = str(error.get("ctx", {}).get("tag", ""))
-        hint = _did_you_mean(tag, ["service", "job"])
+        hint = _did_you_mean(tag, list(WORKLOAD_TYPES))
         return Diagnostic("GPC107", f"unknown workload type '{tag}' in {_dotted(path)}", file,
-                          source.position((*path, "type")), hint or "use 'service' or 'job'")
+                          source.position((*path, "type")), hint or "use 'service', 'worker' or 'job'")
     if kind == "use_kind":
         return Diagnostic("GPC110", f"use '{path[-1]}' names none of {kinds_phrase()}",
                           file, source.position(path, key=True),

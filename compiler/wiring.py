@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from compiler import ir, names
 from compiler.kinds import USE_KINDS, UseKind
-from compiler.model import BucketUse, Job, Platform, QueueUse, Service, ServiceUse, UseBase, VolumeUse
+from compiler.model import AnyWorkload, BucketUse, Platform, QueueUse, Service, ServiceUse, UseBase, VolumeUse
 from compiler.source import Path
 
 LOCAL_BROKER_PORT = 5672
 LOCAL_OBJECT_STORE = "http://127.0.0.1:9000"
 
 
-def wiring(spec: Platform, name: str, w: Service | Job, env: ir.Environment) -> tuple[ir.EnvVar, ...]:
+def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tuple[ir.EnvVar, ...]:
     """Every contract variable of workload `name` in `env`: the service port, the variables each
     kind in use shares, each use's own variables, and the declared secrets."""
     base: Path = ("workloads", name)

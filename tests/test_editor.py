@@ -20,7 +20,7 @@ from conftest import ROOT, all_spec_files, require_tool, spec_id, unavailable
 sys.path.insert(0, str(ROOT / "tests" / "lsp"))
 from lsp_client import SERVER, LanguageServer
 
-from compiler.model import BucketUse, Job, QueueUse, Service
+from compiler.model import BucketUse, Job, QueueUse, Service, Worker
 
 MODELINE = "# yaml-language-server: $schema=../schema/platform.schema.json\n"
 CURSOR = "‸"
@@ -161,10 +161,27 @@ def test_job_completion_offers_job_keys_only(server: LanguageServer) -> None:
     assert set(Job.model_fields) - {"type"} <= labels.keys()
 
 
+def test_worker_completion_offers_worker_keys_only(server: LanguageServer) -> None:
+    labels = open_doc(server, "worker", HEAD + "workloads:\n  orders:\n    type: worker\n    ‸\n").completion()
+    assert {"replicas", "probe", "uses", "resources"} <= labels.keys()
+    assert not {"port", "health", "schedule", "retries", "timeout"} & labels.keys(), "no HTTP, no schedule"
+    assert set(Worker.model_fields) - {"type"} <= labels.keys()
+    probe = open_doc(server, "worker_probe", HEAD + "workloads:\n  orders:\n    type: worker\n    probe:\n"
+                     "      ‸\n").completion()
+    assert {"exec", "tcp_port", "initial_delay"} <= probe.keys()
+
+
+def test_resources_completion_offers_requests_and_cpu_limit(server: LanguageServer) -> None:
+    labels = open_doc(server, "requests", HEAD + "workloads:\n  api:\n    type: service\n    resources:\n"
+                      "      ‸\n").completion()
+    assert {"cpu", "memory", "gpu", "requests", "cpu_limit"} <= labels.keys()
+
+
 def test_a_workload_without_type_offers_the_type_and_whole_workloads(server: LanguageServer) -> None:
     items = open_doc(server, "untyped", HEAD + "workloads:\n  api:\n    ‸\n").completion()
-    assert items["type"]["insertText"] == "type: ${1|service,job|}"
-    assert {"service", "scheduled job", "one-off job"} <= items.keys()
+    assert items["type"]["insertText"] == "type: ${1|service,worker,job|}"
+    assert {"service", "worker", "scheduled job", "one-off job"} <= items.keys()
+    assert "type: worker" in items["worker"]["insertText"]
     assert "type: job" in items["scheduled job"]["insertText"]
     assert "schedule:" in items["scheduled job"]["insertText"]
 
@@ -177,7 +194,7 @@ def test_a_new_workload_can_be_inserted_whole(server: LanguageServer) -> None:
 
 def test_completion_of_the_workload_type_value(server: LanguageServer) -> None:
     labels = open_doc(server, "type_value", HEAD + "workloads:\n  api:\n    type: ‸\n").completion()
-    assert {"service", "job"} <= labels.keys()
+    assert {"service", "worker", "job"} <= labels.keys()
 
 
 def test_uses_entry_completion_offers_the_four_kinds(server: LanguageServer) -> None:
@@ -321,7 +338,7 @@ def test_keys_of_the_other_workload_type_are_flagged(server: LanguageServer) -> 
 
 def test_an_unknown_workload_type_lists_the_valid_types(server: LanguageServer) -> None:
     doc = open_doc(server, "bad_type", HEAD + "workloads:\n  api:\n    type: cron\n")
-    assert doc.messages() == [(line_of(doc, "type: cron"), 'Value is not accepted. Valid values: "service", "job".')]
+    assert doc.messages() == [(line_of(doc, "type: cron"), 'Value is not accepted. Valid values: "service", "worker", "job".')]
 
 
 def test_an_access_that_does_not_fit_the_kind_is_flagged(server: LanguageServer) -> None:

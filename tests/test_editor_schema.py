@@ -43,7 +43,7 @@ def test_the_whole_platform_snippet_is_a_valid_spec(tmp_path: Path) -> None:
     spec.write_text(yaml.safe_dump(platform), "utf-8")
     result = check(spec)
     assert result.ok and result.diagnostics == [], [f"{d.code} {d.message}" for d in result.diagnostics]
-    assert {w.type for w in result.platform.workloads} == {"service", "job"}  # type: ignore[union-attr]
+    assert {w.type for w in result.platform.workloads} == set(model.WORKLOAD_TYPES)  # type: ignore[union-attr]
 
 
 def test_new_workload_snippets_wrap_the_workload_snippets() -> None:
@@ -54,7 +54,7 @@ def test_new_workload_snippets_wrap_the_workload_snippets() -> None:
     assert all(list(o) == ["name"] for o in outer)
 
 
-@pytest.mark.parametrize("kind", ["Service", "Job"])
+@pytest.mark.parametrize("kind", ["Service", "Worker", "Job"])
 def test_use_snippets_are_valid_uses(kind: str) -> None:
     adapter: TypeAdapter[Any] = TypeAdapter(model.Use)
     uses = DEFS[kind]["properties"]["uses"]["additionalProperties"]

@@ -33,7 +33,7 @@ from compiler.readme import render_readme
 LSP = ROOT / "tests" / "lsp"
 FRAUD = ROOT / "specs" / "fraud.yaml"
 GPU_CRON = ROOT / "tests" / "cases" / "valid" / "gpu-cron" / "platform.yaml"
-MERMAID_SHAPES = {"service": "stadium", "job": "subroutine", "cronjob": "hexagon", "queue": "odd",
+MERMAID_SHAPES = {"service": "stadium", "worker": "square", "job": "subroutine", "cronjob": "hexagon", "queue": "odd",
                   "bucket": "cylinder", "volume": "trapezoid"}
 
 

@@ -270,12 +270,15 @@ def test_workload_values_equal_the_placement(compiled: Compiled) -> None:
         assert container["image"] == f"{w.image}:{w.initial_tag}"
         assert container["env"] == expected_envs(w, env), (w.name, env)
         res = placement.effective_resources
-        want = {"cpu": res.cpu, "memory": res.memory, **({"nvidia.com/gpu": str(res.gpu)} if res.gpu else {})}
-        assert container["resources"] == {"requests": want, "limits": want}, (w.name, env)
+        gpu = {"nvidia.com/gpu": str(res.gpu)} if res.gpu else {}
+        cpu_request, memory_request = res.requests
+        requests = {"cpu": cpu_request, "memory": memory_request, **gpu}
+        limits = {**({"cpu": res.cpu} if res.cpu_limited else {}), "memory": res.memory, **gpu}
+        assert container["resources"] == {"requests": requests, "limits": limits}, (w.name, env)
         # A workload that awaits its first image is down until CI delivers (test_contract_workloads).
         waiting = w.awaits_delivery
         assert (names.AWAITING_DELIVERY in obj["metadata"].get("annotations", {})) is waiting
-        if w.type == "service":
+        if w.kind == "Deployment":
             want = 0 if waiting else placement.replicas.value
             assert obj["kind"] == "Deployment" and obj["spec"]["replicas"] == want
         elif placement.schedule is not None:
@@ -320,8 +323,12 @@ def test_every_container_is_hardened(compiled: Compiled) -> None:
         assert pod["automountServiceAccountToken"] is w.api_access, where
         assert pod["serviceAccountName"] == w.service_account, where
         assert c["imagePullPolicy"] == "Always", where
-        assert c["resources"]["requests"] == c["resources"]["limits"], where
-        assert {"cpu", "memory"} <= set(c["resources"]["limits"]), where
+        # Requests equal limits unless the spec lowers them (resources.requests, cpu_limit: false).
+        res = w.placement(env).effective_resources
+        if res.requests == (res.cpu, res.memory) and res.cpu_limited:
+            assert c["resources"]["requests"] == c["resources"]["limits"], where
+        assert {"cpu", "memory"} <= set(c["resources"]["requests"]), where
+        assert ({"cpu", "memory"} if res.cpu_limited else {"memory"}) <= set(c["resources"]["limits"]), where
         mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
         volumes = {v["name"]: v for v in pod["volumes"]}
         tmp = mounts["/tmp"]
@@ -336,6 +343,17 @@ def test_every_container_is_hardened(compiled: Compiled) -> None:
             assert c["ports"] == [{"name": "http", "containerPort": w.port, "protocol": "TCP"}]
             assert c["livenessProbe"]["httpGet"] == {"path": w.health_path, "port": "http"}, where
             assert c["readinessProbe"]["httpGet"] == {"path": w.readiness_path, "port": "http"}, where
+        elif w.type == "worker":
+            # No port, no HTTP probe; the one probe the spec names (if any) is liveness and readiness.
+            assert "ports" not in c and "restartPolicy" not in pod, where
+            if w.probe_exec is None and w.probe_tcp_port is None:
+                assert "livenessProbe" not in c and "readinessProbe" not in c, where
+            else:
+                check = ({"exec": {"command": list(w.probe_exec)}} if w.probe_exec is not None
+                         else {"tcpSocket": {"port": w.probe_tcp_port}})
+                assert c["livenessProbe"] == c["readinessProbe"], where
+                assert {k: c["livenessProbe"][k] for k in check} == check, where
+                assert c["livenessProbe"]["initialDelaySeconds"] == w.health_initial_delay, where
         else:
             assert pod["restartPolicy"] == "Never", where
     # ServiceAccounts are Terraform's (with the RBAC of api_access): Argo CD must not own them too.
@@ -356,6 +374,17 @@ def test_services_get_a_service_and_a_pdb_only_with_several_replicas(compiled: C
                 assert [p["spec"] for p in pdbs] == [want]
             else:
                 assert pdbs == [], (w.name, env.name)
+
+
+def test_workers_get_no_service_and_a_pdb_only_with_several_replicas(compiled: Compiled) -> None:
+    for w in compiled.platform.workers:
+        for env in compiled.platform.environments:
+            overlay = names.overlay_dir(w.name, env.name)
+            assert compiled.docs(overlay, "Service") == [], (w.name, env.name)
+            assert [d["kind"] for d in compiled.docs(overlay, "Deployment")] == ["Deployment"]
+            pdbs = compiled.docs(overlay, "PodDisruptionBudget")
+            assert len(pdbs) == (1 if w.placement(env.name).replicas.value > 1 else 0), (w.name, env.name)
+            assert w.placement(env.name).namespace == env.namespaces["services"]
 
 
 def test_gpu_workloads_are_scheduled_on_gpu_nodes_only(compiled: Compiled) -> None:

@@ -19,6 +19,7 @@ from targets.kustomize.writable import with_home
 
 # Every check the output skips, and why (the same reasons are written into the manifests).
 ALLOWED_SKIPS = {
+    "CKV_K8S_11": "the spec drops the CPU limit of this workload (resources.cpu_limit: false)",
     "CKV_K8S_14": "a base names its image without a tag; the overlay's image component sets it",
     "CKV_K8S_21": "a base has no namespace; every overlay sets it",
     "CKV_K8S_35": "the wiring contract passes credentials as secretKeyRef environment variables",
@@ -64,6 +65,10 @@ def test_checkov_finds_nothing_and_every_skip_is_explained(tmp_path: Path) -> No
             assert skip["check_result"].get("suppress_comment"), f"{skip['check_id']} skipped without a reason"
             if skip["check_id"] == "CKV_K8S_38":
                 assert any(tree in skip["file_path"] for tree in api_access), skip["file_path"]
+            if skip["check_id"] == "CKV_K8S_11":
+                assert any(f"/{sid}/{p.spec_name}/kustomize/{w.name}/" in skip["file_path"]
+                           for sid, p in platforms.items() for w in p.workloads
+                           if any(not pl.effective_resources.cpu_limited for pl in w.placements)), skip["file_path"]
     # The kustomize framework must really have built every workload overlay of every spec.
     passed = by_type["kustomize"]["results"]["passed_checks"]
     scanned = {f["file_path"].rsplit("/kustomization.yaml", 1)[0] for f in passed}

@@ -25,7 +25,7 @@ from targets.argocd.common import (
     role_name,
 )
 
-GROUP_ROLES = {"services": "service", "jobs": "job"}
+GROUP_ROLES = ("services", "jobs")  # workers run in the services group
 
 
 def param(key: str) -> str:
@@ -76,8 +76,8 @@ def template(platform: Platform, env: Environment) -> dict[str, Any]:
 def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str, Any]]:
     """`{group: ApplicationSet}` for each workload group (services, jobs) that has workloads."""
     result: dict[str, dict[str, Any]] = {}
-    for group, workload_type in GROUP_ROLES.items():
-        workloads = [w for w in platform.workloads if w.type == workload_type]
+    for group in GROUP_ROLES:
+        workloads = [w for w in platform.workloads if w.group == group]
         if not workloads:
             continue
         result[group] = {

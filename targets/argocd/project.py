@@ -55,7 +55,9 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
     for w in platform.workloads:
         placement = w.placement(env.name)
         if w.kind == "Deployment":
-            kinds |= {("apps", "Deployment"), ("", "Service")}
+            kinds.add(("apps", "Deployment"))
+            if w.port is not None:  # workers have no Service
+                kinds.add(("", "Service"))
             if placement.replicas.value > 1:
                 kinds.add(("policy", "PodDisruptionBudget"))
         else:

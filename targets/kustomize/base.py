@@ -55,7 +55,8 @@ def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, d
     annotations = {**meta.description(workload), **meta.skips(*_skips(workload))}
     if kind == "Deployment":
         files["deployment.yaml"] = _deployment(platform, workload, values, template, annotations)
-        files["service.yaml"] = _service(workload, labels)
+        if workload.port is not None:  # a worker serves nothing: no Service
+            files["service.yaml"] = _service(workload, labels)
         if values.replicas > 1:
             files["poddisruptionbudget.yaml"] = pdb(platform, workload)
     elif kind == "CronJob":
@@ -78,6 +79,8 @@ def _skips(workload: Workload) -> list[tuple[str, str]]:
         out.append(meta.SKIP_SECRET_ENV)
     if workload.api_access:
         out.append(meta.SKIP_TOKEN)
+    if any(not p.effective_resources.cpu_limited for p in workload.placements):
+        out.append(meta.SKIP_CPU_LIMIT)
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.ir import EnvVar, Placement, Resources, Sourced, Workload
+from compiler.ir import EnvVar, Placement, Resources, Sourced, Workload, resources_of
 from targets.kustomize.writable import with_home
 
 OVERRIDE = "environment override"
@@ -33,6 +33,18 @@ def _base(sourced: list[Sourced]) -> Sourced:
     return next((s for s in sourced if s.layer != OVERRIDE), sourced[0])
 
 
+def _base_resources(placements: tuple[Placement, ...]) -> dict[str, object]:
+    # The optional keys (requests, cpu_limit) belong in the base only when the workload itself
+    # (or a guardrail default) sets them; set by overrides alone, the overlays patch them.
+    keys = sorted({key for p in placements for key in p.resources})
+    values: dict[str, object] = {}
+    for key in keys:
+        sourced = [p.resources[key] for p in placements if key in p.resources]
+        if key in ("cpu", "memory", "gpu") or any(s.layer != OVERRIDE for s in sourced):
+            values[key] = _base(sourced).value
+    return values
+
+
 def base_values(workload: Workload) -> Values:
     placements = workload.placements
     envs = [with_home(workload, p.env_vars) for p in placements]
@@ -40,8 +52,7 @@ def base_values(workload: Workload) -> Values:
     schedules = [p.schedule for p in placements if p.schedule is not None]
     return Values(
         replicas=_base([p.replicas for p in placements]).value,
-        resources=Resources(*(_base([p.resources[key] for p in placements]).value
-                              for key in ("cpu", "memory", "gpu"))),
+        resources=resources_of(_base_resources(placements)),
         schedule=_base(schedules).value if schedules else None,
         env=shared,
     )

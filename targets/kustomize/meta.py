@@ -42,6 +42,8 @@ SKIP_DIGEST = ("CKV_K8S_43", "the tag is pinned per environment in the CI-owned 
                "CI bumps it after each build")
 SKIP_SECRET_ENV = ("CKV_K8S_35", "the wiring contract passes credentials as secretKeyRef environment "
                    "variables, the same names gpc env prints for local runs")
+SKIP_CPU_LIMIT = ("CKV_K8S_11", "the spec sets resources.cpu_limit: false: the container is never throttled "
+                  "while the node has spare CPU; its CPU request is capped by the guardrails")
 SKIP_TOKEN = ("CKV_K8S_38", "the spec sets api_access: this workload calls the Kubernetes API")
 
 

@@ -21,11 +21,14 @@ def env_entry(var: EnvVar) -> dict[str, Any]:
 
 
 def resources(res: Resources) -> dict[str, Any]:
-    """Requests equal limits (Guaranteed QoS), quantities always as strings."""
-    amounts = {"cpu": str(res.cpu), "memory": str(res.memory)}
+    """Requests equal limits (Guaranteed QoS) unless the spec lowers the requests or drops the
+    CPU limit; quantities always as strings. GPUs, an extended resource, always have both equal."""
+    cpu_request, memory_request = res.requests
+    requests = {"cpu": str(cpu_request), "memory": str(memory_request)}
+    limits = {"cpu": str(res.cpu), "memory": str(res.memory)} if res.cpu_limited else {"memory": str(res.memory)}
     if res.gpu > 0:
-        amounts[meta.GPU_RESOURCE] = str(res.gpu)
-    return {"requests": dict(amounts), "limits": dict(amounts)}
+        requests[meta.GPU_RESOURCE] = limits[meta.GPU_RESOURCE] = str(res.gpu)
+    return {"requests": requests, "limits": limits}
 
 
 def gpu_scheduling(res: Resources) -> dict[str, Any]:
@@ -51,6 +54,10 @@ def container(workload: Workload, values: Values) -> dict[str, Any]:
     if workload.port is not None and workload.health_path is not None:
         c["livenessProbe"] = _probe(workload, workload.health_path)
         c["readinessProbe"] = _probe(workload, workload.readiness_path or workload.health_path)
+    elif workload.probe_exec is not None or workload.probe_tcp_port is not None:
+        # A worker's one probe is both: liveness restarts a stuck consumer, readiness lets a
+        # rollout wait for the new pods before it stops the old ones.
+        c["livenessProbe"] = c["readinessProbe"] = _worker_probe(workload)
     mounts: list[dict[str, Any]] = []
     if needs_tmp(workload):
         mounts.append({"name": tmp_volume_name(workload), "mountPath": TMP})
@@ -84,6 +91,13 @@ def _probe(workload: Workload, path: str) -> dict[str, Any]:
         "timeoutSeconds": 2,
         "failureThreshold": 3,
     }
+
+
+def _worker_probe(workload: Workload) -> dict[str, Any]:
+    check: dict[str, Any] = ({"exec": {"command": list(workload.probe_exec)}} if workload.probe_exec is not None
+                             else {"tcpSocket": {"port": workload.probe_tcp_port}})
+    return {**check, "initialDelaySeconds": workload.health_initial_delay, "periodSeconds": 10,
+            "timeoutSeconds": 2, "failureThreshold": 3}
 
 
 def pod_spec(platform: Platform, workload: Workload, values: Values) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def guardrail_rules(platform: Platform) -> list[Rule]:
     """Every rule, in a fixed order: resources, maxima, images, pod security, labels."""
     g = platform.guardrails
     return [
-        require_resources(),
+        require_resources(all(p.effective_resources.cpu_limited for w in platform.workloads for p in w.placements)),
         *(max_rule(rule) for rule in g.max_rules),
         allowed_registries(gr.registry_prefixes(g)),
         platform_images(tuple(sorted({w.image for w in platform.workloads}))),
@@ -101,20 +101,26 @@ def _container_rule(name: str, title: str, category: str, severity: str, descrip
     return Rule(name, title, category, severity, description, kinds, variables, checks, pod_type)
 
 
-def require_resources() -> Rule:
-    def both(section: str) -> Check:
-        keys = cel.strings(("cpu", "memory"))
+def require_resources(cpu_limits: bool = True) -> Rule:
+    """Requests for cpu and memory, limits for memory and (unless a workload of the spec runs
+    without a CPU limit, `resources.cpu_limit: false`) for cpu."""
+    def both(section: str, resources: tuple[str, ...]) -> Check:
+        keys = cel.strings(resources)
+        shown = " and ".join(f"resources.{section}.{r}" for r in resources)
         return Check(
             cel.every_container(f"{cel.has('c', 'resources', section)} && "
                                 f"{keys}.all(r, r in c.resources.{section})", ephemeral=False),
-            f"{DECLARED_CONTAINERS} must set resources.{section}.cpu and resources.{section}.memory: gpc sets both "
+            f"{DECLARED_CONTAINERS} must set {shown}: gpc sets {'both' if len(resources) > 1 else 'it'} "
             "from the workload's resources (or guardrails.defaults); add the missing ones.")
 
-    return _container_rule(
-        REQUIRE_RESOURCES, "Require requests and limits", "Resources", "high",
-        "Every container and init container of a workload declares cpu and memory requests and "
-        "limits, so the scheduler and the namespace quotas can account for it.",
-        both("requests"), both("limits"), ephemeral=False)
+    limits = ("cpu", "memory") if cpu_limits else ("memory",)
+    description = ("Every container and init container of a workload declares cpu and memory requests and "
+                   "limits, so the scheduler and the namespace quotas can account for it." if cpu_limits else
+                   "Every container and init container of a workload declares cpu and memory requests and a "
+                   "memory limit (a workload of this platform runs without a CPU limit), so the scheduler and "
+                   "the namespace quotas can account for it.")
+    return _container_rule(REQUIRE_RESOURCES, "Require requests and limits", "Resources", "high", description,
+                           both("requests", ("cpu", "memory")), both("limits", limits), ephemeral=False)
 
 
 def max_rule(rule: MaxRule) -> Rule:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from compiler import names
-from compiler.ir import DEFAULT_RESOURCES, Environment, Platform, QueueBounds, Workload
+from compiler.ir import DEFAULT_RESOURCES, RAILS_OF_TYPE, Environment, Platform, QueueBounds, Workload
 from compiler.quantity import parse_quantity
 
 QUOTA_NAME = "gpc-quota"
@@ -152,6 +152,9 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
     version = f"v{platform.kubernetes_version}"
     description = {"kubernetes.io/description": platform.description} if platform.description else {}
     pull_secret = platform.pull_secret if workloads else None
+    # Groups running a workload without a CPU limit in this environment: a quota on `limits.cpu`
+    # would refuse its pods, and a LimitRange CPU default or maximum would give it a limit anyway.
+    unlimited = {w.group for w in workloads if not w.placement(env.name).effective_resources.cpu_limited}
     return ClusterLocals(
         platform=platform.name,
         environment=env.name,
@@ -172,10 +175,11 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             w.name: {"group": w.group, "service_account": w.service_account, "role": f"{w.service_account}-api-reader"}
             for w in workloads if w.api_access
         },
-        quotas={q.group: _quota(q.cpu, q.memory, q.gpu, q.pods) for q in platform.guardrails.quotas
-                if q.group in env.namespaces},
-        limit_ranges={group: _limits(platform, wtype) for wtype, group in sorted(names.GROUP_OF_TYPE.items())
-                      if group in env.namespaces},
+        quotas={q.group: _quota(q.cpu, q.memory, q.gpu, q.pods, cpu_limits=q.group not in unlimited)
+                for q in platform.guardrails.quotas if q.group in env.namespaces},
+        limit_ranges={group: _limits(platform, wtype, cpu_limits=group not in unlimited)
+                      for wtype, group in sorted(names.GROUP_OF_TYPE.items())
+                      if group in env.namespaces and RAILS_OF_TYPE[wtype] == wtype},
         volumes={
             v.name: {"group": v.group, "size": v.size, "access_mode": v.access_mode, "storage_class": v.storage_class}
             for v in platform.volumes if v.group in env.namespaces
@@ -257,10 +261,11 @@ return hs
 """
 
 
-def _quota(cpu: str | None, memory: str | None, gpu: int | None, pods: int | None) -> dict[str, Any]:
+def _quota(cpu: str | None, memory: str | None, gpu: int | None, pods: int | None, *,
+           cpu_limits: bool = True) -> dict[str, Any]:
     hard: dict[str, Any] = {}
     if cpu is not None:
-        hard.update({"limits.cpu": cpu, "requests.cpu": cpu})
+        hard.update({"limits.cpu": cpu, "requests.cpu": cpu} if cpu_limits else {"requests.cpu": cpu})
     if memory is not None:
         hard.update({"limits.memory": memory, "requests.memory": memory})
     if gpu is not None:
@@ -270,10 +275,12 @@ def _quota(cpu: str | None, memory: str | None, gpu: int | None, pods: int | Non
     return dict(sorted(hard.items()))
 
 
-def _limits(platform: Platform, wtype: str) -> dict[str, dict[str, str]]:
+def _limits(platform: Platform, wtype: str, *, cpu_limits: bool = True) -> dict[str, dict[str, str]]:
     """Container defaults and maxima of one group. gpc's manifests always set resources; the
     defaults are for anything else started in the namespace, so a ResourceQuota on requests
-    never rejects it, and they never exceed the guardrail maximum."""
+    never rejects it, and they never exceed the guardrail maximum. Where a workload runs without
+    a CPU limit, the LimitRange sets no CPU limit default or maximum (either would impose one);
+    the Kyverno maximum then caps the CPU request."""
     maxima = {r.resource: r.limit for r in platform.guardrails.max_rules
               if r.workload_type == wtype and r.resource in ("cpu", "memory")}
     declared = platform.guardrails.defaults.get(wtype)
@@ -283,6 +290,9 @@ def _limits(platform: Platform, wtype: str) -> dict[str, dict[str, str]]:
         if resource in maxima and parse_quantity(maxima[resource]) < parse_quantity(default):
             default = maxima[resource]
         defaults[resource] = default
+    if not cpu_limits:
+        return {"default": {"memory": defaults["memory"]}, "default_request": dict(defaults),
+                "max": {k: v for k, v in sorted(maxima.items()) if k != "cpu"}}
     return {"default": defaults, "default_request": dict(defaults), "max": dict(sorted(maxima.items()))}
 
 
