@@ -3,7 +3,7 @@ every derived name and the wiring contract computed once)."""
 
 from __future__ import annotations
 
-from compiler import names, resolve
+from compiler import lower_edges, names, resolve
 from compiler.ir import (
     Bucket,
     Environment,
@@ -35,6 +35,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         environments.append(Environment(
             name=env_name, cluster=env.cluster, prefix=prefix, auto_sync=env.auto_sync,
             namespaces={g: names.namespace(prefix, g) for g in names.GROUPS if g in groups_used},
+            edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -107,6 +108,8 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
         app_secret=names.app_secret(name) if w.secrets else None,
         contract_config_map=names.contract_config_map(name) if has_schema else None,
         placements=tuple(_place(spec, name, w, env, group) for env in envs),
+        admit=lower_edges.admitted(w),
+        egress=lower_edges.egress(w),
     )
 
 
@@ -151,4 +154,5 @@ def _place(spec: Spec, name: str, w: Service | Job, env: Environment, group: str
         env_vars=tuple(sorted(env_vars, key=lambda v: v.name)),
         schedule=schedule,
         plain_env=plain_env,
+        route=lower_edges.route(spec, name, w, env.name, env.edge),
     )

@@ -160,3 +160,27 @@ def platform_overlay_dir(env: str) -> str:
 
 
 KYVERNO_DIR = "kyverno"  # ClusterPolicies + kustomization.yaml, synced by each environment's Argo CD
+
+
+# -- the platform's edges ------------------------------------------------------------------------
+
+# Envoy Gateway (the default controller of a Gateway gpc creates) runs each Gateway's proxy pods in
+# its own namespace and labels them with the Gateway they serve (its "controller namespace" mode,
+# the default).
+ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+ENVOY_OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
+ENVOY_OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
+
+# The cluster DNS as kubeadm, GKE, EKS and AKS deploy it (NetworkPolicies and Cilium's DNS rule).
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
+
+
+def default_host(workload: str, domain: str) -> str:
+    """Where an exposed workload without `hosts` is served: `<workload>.<domain>`."""
+    return f"{workload}.{domain}"
+
+
+def tls_secret(workload: str) -> str:
+    """The Secret cert-manager writes an exposed workload's certificate into."""
+    return f"{workload}-tls"
