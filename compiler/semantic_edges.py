@@ -135,6 +135,13 @@ def _check_exposure_settings(spec: Platform, ename: str, report: Reporter) -> No
         report("GPC248", f"environment '{ename}' does not say which pods forward public traffic (its {what} "
                "runs them)", path, key=True,
                hint="set 'proxy: {namespace: <their namespace>, pods: {<label>: <value>}}'")
+    services = names.namespace(prefix, "services")
+    if exposure.api == "gateway" and exposure.gateway.create and exposure.gateway.namespace not in (None, services):
+        # With the routes and the certificates' Secrets, in a namespace Argo CD may deliver to and no
+        # ReferenceGrant is needed.
+        report("GPC248", f"a Gateway gpc creates lives in the services namespace '{services}', not "
+               f"'{exposure.gateway.namespace}'", (*path, "gateway", "namespace"),
+               hint="remove 'namespace', or set 'create: false' to use an existing Gateway there")
     if exposure.api == "gateway" and exposure.gateway.create and exposure.gateway.class_name is None:
         report("GPC248", f"environment '{ename}' creates a Gateway but names no GatewayClass",
                (*path, "gateway"), key="gateway" not in exposure.model_fields_set,
