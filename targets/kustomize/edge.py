@@ -96,7 +96,7 @@ def ingress(platform: Platform, workload: Workload, env: Environment) -> dict[st
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": meta.metadata(workload.name, meta.labels(platform, workload)),
+        "metadata": meta.metadata(workload.name, meta.labels(platform, workload), meta.skips(meta.SKIP_NAMESPACE)),
         "spec": spec,
     }
 
