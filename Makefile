@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 LSP_DIR := tests/lsp
+CRD_DIR := tests/crds
 
 .DEFAULT_GOAL := help
 .PHONY: help run test check goldens bench demo setup setup-test system-deps lint types drift clean
@@ -34,6 +35,11 @@ $(LSP_DIR)/node_modules/.bin/yaml-language-server: $(LSP_DIR)/package.json
 	cd $(LSP_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# CRD models (Argo CD, Gateway API, cert-manager) and TypeScript, which checks gpc's custom resources against their typings.
+$(CRD_DIR)/node_modules/.bin/tsc: $(CRD_DIR)/package.json
+	cd $(CRD_DIR) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
 system-deps:  ## Debian packages the integration tests need (RabbitMQ, Graphviz, Chromium for Mermaid)
 	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz chromium; \
@@ -42,7 +48,7 @@ system-deps:  ## Debian packages the integration tests need (RabbitMQ, Graphviz,
 
 setup: $(VENV)/.runtime  ## install gpc into .venv
 
-setup-test: system-deps $(VENV)/.test $(CHECKOV_VENV)/bin/checkov $(LSP_DIR)/node_modules/.bin/yaml-language-server  ## install everything the tests use
+setup-test: system-deps $(VENV)/.test $(CHECKOV_VENV)/bin/checkov $(LSP_DIR)/node_modules/.bin/yaml-language-server $(CRD_DIR)/node_modules/.bin/tsc  ## install everything the tests use
 
 run: setup  ## compile specs/fraud.yaml into out/fraud/
 	$(BIN)/gpc compile specs/fraud.yaml
@@ -71,4 +77,4 @@ demo: $(VENV)/.test system-deps  ## run the fraud example end to end on a local 
 	$(BIN)/python examples/fraud/demo.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(LSP_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(LSP_DIR)/node_modules $(CRD_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
