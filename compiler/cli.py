@@ -79,12 +79,12 @@ def cli() -> None:
 @_format_option
 def validate(specs: Sequence[Path], fmt: str | None) -> None:
     """Check SPECS: YAML, the spec model and the semantic rules. Writes nothing."""
-    from compiler.pipeline import check
+    from compiler.pipeline import check, specs_to_check
 
     fmt = _fmt(fmt)
-    problems: list[Diagnostic] = []
-    ok = True
-    for spec in specs:
+    roots, problems = specs_to_check(specs)
+    ok = not problems
+    for spec in roots:
         result = check(spec)
         problems += result.diagnostics
         ok = ok and result.ok
@@ -135,11 +135,12 @@ def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
-def schema(output: Path | None) -> None:
+@click.option("--fragment", is_flag=True, help="The schema of a team file (one a root spec's `include` names).")
+def schema(output: Path | None, fragment: bool) -> None:
     """Print the JSON Schema of platform.yaml (for editors and check-jsonschema)."""
-    from compiler.schema import schema_text
+    from compiler.schema import fragment_schema_text, schema_text
 
-    text = schema_text()
+    text = fragment_schema_text() if fragment else schema_text()
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -226,7 +227,8 @@ def _shell_quote(value: str) -> str:
               help="mermaid renders in GitHub markdown; dot is Graphviz; svg needs Graphviz's `dot` installed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
-def graph(spec: Path, fmt: str, output: Path | None) -> None:
+@click.option("--team", default=None, help="Draw one team's workloads, what they use and who uses them.")
+def graph(spec: Path, fmt: str, output: Path | None, team: str | None) -> None:
     """Draw SPEC as a diagram: workloads, queues, buckets, volumes.
 
     Edges are labelled with the access each workload was granted.
@@ -243,8 +245,12 @@ def graph(spec: Path, fmt: str, output: Path | None) -> None:
     if not result.ok or result.platform is None:
         _report(result.diagnostics, "text")
         sys.exit(EXIT_SPEC)
+    teams = sorted({w.team for w in result.platform.workloads if w.team is not None})
+    if team is not None and team not in teams:
+        raise click.BadParameter(f"no workload of team '{team}' in {result.file} (teams: {', '.join(teams) or 'none'})",
+                                 param_hint="--team")
     try:
-        text = render(result.platform, fmt)
+        text = render(result.platform, fmt, team)
     except GraphvizMissing as err:
         click.echo(f"gpc graph: {err}", err=True)
         sys.exit(EXIT_USAGE)

@@ -56,6 +56,9 @@ CODES: dict[str, Code] = {
                  "message_schema: {type: object}"),
     "GPC010": _e("file too large", "The file is larger than the limit gpc reads (8 MiB).",
                  "# split a very large platform into several specs"),
+    "GPC011": _e("include matches no file", "A pattern under `include` names no file, so the workloads "
+                 "it was meant to bring in are missing. Patterns are globs relative to the root spec's folder.",
+                 "include: [teams/*.yaml]"),
     # -- GPC1xx: the shape of the spec -----------------------------------------------------
     "GPC101": _e("unknown key", "The key is not part of the spec at this place. Check the spelling; the "
                  "hint names the closest known key.", "workloads:\n  checkout:\n    replicas: 2"),
@@ -133,34 +136,50 @@ CODES: dict[str, Code] = {
                  "cluster: a workload named `root` collides with the environment's root application, and "
                  "hyphens can make `<platform>-<environment>-<workload>` of two environments equal.",
                  "workloads:\n  root-api: {type: service}"),
-    # -- GPC240-259: the platform's edges (exposure, admitted callers, egress) ----------------------
-    "GPC240": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
+    "GPC240": _e("declared in two files", "A workload, queue, bucket or volume has the same name in two files "
+                 "of one platform (or twice in one after merging); names are unique across the root spec and "
+                 "every file it includes. The message names the other place.",
+                 "# teams/payments.yaml\nteam: payments\nworkloads:\n  payments-api: {type: service}"),
+    "GPC241": _e("unknown team", "A workload, queue, bucket or volume (or the team file it is in) names a team "
+                 "the root spec does not declare under `teams`.",
+                 "teams:\n  payments: {github: \"@acme/payments\"}"),
+    "GPC242": _e("over the team's maximum", "A workload asks for more than its team's `max` allows. Team "
+                 "limits live in the root spec, which the platform team owns; a team's file cannot raise them.",
+                 "teams:\n  ml: {max: {job: {cpu: \"8\", memory: 16Gi, gpu: 2}}}"),
+    "GPC243": _e("team may not declare this", "A team's file (or a declaration owned by a team) declares a "
+                 "queue, bucket or volume, but the root spec's `teams.<team>.declares` does not allow that team "
+                 "to own one.", "teams:\n  web: {declares: [buckets]}"),
+    "GPC244": _e("team file not included", "`gpc validate` was given a team file (a platform fragment), but no "
+                 "spec in its folder or the folders above includes it, so it cannot be checked in context.",
+                 "# platform.yaml\ninclude: [teams/*.yaml]"),
+    # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
+    "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
                  "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",
                  "workloads:\n  shop:\n    expose: {hosts: [shop.example.com]}\n  api:\n"
                  "    expose: {hosts: [api.example.com]}"),
-    "GPC241": _e("paths collide", "An exposed workload lists the same path prefix twice (`/api` and `/api/` "
+    "GPC251": _e("paths collide", "An exposed workload lists the same path prefix twice (`/api` and `/api/` "
                  "are the same prefix: they match per path segment).", "expose:\n  paths: [/, /api]"),
-    "GPC242": _e("nothing to expose or admit", "`expose` and `admit` open a workload's port; only a service "
+    "GPC252": _e("nothing to expose or admit", "`expose` and `admit` open a workload's port; only a service "
                  "has one.", "workloads:\n  shop:\n    type: service\n    port: 8080\n    expose: {}"),
-    "GPC243": _e("invalid hostname", "Hostnames are DNS names: lowercase letters, digits and '-' in labels of at "
+    "GPC253": _e("invalid hostname", "Hostnames are DNS names: lowercase letters, digits and '-' in labels of at "
                  "most 63 characters, separated by dots, at most 253 characters, not an IP address. Egress "
                  "hosts may start with `*.` for every subdomain.", "expose:\n  hosts: [shop.example.com]"),
-    "GPC244": _e("TLS without an issuer", "An exposed workload serves HTTPS and gpc terminates TLS for it "
+    "GPC254": _e("TLS without an issuer", "An exposed workload serves HTTPS and gpc terminates TLS for it "
                  "(a Gateway gpc creates, or an Ingress), but the environment names no cert-manager issuer.",
                  "environments:\n  prod:\n    exposure:\n      domain: shop.example.com\n"
                  "      tls: {issuer: letsencrypt, kind: ClusterIssuer}"),
-    "GPC245": _e("egress to a hostname needs FQDN policies", "Standard NetworkPolicies match addresses, not "
+    "GPC255": _e("egress to a hostname needs FQDN policies", "Standard NetworkPolicies match addresses, not "
                  "names. Egress to a hostname is enforced only by a CNI with FQDN policies: declare "
                  "`network.cni: cilium` for environments running Cilium, or declare the destination's CIDR.",
                  "environments:\n  prod:\n    network: {cni: cilium, pod_cidrs: [10.244.0.0/16], "
                  "service_cidrs: [10.96.0.0/12]}"),
-    "GPC246": _e("invalid or in-cluster CIDR", "An egress or cluster range is not a CIDR in network form, or an "
+    "GPC256": _e("invalid or in-cluster CIDR", "An egress or cluster range is not a CIDR in network form, or an "
                  "egress CIDR lies inside the cluster's pod or Service ranges: pods and Services are reached "
                  "through `uses` and `admit`, not by address.", "egress:\n  - {cidr: 192.0.2.0/24, ports: [443]}"),
-    "GPC247": _e("cluster ranges not declared", "Egress CIDRs exclude the cluster's pod and Service ranges, so "
+    "GPC257": _e("cluster ranges not declared", "Egress CIDRs exclude the cluster's pod and Service ranges, so "
                  "that an address block never opens a path to pods. The environment must declare them.",
                  "environments:\n  prod:\n    network: {pod_cidrs: [10.244.0.0/16], service_cidrs: [10.96.0.0/12]}"),
-    "GPC248": _e("exposure not configured", "A workload is exposed in an environment that cannot serve it: "
+    "GPC258": _e("exposure not configured", "A workload is exposed in an environment that cannot serve it: "
                  "the environment has no `exposure`, no hostname can be derived (neither `hosts` nor "
                  "`exposure.domain`), or gpc cannot know which pods forward public traffic (`exposure.proxy`), "
                  "or a Gateway gpc creates has no `class_name`.",

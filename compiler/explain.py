@@ -49,7 +49,7 @@ class _Explainer:
     def where(self, path: Path) -> str | None:
         if path in self.source.values:
             pos = self.source.values[path]
-            return f"{self.source.file}:{pos.line}:{pos.col}"
+            return f"{pos.file or self.source.file}:{pos.line}:{pos.col}"
         return None
 
     def add(self, section: str, field: str, value: Any, layer: str, path: Path | None = None,
@@ -78,6 +78,11 @@ class _Explainer:
         w, p = self.w, self.p
         self.add("workload", "kind", w.kind, "derived", (*self.base, "type"),
                  note="from type and schedule")
+        if self.source.included:  # a platform split across files: say which one declares it
+            declared = self.source.position(self.base, key=True)
+            self.add("workload", "file", declared.file or self.source.file, "workload", self.base)
+        if w.team is not None:
+            self.add("workload", "team", w.team, "workload", (*self.base, "team"))
         env_prefix = ("environments", p.env, "namespace_prefix")
         if env_prefix in self.source.values:
             self.add("workload", "namespace", p.namespace, "environment", env_prefix)

@@ -157,6 +157,7 @@ class Workload:
     app_secret: str | None  # operator-supplied values of `secrets`
     contract_config_map: str | None
     placements: tuple[Placement, ...]
+    team: str | None = None  # the owning team (a key of Platform.teams)
     admit: tuple[Peer, ...] = ()  # in-cluster callers that are not gpc workloads
     egress: tuple[Egress, ...] = ()  # destinations outside the cluster
 
@@ -289,6 +290,13 @@ class Guardrails:
 
 
 @dataclass(frozen=True)
+class Team:
+    name: str
+    github: str | None  # `@org/team` or `@user`
+    max_rules: tuple[MaxRule, ...]  # its workloads' maxima within the guardrails (gpc checks them)
+
+
+@dataclass(frozen=True)
 class Platform:
     name: str
     spec_name: str  # the spec file's stem: out/<spec_name>/
@@ -305,6 +313,10 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    owner: str | None = None  # GitHub owner of what no team owns (CODEOWNERS)
+    teams: tuple[Team, ...] = ()
+    team_files: tuple[tuple[str, str | None], ...] = ()  # (included file, its team), sorted
+    include: tuple[str, ...] = ()  # the root spec's include patterns, as written
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
 

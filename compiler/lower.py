@@ -13,6 +13,7 @@ from compiler.ir import (
     Platform,
     Queue,
     Sourced,
+    Team,
     Use,
     Volume,
     Workload,
@@ -65,6 +66,11 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         ),
         guardrails=resolve.guardrails(spec),
         workloads=workloads,
+        owner=spec.owner,
+        team_files=tuple(sorted(source.included)) if source is not None else (),
+        include=tuple(spec.include),
+        teams=tuple(Team(name, t.github, resolve.max_rules(t.max) if t.max else ())
+                    for name, t in sorted(spec.teams.items())),
         source=source,
     )
 
@@ -108,6 +114,7 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
         app_secret=names.app_secret(name) if w.secrets else None,
         contract_config_map=names.contract_config_map(name) if has_schema else None,
         placements=tuple(_place(spec, name, w, env, group) for env in envs),
+        team=w.team,
         admit=lower_edges.admitted(w),
         egress=lower_edges.egress(w),
     )

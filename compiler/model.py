@@ -212,6 +212,9 @@ class WorkloadBase(Strict):
                                    "name only. Values live in the workload's own Kubernetes Secret "
                                    "`<workload>-app-secrets`, never in the spec.", examples=[["STRIPE_API_KEY"]])
     uses: dict[str, Use] = Field(default_factory=dict, description=_USES_DESCRIPTION)
+    team: Name | None = Field(None, description="The team that owns this workload: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     api_access: bool = Field(False, description="Mount a Kubernetes service-account token. Off by default: "
                              "workloads do not talk to the Kubernetes API.")
     expose: Expose | None = Field(None, description="Serve this workload publicly through the environment's "
@@ -308,12 +311,18 @@ class GitOps(Strict):
 
 class Bucket(Strict):
     model_config = ConfigDict(title="Bucket")
+    team: Name | None = Field(None, description="The team that owns this bucket: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     description: str | None = Field(None, description="What the bucket holds.")
     versioning: bool = Field(False, description="Keep every version of every object.")
 
 
 class Volume(Strict):
     model_config = ConfigDict(title="Volume")
+    team: Name | None = Field(None, description="The team that owns this volume: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     size: Quantity = Field(description="Capacity, e.g. `1Gi`.", examples=["1Gi"])
     access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = Field(
         "ReadWriteOnce", description="How pods may share the volume.",
@@ -331,6 +340,9 @@ class Storage(Strict):
 
 class Queue(Strict):
     model_config = ConfigDict(title="Queue")
+    team: Name | None = Field(None, description="The team that owns this queue: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     description: str | None = Field(None, description="What flows through the queue.")
     dead_letter: bool = Field(False, description="Route rejected messages to `<queue>.dlq` instead of "
                               "dropping them.")
@@ -403,6 +415,24 @@ class Guardrails(Strict):
                                            "the cluster policies leave alone.")
 
 
+GITHUB_OWNER_PATTERN = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(/[A-Za-z0-9._-]+)?$"
+
+
+class Team(Strict):
+    """A team that owns part of the platform, usually the workloads of one included file."""
+
+    model_config = ConfigDict(title="Team")
+    github: str | None = Field(None, pattern=GITHUB_OWNER_PATTERN, description="The team's GitHub owner "
+                               "(`@org/team` or `@user`): it owns its workloads' folders in the generated "
+                               "CODEOWNERS and gets an Argo CD role that may sync only its applications.",
+                               examples=["@acme/payments"])
+    max: MaxByType | None = Field(None, description="Largest resources one of this team's workloads may ask "
+                                  "for, within `guardrails.max`. A team's own file cannot change it.")
+    declares: list[Literal["queues", "buckets", "volumes"]] = Field(
+        ["queues", "buckets", "volumes"], description="What this team's workloads may own: queues, buckets and "
+        "volumes declared with this team (or in this team's file).", examples=[["queues", "buckets"]])
+
+
 class Platform(Strict):
     """A platform: its environments, shared storage and messaging, guardrails and workloads."""
 
@@ -422,4 +452,14 @@ class Platform(Strict):
     messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
     guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
                                    "allowed registries.")
-    workloads: dict[str, Workload] = Field(description="Services and jobs, by name.")
+    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services and jobs, by name "
+                                           "(here and in the files under `include`).")
+    include: list[str] = Field(default_factory=list, description="Team files (glob patterns relative to this "
+                               "file) that declare more workloads, queues, buckets and volumes. Each holds "
+                               "`team`, `workloads`, `messaging.queues`, `storage.buckets` and `storage.volumes`; "
+                               "names are unique across all files.", examples=[["teams/*.yaml"]])
+    owner: str | None = Field(None, pattern=GITHUB_OWNER_PATTERN, description="GitHub owner (`@org/team`) of "
+                              "everything in the generated tree that no team owns: the CODEOWNERS default.",
+                              examples=["@acme/platform"])
+    teams: dict[str, Team] = Field(default_factory=dict, description="The teams that own workloads, and the "
+                                   "limits the platform team sets for each. Only this root spec declares them.")

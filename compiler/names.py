@@ -15,6 +15,7 @@ LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
+LABEL_TEAM = "gpc.dev/team"  # the owning team of a workload's objects and Applications, when it has one
 
 # NVIDIA's device plugin's extended resource (requests/limits and the guardrails that cap it).
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -138,6 +139,16 @@ BROKER_ERLANG_COOKIE_KEY = "rabbitmq-erlang-cookie"
 
 def broker_vhost(platform: str) -> str:
     return platform
+
+
+def team_role(team: str) -> str:
+    """The Argo CD project role of a team: it may see and sync only its own applications."""
+    return f"team-{team}"
+
+
+def sso_group(github_owner: str) -> str:
+    """`@acme/payments` -> `acme:payments`: how Argo CD's GitHub SSO (Dex) names a team's group."""
+    return github_owner.removeprefix("@").replace("/", ":")
 
 
 def argocd_root_application(platform: str, env: str) -> str:

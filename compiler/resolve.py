@@ -5,7 +5,7 @@ what gpc checks is exactly what it emits."""
 from __future__ import annotations
 
 from compiler import ir
-from compiler.model import Job, Limits, Platform, Service
+from compiler.model import Job, Limits, MaxByType, Platform, Service
 
 RESOURCE_KEYS = ("cpu", "memory", "gpu")
 
@@ -29,23 +29,28 @@ def effective_resources(spec: Platform, name: str, workload: Service | Job, env:
     return result
 
 
+def max_rules(maxima: MaxByType) -> tuple[ir.MaxRule, ...]:
+    """The per-workload maxima of `guardrails.max` (or of a team's `max`) as rules."""
+    rules = []
+    by_type: tuple[tuple[ir.WorkloadType, Limits], ...] = (("service", maxima.service), ("job", maxima.job))
+    for wtype, limits in by_type:
+        if limits.cpu is not None:
+            rules.append(ir.MaxRule(wtype, "cpu", limits.cpu))
+        if limits.memory is not None:
+            rules.append(ir.MaxRule(wtype, "memory", limits.memory))
+        rules.append(ir.MaxRule(wtype, "gpu", str(limits.gpu)))
+    return tuple(rules)
+
+
 def guardrails(spec: Platform) -> ir.Guardrails:
     """The guardrails with gpc's defaults filled in: max rules, registries, quotas, defaults."""
     g = spec.guardrails
-    max_rules = []
-    by_type: tuple[tuple[ir.WorkloadType, Limits], ...] = (("service", g.max.service), ("job", g.max.job))
-    for wtype, limits in by_type:
-        if limits.cpu is not None:
-            max_rules.append(ir.MaxRule(wtype, "cpu", limits.cpu))
-        if limits.memory is not None:
-            max_rules.append(ir.MaxRule(wtype, "memory", limits.memory))
-        max_rules.append(ir.MaxRule(wtype, "gpu", str(limits.gpu)))
     quotas = tuple(
         ir.Quota(group, q.cpu, q.memory, q.gpu, q.pods)
         for group, q in (("services", g.quotas.services), ("jobs", g.quotas.jobs)) if q is not None
     )
     return ir.Guardrails(
-        max_rules=tuple(max_rules),
+        max_rules=max_rules(g.max),
         allowed_registries=tuple(r.rstrip("/") for r in g.allowed_registries) or (spec.registry,),
         excluded_namespaces=tuple(g.excluded_namespaces),
         quotas=quotas,

@@ -220,6 +220,33 @@ def _snippets(schema_root: dict[str, Any], props: dict[str, Any], defs: dict[str
     ]
 
 
+FRAGMENT_ID = "https://gpc.dev/schema/fragment.schema.json"
+
+
+def build_fragment_schema() -> dict[str, Any]:
+    """The schema of a team file (a file the root spec's `include` names): the same workloads,
+    queues, buckets and volumes as the root spec, and the file's `team`, nothing else."""
+    from compiler.includes import FRAGMENT_KEYS
+
+    full = build_schema()
+    props = full["properties"]
+    team = {**_NAME, "type": "string", "title": "team",
+            "description": "The team that owns this file: the default `team` of everything it declares. A key "
+            "of the root spec's `teams`, where the platform team sets its limits."}
+    properties = {"team": team} | {key: props[key] for key in FRAGMENT_KEYS if key != "team"}
+    return {
+        "$schema": full["$schema"], "$id": FRAGMENT_ID, "title": "gpc team file",
+        "description": "Workloads and the queues, buckets and volumes they own, included by a root spec's "
+        "`include`. Environments, guardrails and teams belong to the root spec.",
+        "type": "object", "additionalProperties": False, "properties": properties,
+        "$defs": dict(sorted(full["$defs"].items())),
+    }
+
+
+def fragment_schema_text() -> str:
+    return json.dumps(build_fragment_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def schema_text() -> str:
     schema = build_schema()
     # Keys keep the model's order (what an editor's skeletons insert: `version`, `name`, ...);

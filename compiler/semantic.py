@@ -46,6 +46,14 @@ def check_semantics(spec: Platform, source: Source) -> list[Diagnostic]:
     return report.diagnostics
 
 
+def _elsewhere(source: Source, here: Path, there: Path) -> str:
+    """` (declared at teams/data.yaml:3:3)` when `there` is in another file than `here`, else ``."""
+    mine, theirs = source.position(here), source.position(there, key=True)
+    if (mine.file or source.file) == (theirs.file or source.file):
+        return ""
+    return f" (declared at {theirs.file or source.file}:{theirs.line}:{theirs.col})"
+
+
 def _did_you_mean(word: str, choices: Any) -> str | None:
     match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
@@ -176,7 +184,8 @@ def check_references(spec: Platform, report: Reporter) -> None:
                 if target == wname:
                     report("GPC219", f"service '{wname}' lists itself under uses", path)
                 elif not isinstance(callee, Service):
-                    report("GPC205", f"'{target}' is a {callee.type}, not a service; it cannot be called",
+                    report("GPC205", f"'{target}' is a {callee.type}, not a service; it cannot be called"
+                           f"{_elsewhere(report.source, path, ('workloads', target))}",
                            path, hint="only workloads of type service have a port to call")
 
 
@@ -398,6 +407,52 @@ def check_usage(spec: Platform, report: Reporter) -> None:
                    ("storage", "volumes", vname), key=True)
 
 
+def _owned(spec: Platform) -> Iterator[tuple[str, str, str, Path]]:
+    """(team, kind, name, path) of everything that names an owning team."""
+    tables: tuple[tuple[str, Path, dict[str, Any]], ...] = (
+        ("workload", ("workloads",), spec.workloads),
+        ("queue", ("messaging", "queues"), spec.messaging.queues),
+        ("bucket", ("storage", "buckets"), spec.storage.buckets),
+        ("volume", ("storage", "volumes"), spec.storage.volumes),
+    )
+    for kind, path, table in tables:
+        for name, item in table.items():
+            if item.team is not None:
+                yield item.team, kind, name, (*path, name)
+
+
+def check_teams(spec: Platform, report: Reporter) -> None:
+    """Owners are declared teams; a team's workloads stay within its maxima, and it owns only the
+    kinds of resources the root spec lets it declare. Every problem points into the team's file."""
+    for team, kind, name, path in _owned(spec):
+        if team not in spec.teams:
+            report("GPC241", f"{kind} '{name}' belongs to team '{team}', which the spec does not declare",
+                   (*path, "team"), hint=_did_you_mean(team, spec.teams) or "declare it under 'teams' in the "
+                   "root spec")
+        elif kind != "workload" and f"{kind}s" not in spec.teams[team].declares:
+            report("GPC243", f"team '{team}' may not declare {kind}s, but owns {kind} '{name}'", path, key=True,
+                   hint=f"the root spec allows team '{team}' to declare only: "
+                   f"{', '.join(spec.teams[team].declares) or 'no queues, buckets or volumes'}")
+    limits = {t: resolve.max_rules(team.max) for t, team in spec.teams.items() if team.max is not None}
+    base = resolve.guardrails(spec)
+    reported: set[tuple[str, str, Path]] = set()
+    for wname, w, ename, res, sourced in _placements(spec):
+        if w.team not in limits:
+            continue
+        team_rails = ir.Guardrails(limits[w.team], base.allowed_registries, base.excluded_namespaces, ())
+        for violation in gr.check_resources(team_rails, w.type, res):
+            path = _resources_path(spec, wname, ename, violation.resource)
+            if (wname, violation.rule, path) in reported:
+                continue
+            reported.add((wname, violation.rule, path))
+            where = f" in environment '{ename}'" if sourced[violation.resource].layer == "environment override" else ""
+            limit = next(r.limit for r in limits[w.team] if r.workload_type == w.type and r.resource == violation.resource)
+            asked = getattr(res, violation.resource)
+            report("GPC242", f"{w.type} '{wname}'{where} asks for {violation.resource} {asked}; team '{w.team}' "
+                   f"allows a {w.type} at most {limit}", path, key=path == ("workloads", wname),
+                   hint=f"lower it; team limits are set in the root spec (teams.{w.team}.max.{w.type})")
+
+
 def _suggest(name: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     cleaned = re.sub(r"^[^a-z]+", "", cleaned)
@@ -418,6 +473,7 @@ CHECKS: tuple[Check, ...] = (
     check_env_collisions,
     check_volumes,
     check_usage,
+    check_teams,
     semantic_edges.check_hostnames,
     semantic_edges.check_ports_to_open,
     semantic_edges.check_paths,

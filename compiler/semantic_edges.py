@@ -1,4 +1,4 @@
-"""Semantic checks of the platform's edges (GPC240-259): public exposure, admitted callers, egress.
+"""Semantic checks of the platform's edges (GPC250-259): public exposure, admitted callers, egress.
 
 Each check reads the validated model and reports at the spec line that caused the problem.
 Listed in compiler/semantic.py's CHECKS.
@@ -55,7 +55,7 @@ def check_hostnames(spec: Platform, report: Reporter) -> None:
         if env.exposure is not None and env.exposure.domain is not None:
             problem = hostname_problem(env.exposure.domain)
             if problem:
-                report("GPC243", f"domain '{env.exposure.domain}' {problem}",
+                report("GPC253", f"domain '{env.exposure.domain}' {problem}",
                        ("environments", ename, "exposure", "domain"), hint="for example 'dev.shop.example.com'")
 
 
@@ -63,7 +63,7 @@ def _report_host(report: Reporter, host: str, path: Path, *, wildcard: bool = Fa
     problem = hostname_problem(host, wildcard=wildcard)
     if problem:
         hint = f"use '{host.lower()}'" if problem == "contains uppercase letters" else "for example 'shop.example.com'"
-        report("GPC243", f"hostname '{host}' {problem}", path, hint=hint)
+        report("GPC253", f"hostname '{host}' {problem}", path, hint=hint)
 
 
 def check_ports_to_open(spec: Platform, report: Reporter) -> None:
@@ -72,7 +72,7 @@ def check_ports_to_open(spec: Platform, report: Reporter) -> None:
             continue
         for key, what in (("expose", "be exposed"), ("admit", "admit callers")):
             if key in w.model_fields_set and getattr(w, key):
-                report("GPC242", f"{w.type} '{wname}' has no port, so it cannot {what}",
+                report("GPC252", f"{w.type} '{wname}' has no port, so it cannot {what}",
                        ("workloads", wname, key), key=True,
                        hint="only a service listens on a port; make it a service or remove this")
 
@@ -89,13 +89,13 @@ def check_exposure(spec: Platform, report: Reporter) -> None:
         for wname, w in exposed.items():
             assert w.expose is not None
             if exposure is None:
-                report("GPC248", f"workload '{wname}' is exposed, but environment '{ename}' has no 'exposure'",
+                report("GPC258", f"workload '{wname}' is exposed, but environment '{ename}' has no 'exposure'",
                        ("workloads", wname, "expose"), key=True,
                        hint=f"add environments.{ename}.exposure (domain, gateway, tls)")
                 continue
             hosts = lower_edges.hosts(spec, wname, w, ename)
             if not hosts:
-                report("GPC248", f"workload '{wname}' has no hostname in environment '{ename}'",
+                report("GPC258", f"workload '{wname}' has no hostname in environment '{ename}'",
                        ("workloads", wname, "expose"), key=True,
                        hint=f"set expose.hosts, or environments.{ename}.exposure.domain for "
                        f"'{wname}.<domain>'")
@@ -103,14 +103,14 @@ def check_exposure(spec: Platform, report: Reporter) -> None:
                 first = claimed.get(host)
                 if first is not None:
                     by = "listed twice" if first == wname else f"already claimed by workload '{first}'"
-                    report("GPC240", f"hostname '{host}' of workload '{wname}' in environment '{ename}' is {by}",
+                    report("GPC250", f"hostname '{host}' of workload '{wname}' in environment '{ename}' is {by}",
                            _hosts_path(spec, wname, ename), hint="give each workload its own hostname; serve "
                            "several paths of one host from one workload")
                     break
                 claimed[host] = wname
             issued = exposure.api == "ingress" or exposure.gateway.create
             if w.expose.tls and issued and exposure.tls is None:
-                report("GPC244", f"workload '{wname}' serves TLS in environment '{ename}', whose exposure "
+                report("GPC254", f"workload '{wname}' serves TLS in environment '{ename}', whose exposure "
                        "names no certificate issuer", (*env_path, "exposure"), key=True,
                        hint="add 'tls: {issuer: <cert-manager ClusterIssuer>}', or set 'expose.tls: false'")
 
@@ -132,18 +132,18 @@ def _check_exposure_settings(spec: Platform, ename: str, report: Reporter) -> No
     prefix = names.namespace_prefix(spec.name, ename, spec.environments[ename].namespace_prefix)
     if lower_edges.proxy_default(exposure, lower_edges.gateway_namespace(exposure, prefix)) is None:
         what = "Ingress controller" if exposure.api == "ingress" else "existing Gateway"
-        report("GPC248", f"environment '{ename}' does not say which pods forward public traffic (its {what} "
+        report("GPC258", f"environment '{ename}' does not say which pods forward public traffic (its {what} "
                "runs them)", path, key=True,
                hint="set 'proxy: {namespace: <their namespace>, pods: {<label>: <value>}}'")
     services = names.namespace(prefix, "services")
     if exposure.api == "gateway" and exposure.gateway.create and exposure.gateway.namespace not in (None, services):
         # With the routes and the certificates' Secrets, in a namespace Argo CD may deliver to and no
         # ReferenceGrant is needed.
-        report("GPC248", f"a Gateway gpc creates lives in the services namespace '{services}', not "
+        report("GPC258", f"a Gateway gpc creates lives in the services namespace '{services}', not "
                f"'{exposure.gateway.namespace}'", (*path, "gateway", "namespace"),
                hint="remove 'namespace', or set 'create: false' to use an existing Gateway there")
     if exposure.api == "gateway" and exposure.gateway.create and exposure.gateway.class_name is None:
-        report("GPC248", f"environment '{ename}' creates a Gateway but names no GatewayClass",
+        report("GPC258", f"environment '{ename}' creates a Gateway but names no GatewayClass",
                (*path, "gateway"), key="gateway" not in exposure.model_fields_set,
                hint="set 'gateway: {class_name: <your controller's class>}', e.g. 'eg' for Envoy Gateway")
 
@@ -156,7 +156,7 @@ def check_paths(spec: Platform, report: Reporter) -> None:
         for i, path in enumerate(w.expose.paths):
             normal = lower_edges.normal_path(path)
             if normal in seen:
-                report("GPC241", f"path '{path}' of workload '{wname}' is the same prefix as '{seen[normal]}'",
+                report("GPC251", f"path '{path}' of workload '{wname}' is the same prefix as '{seen[normal]}'",
                        ("workloads", wname, "expose", "paths", i), hint="list each path prefix once")
             seen.setdefault(normal, path)
 
@@ -185,7 +185,7 @@ def check_egress(spec: Platform, report: Reporter) -> None:
             for i, value in enumerate(getattr(env.network, key)):
                 problem = _cidr_problem(value)
                 if problem:
-                    report("GPC246", f"{key[:-1].replace('_', ' ')} '{value}' {problem}",
+                    report("GPC256", f"{key[:-1].replace('_', ' ')} '{value}' {problem}",
                            ("environments", ename, "network", key, i))
         ranges[ename] = [n for n in map(_network, env.network.pod_cidrs + env.network.service_cidrs) if n]
     for wname, w in spec.workloads.items():
@@ -194,7 +194,7 @@ def check_egress(spec: Platform, report: Reporter) -> None:
             if isinstance(e, HostEgress):
                 without = [n for n, env in spec.environments.items() if env.network.cni != "cilium"]
                 if without:
-                    report("GPC245", f"egress to hostname '{e.host}' cannot be enforced in environment "
+                    report("GPC255", f"egress to hostname '{e.host}' cannot be enforced in environment "
                            f"'{without[0]}': standard NetworkPolicies match addresses, not names", (*path, "host"),
                            hint=f"if '{without[0]}' runs Cilium, set its 'network: {{cni: cilium}}'; otherwise "
                            "declare the destination as a 'cidr'")
@@ -202,19 +202,19 @@ def check_egress(spec: Platform, report: Reporter) -> None:
             assert isinstance(e, CidrEgress)
             problem = _cidr_problem(e.cidr)
             if problem:
-                report("GPC246", f"egress cidr '{e.cidr}' {problem}", (*path, "cidr"))
+                report("GPC256", f"egress cidr '{e.cidr}' {problem}", (*path, "cidr"))
                 continue
             block = _network(e.cidr)
             assert block is not None
             for ename, env in spec.environments.items():
                 if not env.network.pod_cidrs or not env.network.service_cidrs:
-                    report("GPC247", f"workload '{wname}' declares egress to '{e.cidr}', but environment "
+                    report("GPC257", f"workload '{wname}' declares egress to '{e.cidr}', but environment "
                            f"'{ename}' does not declare its pod and Service ranges", (*path, "cidr"),
                            hint=f"set environments.{ename}.network.pod_cidrs and service_cidrs")
                     break
                 inside = next((r for r in ranges[ename] if r.version == block.version and block.subnet_of(r)), None)  # type: ignore[arg-type]
                 if inside is not None:
-                    report("GPC246", f"egress cidr '{e.cidr}' lies inside cluster range '{inside}' of environment "
+                    report("GPC256", f"egress cidr '{e.cidr}' lies inside cluster range '{inside}' of environment "
                            f"'{ename}'", (*path, "cidr"),
                            hint="reach pods and Services with 'uses' (gpc workloads) or their 'admit'")
                     break

@@ -44,6 +44,7 @@ class Source:
     values: dict[Path, Position] = field(default_factory=dict)  # position of each value
     keys: dict[Path, Position] = field(default_factory=dict)  # position of each mapping key
     text: str = ""
+    included: list[tuple[str, str | None]] = field(default_factory=list)  # (team file, its team), merged in
 
     def position(self, path: Path, *, key: bool = False) -> Position:
         """The position of the node at `path`, or of its nearest ancestor that exists."""

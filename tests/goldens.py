@@ -25,7 +25,7 @@ from compiler import writer  # noqa: E402
 from compiler.cli import main  # noqa: E402
 from compiler.codes import CODES  # noqa: E402
 from compiler.pipeline import compile_spec  # noqa: E402
-from compiler.schema import schema_text  # noqa: E402
+from compiler.schema import fragment_schema_text, schema_text  # noqa: E402
 
 INVALID = ROOT / "tests" / "cases" / "invalid"
 VALID = ROOT / "tests" / "cases" / "valid"
@@ -136,6 +136,7 @@ def main_goldens(check_only: bool) -> int:
                 path.write_text(text, encoding="utf-8")
 
     put(ROOT / "schema" / "platform.schema.json", schema_text())
+    put(ROOT / "schema" / "fragment.schema.json", fragment_schema_text())
     transcripts = {}
     for case in invalid_cases():
         text = transcript(case, case_argv(case))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import names
 from compiler.ir import Environment, Platform, Workload
 from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts
@@ -107,5 +108,27 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "clusterResourceWhitelist": group_kinds(CLUSTER_KINDS) if env.namespaces else [],
             "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
+            **team_roles(platform, env),
         },
     }
+
+
+def team_roles(platform: Platform, env: Environment) -> dict[str, Any]:
+    """One role per team with a GitHub owner: it may see and sync its own applications, nothing else.
+    Argo CD's GitHub SSO maps the team (`@org/team`) to the group `org:team`."""
+    project = project_name(platform, env)
+    roles = []
+    for team in platform.teams:
+        apps = [names.argocd_application(platform.name, env.name, w.name) for w in platform.workloads
+                if w.team == team.name]
+        if team.github is None or not apps:
+            continue
+        role = names.team_role(team.name)
+        roles.append({
+            "name": role,
+            "description": f"team {team.name}: see and sync its own applications in {env.name}",
+            "groups": [names.sso_group(team.github)],
+            "policies": [f"p, proj:{project}:{role}, applications, {action}, {project}/{app}, allow"
+                         for app in apps for action in ("get", "sync")],
+        })
+    return {"roles": roles} if roles else {}
