@@ -134,7 +134,8 @@ class TlsIssuer(_Strict):
 
 
 class Exposure(_Strict):
-    """How this environment serves exposed workloads to the outside world."""
+    """How this environment serves exposed workloads to the outside world: Gateway API HTTPRoutes (or
+    Ingresses), the Gateway, the default domain and the cert-manager issuer."""
 
     model_config = ConfigDict(title="Exposure")
     api: Literal["gateway", "ingress"] = Field(
