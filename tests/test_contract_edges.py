@@ -101,6 +101,7 @@ CILIUM_SCHEMA = {
                  "properties": {"endpointSelector": _SELECTOR, "egress": {"type": "array", "items": {
                      "type": "object", "additionalProperties": False,
                      "properties": {"toEndpoints": {"type": "array", "items": _SELECTOR},
+                                    "toCIDR": {"type": "array", "items": {"type": "string"}},
                                     "toFQDNs": {"type": "array", "items": _FQDN, "minItems": 1},
                                     "toPorts": {"type": "array", "items": _PORT_RULE}}}}}},
     },
@@ -120,10 +121,9 @@ def test_cilium_policies_have_the_upstream_structure_and_the_dns_rule() -> None:
         egress = doc["spec"]["egress"]
         # Without a DNS rule on the cluster DNS, Cilium never learns the addresses of the names.
         dns = egress[0]
-        assert dns["toEndpoints"] == [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": names.DNS_NAMESPACE,
-                                                       "k8s:k8s-app": "kube-dns"}}], path
+        assert list(dns["toEndpoints"][0]["matchLabels"]) == ["k8s:io.kubernetes.pod.namespace", "k8s:k8s-app"]
         assert dns["toPorts"][0]["rules"]["dns"] == [{"matchPattern": "*"}], path
-        assert all("toFQDNs" in rule and "toEndpoints" not in rule for rule in egress[1:]), path
+        assert all("toFQDNs" in rule or "toCIDR" in rule for rule in egress[1:]), path
     bad = yaml.safe_load(yaml.safe_dump(policies[0][1]))
     bad["spec"]["egress"][1]["toFQDN"] = bad["spec"]["egress"][1].pop("toFQDNs")
     assert list(validator.iter_errors(bad)), "the Cilium schema must refuse a misspelled key"
@@ -144,8 +144,11 @@ def test_routes_listeners_certificates_and_hostname_egress_agree(spec: Path) -> 
             hosts = sorted(e.host for e in w.egress if e.host)
             if hosts:
                 assert fqdn is not None, (w.name, env.name)
-                got = sorted(m.get("matchName") or m.get("matchPattern") for r in fqdn["spec"]["egress"][1:]
-                             for m in r["toFQDNs"])
+                got = sorted(m.get("matchName") or m.get("matchPattern") for r in fqdn["spec"]["egress"]
+                             for m in r.get("toFQDNs", []))
+                dns = fqdn["spec"]["egress"][0]["toEndpoints"][0]["matchLabels"]
+                assert dns == {"k8s:io.kubernetes.pod.namespace": env.dns.namespace,
+                               **{f"k8s:{k}": v for k, v in env.dns.pod_labels}}
                 assert got == hosts
             else:
                 assert fqdn is None

@@ -23,6 +23,7 @@ from test_kustomize import (
 )
 
 from compiler import names
+from targets.kustomize.writable import with_home
 
 # Every check the output skips, and why (the same reasons are written into the manifests).
 ALLOWED_SKIPS = {
@@ -124,7 +125,7 @@ def test_hostile_strings_cannot_change_the_yaml_structure(tmp_path: Path) -> Non
             container = pod_template(obj)["spec"]["containers"][0]
             values = {e["name"]: e.get("value") for e in container["env"]}
             assert values["HOSTILE"] == HOSTILE
-            assert [e["name"] for e in container["env"]] == [v.name for v in w.placement(env.name).env_vars]
+            assert [e["name"] for e in container["env"]] == [v.name for v in with_home(w, w.placement(env.name).env_vars)]
             for doc in compiled.builds[names.overlay_dir(w.name, env.name)]:
                 if (doc["apiVersion"], doc["kind"]) not in CUSTOM_RESOURCES:  # CRDs: test_contract_edges.py
                     kubernetes_validate.validate(doc, p.kubernetes_version, strict=True)

@@ -174,12 +174,14 @@ def fqdn_policy(platform: Platform, workload: Workload, env: Environment) -> dic
     hosts = [e for e in workload.egress if e.host is not None]
     if not hosts or not env.network.fqdn_policies:
         return None
-    dns_pods = {"k8s:io.kubernetes.pod.namespace": names.DNS_NAMESPACE,
-                **{f"k8s:{k}": v for k, v in names.DNS_POD_LABELS}}
-    egress: list[dict[str, Any]] = [{
-        "toEndpoints": [{"matchLabels": dns_pods}],
-        "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}], "rules": {"dns": [{"matchPattern": "*"}]}}],
-    }]
+    dns = env.dns
+    dns_pods = {"k8s:io.kubernetes.pod.namespace": dns.namespace, **{f"k8s:{k}": v for k, v in dns.pod_labels}}
+    lookups = [{"ports": [{"port": str(p), "protocol": "ANY"} for p in dns.ports],
+                "rules": {"dns": [{"matchPattern": "*"}]}}]
+    egress: list[dict[str, Any]] = [{"toEndpoints": [{"matchLabels": dns_pods}], "toPorts": lookups}]
+    if dns.node_local_address is not None:  # NodeLocal DNSCache answers on a node address
+        bits = 128 if ":" in dns.node_local_address else 32
+        egress.append({"toCIDR": [f"{dns.node_local_address}/{bits}"], "toPorts": lookups})
     for e in hosts:
         assert e.host is not None
         match = {"matchPattern": e.host} if e.host.startswith("*.") else {"matchName": e.host}
