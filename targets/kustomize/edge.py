@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import names
 from compiler.ir import Edge, Environment, Platform, Route, Workload
 from targets.kustomize import meta
 
