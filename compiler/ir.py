@@ -285,6 +285,25 @@ class Queue:
     dead_letter_queue: str | None
     message_schema: dict[str, Any] | None
     description: str | None
+    exchange: str  # the queue's own exchange: publishers write there, never to the default exchange
+    bounds: QueueBounds
+
+    @property
+    def dead_letter_bounds(self) -> QueueBounds:
+        """The dead-letter queue holds as much as its queue. Nobody publishes to it, so a full one
+        drops its oldest message (a reject would silently drop the newest); its messages do not
+        expire, they are the evidence an operator reads."""
+        return QueueBounds(self.bounds.max_bytes, self.bounds.max_length, "drop-head", None)
+
+
+@dataclass(frozen=True)
+class QueueBounds:
+    """How full a queue may get, and what happens then (the broker's x-* queue arguments)."""
+
+    max_bytes: int
+    max_length: int | None
+    overflow: Literal["reject-publish", "drop-head"]
+    message_ttl_ms: int | None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ USE_KINDS: dict[str, UseKind] = {
         shared_origin="gpc (broker credentials)",
         per_use=(
             Variable("QUEUE", "queue to {access}"),
+            Variable("EXCHANGE", "exchange to publish to (it routes to the queue only)"),  # publishers only
             Variable("DEAD_LETTER_QUEUE", "where rejected messages go"),
             Variable("MESSAGE_SCHEMA", "JSON Schema every message must match"),
         ),
@@ -70,6 +71,8 @@ USE_KINDS: dict[str, UseKind] = {
         no_access_hint=None,
         shared=(
             Variable("S3_ENDPOINT", "object store endpoint"),
+            Variable("S3_REGION", "object store region (for request signing)"),
+            Variable("S3_FORCE_PATH_STYLE", "address buckets as <endpoint>/<bucket>, never <bucket>.<host>"),
             Variable(names.S3_ACCESS_KEY, "this workload's own object-store access key"),
             Variable(names.S3_SECRET_KEY, "this workload's own object-store secret key"),
         ),

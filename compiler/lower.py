@@ -13,6 +13,7 @@ from compiler.ir import (
     Placement,
     Platform,
     Queue,
+    QueueBounds,
     Sourced,
     Team,
     Use,
@@ -22,6 +23,8 @@ from compiler.ir import (
 from compiler.kinds import credential_keys
 from compiler.model import BucketUse, Job, QueueUse, Service, ServiceUse, UseBase, VolumeUse, duration_seconds
 from compiler.model import Platform as Spec
+from compiler.model import Queue as SpecQueue
+from compiler.quantity import parse_quantity
 from compiler.source import Source
 from compiler.wiring import wiring
 
@@ -64,11 +67,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
             Volume(n, v.size, v.access_mode, v.storage_class, volume_groups.get(n, "jobs"))
             for n, v in sorted(spec.storage.volumes.items())
         ),
-        queues=tuple(
-            Queue(n, q.dead_letter, names.dead_letter_queue(n) if q.dead_letter else None, q.message_schema,
-                  q.description)
-            for n, q in sorted(spec.messaging.queues.items())
-        ),
+        queues=tuple(_lower_queue(n, q) for n, q in sorted(spec.messaging.queues.items())),
         guardrails=resolve.guardrails(spec),
         workloads=workloads,
         owner=spec.owner,
@@ -78,6 +77,15 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
                     for name, t in sorted(spec.teams.items())),
         source=source,
     )
+
+
+def _lower_queue(name: str, q: SpecQueue) -> Queue:
+    bounds = QueueBounds(
+        max_bytes=int(parse_quantity(q.max_bytes)), max_length=q.max_length, overflow=q.overflow,
+        message_ttl_ms=duration_seconds(q.message_ttl) * 1000 if q.message_ttl else None,
+    )
+    return Queue(name, q.dead_letter, names.dead_letter_queue(name) if q.dead_letter else None, q.message_schema,
+                 q.description, exchange=names.queue_exchange(name), bounds=bounds)
 
 
 def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environment]) -> Workload:

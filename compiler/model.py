@@ -55,10 +55,14 @@ def _quantity(value: Any) -> str:
 def _duration(value: Any) -> str:
     # Every duration gpc reads is a deadline or a lifetime that Kubernetes wants positive
     # (`activeDeadlineSeconds: 0` is refused by the API server), so zero is not a duration here.
-    if isinstance(value, str) and value and _DURATION.match(value) and duration_seconds(value) > 0:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return f"{value}s"
+    if isinstance(value, str) and value and _DURATION.match(value):
+        if duration_seconds(value) > 0:
+            return value
+        raise PydanticCustomError("duration", "'{value}' must be longer than zero", {"value": value})
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value > 0:
+            return f"{value}s"
+        raise PydanticCustomError("duration", "'{value}' must be longer than zero", {"value": value})
     raise PydanticCustomError("duration", "'{value}' is not a duration", {"value": value})
 
 
@@ -89,6 +93,31 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["1h", "30m", "1h30m"]}),
 ]
 EnvName = Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
+
+
+def _bytes(value: Any) -> str:
+    text = _quantity(value)
+    amount = quantity.parse_quantity(text)
+    if amount.denominator != 1 or not 1 <= amount <= MAX_QUEUE_BYTES:
+        raise PydanticCustomError("quantity", "'{value}' is not a whole number of bytes between 1 and 1Ti "
+                                  "(such as 64Mi)", {"value": value})
+    return text
+
+
+# A byte count: a whole number, or a Kubernetes quantity such as `64Mi`.
+Bytes = Annotated[
+    str,
+    BeforeValidator(_bytes),
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti|[kMGT])?$"}, {"type": "integer", "minimum": 1}],
+        "description": "A number of bytes, e.g. `67108864` or `64Mi`.",
+    }),
+]
+DEFAULT_QUEUE_BYTES = "64Mi"
+MAX_QUEUE_BYTES = 2**40
+# A TTL is a queue bound, not a retention policy: at most 1000h, which also keeps it below
+# 2^32 milliseconds, a count every broker release accepts.
+MAX_MESSAGE_TTL_SECONDS = 1000 * 3600
 
 
 class Resources(Strict):
@@ -131,7 +160,8 @@ class QueueUse(UseBase):
     queue: Name = Field(description="Name of a queue under `messaging.queues`.", examples=["checkout-events"])
     access: Literal["publish", "consume"] = Field(description="`publish` to send messages, `consume` to "
                                                   "receive them.", json_schema_extra={"markdownEnumDescriptions": [
-        "Send messages to the queue named in `<ALIAS>_QUEUE`.",
+        "Send messages to the queue named in `<ALIAS>_QUEUE` by publishing to the exchange named in "
+        "`<ALIAS>_EXCHANGE` (the only one this workload may publish to).",
         "Receive and acknowledge messages from the queue named in `<ALIAS>_QUEUE`."]})
 
 
@@ -142,9 +172,12 @@ class BucketUse(UseBase):
     model_config = ConfigDict(title="Bucket use")
     bucket: Name = Field(description="Name of a bucket under `storage.buckets`.", examples=["fraud-models"])
     access: Literal["read", "write", "readwrite"] = Field(
-        description="`read` (get and list), `write` (put and delete) or `readwrite` (both).",
+        description="`read` (get and list; on a versioned bucket also older versions), `write` (put, "
+        "delete and list) or `readwrite` (both).",
         json_schema_extra={"markdownEnumDescriptions": [
-            "Get and list objects.", "Put and delete objects.", "Get, list, put and delete objects."]})
+            "Get and list objects (and their older versions on a versioned bucket).",
+            "Put, delete and list objects (never delete a version for good).",
+            "Get, list, put and delete objects."]})
 
 
 class VolumeUse(UseBase):
@@ -406,10 +439,37 @@ class Queue(Strict):
     description: str | None = Field(None, description="What flows through the queue.")
     dead_letter: bool = Field(False, description="Route rejected messages to `<queue>.dlq` instead of "
                               "dropping them.")
+    # Every queue is bounded (max_bytes has a default): an unbounded queue whose consumer stops
+    # grows until the broker's memory or disk alarm blocks every publisher of every queue.
+    max_length: int | None = Field(None, ge=1, le=2**31 - 1, description="Most messages ready in the "
+                                   "queue (`x-max-length`). Absent: only `max_bytes` bounds the queue.",
+                                   examples=[100000])
+    max_bytes: Bytes = Field(DEFAULT_QUEUE_BYTES, description="Most bytes of message bodies ready in the "
+                             "queue (`x-max-length-bytes`), a whole number of bytes such as `64Mi`. Every "
+                             "queue has this bound, so a stopped consumer can never fill the broker's disk "
+                             "or memory.", examples=["256Mi"])
+    overflow: Literal["reject-publish", "drop-head"] = Field(
+        "reject-publish", description="What the broker does with a new message when the queue is full "
+        "(`x-overflow`).", json_schema_extra={"markdownEnumDescriptions": [
+            "Refuse it: a publisher using publisher confirms gets `basic.nack` and must handle it "
+            "(retry later, or report the error). Nothing already queued is lost.",
+            "Accept it and drop the oldest message (to `<queue>.dlq` when `dead_letter` is on). "
+            "Publishers never see an error; old messages are lost."]})
+    message_ttl: Duration | None = Field(None, description="Messages older than this expire (`x-message-ttl`; "
+                                         "to `<queue>.dlq` when `dead_letter` is on). Absent: messages "
+                                         "wait until consumed.", examples=["24h"])
     message_schema: dict[str, Any] | None = Field(
         None, description="JSON Schema (2020-12) of every message on this queue. Producers and consumers "
         "receive it and validate against it.",
         examples=[{"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "string"}}}])
+
+    @field_validator("message_ttl")
+    @classmethod
+    def _positive_ttl(cls, value: str | None) -> str | None:
+        if value is not None and not 1 <= duration_seconds(value) <= MAX_MESSAGE_TTL_SECONDS:
+            raise PydanticCustomError("duration", "'{value}' must be between 1s and {most}h",
+                                      {"value": value, "most": MAX_MESSAGE_TTL_SECONDS // 3600})
+        return value
 
     @field_validator("message_schema")
     @classmethod

@@ -52,6 +52,10 @@ BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
 OBJECT_STORE_SERVICE = "minio"
 OBJECT_STORE_PORT = 9000
+# The object store's region, for request signing: MinIO's region when none is configured. SDKs
+# need it (or they ask GetBucketLocation, which workloads are not granted) and need path-style
+# addressing (or they address `<bucket>.<host>`, which no in-cluster DNS name resolves).
+OBJECT_STORE_REGION = "us-east-1"
 
 # Keys of a workload's credentials Secret, created by Terraform, referenced by the manifests.
 AMQP_URL_KEY = "AMQP_URL"
@@ -88,6 +92,17 @@ def schema_key(queue: str) -> str:
 
 def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
+
+
+def queue_exchange(queue: str) -> str:
+    """The exchange that routes to `queue` and nowhere else; its publishers' only write grant.
+
+    RabbitMQ matches a permission regex against exchange and queue names alike, so the exchange
+    must not share the queue's name: a workload that publishes to q1 (write on q1's exchange) and
+    consumes q2 (read on q2) could otherwise bind queue q1 to exchange q2. Queue names hold no
+    '.', so `<queue>.exchange` is never a queue's (or a dead-letter queue's) name.
+    """
+    return f"{queue}.exchange"
 
 
 def env_prefix(alias: str) -> str:

@@ -49,6 +49,8 @@ def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origi
         return [
             ir.EnvVar("S3_ENDPOINT", var["S3_ENDPOINT"], value=f"http://{host}:{names.OBJECT_STORE_PORT}",
                       local_value=LOCAL_OBJECT_STORE, origin=origin),
+            ir.EnvVar("S3_REGION", var["S3_REGION"], value=names.OBJECT_STORE_REGION, origin=origin),
+            ir.EnvVar("S3_FORCE_PATH_STYLE", var["S3_FORCE_PATH_STYLE"], value="true", origin=origin),
             ir.EnvVar(names.S3_ACCESS_KEY, var[names.S3_ACCESS_KEY], secret=ir.SecretRef(creds, names.S3_ACCESS_KEY),
                       local_value=names.object_store_user(name), origin=origin),
             ir.EnvVar(names.S3_SECRET_KEY, var[names.S3_SECRET_KEY], secret=ir.SecretRef(creds, names.S3_SECRET_KEY),
@@ -69,9 +71,11 @@ def _per_use(spec: Platform, name: str, alias: str, use: UseBase, env: ir.Enviro
                          local_value=local_value, origin=origin)
 
     match use:
-        case QueueUse(queue=queue_name):
+        case QueueUse(queue=queue_name, access=access):
             queue = spec.messaging.queues[queue_name]
             out = [var("QUEUE", queue_name)]
+            if access == "publish":
+                out.append(var("EXCHANGE", names.queue_exchange(queue_name)))
             if queue.dead_letter:
                 out.append(var("DEAD_LETTER_QUEUE", names.dead_letter_queue(queue_name)))
             if queue.message_schema is not None:

@@ -288,7 +288,7 @@ def test_hover_on_a_workload_names_its_kind(hover_doc: Doc) -> None:
 def test_hover_explains_access_values(hover_doc: Doc) -> None:
     bucket = hover_doc.hover("access: read", len("access: "))
     assert BucketUse.model_fields["access"].description in bucket
-    assert "Get and list objects." in bucket
+    assert "Get and list objects (and their older versions on a versioned bucket)." in bucket
     queue = hover_doc.hover("access: publish", len("access: "))
     assert QueueUse.model_fields["access"].description in queue
     assert "Send messages to the queue" in queue

@@ -209,15 +209,23 @@ def _secret_key_refs(item: Any) -> list[dict[str, str]]:
 # target against itself.
 _OBJECT = {"read": {"s3:GetObject"},
            "write": {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}}
-_BUCKET = {"read": {"s3:ListBucket"}, "write": set()}
+# Writers list too (SDKs check keys and find stale uploads); readers of a versioned bucket read
+# and list its versions; nobody deletes a version for good.
+_BUCKET = {"read": {"s3:ListBucket"}, "write": {"s3:ListBucket"}}
+_VERSIONED_OBJECT = {"read": {"s3:GetObjectVersion"}, "write": set()}
+_VERSIONED_BUCKET = {"read": {"s3:ListBucketVersions"}, "write": set()}
 
 
-def _expected_grants(w: Any) -> set[tuple[str, str]]:
+def _expected_grants(w: Any, versioned: set[str]) -> set[tuple[str, str]]:
     grants = set()
     for use in w.buckets:
         for access in ("read", "write") if use.access == "readwrite" else (use.access,):
             grants |= {(f"arn:aws:s3:::{use.target}/*", a) for a in _OBJECT[access]}
             grants |= {(f"arn:aws:s3:::{use.target}", a) for a in _BUCKET[access]}
+            if use.target in versioned:
+                grants |= {(f"arn:aws:s3:::{use.target}/*", a) for a in _VERSIONED_OBJECT[access]}
+                grants |= {(f"arn:aws:s3:::{use.target}", a) for a in _VERSIONED_BUCKET[access]}
+    assert not any(a == "s3:DeleteObjectVersion" for _, a in grants)
     return grants
 
 
@@ -232,7 +240,8 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
         queue_users = {w.name for w in platform.workloads if w.queues}
         assert set(local.get("object_store_users", {})) == bucket_users
         assert set(local.get("broker_users", {})) == queue_users
-        all_queues = set(local.get("queues", {})) | {"amq.default", "amq.topic", "other"}
+        exchanges = local.get("exchanges", {})
+        all_queues = set(local.get("queues", {})) | set(exchanges) | {"amq.default", "amq.topic", "other"}
         for w in platform.workloads:
             if w.name in bucket_users:
                 policy = local["object_store_policies"][w.name]
@@ -240,13 +249,14 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
                 for statement in policy["Statement"]:
                     assert statement["Effect"] == "Allow" and "*" not in statement["Action"]
                     granted |= {(r, a) for r in statement["Resource"] for a in statement["Action"]}
-                assert granted == _expected_grants(w), w.name
+                assert granted == _expected_grants(w, {b.name for b in platform.buckets if b.versioning}), w.name
             if w.name in queue_users:
                 perms = local["broker_users"][w.name]
                 assert perms["configure"] == "^$"
                 publishes = any(u.access == "publish" for u in w.queues)
                 writable = {q for q in all_queues if re.fullmatch(perms["write"], q)}
-                assert writable == ({"amq.default"} if publishes else set()), w.name
+                assert writable == {names.queue_exchange(u.target) for u in w.queues if u.access == "publish"}, w.name
+                assert publishes == bool(writable)
                 readable = {q for q in all_queues if re.fullmatch(perms["read"], q)}
                 assert readable == {u.target for u in w.queues if u.access == "consume"}, w.name
             if w.credentials_secret is not None:
@@ -256,13 +266,18 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
         for queue in platform.queues:
             settings = blocks(module, "resource", "rabbitmq_queue")["queue"]["settings"][0]
             assert settings["durable"] is True and settings["auto_delete"] is False
-            arguments = local["queues"][queue.name]["arguments"]
+            arguments = dict(local["queues"][queue.name]["arguments"])
+            assert arguments.pop("x-max-length-bytes") == queue.bounds.max_bytes
+            assert arguments.pop("x-overflow") == queue.bounds.overflow
+            assert arguments.pop("x-max-length", None) == queue.bounds.max_length
+            assert arguments.pop("x-message-ttl", None) == queue.bounds.message_ttl_ms
             if queue.dead_letter:
                 assert arguments == {"x-dead-letter-exchange": "",
                                      "x-dead-letter-routing-key": names.dead_letter_queue(queue.name)}
                 assert names.dead_letter_queue(queue.name) in local["queues"]
             else:
                 assert arguments == {}
+            assert exchanges[queue.exchange]["queue"] == queue.name
         assert local.get("versioned_buckets", []) == [b.name for b in platform.buckets if b.versioning]
 
 

@@ -23,7 +23,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     """A RabbitMQ node (the fraud example's harness: own data dir, free ports, stopped by PID)
     loaded with exactly the vhost, queues, users and permissions of `services/locals.tf`."""
     sys.path.insert(0, str(ROOT / "examples" / "fraud"))
-    from fraud_harness.plan import BrokerUser, Plan, Queue
+    from fraud_harness.plan import Plan, broker_setup
     from fraud_harness.rabbitmq import ADMIN, Broker, available
 
     problem = available()
@@ -32,13 +32,9 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     platform = load_ir(ROOT / "specs" / "fraud.yaml")
     files = {a.path: a.text for a in terraform_artifacts(platform)}
     local = locals_of(parse(files["terraform/dev/services/locals.tf"]))
-    plan = Plan(
-        spec=ROOT / "specs" / "fraud.yaml", vhost=local["broker_vhost"],
-        queues=[Queue(name, q["arguments"]) for name, q in sorted(local["queues"].items())],
-        buckets={}, store_users={}, uses={},
-        broker_users={w: BrokerUser(u["user"], u["configure"], u["write"], u["read"])
-                      for w, u in local["broker_users"].items()},
-    )
+    queues, exchanges, users = broker_setup(local)
+    plan = Plan(spec=ROOT / "specs" / "fraud.yaml", vhost=local["broker_vhost"], queues=queues,
+                exchanges=exchanges, buckets={}, store_users={}, uses={}, broker_users=users)
     node = Broker(tmp_path_factory.mktemp("rabbitmq"), plan).start(timeout=90)
     try:
         yield {"admin": node.url(ADMIN, node.admin_password), "local": local,
@@ -68,7 +64,7 @@ def test_a_publisher_can_publish_and_nothing_else(broker: dict[str, Any]) -> Non
     connection, channel = _channel(broker["users"]["checkout"])
     try:
         channel.confirm_delivery()
-        channel.basic_publish("", "checkout-events", b"one", mandatory=True)
+        channel.basic_publish("checkout-events.exchange", "checkout-events", b"one", mandatory=True)
         channel.queue_declare("checkout-events", passive=True)  # using a queue needs no permission
         assert _refused(lambda: channel.basic_get("checkout-events"))
     finally:
@@ -76,6 +72,9 @@ def test_a_publisher_can_publish_and_nothing_else(broker: dict[str, Any]) -> Non
     for attempt in (lambda ch: ch.queue_declare("made-up", durable=True),
                     lambda ch: ch.queue_delete("checkout-events"),
                     lambda ch: ch.exchange_declare("fanout-out", "fanout"),
+                    lambda ch: ch.basic_publish("", "checkout-events", b"x"),  # the default exchange
+                    lambda ch: ch.basic_publish("", "checkout-events.dlq", b"x"),
+                    lambda ch: ch.queue_bind("checkout-events", "checkout-events.exchange", "again"),
                     lambda ch: ch.basic_publish("amq.topic", "x", b"x")):
         connection, channel = _channel(broker["users"]["checkout"])
         try:
@@ -89,7 +88,7 @@ def test_a_publisher_can_publish_and_nothing_else(broker: dict[str, Any]) -> Non
 def test_a_consumer_reads_its_queue_only_and_rejects_into_the_dead_letter_queue(broker: dict[str, Any]) -> None:
     connection, channel = _channel(broker["admin"])
     channel.confirm_delivery()
-    channel.basic_publish("", "checkout-events", b"reject me", mandatory=True)
+    channel.basic_publish("checkout-events.exchange", "checkout-events", b"reject me", mandatory=True)
     connection.close()
     connection, channel = _channel(broker["users"]["fraud-trainer"])
     try:
@@ -108,7 +107,8 @@ def test_a_consumer_reads_its_queue_only_and_rejects_into_the_dead_letter_queue(
     connection, channel = _channel(broker["users"]["fraud-trainer"])
     try:
         channel.confirm_delivery()
-        assert _refused(lambda: channel.basic_publish("", "checkout-events", b"x", mandatory=True))
+        assert _refused(lambda: channel.basic_publish("checkout-events.exchange", "checkout-events", b"x",
+                                                      mandatory=True))
     finally:
         if connection.is_open:
             connection.close()

@@ -82,8 +82,11 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
     step(1, f"What the platform creates for {plan.spec.relative_to(plan.spec.parents[1])}")
     say(f"broker vhost {plan.vhost!r}; durable queues: {', '.join(q.name for q in plan.queues)}")
     for q in plan.queues:
-        if q.arguments:
-            say(f"  {q.name} dead-letters to {q.arguments['x-dead-letter-routing-key']!r}")
+        bounds = f"at most {q.arguments['x-max-length-bytes']} bytes, then {q.arguments['x-overflow']}"
+        dead_letters = q.arguments.get("x-dead-letter-routing-key")
+        say(f"  {q.name}: {bounds}" + (f"; dead-letters to {dead_letters!r}" if dead_letters else ""))
+    for e in plan.exchanges:
+        say(f"exchange {e.name!r} ({e.type}) routes to {e.queue!r} only")
     for workload, user in plan.broker_users.items():
         say(f"broker user {user.name!r} ({workload}): configure {user.configure!r} write {user.write!r} "
             f"read {user.read!r}")

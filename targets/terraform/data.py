@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from compiler import names
-from compiler.ir import DEFAULT_RESOURCES, Environment, Platform, Workload
+from compiler.ir import DEFAULT_RESOURCES, Environment, Platform, QueueBounds, Workload
 from compiler.quantity import parse_quantity
 
 QUOTA_NAME = "gpc-quota"
@@ -25,18 +25,26 @@ OBJECT_STORE_ROOT_USER = "gpc-admin"
 SYSTEM_NAMESPACES = {"argocd": names.ARGOCD_NAMESPACE, "kyverno": "kyverno"}
 
 # S3 actions per declared access (design §8 decisions): read = get + list, write = put + delete
-# (plus what a multipart upload needs once started: CreateMultipartUpload, UploadPart and
-# CompleteMultipartUpload are authorised as s3:PutObject).
+# + list (plus what a multipart upload needs once started: CreateMultipartUpload, UploadPart and
+# CompleteMultipartUpload are authorised as s3:PutObject). Writers list because SDKs do (to
+# check a key before overwriting it, to sync a folder, to find and abort stale uploads).
 OBJECT_ACTIONS = {
     "read": ("s3:GetObject",),
     "write": ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"),
 }
-BUCKET_ACTIONS = {"read": ("s3:ListBucket",), "write": ()}
-# RabbitMQ checks basic.publish against the exchange (the default exchange is named
-# `amq.default` for permission checks) and basic.consume/basic.get against the queue; a passive
-# queue.declare needs nothing. '^$' matches no resource name.
+BUCKET_ACTIONS = {"read": ("s3:ListBucket",), "write": ("s3:ListBucket",)}
+# A versioned bucket keeps every version so that an older one can be read back: its readers get
+# the versions too. Nobody gets s3:DeleteObjectVersion: a delete only adds a delete marker, and
+# history is removed by the platform team, never by a workload.
+VERSIONED_OBJECT_ACTIONS = {"read": ("s3:GetObjectVersion",), "write": ()}
+VERSIONED_BUCKET_ACTIONS = {"read": ("s3:ListBucketVersions",), "write": ()}
+# RabbitMQ checks basic.publish against the exchange (write) and basic.consume/basic.get against
+# the queue (read); a passive declare needs nothing. Each queue has an exchange of its own that
+# routes to it alone, so a publisher's write regex names exactly its queues' exchanges and no
+# workload may use the default exchange (which routes to every queue of the vhost). '^$'
+# matches no resource name.
 NOTHING = "^$"
-DEFAULT_EXCHANGE = r"^amq\.default$"
+EXCHANGE_TYPE = "fanout"  # routes every message to the one bound queue, whatever the routing key
 _PCRE_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}])")
 
 
@@ -107,7 +115,8 @@ class ServicesLocals(_Locals):
     broker_port: int | None
     buckets: Entries | None  # versioning, description
     versioned_buckets: list[str] | None
-    queues: Entries | None  # arguments, description
+    queues: Entries | None  # arguments (bounds, dead-lettering), description
+    exchanges: Entries | None  # each queue's own exchange: type, queue, routing_key
     object_store_users: Strings | None  # workload -> user
     object_store_policies: dict[str, dict[str, Any]] | None  # workload -> IAM policy document
     broker_users: dict[str, Strings] | None  # workload -> user, configure, write, read
@@ -225,13 +234,15 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
     """The locals of terraform/<env>/services/: the object store and the broker."""
     queue_users = {w.name: w for w in platform.workloads if w.queues}
     bucket_users = {w.name: w for w in platform.workloads if w.buckets}
+    versioned = {b.name for b in platform.buckets if b.versioning}
     queues: dict[str, Any] = {}
     for q in platform.queues:
-        arguments = {}
+        arguments = queue_arguments(q.bounds)
         if q.dead_letter_queue is not None:
-            arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": q.dead_letter_queue}
-            queues[q.dead_letter_queue] = {"arguments": {}, "description": f"dead letters of {q.name}"}
-        queues[q.name] = {"arguments": arguments, "description": q.description or ""}
+            arguments.update({"x-dead-letter-exchange": "", "x-dead-letter-routing-key": q.dead_letter_queue})
+            queues[q.dead_letter_queue] = {"arguments": queue_arguments(q.dead_letter_bounds),
+                                           "description": f"dead letters of {q.name}"}
+        queues[q.name] = {"arguments": dict(sorted(arguments.items())), "description": q.description or ""}
     object_store = bool(platform.buckets)
     broker = bool(platform.queues)
     return ServicesLocals(
@@ -249,9 +260,11 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
                  for b in platform.buckets} if object_store else None,
         versioned_buckets=[b.name for b in platform.buckets if b.versioning] if object_store else None,
         queues=dict(sorted(queues.items())) if broker else None,
+        exchanges={q.exchange: {"type": EXCHANGE_TYPE, "queue": q.name, "routing_key": q.name}
+                   for q in platform.queues} if broker else None,
         object_store_users={n: names.object_store_user(n) for n in sorted(bucket_users)} if object_store else None,
-        object_store_policies={n: _policy(w) for n, w in sorted(bucket_users.items())} if object_store else None,
-        broker_users={n: _permissions(w) for n, w in sorted(queue_users.items())} if broker else None,
+        object_store_policies={n: _policy(w, versioned) for n, w in sorted(bucket_users.items())} if object_store else None,
+        broker_users={n: _permissions(platform, w) for n, w in sorted(queue_users.items())} if broker else None,
         credentials={
             w.name: {"group": w.group, "name": w.credentials_secret, "keys": list(w.credential_keys)}
             for w in platform.workloads if w.credentials_secret is not None
@@ -259,7 +272,18 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
     )
 
 
-def _policy(w: Workload) -> dict[str, Any]:
+def queue_arguments(bounds: QueueBounds) -> dict[str, Any]:
+    """A queue's bounds as RabbitMQ queue arguments (numbers stay numbers: the broker refuses a
+    length given as a string)."""
+    arguments: dict[str, Any] = {"x-max-length-bytes": bounds.max_bytes, "x-overflow": bounds.overflow}
+    if bounds.max_length is not None:
+        arguments["x-max-length"] = bounds.max_length
+    if bounds.message_ttl_ms is not None:
+        arguments["x-message-ttl"] = bounds.message_ttl_ms
+    return dict(sorted(arguments.items()))
+
+
+def _policy(w: Workload, versioned: set[str]) -> dict[str, Any]:
     """One IAM policy document: the declared access on the declared buckets, nothing else."""
     object_actions: dict[str, set[str]] = {}
     bucket_actions: dict[str, set[str]] = {}
@@ -267,6 +291,9 @@ def _policy(w: Workload) -> dict[str, Any]:
         for access in _accesses(use.access or ""):
             object_actions.setdefault(use.target, set()).update(OBJECT_ACTIONS[access])
             bucket_actions.setdefault(use.target, set()).update(BUCKET_ACTIONS[access])
+            if use.target in versioned:
+                object_actions[use.target].update(VERSIONED_OBJECT_ACTIONS[access])
+                bucket_actions[use.target].update(VERSIONED_BUCKET_ACTIONS[access])
     statements = []
     for bucket in sorted(object_actions):
         statements.append({"Effect": "Allow", "Action": sorted(object_actions[bucket]),
@@ -277,11 +304,11 @@ def _policy(w: Workload) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _permissions(w: Workload) -> dict[str, str]:
-    """One broker user: publish is a write on the default exchange, consume a read on the queue;
-    queues are declared by Terraform, so nobody configures anything."""
-    publishes = any(u.access == "publish" for u in w.queues)
+def _permissions(platform: Platform, w: Workload) -> dict[str, str]:
+    """One broker user: publish is a write on the queue's own exchange, consume a read on the
+    queue; exchanges, queues and bindings are declared by Terraform, so nobody configures anything."""
+    published = sorted({platform.queue(u.target).exchange for u in w.queues if u.access == "publish"})
     consumed = sorted({u.target for u in w.queues if u.access == "consume"})
-    return {"user": names.broker_user(w.name), "configure": NOTHING,
-            "write": DEFAULT_EXCHANGE if publishes else NOTHING, "read": any_of(consumed)}
+    return {"user": names.broker_user(w.name), "configure": NOTHING, "write": any_of(published),
+            "read": any_of(consumed)}
 

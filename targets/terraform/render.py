@@ -157,7 +157,7 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
     ) if platform.queues else None
     dependencies = []
     if local.broker_users:
-        dependencies += ["rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
+        dependencies += ["rabbitmq_binding.queue", "rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
     if local.object_store_users:
         dependencies += ["minio_iam_user_policy_attachment.workload", "minio_s3_bucket.bucket"]
     providers = [versions.KUBERNETES]
@@ -191,7 +191,7 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         forwards.append(f"kubectl -n {env.infra_namespace} port-forward svc/{names.OBJECT_STORE_SERVICE} "
                         f"9000:{names.OBJECT_STORE_PORT}")
     if platform.queues:
-        summary.append("the virtual host, the queues and one broker user per workload")
+        summary.append("the virtual host, the bounded queues, an exchange per queue and one broker user per workload")
         forwards.append(f"kubectl -n {env.infra_namespace} port-forward svc/{names.BROKER_SERVICE} 15672:15672")
     rows = [(f"provider {p.source}", p.version) for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM,
                                                           versions.MINIO, versions.RABBITMQ)]

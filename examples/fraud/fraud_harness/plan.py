@@ -38,7 +38,17 @@ class StoreUser:
 @dataclass(frozen=True)
 class Queue:
     name: str
-    arguments: dict[str, Any]
+    arguments: dict[str, Any]  # x-max-length-bytes, x-overflow, x-dead-letter-*, ...
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A queue's own exchange: the only thing its publishers may write to."""
+
+    name: str
+    type: str
+    queue: str  # the one queue it is bound to
+    routing_key: str
 
 
 @dataclass
@@ -46,6 +56,7 @@ class Plan:
     spec: Path
     vhost: str
     queues: list[Queue]
+    exchanges: list[Exchange]
     buckets: dict[str, bool]  # name -> versioning
     broker_users: dict[str, BrokerUser]  # by workload
     store_users: dict[str, StoreUser]  # by workload
@@ -53,14 +64,23 @@ class Plan:
 
 
 def store_actions(uses: list[tuple[str, str]]) -> tuple[str, ...]:
-    """Object-store grants: read = get + list, write = put + delete, readwrite = both."""
+    """Object-store grants: read = get + list, write = put + delete + list, readwrite = both."""
     actions: list[str] = []
     for bucket, access in uses:
         if access in ("read", "readwrite"):
             actions += [f"Read:{bucket}", f"List:{bucket}"]
         if access in ("write", "readwrite"):
-            actions.append(f"Write:{bucket}")
+            actions += [f"Write:{bucket}", f"List:{bucket}"]
     return tuple(sorted(set(actions)))
+
+
+def broker_setup(local: dict[str, Any]) -> tuple[list[Queue], list[Exchange], dict[str, BrokerUser]]:
+    """Queues, exchanges (with their bindings) and users, from the terraform services module's
+    locals: the same names, arguments and permission regexes `terraform apply` would create."""
+    queues = [Queue(name, q["arguments"]) for name, q in sorted(local["queues"].items())]
+    exchanges = [Exchange(name, e["type"], e["queue"], e["routing_key"]) for name, e in sorted(local["exchanges"].items())]
+    users = {w: BrokerUser(u["user"], u["configure"], u["write"], u["read"]) for w, u in local["broker_users"].items()}
+    return queues, exchanges, users
 
 
 def load(spec: Path = SPEC) -> Plan:
@@ -75,16 +95,14 @@ def load(spec: Path = SPEC) -> Plan:
     # The broker is set up exactly as the Terraform target's services module would: the same
     # queues, dead-letter arguments and per-workload permission regexes, read from its data.
     broker = services(platform, platform.environments[0]).entries()
-    queues = [Queue(name, q["arguments"]) for name, q in broker["queues"].items()]
-    broker_users = {w: BrokerUser(u["user"], u["configure"], u["write"], u["read"])
-                    for w, u in broker["broker_users"].items()}
+    queues, exchanges, broker_users = broker_setup(broker)
     store_users, uses = {}, {}
     for w in platform.workloads:
         uses[w.name] = list(w.uses)
         bucket_uses = [(u.target, u.access or "") for u in w.uses if u.kind == "bucket"]
         if bucket_uses:
             store_users[w.name] = StoreUser(names.object_store_user(w.name), store_actions(bucket_uses))
-    return Plan(spec=spec, vhost=broker["broker_vhost"], queues=sorted(queues, key=lambda q: q.name),
+    return Plan(spec=spec, vhost=broker["broker_vhost"], queues=queues, exchanges=exchanges,
                 buckets={b.name: b.versioning for b in platform.buckets}, broker_users=broker_users,
                 store_users=store_users, uses=uses)
 

@@ -58,8 +58,13 @@ def definitions(plan: Plan, admin_password: str) -> dict[str, Any]:
                             "write": user.write, "read": user.read})
     queues = [{"name": q.name, "vhost": plan.vhost, "durable": True, "auto_delete": False,
                "arguments": q.arguments} for q in plan.queues]
+    exchanges = [{"name": e.name, "vhost": plan.vhost, "type": e.type, "durable": True, "auto_delete": False,
+                  "internal": False, "arguments": {}} for e in plan.exchanges]
+    bindings = [{"source": e.name, "vhost": plan.vhost, "destination": e.queue, "destination_type": "queue",
+                 "routing_key": e.routing_key, "arguments": {}} for e in plan.exchanges]
     return {"users": users, "vhosts": [{"name": plan.vhost}], "permissions": permissions, "queues": queues,
-            "exchanges": [], "bindings": [], "policies": [], "parameters": [], "global_parameters": []}
+            "exchanges": exchanges, "bindings": bindings, "policies": [], "parameters": [],
+            "global_parameters": []}
 
 
 class Broker:
@@ -135,9 +140,11 @@ class Broker:
         return self
 
     def _usable(self) -> bool:
-        with self.admin_channel() as channel:  # definitions loaded: the admin exists, the queues too
+        with self.admin_channel() as channel:  # definitions loaded: the admin, queues and exchanges exist
             for q in self.plan.queues:
                 channel.queue_declare(q.name, passive=True)
+            for e in self.plan.exchanges:
+                channel.exchange_declare(e.name, passive=True)
         return True
 
     def stop(self) -> None:
@@ -193,14 +200,32 @@ class Broker:
             for q in self.plan.queues:
                 channel.queue_purge(q.name)
 
+    def exchange_of(self, queue: str) -> str:
+        return next(e.name for e in self.plan.exchanges if e.queue == queue)
+
     def publish_as(self, workload: str, queue: str, bodies: list[bytes]) -> None:
-        """Publish as `workload`'s broker user, persistently, with confirms, bypassing checkout's validation."""
+        """Publish to `queue`'s exchange as `workload`'s broker user, persistently, with confirms,
+        bypassing checkout's validation."""
         user = self.plan.broker_users[workload]
         connection = pika.BlockingConnection(pika.URLParameters(self.url(user.name, user.password)))
         try:
             channel = connection.channel()
             channel.confirm_delivery()
             for body in bodies:
-                channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+                channel.basic_publish(self.exchange_of(queue), queue, body, pika.BasicProperties(delivery_mode=2),
+                                      mandatory=True)
         finally:
             connection.close()
+
+    def fill(self, queue: str, chunk: int = 1 << 20) -> int:
+        """Publish `chunk`-byte messages as the admin until the broker refuses one (basic.nack):
+        the queue is then at its bound. Returns how many it accepted."""
+        accepted = 0
+        with self.admin_channel() as channel:
+            channel.confirm_delivery()
+            while True:
+                try:
+                    channel.basic_publish(self.exchange_of(queue), queue, b"\0" * chunk, mandatory=True)
+                except pika.exceptions.NackError:
+                    return accepted
+                accepted += 1

@@ -16,6 +16,7 @@ from minio.error import S3Error
 
 pytestmark = pytest.mark.slow
 QUEUE, DLQ, BUCKET = "checkout-events", "checkout-events.dlq", "fraud-models"
+EXCHANGE = "checkout-events.exchange"
 
 
 def _denied(action: Callable[[], object]) -> str:
@@ -31,12 +32,14 @@ def _put(s3: Minio, key: str) -> object:
 def test_object_store_identities_have_exactly_their_declared_access(fraud: LocalPlatform) -> None:
     trainer, inference = fraud.store.client_for("fraud-trainer"), fraud.store.client_for("fraud-inference")
     anonymous = fraud.store.client()
-    assert fraud.plan.store_users["fraud-trainer"].actions == ("Write:fraud-models",)
+    assert fraud.plan.store_users["fraud-trainer"].actions == ("List:fraud-models", "Write:fraud-models")
     assert fraud.plan.store_users["fraud-inference"].actions == ("List:fraud-models", "Read:fraud-models")
 
     _put(trainer, "models/20261125T120000000000Z/model.json")  # write: allowed
+    # A writer lists (SDKs check keys before overwriting and look for stale uploads) but never reads.
+    assert [o.object_name for o in trainer.list_objects(BUCKET, prefix="models/", recursive=True)] == \
+        ["models/20261125T120000000000Z/model.json"]
     assert _denied(lambda: trainer.get_object(BUCKET, "models/20261125T120000000000Z/model.json")) == "AccessDenied"
-    assert _denied(lambda: list(trainer.list_objects(BUCKET))) == "AccessDenied"
     assert _denied(lambda: trainer.make_bucket("another-bucket")) == "AccessDenied"
 
     assert [o.object_name for o in inference.list_objects(BUCKET, prefix="models/", recursive=True)] == \
@@ -79,15 +82,15 @@ def _refused(fraud: LocalPlatform, workload: str, action: Callable[[object], obj
             connection.close()
 
 
-def _publish(queue: str) -> Callable[[object], object]:
-    return lambda ch: ch.basic_publish("", queue, b"{}", pika.BasicProperties(delivery_mode=2),  # type: ignore[attr-defined]
+def _publish(queue: str, exchange: str = EXCHANGE) -> Callable[[object], object]:
+    return lambda ch: ch.basic_publish(exchange, queue, b"{}", pika.BasicProperties(delivery_mode=2),  # type: ignore[attr-defined]
                                        mandatory=True)
 
 
 def test_broker_users_have_exactly_their_declared_permissions(fraud: LocalPlatform) -> None:
     users = fraud.plan.broker_users
     assert (users["checkout"].configure, users["checkout"].write, users["checkout"].read) == \
-        ("^$", r"^amq\.default$", "^$")
+        ("^$", r"^checkout-events\.exchange$", "^$")
     assert (users["fraud-trainer"].configure, users["fraud-trainer"].write, users["fraud-trainer"].read) == \
         ("^$", "^$", "^checkout-events$")
     assert "fraud-inference" not in users  # it uses no queue: no broker user
@@ -102,6 +105,9 @@ def test_broker_users_have_exactly_their_declared_permissions(fraud: LocalPlatfo
     connection.close()
     assert _refused(fraud, "checkout", lambda ch: ch.basic_get(QUEUE)) == 403  # type: ignore[attr-defined]
     assert _refused(fraud, "checkout", lambda ch: ch.queue_declare("mine", durable=True)) == 403  # type: ignore[attr-defined]
+    # The default exchange would reach every queue of the vhost: checkout may not use it at all.
+    assert _refused(fraud, "checkout", _publish(QUEUE, exchange="")) == 403
+    assert _refused(fraud, "checkout", _publish(DLQ, exchange="")) == 403
 
     # The trainer consumes (and rejects to the dead-letter queue, which the broker does for it);
     # it cannot publish, declare, or read the dead-letter queue.

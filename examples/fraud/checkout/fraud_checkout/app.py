@@ -16,15 +16,16 @@ from starlette.routing import Route
 
 from . import verdict
 from .config import Settings, redact
-from .publisher import PUBLISH_TIMEOUT_SECONDS, NotPublished, Publisher
+from .publisher import PUBLISH_TIMEOUT_SECONDS, NotPublished, Publisher, QueueFull
 from .schema import load_validator, problems
 
 log = logging.getLogger("fraud_checkout")
+QUEUE_FULL_RETRY_SECONDS = 60
 
 
 def create_app(settings: Settings, publisher: Publisher | None = None) -> Starlette:
     validator = load_validator(settings.message_schema)
-    publisher = publisher or Publisher(settings.amqp_url, settings.queue)
+    publisher = publisher or Publisher(settings.amqp_url, settings.exchange, settings.queue)
     http = httpx.AsyncClient()
 
     async def checkout(request: Request) -> JSONResponse:
@@ -41,11 +42,15 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
             await _confirmed(publisher, body, transaction_id)
         except NotPublished as e:
             log.warning("transaction %s not accepted: %s", transaction_id, e)
+            # A full queue drains only when the trainer runs: ask clients to back off for longer
+            # than after a broker hiccup, and say which of the two it was.
+            full = isinstance(e, QueueFull)
             return JSONResponse(
                 {"status": "not_accepted", "transaction_id": transaction_id, "error": str(e),
-                 "hint": "retry with the same transaction_id"},
+                 "reason": "queue_full" if full else "broker_unavailable",
+                 "hint": "retry later with the same transaction_id"},
                 status_code=503,
-                headers={"Retry-After": "2"},
+                headers={"Retry-After": str(QUEUE_FULL_RETRY_SECONDS if full else 2)},
             )
         fraud = await verdict.ask(http, settings.fraud_url, event, settings.fraud_timeout_seconds)
         return JSONResponse({"status": "accepted", "transaction_id": transaction_id, "event": event, "fraud": fraud})
@@ -60,8 +65,8 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        log.info("checkout starting: broker %s, queue %r, inference %s",
-                 redact(settings.amqp_url), settings.queue, settings.fraud_url)
+        log.info("checkout starting: broker %s, exchange %r, inference %s",
+                 redact(settings.amqp_url), settings.exchange, settings.fraud_url)
         publisher.start()
         try:
             yield

@@ -16,6 +16,7 @@ class ConfigError(Exception):
 class Settings:
     port: int
     amqp_url: str
+    exchange: str
     queue: str
     message_schema: str
     fraud_url: str
@@ -24,7 +25,8 @@ class Settings:
 
 
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
-    missing = [n for n in ("PORT", "AMQP_URL", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL") if not env.get(n)]
+    required = ("PORT", "AMQP_URL", "EVENTS_EXCHANGE", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL")
+    missing = [n for n in required if not env.get(n)]
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env checkout`)")
     try:
@@ -37,6 +39,7 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
     return Settings(
         port=port,
         amqp_url=env["AMQP_URL"],
+        exchange=env["EVENTS_EXCHANGE"],
         queue=env["EVENTS_QUEUE"],
         message_schema=env["EVENTS_MESSAGE_SCHEMA"],
         fraud_url=env["FRAUD_URL"].rstrip("/"),

@@ -8,6 +8,13 @@ publishes the messages still waiting, until each one's deadline; a message that 
 deadline fails, and the client is told it was not accepted. A message may be published twice
 when the connection drops between the broker's confirm and our receipt of it: consumers
 de-duplicate on `message_id` (the transaction id).
+
+Messages go to the queue's own exchange (`EVENTS_EXCHANGE`), the only one this workload's broker
+user may write to. The queue is bounded and refuses new messages when full (`x-overflow:
+reject-publish`): the broker answers the publish with `basic.nack`. That is back-pressure, not a
+lost connection, so the message is not retried here: it fails at once with `QueueFull`, and the
+client is told to come back later. Retrying inside checkout would hold every request for the
+whole deadline while the consumer (a scheduled job) may not drain the queue for hours.
 """
 
 from __future__ import annotations
@@ -33,6 +40,10 @@ class NotPublished(Exception):
     """The broker did not confirm the message; the reason is safe to show to the client."""
 
 
+class QueueFull(NotPublished):
+    """The broker refused the message (`basic.nack`): the queue is at its bound."""
+
+
 @dataclass
 class _Request:
     body: bytes
@@ -53,7 +64,7 @@ def _settle(future: Future[None], error: Exception | None = None) -> None:
 
 
 class Publisher:
-    def __init__(self, amqp_url: str, queue_name: str) -> None:
+    def __init__(self, amqp_url: str, exchange: str, queue_name: str) -> None:
         params = pika.URLParameters(amqp_url)
         params.connection_attempts = 1
         params.socket_timeout = 5
@@ -61,6 +72,7 @@ class Publisher:
         params.heartbeat = 30
         params.client_properties = {"connection_name": "checkout"}
         self._params = params
+        self._exchange = exchange
         self._queue_name = queue_name
         self._inbox: queue.Queue[_Request] = queue.Queue()
         self._waiting: deque[_Request] = deque()
@@ -132,7 +144,7 @@ class Publisher:
         channel.confirm_delivery()
         self._channel = channel
         self._connected.set()
-        log.info("connected to the broker; publishing to queue %r", self._queue_name)
+        log.info("connected to the broker; publishing to exchange %r (queue %r)", self._exchange, self._queue_name)
 
     def _disconnect(self) -> None:
         self._connected.clear()
@@ -193,14 +205,17 @@ class Publisher:
             app_id="checkout",
         )
         try:
-            # Default exchange, routing key = queue: the platform declares the queue, we only use it.
+            # The platform declares the exchange, the queue and the binding; we only publish. The
+            # exchange routes to the queue alone; the routing key is the queue's name for readability.
             self._channel.basic_publish(
-                exchange="", routing_key=self._queue_name, body=request.body, properties=properties, mandatory=True
+                exchange=self._exchange, routing_key=self._queue_name, body=request.body, properties=properties,
+                mandatory=True,
             )
         except pika.exceptions.UnroutableError:
-            _settle(request.future, NotPublished(f"queue {self._queue_name!r} does not exist on the broker"))
+            _settle(request.future, NotPublished(f"exchange {self._exchange!r} routes to no queue"))
             return
         except pika.exceptions.NackError:
-            _settle(request.future, NotPublished("the broker rejected the message (nack)"))
+            log.warning("queue %r is full: the broker refused message %s", self._queue_name, request.message_id)
+            _settle(request.future, QueueFull(f"queue {self._queue_name!r} is full; the broker refused the message"))
             return
         _settle(request.future)

@@ -64,3 +64,32 @@ def test_without_a_broker_checkout_is_alive_but_not_ready(fraud: LocalPlatform, 
     ready = checkout.get("/readyz")
     assert ready.status_code == 503 and ready.json()["reason"] == "no working broker connection"
     assert "wrong@" not in checkout.output()  # the password never reaches the log
+
+
+def test_a_full_queue_refuses_the_transaction_with_a_clear_error_until_there_is_room(fraud: LocalPlatform,
+                                                                                     tmp_path: Path) -> None:
+    checkout = fraud.service("checkout", tmp_path, service_urls={"fraud-inference": "http://127.0.0.1:9"})
+    checkout.start_and_wait()
+    checkout.wait_ready()
+    # The trainer has stopped: the queue fills up to the spec's bound, then the broker refuses
+    # (x-overflow: reject-publish answers the publish with basic.nack).
+    arguments = next(q.arguments for q in fraud.plan.queues if q.name == QUEUE)
+    assert arguments["x-overflow"] == "reject-publish"
+    assert fraud.broker.fill(QUEUE) == arguments["x-max-length-bytes"] // 2**20
+    event = data.stream(1, seed=73)[0]
+    started = time.monotonic()
+    answer = checkout.post("/checkout", event)
+    assert time.monotonic() - started < 3  # refused at once, not held until the publish deadline
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "60"
+    assert answer.json() == {"status": "not_accepted", "transaction_id": event["transaction_id"],
+                             "error": f"queue {QUEUE!r} is full; the broker refused the message",
+                             "reason": "queue_full", "hint": "retry later with the same transaction_id"}
+    assert checkout.get("/readyz").status_code == 200  # the connection is fine; only the queue is full
+    assert "is full" in checkout.output()
+    # The consumer catches up: the same transaction, retried, goes through.
+    fraud.broker.purge()
+    answer = checkout.post("/checkout", event)
+    assert answer.status_code == 200, answer.text
+    [(properties, body)] = fraud.broker.messages(QUEUE)
+    assert properties.message_id == event["transaction_id"] and json.loads(body) == event

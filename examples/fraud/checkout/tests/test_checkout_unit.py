@@ -20,9 +20,10 @@ CONTRACT = {name: value for name, value, _ in plan.contract(plan.SPEC, "checkout
 def test_settings_come_from_the_contract_variables() -> None:
     settings = from_env(CONTRACT)
     assert settings.port == 8080 and settings.queue == "checkout-events"
+    assert settings.exchange == "checkout-events.exchange"
     assert settings.fraud_timeout_seconds == 2.0 and settings.fraud_url == "http://127.0.0.1:8000"
-    with pytest.raises(ConfigError, match="AMQP_URL, EVENTS_QUEUE"):
-        from_env({k: v for k, v in CONTRACT.items() if k not in ("AMQP_URL", "EVENTS_QUEUE")})
+    with pytest.raises(ConfigError, match="AMQP_URL, EVENTS_EXCHANGE, EVENTS_QUEUE"):
+        from_env({k: v for k, v in CONTRACT.items() if k not in ("AMQP_URL", "EVENTS_EXCHANGE", "EVENTS_QUEUE")})
     with pytest.raises(ConfigError, match="FRAUD_TIMEOUT_SECONDS"):
         from_env({**CONTRACT, "FRAUD_TIMEOUT_SECONDS": "soon"})
 

@@ -18,6 +18,8 @@ class Settings:
     bucket: str
     s3_endpoint: str  # host:port, as the minio SDK wants it
     s3_secure: bool
+    s3_region: str
+    s3_path_style: bool
     s3_access_key: str
     s3_secret_key: str
     poll_seconds: float
@@ -25,13 +27,16 @@ class Settings:
 
 
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
-    required = ("PORT", "MODELS_BUCKET", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY")
+    required = ("PORT", "MODELS_BUCKET", "S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE", "S3_ACCESS_KEY",
+                "S3_SECRET_KEY")
     missing = [n for n in required if not env.get(n)]
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env fraud-inference`)")
     endpoint = urlsplit(env["S3_ENDPOINT"])
     if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
         raise ConfigError(f"S3_ENDPOINT must be an http(s) URL, got {env['S3_ENDPOINT']!r}")
+    if env["S3_FORCE_PATH_STYLE"] not in ("true", "false"):
+        raise ConfigError(f"S3_FORCE_PATH_STYLE must be true or false, got {env['S3_FORCE_PATH_STYLE']!r}")
     try:
         port = int(env["PORT"])
         poll = float(env.get("MODEL_POLL_SECONDS", "30"))
@@ -44,6 +49,8 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
         bucket=env["MODELS_BUCKET"],
         s3_endpoint=endpoint.netloc,
         s3_secure=endpoint.scheme == "https",
+        s3_region=env["S3_REGION"],
+        s3_path_style=env["S3_FORCE_PATH_STYLE"] == "true",
         s3_access_key=env["S3_ACCESS_KEY"],
         s3_secret_key=env["S3_SECRET_KEY"],
         poll_seconds=poll,

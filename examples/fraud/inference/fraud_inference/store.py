@@ -24,9 +24,6 @@ from .model import FraudModel, ModelError, parse
 log = logging.getLogger("fraud_inference.store")
 
 PREFIX = "models/"
-# Naming the region skips the SDK's GetBucketLocation call, which needs a permission the
-# workload is not granted (the platform grants object access only). MinIO's default region.
-REGION = "us-east-1"
 VERSION = re.compile(r"^\d{8}T\d{12}Z$")
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 
@@ -37,9 +34,16 @@ def client(settings: Settings) -> Minio:
         timeout=urllib3.Timeout(connect=2, read=5),
         retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
     )
-    return Minio(settings.s3_endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
-                 secure=settings.s3_secure, http_client=http,
-                 region=REGION)
+    # The platform's region (S3_REGION) spares the SDK a GetBucketLocation call, which the
+    # workload is not granted; path style (S3_FORCE_PATH_STYLE) keeps requests on the endpoint's
+    # host instead of `<bucket>.<host>`, a name no in-cluster DNS resolves.
+    s3 = Minio(settings.s3_endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
+               secure=settings.s3_secure, http_client=http, region=settings.s3_region)
+    if settings.s3_path_style:
+        s3.disable_virtual_style_endpoint()
+    else:
+        s3.enable_virtual_style_endpoint()
+    return s3
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from typing import Any
@@ -80,3 +81,54 @@ def test_only_timestamp_shaped_folders_are_versions() -> None:
     assert VERSION.match("20261125T120000000000Z")
     for name in ("latest", "20261125", "20261125T120000Z", "../20261125T120000000000Z"):
         assert not VERSION.match(name)
+
+
+def _requests(make_client: Any) -> list[tuple[str, str]]:
+    """(Host header, path) of the requests an SDK client sends to a local HTTP server."""
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str]] = []
+
+    class Record(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the http.server API names it
+            seen.append((self.headers["Host"], self.path))
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with contextlib.suppress(Exception):  # the answer does not matter, the request does
+            list(make_client(f"http://localhost:{server.server_port}").list_objects("fraud-models", prefix="models/"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    return seen
+
+
+def test_the_s3_client_uses_the_contract_region_and_path_style_addressing() -> None:
+    from fraud_harness import plan
+    from fraud_inference.config import ConfigError, from_env
+    from fraud_inference.store import client
+
+    contract = {name: value for name, value, _ in plan.contract(plan.SPEC, "fraud-inference")}
+    assert (contract["S3_REGION"], contract["S3_FORCE_PATH_STYLE"]) == ("us-east-1", "true")
+    [(host, path)] = _requests(lambda endpoint: client(from_env({**contract, "S3_ENDPOINT": endpoint})))
+    # Path style: the bucket is in the path and the Host is the endpoint's. The region spares a
+    # GetBucketLocation call (`?location=`), which the workload is not granted.
+    assert host.startswith("localhost:") and path.startswith("/fraud-models?") and "location" not in path, path
+    # Without the flag the SDK addresses `<bucket>.<host>`, a name that resolves nowhere (here,
+    # like in a cluster) or, where *.localhost resolves, a Host the server does not serve.
+    virtual = {**contract, "S3_FORCE_PATH_STYLE": "false"}
+    sent = _requests(lambda endpoint: client(from_env({**virtual, "S3_ENDPOINT": endpoint})))
+    assert all(host.startswith("fraud-models.localhost:") for host, _ in sent), sent
+    with pytest.raises(ConfigError, match="S3_FORCE_PATH_STYLE"):
+        from_env({**contract, "S3_FORCE_PATH_STYLE": "yes"})
+    with pytest.raises(ConfigError, match="S3_REGION"):
+        from_env({k: v for k, v in contract.items() if k != "S3_REGION"})

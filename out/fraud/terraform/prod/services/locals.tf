@@ -42,12 +42,27 @@ locals {
       "arguments" = {
         "x-dead-letter-exchange"    = ""
         "x-dead-letter-routing-key" = "checkout-events.dlq"
+        "x-max-length"              = 100000
+        "x-max-length-bytes"        = 67108864
+        "x-overflow"                = "reject-publish"
       }
       "description" = "One message per checkout transaction."
     }
     "checkout-events.dlq" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length"       = 100000
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
       "description" = "dead letters of checkout-events"
+    }
+  }
+
+  exchanges = {
+    "checkout-events.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "checkout-events"
+      "routing_key" = "checkout-events"
     }
   }
 
@@ -62,12 +77,12 @@ locals {
       "Statement" = [
         {
           "Effect"   = "Allow"
-          "Action"   = ["s3:GetObject"]
+          "Action"   = ["s3:GetObject", "s3:GetObjectVersion"]
           "Resource" = ["arn:aws:s3:::fraud-models/*"]
         },
         {
           "Effect"   = "Allow"
-          "Action"   = ["s3:ListBucket"]
+          "Action"   = ["s3:ListBucket", "s3:ListBucketVersions"]
           "Resource" = ["arn:aws:s3:::fraud-models"]
         },
       ]
@@ -80,6 +95,11 @@ locals {
           "Action"   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
           "Resource" = ["arn:aws:s3:::fraud-models/*"]
         },
+        {
+          "Effect"   = "Allow"
+          "Action"   = ["s3:ListBucket"]
+          "Resource" = ["arn:aws:s3:::fraud-models"]
+        },
       ]
     }
   }
@@ -88,7 +108,7 @@ locals {
     "checkout" = {
       "user"      = "checkout"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^checkout-events\\.exchange$"
       "read"      = "^$"
     }
     "fraud-trainer" = {

@@ -46,16 +46,41 @@ locals {
       "arguments" = {
         "x-dead-letter-exchange"    = ""
         "x-dead-letter-routing-key" = "labels.dlq"
+        "x-max-length"              = 1000
+        "x-max-length-bytes"        = 67108864
+        "x-message-ttl"             = 3600000
+        "x-overflow"                = "drop-head"
       }
       "description" = ""
     }
     "labels.dlq" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length"       = 1000
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
       "description" = "dead letters of labels"
     }
     "uploads" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length-bytes" = 8388608
+        "x-message-ttl"      = 1800000
+        "x-overflow"         = "reject-publish"
+      }
       "description" = ""
+    }
+  }
+
+  exchanges = {
+    "labels.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "labels"
+      "routing_key" = "labels"
+    }
+    "uploads.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "uploads"
+      "routing_key" = "uploads"
     }
   }
 
@@ -71,12 +96,12 @@ locals {
       "Statement" = [
         {
           "Effect"   = "Allow"
-          "Action"   = ["s3:GetObject"]
+          "Action"   = ["s3:GetObject", "s3:GetObjectVersion"]
           "Resource" = ["arn:aws:s3:::checkpoints/*"]
         },
         {
           "Effect"   = "Allow"
-          "Action"   = ["s3:ListBucket"]
+          "Action"   = ["s3:ListBucket", "s3:ListBucketVersions"]
           "Resource" = ["arn:aws:s3:::checkpoints"]
         },
         {
@@ -116,6 +141,11 @@ locals {
         },
         {
           "Effect"   = "Allow"
+          "Action"   = ["s3:ListBucket"]
+          "Resource" = ["arn:aws:s3:::checkpoints"]
+        },
+        {
+          "Effect"   = "Allow"
           "Action"   = ["s3:GetObject"]
           "Resource" = ["arn:aws:s3:::images/*"]
         },
@@ -132,13 +162,13 @@ locals {
     "api" = {
       "user"      = "api"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^uploads\\.exchange$"
       "read"      = "^$"
     }
     "labeler" = {
       "user"      = "labeler"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^labels\\.exchange$"
       "read"      = "^uploads$"
     }
     "trainer" = {

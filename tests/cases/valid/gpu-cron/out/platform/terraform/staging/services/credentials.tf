@@ -16,6 +16,7 @@ resource "kubernetes_secret_v1" "credentials" {
   depends_on = [
     minio_iam_user_policy_attachment.workload,
     minio_s3_bucket.bucket,
+    rabbitmq_binding.queue,
     rabbitmq_permissions.workload,
     rabbitmq_queue.queue,
   ]

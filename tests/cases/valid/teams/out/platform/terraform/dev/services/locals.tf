@@ -42,12 +42,25 @@ locals {
       "arguments" = {
         "x-dead-letter-exchange"    = ""
         "x-dead-letter-routing-key" = "orders.dlq"
+        "x-max-length-bytes"        = 67108864
+        "x-overflow"                = "reject-publish"
       }
       "description" = ""
     }
     "orders.dlq" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
       "description" = "dead letters of orders"
+    }
+  }
+
+  exchanges = {
+    "orders.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "orders"
+      "routing_key" = "orders"
     }
   }
 
@@ -64,6 +77,11 @@ locals {
           "Action"   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
           "Resource" = ["arn:aws:s3:::order-exports/*"]
         },
+        {
+          "Effect"   = "Allow"
+          "Action"   = ["s3:ListBucket"]
+          "Resource" = ["arn:aws:s3:::order-exports"]
+        },
       ]
     }
   }
@@ -78,7 +96,7 @@ locals {
     "storefront" = {
       "user"      = "storefront"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^orders\\.exchange$"
       "read"      = "^$"
     }
   }
