@@ -3,8 +3,11 @@ resource "rabbitmq_vhost" "this" {
   name = local.broker_vhost
 }
 
-# Durable queues, declared here and only used by the workloads; a queue with dead_letter sends
-# rejected messages through the default exchange to <queue>.dlq.
+# Durable queues, declared here and only used by the workloads. Every queue is bounded
+# (x-max-length-bytes, x-overflow, and x-max-length / x-message-ttl when the spec sets them); a
+# queue with dead_letter sends rejected messages through the default exchange to <queue>.dlq.
+# The arguments go as JSON: bounds are numbers, and `arguments` would turn them into strings,
+# which the broker refuses.
 resource "rabbitmq_queue" "queue" {
   for_each = local.queues
 
@@ -12,14 +15,40 @@ resource "rabbitmq_queue" "queue" {
   vhost = rabbitmq_vhost.this.name
 
   settings {
-    durable     = true
-    auto_delete = false
-    arguments   = each.value.arguments
+    durable        = true
+    auto_delete    = false
+    arguments_json = jsonencode(each.value.arguments)
   }
 }
 
-# One user per workload that uses queues: publish = write on the default exchange, consume =
-# read on its own queues, configure = nothing (see local.broker_users).
+# Each queue's own exchange, bound to that queue alone: publishers may write to the exchanges of
+# their declared queues and to nothing else, never to the default exchange (which reaches every
+# queue of the vhost).
+resource "rabbitmq_exchange" "queue" {
+  for_each = local.exchanges
+
+  name  = each.key
+  vhost = rabbitmq_vhost.this.name
+
+  settings {
+    type        = each.value.type
+    durable     = true
+    auto_delete = false
+  }
+}
+
+resource "rabbitmq_binding" "queue" {
+  for_each = local.exchanges
+
+  source           = rabbitmq_exchange.queue[each.key].name
+  vhost            = rabbitmq_vhost.this.name
+  destination      = rabbitmq_queue.queue[each.value.queue].name
+  destination_type = "queue"
+  routing_key      = each.value.routing_key
+}
+
+# One user per workload that uses queues: publish = write on its queues' own exchanges,
+# consume = read on its own queues, configure = nothing (see local.broker_users).
 resource "random_password" "broker" {
   for_each = local.broker_users
 

@@ -14,6 +14,7 @@ resource "kubernetes_secret_v1" "credentials" {
 
   # A pod that finds its Secret finds its user able to do what it declared.
   depends_on = [
+    rabbitmq_binding.queue,
     rabbitmq_permissions.workload,
     rabbitmq_queue.queue,
   ]

@@ -31,12 +31,25 @@ locals {
       "arguments" = {
         "x-dead-letter-exchange"    = ""
         "x-dead-letter-routing-key" = "orders.dlq"
+        "x-max-length-bytes"        = 67108864
+        "x-overflow"                = "reject-publish"
       }
       "description" = "One message per paid order."
     }
     "orders.dlq" = {
-      "arguments"   = {}
+      "arguments" = {
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
       "description" = "dead letters of orders"
+    }
+  }
+
+  exchanges = {
+    "orders.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "orders"
+      "routing_key" = "orders"
     }
   }
 
@@ -50,7 +63,7 @@ locals {
     "storefront" = {
       "user"      = "storefront"
       "configure" = "^$"
-      "write"     = "^amq\\.default$"
+      "write"     = "^orders\\.exchange$"
       "read"      = "^$"
     }
   }
