@@ -381,8 +381,10 @@ class Environment(Strict):
     namespace_prefix: Name | None = Field(None, description="Prefix of this environment's namespaces "
                                           "(`<prefix>-services`, `<prefix>-jobs`, `<prefix>-infra`). "
                                           "Defaults to `<platform name>-<environment>`.")
-    auto_sync: bool = Field(True, description="Let Argo CD sync, prune and self-heal automatically. Turn off "
-                            "where changes must be synced by hand (often prod).")
+    auto_sync: bool = Field(True, description="Let Argo CD sync, prune and self-heal the workloads' "
+                            "Applications automatically. Turn off where a person syncs each delivery (often "
+                            "prod). The platform layers (policies, network policies, shared infrastructure) "
+                            "sync automatically either way, so an environment comes up on its own.")
     dns: ClusterDns = Field(default_factory=ClusterDns, description="The cluster's DNS, which every pod "
                             "may reach. The defaults fit kube-dns and CoreDNS as most clusters install them.")
     overrides: Overrides = Field(default_factory=Overrides, description="Per-environment changes.")

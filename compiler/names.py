@@ -172,6 +172,25 @@ BROKER_ADMIN_USER = "gpc-admin"
 BROKER_ADMIN_PASSWORD_KEY = "rabbitmq-password"
 BROKER_ERLANG_COOKIE_KEY = "rabbitmq-erlang-cookie"
 
+# The data of the shared infrastructure (the object store's objects, the broker's queues) lives on
+# claims Terraform creates with `prevent_destroy` in the infra namespace; the charts mount them
+# (`persistence.existingClaim`) and never create a claim, so deleting, renaming or cascading an
+# Argo CD Application cannot delete the data, and neither can `terraform destroy`.
+OBJECT_STORE_CLAIM = "minio-data"
+BROKER_CLAIM = "rabbitmq-data"
+
+
+def gitops_over_ssh(url: str) -> bool:
+    """Whether Argo CD reads the GitOps repository over SSH (with a deploy key) rather than HTTPS
+    (with a GitHub App): the repository Secret's credentials must suit the URL's scheme."""
+    return url.startswith(("git@", "ssh://"))
+
+
+def argocd_repository_secret(platform: str) -> str:
+    """The Secret (in Argo CD's namespace) that lets Argo CD read the GitOps repository; Terraform
+    creates it, from its variables, before the root application."""
+    return f"{platform}-gitops-repository"
+
 
 def broker_vhost(platform: str) -> str:
     return platform

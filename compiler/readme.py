@@ -1,9 +1,10 @@
-"""The README at the top of every compiled tree: the platform as a graph, and what each folder is for."""
+"""The README at the top of every compiled tree, where a platform engineer starts: how to roll the
+platform out from zero, in order, the platform as a graph, and what each folder is for."""
 
 from __future__ import annotations
 
-from compiler import names
-from compiler.ir import Platform
+from compiler import markdown, names
+from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from compiler.yamlout import flat
 
@@ -22,9 +23,97 @@ _LEGEND = (
 )
 
 
-def _cell(text: str) -> str:
-    """Text for a markdown table cell: a pipe or a line break would end the cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+_cell = markdown.cell
+
+
+def _terraform_readme(env: Environment) -> str:
+    return f"terraform/{env.name}/README.md"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def rollout(platform: Platform) -> list[str]:
+    """What a platform engineer does, in order, to go from empty clusters to a promoted workload.
+
+    The one place that says the whole order; each folder's README says how to do its own step and
+    links back here.
+    """
+    envs = platform.environments
+    first = envs[0]
+    shared = bool(platform.buckets or platform.queues)
+    built = [w for w in platform.workloads if w.repo]
+    secrets = [w for w in platform.workloads if w.app_secret is not None]
+    repo, path = markdown.code(platform.gitops_repo), markdown.code(platform.gitops_path or ".")
+    credential = ("a deploy key of that repository (read-only)" if names.gitops_over_ssh(platform.gitops_repo)
+                  else "a GitHub App installed on that repository with **Contents: read** only (not the App "
+                       "CI writes with)")
+    order = ", then ".join(f"`{e.name}`" for e in envs)
+    inputs = ["the cluster's kube context", "the repository credential"]
+    if platform.pull_secret:
+        inputs.append("the registry logins the images are pulled with (`TF_VAR_registry_credentials`)")
+    if secrets:
+        inputs.append("the values of the workloads' declared secrets (`TF_VAR_app_secrets`; the plan fails while "
+                      "one is missing: " + ", ".join(f"`{w.name}`" for w in secrets) + ")")
+    step = 0
+
+    def item(title: str, text: str) -> str:
+        nonlocal step
+        step += 1
+        return f"{step}. **{title}.** {text}"
+
+    lines = [
+        "## Roll out from zero",
+        "",
+        "What a platform engineer does, in order. Every environment is a cluster of its own with its own Argo CD; "
+        f"do steps 3 to {5 if shared else 4} for each environment ({order}) before its workloads are delivered.",
+        "",
+        item("Commit this tree", f"Push it to {repo}, branch {markdown.code(platform.gitops_branch)}, folder "
+             f"{path}: every Argo CD application reads it from there, and `gpc compile --check` in CI keeps it "
+             "equal to the spec."),
+        item("A read-only credential for Argo CD", f"Create {credential}. Terraform stores it in the cluster as "
+             "Argo CD's repository Secret; see [Argo CD](argocd/README.md#reading-the-gitops-repository)."),
+        item("The cluster", "In `terraform/<env>/cluster/`: `terraform init`, then `terraform apply` with "
+             + _and(inputs) + ". It creates the namespaces, service accounts, quotas, data volumes (which "
+             "Terraform will not destroy) and admin Secrets, installs Kyverno and Argo CD, then the repository "
+             "Secret, and last the root application. The environment's `terraform/<env>/README.md` lists every "
+             "variable."),
+        item("Argo CD takes over", "The root application syncs `argocd/<env>/` in waves, each waiting for the "
+             "previous one to be healthy: the AppProject; the Kyverno policies (`kyverno/`) and the namespace-wide "
+             "NetworkPolicies; " + ("the shared infrastructure (object store, broker); " if shared else "")
+             + "the ApplicationSets of the workloads. These platform layers sync on their own in every environment, "
+             "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
+             "[Argo CD](argocd/README.md#bootstrap)."),
+    ]
+    if shared:
+        lines.append(item("The services", "Once the shared infrastructure is healthy, in `terraform/<env>/services/`: "
+                          "`terraform init` and `terraform apply`. It creates the buckets, queues and vhost, one "
+                          "user per workload limited to what it declared, and each workload's credentials Secret; "
+                          "until then the workloads that use them wait for that Secret."))
+    lines.append(item("CI of this repository", "Install the drift gate as "
+                      "[`github/platform/README.md`](github/platform/README.md) says."))
+    if built:
+        links = ", ".join(f"[`{w.name}`](github/{w.name}/README.md)" for w in built)
+        lines.append(item("CI of each workload repository", "Copy its `.github/` and define the settings, secrets "
+                          f"and GitHub App its README lists: {links}."))
+        automatic = "automatically" if first.auto_sync else "once someone syncs the workload's Application"
+        lines.append(item("First delivery", f"A merge into a workload repository's default branch builds, tests, "
+                          f"pushes and signs its image, and writes the tag into `{first.name}`'s CI-owned image file "
+                          f"here; Argo CD in `{first.name}` deploys it {automatic}."))
+        if len(envs) > 1:
+            lines.append(item("Promotion", "Each later environment gets the image the one before it runs through "
+                              "the workload's promote workflow, which opens a pull request here; merging it "
+                              "deploys, after a manual sync where the environment's workloads are manual (table "
+                              "below)."))
+    lines += ["", "| environment | cluster | Terraform | root application | workloads sync |", "|---|---|---|---|---|"]
+    for env in envs:
+        root = names.argocd_root_application(platform.name, env.name)
+        sync = ("automatically" if env.auto_sync
+                else f"by hand: `{names.argocd_application(platform.name, env.name, '<workload>')}`")
+        lines.append(f"| `{env.name}` | {_cell(env.cluster)} | [`{_terraform_readme(env)}`]({_terraform_readme(env)}) "
+                     f"| `{root}` | {sync} |")
+    return [*lines, ""]
 
 
 def render_readme(platform: Platform) -> Artifact:
@@ -43,6 +132,7 @@ def render_readme(platform: Platform) -> Artifact:
         f"Compiled by gpc from `{platform.spec_file}`. Change the spec, then run "
         f"`gpc compile {platform.spec_file}`; CI runs `gpc compile --check` and fails when this tree is stale.",
         "",
+        *rollout(platform),
         "## The platform",
         "",
         "```mermaid",
@@ -71,7 +161,7 @@ def render_readme(platform: Platform) -> Artifact:
         "network policies and what they allow |",
         f"| `{names.argocd_dir('<env>')}/` | everything the Argo CD of one environment's cluster syncs |",
     ]
-    lines += ["", "## Environments", "", "| environment | cluster | namespaces | Argo CD root application | sync |",
+    lines += ["", "## Environments", "", "| environment | cluster | namespaces | Argo CD root application | workload sync |",
               "|---|---|---|---|---|"]
     for env in platform.environments:
         namespaces = ", ".join(f"`{ns}`" for ns in env.namespaces.values())

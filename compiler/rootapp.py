@@ -52,14 +52,32 @@ def metadata(platform: Platform, name: str, wave: int | None, finalizer: bool) -
     return meta
 
 
-def sync_policy(env: Environment) -> dict[str, Any]:
-    """Automated prune and self-heal only where the environment allows it; otherwise a human syncs."""
+def _sync_policy(automated: bool) -> dict[str, Any]:
     policy: dict[str, Any] = {}
-    if env.auto_sync:
+    if automated:
         policy["automated"] = {"prune": True, "selfHeal": True}
     policy["syncOptions"] = list(names.ARGOCD_APP_SYNC_OPTIONS)
     policy["retry"] = {"limit": names.ARGOCD_RETRY_LIMIT, "backoff": dict(names.ARGOCD_RETRY_BACKOFF)}
     return policy
+
+
+def platform_sync_policy() -> dict[str, Any]:
+    """The platform layers (root, policies, platform overlay, shared infrastructure) sync, prune and
+    self-heal on their own in every environment, whatever its `auto_sync`.
+
+    The root application waits for each wave to be healthy, and an Application nobody synced is
+    Missing, never healthy: with manual platform layers, the first rollout of an environment would
+    stop at the first wave until someone synced every layer by hand, in order. What they deliver
+    changes only through a reviewed spec and `gpc compile --check`; no stateful data is theirs to
+    prune (the data volumes belong to Terraform).
+    """
+    return _sync_policy(True)
+
+
+def workload_sync_policy(env: Environment) -> dict[str, Any]:
+    """Workload delivery: automated prune and self-heal only where the environment allows it;
+    elsewhere a human syncs each workload's Application after a promotion is merged."""
+    return _sync_policy(env.auto_sync)
 
 
 def destination(namespace: str) -> dict[str, str]:
@@ -107,7 +125,7 @@ def root_application(platform: Platform, env: Environment) -> dict[str, Any]:
             "project": bootstrap_project_name(platform, env),
             "source": source,
             "destination": destination(names.ARGOCD_NAMESPACE),
-            "syncPolicy": sync_policy(env),
+            "syncPolicy": platform_sync_policy(),
         },
     }
 

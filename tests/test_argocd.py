@@ -144,15 +144,18 @@ def test_sync_options_are_known_and_never_create_namespaces(compiled: Compiled) 
             assert {"PruneLast=true", "ServerSideApply=true"} <= set(options)
 
 
-def test_automated_sync_follows_the_environment(compiled: Compiled) -> None:
+def test_only_workload_delivery_follows_auto_sync(compiled: Compiled) -> None:
     for objects in compiled.envs.values():
-        policies = all_sync_policies(objects)
-        assert policies
-        for policy in policies:
+        platform_layers = objects.of_kind("Application")
+        assert platform_layers
+        for app in platform_layers:
+            assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}, app["metadata"]
+        for app in objects.generated:
+            policy = app["spec"]["syncPolicy"]
             if objects.env.auto_sync:
                 assert policy["automated"] == {"prune": True, "selfHeal": True}
             else:
-                assert "automated" not in policy, f"{objects.env.name} syncs manually"
+                assert "automated" not in policy, f"{objects.env.name} syncs its workloads manually"
 
 
 def test_failed_syncs_retry_with_exponential_backoff(compiled: Compiled) -> None:

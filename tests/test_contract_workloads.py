@@ -204,14 +204,18 @@ def test_the_pull_secret_is_a_docker_config_and_its_credentials_are_checked(tmp_
     assert run_terraform(terraform, ["init"], checks).returncode == 0
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
-    args = ["plan", "-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    # Argo CD's repository credential is required too (test_contract_rollout): a valid one here.
+    args = ["plan", "-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev",
+            "-var", "gitops_github_app_id=1", "-var", "gitops_github_app_installation_id=2"]
+    repository = {"TF_VAR_gitops_github_app_private_key": "-----BEGIN RSA PRIVATE KEY-----\nk\n-----END RSA PRIVATE KEY-----"}
     for value, error in (
         (login, None),
         (None, "registry_credentials"),  # required: an apply without credentials cannot start
         ('{"docker.io":{"username":"octocat","password":"x"}}', "exactly the registries"),
         ('{"ghcr.io":{"username":"octocat","password":" "}}', "needs a username and a password"),
     ):
-        done = run_terraform(terraform, args, checks, {"TF_VAR_registry_credentials": value} if value else {})
+        done = run_terraform(terraform, args, checks,
+                             {**repository, **({"TF_VAR_registry_credentials": value} if value else {})})
         if error is None:
             assert done.returncode == 0, done.stderr
         else:

@@ -358,6 +358,8 @@ def test_no_secret_value_is_written_down(spec: Path) -> None:
         for kind in ("resource", "data", "provider", "locals"):
             for path, item in _assignments(module.get(kind, [])):
                 leaf = path.rsplit(".", 1)[-1]
+                if ".labels." in path:
+                    continue  # label values name things (argocd.argoproj.io/secret-type: repository)
                 if _SECRETISH.search(leaf) and isinstance(item, str) and not leaf.endswith(("_secret", "_key")):
                     assert item.startswith("${") and item.endswith("}"), (path, item)
         for name, password in blocks(module, "resource", "random_password").items():
@@ -407,15 +409,24 @@ def test_variable_validations_run_in_terraform(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
     good = ["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    # gpu-cron's GitOps repository is an SSH URL: Argo CD reads it with a deploy key.
+    key = {"TF_VAR_gitops_ssh_private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\"\n-----END OPENSSH PRIVATE KEY-----"}
+    secrets = {**key, "TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":"x"}}'}
     for stage, cases in (
         ("cluster", [
-            (good, {"TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":"x"}}'}, None),
-            (good, {}, None),
-            (good, {"TF_VAR_app_secrets": '{"api":{"OTHER":"x"}}'}, "exactly the secrets it declares"),
-            (good, {"TF_VAR_app_secrets": '{"labeler":{"LICENSE_KEY":"x"}}'}, "exactly the secrets it declares"),
-            (["-var", "kubeconfig_path=/nonexistent", "-var", "kube_context=dev"], {}, "existing kubeconfig"),
-            (["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context= "], {}, "must name a context"),
-            ([*good, "-var", "app_secrets_revision=0"], {}, "at least 1"),
+            (good, secrets, None),
+            # A missing or empty declared secret fails the plan instead of starting a pod without it.
+            (good, key, "non-empty value"),
+            (good, {**key, "TF_VAR_app_secrets": '{"api":{"LICENSE_KEY":" "}}'}, "non-empty value"),
+            (good, {**key, "TF_VAR_app_secrets": '{"api":{"OTHER":"x"}}'}, "exactly the secrets it declares"),
+            (good, {**key, "TF_VAR_app_secrets": '{"labeler":{"LICENSE_KEY":"x"}}'}, "exactly the secrets it declares"),
+            (["-var", "kubeconfig_path=/nonexistent", "-var", "kube_context=dev"], secrets, "existing kubeconfig"),
+            (["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context= "], secrets, "must name a context"),
+            ([*good, "-var", "app_secrets_revision=0"], secrets, "at least 1"),
+            # Argo CD's credential for the GitOps repository is required, and must look like one.
+            (good, {"TF_VAR_app_secrets": secrets["TF_VAR_app_secrets"]}, "gitops_ssh_private_key"),
+            (good, {**secrets, "TF_VAR_gitops_ssh_private_key": "x\""}, "PEM form"),
+            ([*good, "-var", "gitops_credentials_revision=0"], secrets, "at least 1"),
         ]),
         ("services", [
             (good, {}, None),
@@ -435,6 +446,37 @@ def test_variable_validations_run_in_terraform(tmp_path: Path) -> None:
             else:
                 assert done.returncode != 0 and error in " ".join(done.stderr.split()), (args, env, done.stderr)
             assert "x\"" not in done.stdout + done.stderr  # the ephemeral value is never printed
+
+
+def test_an_https_gitops_repository_is_read_with_a_github_app(tmp_path: Path) -> None:
+    terraform = require_tool("terraform")
+    platform, files = _rendered(ROOT / "specs" / "fraud.yaml")
+    assert not names.gitops_over_ssh(platform.gitops_repo)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    good = ["-var", f"kubeconfig_path={kubeconfig}", "-var", "kube_context=dev"]
+    app = [*good, "-var", "gitops_github_app_id=12345", "-var", "gitops_github_app_installation_id=678"]
+    key = {"TF_VAR_gitops_github_app_private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\"\n-----END RSA PRIVATE KEY-----",
+           "TF_VAR_registry_credentials": '{"ghcr.io":{"username":"octocat","password":"token"}}'}
+    for name in ("variables.tf", "locals.tf"):
+        (tmp_path / name).write_text(files[f"terraform/dev/cluster/{name}"], encoding="utf-8")
+    assert "gitops_ssh_private_key" not in files["terraform/dev/cluster/variables.tf"]
+    assert run_terraform(terraform, ["init"], tmp_path).returncode == 0
+    for args, env, error in (
+        (app, key, None),
+        (good, key, "gitops_github_app_id"),
+        (app, {k: v for k, v in key.items() if "private_key" not in k}, "gitops_github_app_private_key"),
+        (app, {**key, "TF_VAR_gitops_github_app_private_key": "x\""}, "PEM form"),
+        ([*good, "-var", "gitops_github_app_id=my-app", "-var", "gitops_github_app_installation_id=1"], key,
+         "numeric ID"),
+        ([*good, "-var", "gitops_github_app_id=1", "-var", "gitops_github_app_installation_id=one"], key, "numeric ID"),
+    ):
+        done = run_terraform(terraform, ["plan", *args], tmp_path, env)
+        if error is None:
+            assert done.returncode == 0, (args, done.stderr)
+        else:
+            assert done.returncode != 0 and error in " ".join(done.stderr.split()), (args, done.stderr)
+        assert "x\"" not in done.stdout + done.stderr  # the ephemeral key is never printed
 
 
 def test_two_environments_on_one_cluster_are_refused() -> None:

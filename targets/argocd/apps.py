@@ -11,9 +11,9 @@ from targets.argocd import charts
 from targets.argocd.common import (
     WAVE_INFRA,
     WAVE_PLATFORM,
-    application,
     default_namespace,
     git_source,
+    platform_application,
     project_name,
     role_name,
 )
@@ -24,17 +24,17 @@ POLICIES_ROLE = "policies"
 
 def platform_overlay(platform: Platform, env: Environment) -> dict[str, Any]:
     """Namespace-wide objects of the environment (default-deny and DNS NetworkPolicies)."""
-    return application(platform, env, name=role_name(platform, env, PLATFORM_ROLE),
-                       project=project_name(platform, env),
-                       source=git_source(platform, names.platform_overlay_dir(env.name)),
-                       namespace=default_namespace(env), wave=WAVE_PLATFORM)
+    return platform_application(platform, name=role_name(platform, env, PLATFORM_ROLE),
+                                project=project_name(platform, env),
+                                source=git_source(platform, names.platform_overlay_dir(env.name)),
+                                namespace=default_namespace(env), wave=WAVE_PLATFORM)
 
 
 def policies(platform: Platform, env: Environment) -> dict[str, Any]:
     """The Kyverno ClusterPolicies, in place before any workload is admitted."""
-    return application(platform, env, name=role_name(platform, env, POLICIES_ROLE),
-                       project=project_name(platform, env), source=git_source(platform, names.KYVERNO_DIR),
-                       namespace=default_namespace(env), wave=WAVE_PLATFORM)
+    return platform_application(platform, name=role_name(platform, env, POLICIES_ROLE),
+                                project=project_name(platform, env), source=git_source(platform, names.KYVERNO_DIR),
+                                namespace=default_namespace(env), wave=WAVE_PLATFORM)
 
 
 def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
@@ -44,6 +44,6 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
         "path": ".",
         "helm": {"releaseName": chart.release, "valuesObject": charts.VALUES[chart.role]()},
     }
-    return application(platform, env, name=role_name(platform, env, chart.role),
-                       project=project_name(platform, env), source=source, namespace=env.infra_namespace,
-                       wave=WAVE_INFRA)
+    return platform_application(platform, name=role_name(platform, env, chart.role),
+                                project=project_name(platform, env), source=source, namespace=env.infra_namespace,
+                                wave=WAVE_INFRA)

@@ -15,7 +15,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
-from compiler.rootapp import metadata, repo_path, sync_policy
+from compiler.rootapp import metadata, repo_path, workload_sync_policy
 from targets.argocd.common import (
     API_VERSION,
     FINALIZER,
@@ -68,7 +68,7 @@ def template(platform: Platform, env: Environment) -> dict[str, Any]:
             "project": param("project"),
             "source": {"repoURL": param("repoURL"), "targetRevision": param("revision"), "path": param("path")},
             "destination": {"server": IN_CLUSTER, "namespace": param("namespace")},
-            "syncPolicy": sync_policy(env),
+            "syncPolicy": workload_sync_policy(env),
         },
     }
 

@@ -9,7 +9,9 @@ gpc decides every value that matters here instead of trusting chart defaults: na
 are `names.OBJECT_STORE_SERVICE` and `names.BROKER_SERVICE`), ports, credentials from the Secrets
 Terraform creates, resources (requests = limits), probes, persistence, non-root security contexts,
 images pinned by digest, no service-account token, no RBAC. Buckets, users, vhosts and queues are
-created by Terraform, never by the charts.
+created by Terraform, never by the charts, and so are the data volumes: each chart mounts a claim
+Terraform owns (`persistence.existingClaim`, a value of both charts at the pinned versions), so no
+Application can prune or cascade-delete the only copy of the models or of the queued messages.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ OBJECT_STORE = Chart(
     repo="registry-1.docker.io/cloudpirates/minio",
     version="0.14.0",
     release=names.OBJECT_STORE_SERVICE,
-    kinds=(("", "PersistentVolumeClaim"), ("", "Service"), ("", "ServiceAccount"), ("apps", "Deployment")),
+    # No PersistentVolumeClaim: the data volume is Terraform's (`names.OBJECT_STORE_CLAIM`).
+    kinds=(("", "Service"), ("", "ServiceAccount"), ("apps", "Deployment")),
     images=(_ref(MINIO_IMAGE),),
 )
 
@@ -82,7 +85,8 @@ BROKER = Chart(
     repo="registry-1.docker.io/cloudpirates/rabbitmq",
     version="0.21.16",
     release=names.BROKER_SERVICE,
-    # The StatefulSet's volumeClaimTemplates make PVCs through the StatefulSet controller, not Argo CD.
+    # With `existingClaim` the StatefulSet has no volumeClaimTemplates: the data volume is
+    # Terraform's (`names.BROKER_CLAIM`).
     kinds=(("", "ConfigMap"), ("", "Service"), ("", "ServiceAccount"), ("apps", "StatefulSet")),
     images=(_ref(RABBITMQ_IMAGE), _ref(BUSYBOX_IMAGE)),
 )
@@ -105,7 +109,7 @@ def object_store_values() -> dict[str, Any]:
         "replicaCount": 1,
         "service": {"type": "ClusterIP", "port": names.OBJECT_STORE_PORT},
         "resources": _resources("500m", "1Gi"),
-        "persistence": {"enabled": True, "size": "10Gi", "accessModes": ["ReadWriteOnce"]},
+        "persistence": {"enabled": True, "existingClaim": names.OBJECT_STORE_CLAIM},
         "podSecurityContext": pod,
         "containerSecurityContext": container,
         "serviceAccount": {"create": True, "automountServiceAccountToken": False},
@@ -144,7 +148,7 @@ def broker_values() -> dict[str, Any]:
         "config": {"memoryHighWatermark": {"enabled": True, "type": "relative", "value": 0.4}},
         "service": {"type": "ClusterIP", "amqpPort": names.BROKER_PORT},
         "resources": _resources("500m", "1Gi"),
-        "persistence": {"enabled": True, "size": "8Gi", "accessModes": ["ReadWriteOnce"]},
+        "persistence": {"enabled": True, "existingClaim": names.BROKER_CLAIM},
         "podSecurityContext": pod,
         "containerSecurityContext": container,
         "serviceAccount": {"create": True, "automountServiceAccountToken": False},

@@ -13,9 +13,9 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform
-from compiler.rootapp import destination, metadata, repo_path, sync_policy
+from compiler.rootapp import destination, metadata, platform_sync_policy, repo_path
 
-# Every object's metadata, sync policy and destination are the root application's (compiler/rootapp.py);
+# Every object's metadata, sync policies and destination are the root application's (compiler/rootapp.py);
 # so are these constants, under this target's names.
 API_VERSION = names.ARGOCD_API_VERSION
 ARGOCD_NAMESPACE = names.ARGOCD_NAMESPACE
@@ -57,8 +57,9 @@ def git_source(platform: Platform, relative: str) -> dict[str, Any]:
             "path": repo_path(platform, relative)}
 
 
-def application(platform: Platform, env: Environment, *, name: str, project: str, source: dict[str, Any],
-                namespace: str, wave: int) -> dict[str, Any]:
+def platform_application(platform: Platform, *, name: str, project: str, source: dict[str, Any], namespace: str,
+                         wave: int) -> dict[str, Any]:
+    """An Application of a platform layer: synced automatically in every environment."""
     return {
         "apiVersion": API_VERSION,
         "kind": "Application",
@@ -67,6 +68,6 @@ def application(platform: Platform, env: Environment, *, name: str, project: str
             "project": project,
             "source": source,
             "destination": destination(namespace),
-            "syncPolicy": sync_policy(env),
+            "syncPolicy": platform_sync_policy(),
         },
     }

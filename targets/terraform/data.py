@@ -23,6 +23,10 @@ QUOTA_NAME = "gpc-quota"
 LIMIT_RANGE_NAME = "gpc-limits"
 OBJECT_STORE_ROOT_USER = "gpc-admin"
 SYSTEM_NAMESPACES = {"argocd": names.ARGOCD_NAMESPACE, "kyverno": "kyverno"}
+REPOSITORY_SECRET_LABEL = "argocd.argoproj.io/secret-type"
+INFRA_GROUP = "infra"
+# One replica each, ReadWriteOnce; the sizes the charts' own claims had before Terraform owned them.
+INFRA_VOLUME_SIZES = {names.OBJECT_STORE_CLAIM: "10Gi", names.BROKER_CLAIM: "8Gi"}
 
 # S3 actions per declared access (design §8 decisions): read = get + list, write = put + delete
 # + list (plus what a multipart upload needs once started: CreateMultipartUpload, UploadPart and
@@ -90,11 +94,13 @@ class ClusterLocals(_Locals):
     quotas: dict[str, Strings]  # group -> hard limits
     limit_ranges: dict[str, dict[str, Strings]]  # group -> default, default_request, max
     volumes: Entries  # group, size, access_mode, storage_class
+    infra_volumes: Entries  # the shared infrastructure's data: group, size, access_mode
     app_secrets: Entries  # group, name, keys
     image_pull_secret: str | None  # the registry's pull secret; None: registry_auth needs none
     registry_hosts: list[str] | None  # the registries the pull secret must log in to
     image_pull_groups: list[str] | None  # the groups whose namespace gets the pull secret
     argocd_values: dict[str, Any]
+    argocd_repository: dict[str, Any]  # name, labels, url of Argo CD's repository Secret
     argocd_root_application: str
 
 
@@ -173,6 +179,7 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             v.name: {"group": v.group, "size": v.size, "access_mode": v.access_mode, "storage_class": v.storage_class}
             for v in platform.volumes if v.group in env.namespaces
         },
+        infra_volumes=_infra_volumes(platform, env),
         app_secrets={
             w.name: {"group": w.group, "name": w.app_secret, "keys": list(w.secrets)}
             for w in workloads if w.app_secret is not None
@@ -186,8 +193,24 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             # the app-of-apps would not wait for infrastructure to be healthy without this check.
             "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
         },
+        argocd_repository={
+            "name": names.argocd_repository_secret(platform.name),
+            # Argo CD finds a repository's credentials by this label and by the URL, which must be
+            # exactly the one every Application names.
+            "labels": {**_labels(platform), REPOSITORY_SECRET_LABEL: "repository"},
+            "url": platform.gitops_repo,
+        },
         argocd_root_application=root_application,
     )
+
+
+def _infra_volumes(platform: Platform, env: Environment) -> dict[str, dict[str, str]]:
+    """The claims the object store and the broker keep their data on (their charts mount them)."""
+    if INFRA_GROUP not in env.namespaces:
+        return {}
+    claims = {names.OBJECT_STORE_CLAIM: bool(platform.buckets), names.BROKER_CLAIM: bool(platform.queues)}
+    return {claim: {"group": INFRA_GROUP, "size": INFRA_VOLUME_SIZES[claim], "access_mode": "ReadWriteOnce"}
+            for claim, needed in sorted(claims.items()) if needed}
 
 
 _APP_HEALTH = """hs = {}

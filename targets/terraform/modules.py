@@ -66,6 +66,9 @@ class ClusterModule:
     root_chart: str  # the local chart's folder
     root_chart_file: str  # the root application's file inside it
     root_dependencies: list[str]  # resource addresses the root application waits for
+    gitops_repo: str  # the repository Argo CD reads
+    gitops_over_ssh: bool  # True: a deploy key; False: a GitHub App
+    app_secrets_required: str  # "workload: KEY, KEY; ...", for the plan's error when one is missing
 
 
 CLUSTER_FILES: tuple[File[ClusterModule], ...] = (
@@ -76,7 +79,9 @@ CLUSTER_FILES: tuple[File[ClusterModule], ...] = (
     File("namespaces.tf", "cluster/namespaces.tf.j2"),
     File("workloads.tf", "cluster/workloads.tf.j2", lambda m: bool(m.locals.workloads)),
     File("guardrails.tf", "cluster/guardrails.tf.j2", lambda m: bool(m.locals.quotas or m.locals.limit_ranges)),
-    File("volumes.tf", "cluster/volumes.tf.j2", lambda m: bool(m.locals.volumes)),
+    # Always written: with prevent_destroy on the claims, even removing the last volume from the
+    # spec stops at the plan instead of deleting it (a removed resource block would have no lifecycle).
+    File("volumes.tf", "cluster/volumes.tf.j2"),
     File("infra_secrets.tf", "cluster/infra_secrets.tf.j2", lambda m: bool(m.object_store or m.broker)),
     File("app_secrets.tf", "cluster/app_secrets.tf.j2", lambda m: bool(m.locals.app_secrets)),
     File("image_pull.tf", "cluster/image_pull.tf.j2", lambda m: m.locals.image_pull_secret is not None),
@@ -150,6 +155,10 @@ class Readme:
     registry_hosts: list[str]  # what registry_credentials must give
     root_application: str
     root_source: str
+    repository_secret: str  # Argo CD's repository Secret
+    gitops_repo: str
+    gitops_over_ssh: bool
+    data_claims: list[str]  # every claim Terraform keeps with prevent_destroy in this environment
     services: bool  # the services module exists
     services_summary: str
     port_forwards: list[str]

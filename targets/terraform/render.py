@@ -25,7 +25,7 @@ from targets.terraform.modules import (
 )
 from targets.terraform.templates import render as render_template
 
-INFRA = "infra"
+INFRA = data.INFRA_GROUP
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 M = TypeVar("M", ClusterModule, ServicesModule)
@@ -38,13 +38,14 @@ def render(platform: Platform) -> list[Artifact]:
             raise ValueError(f"environment name {env.name!r} cannot be a folder name")
         bootstrap = rootapp.for_environment(platform, env)
         base = f"terraform/{env.name}"
-        cluster_files = {**_files(_cluster(platform, env, bootstrap), CLUSTER_FILES),
-                         **rootapp.chart(platform, bootstrap)}
+        cluster = _cluster(platform, env, bootstrap)
+        cluster_files = {**_files(cluster, CLUSTER_FILES), **rootapp.chart(platform, bootstrap)}
         services = _services(platform, env)
         services_files = _files(services, SERVICES_FILES) if services is not None else {}
         artifacts += [Artifact(f"{base}/cluster/{name}", text) for name, text in sorted(cluster_files.items())]
         artifacts += [Artifact(f"{base}/services/{name}", text) for name, text in services_files.items()]
-        artifacts.append(Artifact(f"{base}/README.md", _readme(platform, env, bootstrap, bool(services_files))))
+        artifacts.append(Artifact(f"{base}/README.md", _readme(platform, env, bootstrap, cluster.locals,
+                                                                  bool(services_files))))
     return artifacts
 
 
@@ -85,11 +86,14 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
         data={names.BROKER_ADMIN_PASSWORD_KEY: Hcl("random_password.broker_admin.result"),
               names.BROKER_ERLANG_COOKIE_KEY: Hcl("random_password.broker_erlang_cookie.result")},
     ) if infra and platform.queues else None
-    dependencies = ["helm_release.kyverno", "kubernetes_service_account_v1.workload"]
+    # The repository Secret first: without it the root application cannot read a private repository.
+    dependencies = ["helm_release.kyverno", "kubernetes_secret_v1.gitops_repository",
+                    "kubernetes_service_account_v1.workload"]
     for present, address in ((local.quotas, "kubernetes_resource_quota_v1.group"),
                              (local.limit_ranges, "kubernetes_limit_range_v1.group"),
                              (local.api_readers, "kubernetes_role_binding_v1.api_reader"),
                              (local.volumes, "kubernetes_persistent_volume_claim_v1.volume"),
+                             (local.infra_volumes, "kubernetes_persistent_volume_claim_v1.infra"),
                              (local.app_secrets, "kubernetes_secret_v1.app"),
                              (local.image_pull_secret, "kubernetes_secret_v1.image_pull"),
                              (object_store, "kubernetes_secret_v1.object_store_root"),
@@ -114,6 +118,9 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
         root_chart=rootapp.CHART_DIR,
         root_chart_file=rootapp.CHART_FILE,
         root_dependencies=sorted(dependencies),
+        gitops_repo=platform.gitops_repo,
+        gitops_over_ssh=names.gitops_over_ssh(platform.gitops_repo),
+        app_secrets_required="; ".join(f"{w}: {', '.join(s['keys'])}" for w, s in local.app_secrets.items()),
     )
 
 
@@ -182,7 +189,8 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
     )
 
 
-def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, services: bool) -> str:
+def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, cluster: data.ClusterLocals,
+            services: bool) -> str:
     infra = INFRA in env.namespaces and bool(platform.buckets or platform.queues)
     summary = []
     forwards = []
@@ -209,6 +217,10 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         registry_hosts=list(platform.registry_hosts),
         root_application=bootstrap.application,
         root_source=bootstrap.source,
+        repository_secret=names.argocd_repository_secret(platform.name),
+        gitops_repo=platform.gitops_repo,
+        gitops_over_ssh=names.gitops_over_ssh(platform.gitops_repo),
+        data_claims=sorted([*cluster.volumes, *cluster.infra_volumes]),
         services=services,
         services_summary="; ".join(summary),
         port_forwards=forwards,

@@ -13,6 +13,28 @@ resource "helm_release" "argocd" {
   values  = [yamlencode(local.argocd_values)]
 }
 
+# What Argo CD reads the GitOps repository with: a Secret labelled as a repository, matched to the
+# Applications by its URL. The credential is an ephemeral variable written through the write-only
+# data_wo, so neither the plan nor the state holds it; raise gitops_credentials_revision to write a
+# new one.
+resource "kubernetes_secret_v1" "gitops_repository" {
+  metadata {
+    name      = local.argocd_repository.name
+    namespace = kubernetes_namespace_v1.system["argocd"].metadata[0].name
+    labels    = local.argocd_repository.labels
+  }
+
+  type = "Opaque"
+  data_wo = {
+    type                    = "git"
+    url                     = local.argocd_repository.url
+    githubAppID             = var.gitops_github_app_id
+    githubAppInstallationID = var.gitops_github_app_installation_id
+    githubAppPrivateKey     = var.gitops_github_app_private_key
+  }
+  data_wo_revision = var.gitops_credentials_revision
+}
+
 # The root application: the argocd target's bootstrap file, installed verbatim by the local chart
 # in root-app/ once the argo-cd chart has created the Application kind.
 resource "helm_release" "argocd_root" {
@@ -30,9 +52,11 @@ resource "helm_release" "argocd_root" {
   depends_on = [
     helm_release.kyverno,
     kubernetes_limit_range_v1.group,
+    kubernetes_persistent_volume_claim_v1.infra,
     kubernetes_persistent_volume_claim_v1.volume,
     kubernetes_resource_quota_v1.group,
     kubernetes_secret_v1.broker_admin,
+    kubernetes_secret_v1.gitops_repository,
     kubernetes_secret_v1.image_pull,
     kubernetes_secret_v1.object_store_root,
     kubernetes_service_account_v1.workload,

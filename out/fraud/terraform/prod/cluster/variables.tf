@@ -20,6 +20,49 @@ variable "kube_context" {
   }
 }
 
+variable "gitops_github_app_id" {
+  description = "ID of the GitHub App Argo CD reads the GitOps repository https://github.com/acme/platform-gitops.git with: installed on that repository only, with Contents: read and nothing else (not the App CI writes with)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gitops_github_app_id))
+    error_message = "The gitops_github_app_id variable is the App's numeric ID (shown on the App's settings page)."
+  }
+}
+
+variable "gitops_github_app_installation_id" {
+  description = "ID of that App's installation on the GitOps repository (the number that ends the installation's settings URL)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gitops_github_app_installation_id))
+    error_message = "The gitops_github_app_installation_id variable is the installation's numeric ID."
+  }
+}
+
+variable "gitops_github_app_private_key" {
+  description = "A private key (PEM) of that App. Pass it through the environment (TF_VAR_gitops_github_app_private_key), not a file: the variable is ephemeral and reaches the cluster through a write-only attribute, so neither the plan nor the state keeps a copy."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = can(regex("^-----BEGIN [A-Z ]*PRIVATE KEY-----", trimspace(var.gitops_github_app_private_key)))
+    error_message = "The gitops_github_app_private_key variable must hold the App's private key in PEM form (-----BEGIN RSA PRIVATE KEY----- ...)."
+  }
+}
+
+variable "gitops_credentials_revision" {
+  description = "Raise by one to write a new GitOps repository credential into Argo CD's repository Secret: Terraform keeps no copy of write-only values, so this number is how it knows the credential changed."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.gitops_credentials_revision >= 1 && floor(var.gitops_credentials_revision) == var.gitops_credentials_revision
+    error_message = "The gitops_credentials_revision variable is a whole number, at least 1."
+  }
+}
+
 variable "registry_credentials" {
   description = "Pull credentials of every registry the workloads' images come from (local.registry_hosts): registry host -> username and password (for ghcr.io, a token with read:packages only). Pass them through the environment (TF_VAR_registry_credentials), not a file. The variable is ephemeral and reaches the cluster through a write-only attribute, so neither the plan nor the state keeps a copy."
   type = map(object({

@@ -67,6 +67,8 @@ locals {
 
   volumes = {}
 
+  infra_volumes = {}
+
   app_secrets = {}
 
   image_pull_secret = "registry-pull-secret"
@@ -84,6 +86,16 @@ locals {
         "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
       }
     }
+  }
+
+  argocd_repository = {
+    "name" = "hello-gitops-repository"
+    "labels" = {
+      "app.kubernetes.io/managed-by"   = "terraform"
+      "app.kubernetes.io/part-of"      = "hello"
+      "argocd.argoproj.io/secret-type" = "repository"
+    }
+    "url" = "https://github.com/acme/hello-gitops.git"
   }
 
   argocd_root_application = "hello-dev-root"

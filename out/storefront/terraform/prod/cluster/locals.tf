@@ -106,6 +106,14 @@ locals {
 
   volumes = {}
 
+  infra_volumes = {
+    "rabbitmq-data" = {
+      "group"       = "infra"
+      "size"        = "8Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
+  }
+
   app_secrets = {
     "payments" = {
       "group" = "services"
@@ -129,6 +137,16 @@ locals {
         "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
       }
     }
+  }
+
+  argocd_repository = {
+    "name" = "storefront-gitops-repository"
+    "labels" = {
+      "app.kubernetes.io/managed-by"   = "terraform"
+      "app.kubernetes.io/part-of"      = "storefront"
+      "argocd.argoproj.io/secret-type" = "repository"
+    }
+    "url" = "https://github.com/acme/storefront-gitops.git"
   }
 
   argocd_root_application = "storefront-prod-root"

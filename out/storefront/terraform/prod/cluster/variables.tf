@@ -20,6 +20,49 @@ variable "kube_context" {
   }
 }
 
+variable "gitops_github_app_id" {
+  description = "ID of the GitHub App Argo CD reads the GitOps repository https://github.com/acme/storefront-gitops.git with: installed on that repository only, with Contents: read and nothing else (not the App CI writes with)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gitops_github_app_id))
+    error_message = "The gitops_github_app_id variable is the App's numeric ID (shown on the App's settings page)."
+  }
+}
+
+variable "gitops_github_app_installation_id" {
+  description = "ID of that App's installation on the GitOps repository (the number that ends the installation's settings URL)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.gitops_github_app_installation_id))
+    error_message = "The gitops_github_app_installation_id variable is the installation's numeric ID."
+  }
+}
+
+variable "gitops_github_app_private_key" {
+  description = "A private key (PEM) of that App. Pass it through the environment (TF_VAR_gitops_github_app_private_key), not a file: the variable is ephemeral and reaches the cluster through a write-only attribute, so neither the plan nor the state keeps a copy."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+
+  validation {
+    condition     = can(regex("^-----BEGIN [A-Z ]*PRIVATE KEY-----", trimspace(var.gitops_github_app_private_key)))
+    error_message = "The gitops_github_app_private_key variable must hold the App's private key in PEM form (-----BEGIN RSA PRIVATE KEY----- ...)."
+  }
+}
+
+variable "gitops_credentials_revision" {
+  description = "Raise by one to write a new GitOps repository credential into Argo CD's repository Secret: Terraform keeps no copy of write-only values, so this number is how it knows the credential changed."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.gitops_credentials_revision >= 1 && floor(var.gitops_credentials_revision) == var.gitops_credentials_revision
+    error_message = "The gitops_credentials_revision variable is a whole number, at least 1."
+  }
+}
+
 variable "app_secrets" {
   description = "Values of the workloads' declared secrets: workload name -> secret name -> value. Pass them through the environment (TF_VAR_app_secrets), not a file. The variable is ephemeral and reaches the cluster through a write-only attribute, so neither the plan nor the state keeps a copy."
   type        = map(map(string))
@@ -33,6 +76,16 @@ variable "app_secrets" {
       try(sort(keys(values)) == sort(local.app_secrets[workload].keys), false)
     ])
     error_message = "Each entry of app_secrets must name a workload that declares secrets and give exactly the secrets it declares (see local.app_secrets)."
+  }
+
+  # A missing value would become an empty Secret key and a pod that fails as it starts: refuse the plan.
+  validation {
+    condition = alltrue(flatten([
+      for workload, secret in local.app_secrets : [
+        for key in secret.keys : length(trimspace(try(var.app_secrets[workload][key], ""))) > 0
+      ]
+    ]))
+    error_message = "TF_VAR_app_secrets must give every declared secret a non-empty value (workload: secrets): payments: PROVIDER_API_KEY, PROVIDER_WEBHOOK_SECRET."
   }
 }
 

@@ -72,6 +72,8 @@ locals {
 
   volumes = {}
 
+  infra_volumes = {}
+
   app_secrets = {}
 
   image_pull_secret = "registry-pull-secret"
@@ -89,6 +91,16 @@ locals {
         "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
       }
     }
+  }
+
+  argocd_repository = {
+    "name" = "edges-gitops-repository"
+    "labels" = {
+      "app.kubernetes.io/managed-by"   = "terraform"
+      "app.kubernetes.io/part-of"      = "edges"
+      "argocd.argoproj.io/secret-type" = "repository"
+    }
+    "url" = "https://github.com/acme/edges.git"
   }
 
   argocd_root_application = "edges-dev-root"

@@ -130,6 +130,19 @@ locals {
     }
   }
 
+  infra_volumes = {
+    "minio-data" = {
+      "group"       = "infra"
+      "size"        = "10Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
+    "rabbitmq-data" = {
+      "group"       = "infra"
+      "size"        = "8Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
+  }
+
   app_secrets = {
     "api" = {
       "group" = "services"
@@ -147,6 +160,16 @@ locals {
         "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
       }
     }
+  }
+
+  argocd_repository = {
+    "name" = "vision-gitops-repository"
+    "labels" = {
+      "app.kubernetes.io/managed-by"   = "terraform"
+      "app.kubernetes.io/part-of"      = "vision"
+      "argocd.argoproj.io/secret-type" = "repository"
+    }
+    "url" = "git@github.com:acme/vision-gitops.git"
   }
 
   argocd_root_application = "vision-staging-root"

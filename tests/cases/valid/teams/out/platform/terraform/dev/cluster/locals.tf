@@ -96,6 +96,19 @@ locals {
 
   volumes = {}
 
+  infra_volumes = {
+    "minio-data" = {
+      "group"       = "infra"
+      "size"        = "10Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
+    "rabbitmq-data" = {
+      "group"       = "infra"
+      "size"        = "8Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
+  }
+
   app_secrets = {}
 
   image_pull_secret = "registry-pull-secret"
@@ -113,6 +126,16 @@ locals {
         "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
       }
     }
+  }
+
+  argocd_repository = {
+    "name" = "shop-gitops-repository"
+    "labels" = {
+      "app.kubernetes.io/managed-by"   = "terraform"
+      "app.kubernetes.io/part-of"      = "shop"
+      "argocd.argoproj.io/secret-type" = "repository"
+    }
+    "url" = "https://github.com/acme/shop-gitops.git"
   }
 
   argocd_root_application = "shop-dev-root"

@@ -1,0 +1,71 @@
+"""gpc's values for the pinned infrastructure charts are values those charts have.
+
+Helm applies a chart's `values.schema.json`, but neither it nor the schema rejects a key the chart
+does not know: a misspelled `existingClaim` would be ignored, the chart would create its own
+volume claim, and the data would belong to Argo CD again. So every key path gpc sets must also
+exist in the chart's own `values.yaml` (tests/charts/README.md says where both files come from).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from compiler import names
+from targets.argocd import charts
+
+CHARTS = Path(__file__).parent / "charts"
+FILES = {charts.OBJECT_STORE.role: "minio", charts.BROKER.role: "rabbitmq"}
+# Kubernetes objects the charts render verbatim (`toYaml`): their keys are the API's, which
+# kubernetes-validate checks elsewhere, not the chart's defaults.
+VERBATIM = {("podSecurityContext",), ("containerSecurityContext",)}
+
+
+def chart_files(chart: charts.Chart) -> tuple[dict[str, Any], dict[str, Any]]:
+    stem = f"{FILES[chart.role]}-{chart.version}"
+    values, schema = CHARTS / f"{stem}.values.yaml", CHARTS / f"{stem}.values.schema.json"
+    assert values.is_file() and schema.is_file(), (
+        f"no copy of the {chart.role} chart {chart.version}'s values (see tests/charts/README.md)")
+    return yaml.safe_load(values.read_text(encoding="utf-8")), json.loads(schema.read_text(encoding="utf-8"))
+
+
+def unknown_keys(ours: dict[str, Any], theirs: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """Key paths of `ours` that the chart's values do not have (below a free-form map: none)."""
+    if path in VERBATIM or (isinstance(theirs, dict) and not theirs and path):
+        return []
+    missing = []
+    for key, value in ours.items():
+        if not isinstance(theirs, dict) or key not in theirs:
+            missing.append(".".join((*path, key)))
+        elif isinstance(value, dict):
+            missing += unknown_keys(value, theirs[key], (*path, key))
+    return missing
+
+
+@pytest.mark.parametrize("chart", [charts.OBJECT_STORE, charts.BROKER], ids=lambda c: c.role)
+def test_values_are_the_charts_own(chart: charts.Chart) -> None:
+    defaults, schema = chart_files(chart)
+    values = charts.VALUES[chart.role]()
+    validator = jsonschema.Draft7Validator(schema)
+    assert [e.message for e in validator.iter_errors(values)] == []
+    assert unknown_keys(values, defaults) == []
+    # The checks bite: a wrong type and a misspelled key are both caught.
+    wrong = json.loads(json.dumps(values))
+    wrong["persistence"]["existingClaim"] = 5
+    assert list(validator.iter_errors(wrong))
+    misspelled = json.loads(json.dumps(values))
+    misspelled["persistence"]["existingClam"] = misspelled["persistence"].pop("existingClaim")
+    assert unknown_keys(misspelled, defaults) == ["persistence.existingClam"]
+
+
+@pytest.mark.parametrize(("chart", "claim"), [(charts.OBJECT_STORE, names.OBJECT_STORE_CLAIM),
+                                              (charts.BROKER, names.BROKER_CLAIM)], ids=lambda c: getattr(c, "role", c))
+def test_charts_mount_the_terraform_claim_and_create_none(chart: charts.Chart, claim: str) -> None:
+    values = charts.VALUES[chart.role]()
+    assert values["persistence"] == {"enabled": True, "existingClaim": claim}
+    assert ("", "PersistentVolumeClaim") not in chart.kinds
