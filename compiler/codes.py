@@ -180,6 +180,39 @@ CODES: dict[str, Code] = {
                  "neither. Kubernetes runs one handler per probe: a command whose exit code says healthy, or a "
                  "TCP port that accepts connections.",
                  "probe:\n  exec: [/app/healthcheck]"),
+    # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
+    "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
+                 "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",
+                 "workloads:\n  shop:\n    expose: {hosts: [shop.example.com]}\n  api:\n"
+                 "    expose: {hosts: [api.example.com]}"),
+    "GPC251": _e("paths collide", "An exposed workload lists the same path prefix twice (`/api` and `/api/` "
+                 "are the same prefix: they match per path segment).", "expose:\n  paths: [/, /api]"),
+    "GPC252": _e("nothing to expose or admit", "`expose` and `admit` open a workload's port; only a service "
+                 "has one.", "workloads:\n  shop:\n    type: service\n    port: 8080\n    expose: {}"),
+    "GPC253": _e("invalid hostname", "Hostnames are DNS names: lowercase letters, digits and '-' in labels of at "
+                 "most 63 characters, separated by dots, at most 253 characters, not an IP address. Egress "
+                 "hosts may start with `*.` for every subdomain.", "expose:\n  hosts: [shop.example.com]"),
+    "GPC254": _e("TLS without an issuer", "An exposed workload serves HTTPS and gpc terminates TLS for it "
+                 "(a Gateway gpc creates, or an Ingress), but the environment names no cert-manager issuer.",
+                 "environments:\n  prod:\n    exposure:\n      domain: shop.example.com\n"
+                 "      tls: {issuer: letsencrypt, kind: ClusterIssuer}"),
+    "GPC255": _e("egress to a hostname needs FQDN policies", "Standard NetworkPolicies match addresses, not "
+                 "names. Egress to a hostname is enforced only by a CNI with FQDN policies: declare "
+                 "`network.cni: cilium` for environments running Cilium, or declare the destination's CIDR.",
+                 "environments:\n  prod:\n    network: {cni: cilium, pod_cidrs: [10.244.0.0/16], "
+                 "service_cidrs: [10.96.0.0/12]}"),
+    "GPC256": _e("invalid or in-cluster CIDR", "An egress or cluster range is not a CIDR in network form, or an "
+                 "egress CIDR lies inside the cluster's pod or Service ranges: pods and Services are reached "
+                 "through `uses` and `admit`, not by address.", "egress:\n  - {cidr: 192.0.2.0/24, ports: [443]}"),
+    "GPC257": _e("cluster ranges not declared", "Egress CIDRs exclude the cluster's pod and Service ranges, so "
+                 "that an address block never opens a path to pods. The environment must declare them.",
+                 "environments:\n  prod:\n    network: {pod_cidrs: [10.244.0.0/16], service_cidrs: [10.96.0.0/12]}"),
+    "GPC258": _e("exposure not configured", "A workload is exposed in an environment that cannot serve it: "
+                 "the environment has no `exposure`, no hostname can be derived (neither `hosts` nor "
+                 "`exposure.domain`), or gpc cannot know which pods forward public traffic (`exposure.proxy`), "
+                 "or a Gateway gpc creates has no `class_name`.",
+                 "environments:\n  prod:\n    exposure:\n      domain: shop.example.com\n"
+                 "      gateway: {class_name: eg}\n      tls: {issuer: letsencrypt}"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

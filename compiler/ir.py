@@ -92,6 +92,39 @@ class Use:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """In-cluster pods that are not gpc workloads: a namespace by name, and pod labels (none: every
+    pod of the namespace)."""
+
+    namespace: str
+    pods: tuple[tuple[str, str], ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Egress:
+    """Something outside the cluster a workload may reach: a CIDR or a hostname, on ports."""
+
+    cidr: str | None
+    host: str | None
+    ports: tuple[int, ...]
+    protocol: str
+    index: int  # position in the spec's `egress` list, for diagnostics
+
+
+@dataclass(frozen=True)
+class Route:
+    """A workload served publicly in one environment."""
+
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...]
+    tls: bool
+    # The Secret cert-manager writes the certificate into, when gpc has one issued (else the
+    # Gateway's own listener holds the certificate, or the route is plain HTTP).
+    certificate_secret: str | None
+
+
+@dataclass(frozen=True)
 class Placement:
     """A workload as deployed in one environment."""
 
@@ -102,6 +135,7 @@ class Placement:
     env_vars: tuple[EnvVar, ...]  # wiring contract + plain env, sorted by name
     schedule: Sourced | None
     plain_env: dict[str, Sourced] = field(default_factory=dict)
+    route: Route | None = None  # public exposure in this environment
 
     @property
     def effective_resources(self) -> Resources:
@@ -143,6 +177,8 @@ class Workload:
     contract_config_map: str | None
     placements: tuple[Placement, ...]
     team: str | None = None  # the owning team (a key of Platform.teams)
+    admit: tuple[Peer, ...] = ()  # in-cluster callers that are not gpc workloads
+    egress: tuple[Egress, ...] = ()  # destinations outside the cluster
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
@@ -178,6 +214,36 @@ class Workload:
     def calls(self) -> tuple[Use, ...]:
         return tuple(u for u in self.uses if u.kind == "service")
 
+    @property
+    def exposed(self) -> bool:
+        return any(p.route is not None for p in self.placements)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """How an environment serves exposed workloads."""
+
+    api: Literal["gateway", "ingress"]
+    gateway_name: str
+    gateway_namespace: str
+    create_gateway: bool
+    gateway_class: str | None
+    ingress_class: str | None
+    proxy: Peer  # the pods that forward public traffic: the only ones admitted to exposed ports
+    issuer: str | None
+    issuer_kind: str
+
+
+@dataclass(frozen=True)
+class Network:
+    fqdn_policies: bool  # the CNI enforces hostname egress (Cilium's toFQDNs)
+    pod_cidrs: tuple[str, ...]
+    service_cidrs: tuple[str, ...]
+
+    @property
+    def cluster_cidrs(self) -> tuple[str, ...]:
+        return self.pod_cidrs + self.service_cidrs
+
 
 @dataclass(frozen=True)
 class Dns:
@@ -200,6 +266,8 @@ class Environment:
     auto_sync: bool
     namespaces: dict[str, str]  # group -> namespace, only the groups in use
     dns: Dns = DEFAULT_DNS
+    edge: Edge | None = None
+    network: Network = Network(False, (), ())
 
     @property
     def path(self) -> tuple[str, ...]:

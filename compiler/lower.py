@@ -3,7 +3,7 @@ every derived name and the wiring contract computed once)."""
 
 from __future__ import annotations
 
-from compiler import names, resolve
+from compiler import lower_edges, names, resolve
 from compiler.ir import (
     Bucket,
     Dns,
@@ -57,6 +57,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
             namespaces={g: names.namespace(prefix, g) for g in names.GROUPS if g in groups_used},
             dns=Dns(dns.namespace, tuple(sorted(dns.pod_labels.items())), tuple(sorted(set(dns.ports))),
                     dns.node_local_address),
+            edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -158,6 +159,8 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         contract_config_map=names.contract_config_map(name) if has_schema else None,
         placements=tuple(_place(spec, name, w, env, group) for env in envs),
         team=w.team,
+        admit=lower_edges.admitted(w),
+        egress=lower_edges.egress(w),
     )
 
 
@@ -218,4 +221,5 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
         env_vars=tuple(sorted(env_vars, key=lambda v: v.name)),
         schedule=schedule,
         plain_env=plain_env,
+        route=lower_edges.route(spec, name, w, env.name, env.edge),
     )

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
+from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -281,6 +282,13 @@ class WorkloadBase(Strict):
                               examples=["payments"])
     api_access: bool = Field(False, description="Mount a Kubernetes service-account token. Off by default: "
                              "workloads do not talk to the Kubernetes API.")
+    expose: Expose | None = Field(None, description="Serve this workload publicly through the environment's "
+                                  "gateway (`environments.<env>.exposure`): hostnames, paths, TLS.")
+    admit: list[Admit] = Field(default_factory=list, description="In-cluster callers that are not gpc "
+                               "workloads (an ingress controller, a webhook sender, monitoring), admitted to "
+                               "this workload's port by namespace and pod labels, never everyone.")
+    egress: list[Egress] = Field(default_factory=list, description="What this workload may reach outside the "
+                                 "cluster: CIDRs or hostnames, with ports. Nothing else outside is reachable.")
 
 
 class Service(WorkloadBase):
@@ -373,6 +381,9 @@ class WorkloadOverride(Strict):
     env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
     schedule: str | None = Field(None, description="Cron schedule in this environment (jobs).")
+    hosts: list[Hostname] | None = Field(None, min_length=1, description="Hostnames of an exposed workload "
+                                         "in this environment (replace `expose.hosts` and the default).",
+                                         examples=[["shop.example.com"]])
 
 
 class Overrides(Strict):
@@ -436,6 +447,10 @@ class Environment(Strict):
     dns: ClusterDns = Field(default_factory=ClusterDns, description="The cluster's DNS, which every pod "
                             "may reach. The defaults fit kube-dns and CoreDNS as most clusters install them.")
     overrides: Overrides = Field(default_factory=Overrides, description="Per-environment changes.")
+    exposure: Exposure | None = Field(None, description="How exposed workloads are served here: Gateway API "
+                                      "or Ingress, the gateway, the default domain, the certificate issuer.")
+    network: Network = Field(default_factory=Network, description="The cluster's network plugin and address "
+                             "ranges, for egress policies.")
 
 
 class GitOps(Strict):

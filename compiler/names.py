@@ -239,3 +239,23 @@ def platform_overlay_dir(env: str) -> str:
 DEFAULT_GPC_PATH = "tools/gpc"
 
 KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD
+
+
+# -- the platform's edges ------------------------------------------------------------------------
+
+# Envoy Gateway (the default controller of a Gateway gpc creates) runs each Gateway's proxy pods in
+# its own namespace and labels them with the Gateway they serve (its "controller namespace" mode,
+# the default).
+ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+ENVOY_OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
+ENVOY_OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
+
+
+def default_host(workload: str, domain: str) -> str:
+    """Where an exposed workload without `hosts` is served: `<workload>.<domain>`."""
+    return f"{workload}.{domain}"
+
+
+def tls_secret(workload: str) -> str:
+    """The Secret cert-manager writes an exposed workload's certificate into."""
+    return f"{workload}-tls"

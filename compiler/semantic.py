@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve
+from compiler import ir, names, resolve, semantic_edges
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.kinds import USE_KINDS
@@ -515,4 +515,9 @@ CHECKS: tuple[Check, ...] = (
     check_usage,
     check_teams,
     check_toolchain,
+    semantic_edges.check_hostnames,
+    semantic_edges.check_ports_to_open,
+    semantic_edges.check_paths,
+    semantic_edges.check_exposure,
+    semantic_edges.check_egress,
 )

@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 from compiler.diagnostics import Diagnostic
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model import ENV_VAR_PATTERN, WORKLOAD_TYPES, Platform, UseBase
+from compiler.model_edges import URL_PATH_PATTERN
 from compiler.source import Path, Source
 
 _TYPE_ERRORS = {
@@ -27,6 +28,7 @@ _PATTERNS = {
     ENV_VAR_PATTERN: "not a valid environment variable name (letters, digits and '_', not starting with a digit)",
     "^/": "must be an absolute path starting with '/'",
     "^https://": "must be an https:// URL",
+    URL_PATH_PATTERN: "must be a URL path starting with '/' (no spaces, '?' or '#')",
 }
 _CUSTOM_CODES = {"quantity": "GPC105", "duration": "GPC108", "message_schema": "GPC106"}
 

@@ -7,11 +7,20 @@ the object store if it uses a bucket, the cluster DNS, and (with `api_access`) t
 ports; the broker's and object store's pods reach each other and DNS. Nothing else reaches
 anything: not a pod of another namespace, not a stray pod in the platform's own namespaces, not
 an address outside the cluster.
+
+The edges (issue 14): the pods that forward public traffic (the environment's `exposure.proxy`)
+reach exposed workloads on their port only; callers a workload `admit`s reach its port, and their
+unlabelled neighbours do not; a workload reaches the addresses inside its egress CIDRs on the
+declared ports, and nothing inside the cluster's pod and Service ranges (an address there is an
+endpoint of its own, so a CIDR such as 0.0.0.0/0 that forgot to exclude them would show up).
+Egress to hostnames is Cilium's (CiliumNetworkPolicy), which NetworkPolicy semantics cannot
+evaluate: test_contract_edges.py checks its structure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Any
 
@@ -47,12 +56,55 @@ def dns_endpoints(env: Environment, ips: Any) -> list[Endpoint]:
     if (dns.namespace, dict(dns.pod_labels)) != DEFAULT_DNS[:2]:
         out.append(Endpoint("kube-dns-decoy", DEFAULT_DNS[0], DEFAULT_DNS[1], next(ips), DEFAULT_DNS[2]))
     return out
+
+
 API_SERVER_PORTS = (443, 6443)
+
+
+def _pod_ips(env: Environment) -> Iterator[str]:
+    """Pod addresses from the environment's declared pod range, as the CNI would assign them."""
+    v4 = [n for n in map(ipaddress.ip_network, env.network.pod_cidrs) if n.version == 4]
+    block = v4[0] if v4 else ipaddress.ip_network("10.244.0.0/16")
+    return (str(block.network_address + n + 1) for n in count())
+
+
+def _outside(env: Environment, block: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+    """An address inside `block` and outside the cluster's ranges, if there is one near its start."""
+    cluster = [ipaddress.ip_network(c) for c in env.network.cluster_cidrs]
+    for candidate in (block.network_address + 1, block.broadcast_address - 1):
+        if not any(candidate in c for c in cluster):
+            return str(candidate)
+    return None
+
+
+def _edge_endpoints(c: Compiled, env: Environment, ips: Iterator[str]) -> list[Endpoint]:
+    """The proxy pods, admitted callers and their unlabelled neighbours, and addresses outside the
+    cluster inside and around the declared egress CIDRs, and one inside each cluster range."""
+    web = (("TCP", 80), ("TCP", 443), ("TCP", 8080))
+    out: list[Endpoint] = []
+    peers = [env.edge.proxy] if env.edge is not None else []
+    peers += [a for w in c.platform.workloads for a in w.admit]
+    for i, peer in enumerate(dict.fromkeys(peers)):
+        out.append(Endpoint(f"peer{i}@{peer.namespace}", peer.namespace, dict(peer.pods), next(ips), web))
+        out.append(Endpoint(f"neighbour{i}@{peer.namespace}", peer.namespace, {"app": "neighbour"}, next(ips), web))
+    for w in c.platform.workloads:
+        for e in w.egress:
+            if e.cidr is None:
+                continue
+            address = _outside(env, ipaddress.ip_network(e.cidr))
+            if address is not None:
+                ports = tuple(sorted({(e.protocol, p) for p in e.ports} | {(e.protocol, 9)}))
+                out.append(Endpoint(f"outside {address}", None, {}, address, ports))
+    for i, cidr in enumerate(env.network.cluster_cidrs):  # e.g. a node's host-network pod
+        address = str(ipaddress.ip_network(cidr).broadcast_address - 1)
+        ports = tuple({(e.protocol, p) for w in c.platform.workloads for e in w.egress for p in e.ports}) or web
+        out.append(Endpoint(f"cluster-range{i} {address}", None, {}, address, tuple(sorted(ports))))
+    return out
 
 
 def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str, Any]]:
     """Every pod of the environment as built, the shared infrastructure, DNS, and intruders."""
-    ips = (f"10.244.{n // 250}.{n % 250 + 1}" for n in count())
+    ips = _pod_ips(env)
     out: list[Endpoint] = []
     by_workload: dict[str, Endpoint] = {}
     for w in c.platform.workloads:
@@ -77,9 +129,38 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
     for ns in sorted(env.namespaces.values()):  # a pod someone started by hand in a platform namespace
         out.append(Endpoint(f"stray@{ns}", ns, {"app.kubernetes.io/name": "stray"}, next(ips), web))
     out.append(Endpoint("pod@default", "default", {"app": "other"}, next(ips), web))
+    out += _edge_endpoints(c, env, ips)
     out.append(Endpoint("kubernetes-api", None, {}, "10.96.0.1", tuple(("TCP", p) for p in API_SERVER_PORTS)))
     out.append(Endpoint("internet", None, {}, "203.0.113.10", web))
     return out, by_workload
+
+
+def declared_edges(platform: Platform, env: Environment, endpoints: list[Endpoint],
+                   by_workload: dict[str, Endpoint]) -> set[Edge]:
+    """What the edges of the spec declare: proxy pods and admitted callers to a port, egress CIDRs."""
+    edges: set[Edge] = set()
+    cluster = [ipaddress.ip_network(r) for r in env.network.cluster_cidrs]
+    for w in platform.workloads:
+        src = by_workload.get(w.name)
+        if src is None:
+            continue
+        if w.port is not None:
+            peers = list(w.admit)
+            if w.placement(env.name).route is not None and env.edge is not None:
+                peers.append(env.edge.proxy)
+            for peer in peers:
+                edges |= {(e.name, w.name, "TCP", w.port) for e in endpoints if e.namespace == peer.namespace
+                          and all(e.labels.get(k) == v for k, v in peer.pods)}
+        for rule in w.egress:
+            if rule.cidr is None:
+                continue
+            block = ipaddress.ip_network(rule.cidr)
+            for dst in endpoints:
+                address = ipaddress.ip_address(dst.ip)
+                if address in block and not any(address in r for r in cluster):
+                    edges |= {(w.name, dst.name, proto, port) for proto, port in dst.ports
+                              if proto == rule.protocol and port in rule.ports}
+    return edges
 
 
 def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
@@ -138,7 +219,8 @@ def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callabl
         ours = {e.name for e in endpoints if e.namespace in env.namespaces.values()}
         # Only connections with an end in the platform's namespaces are gpc's to allow or deny.
         actual = {edge for edge in reachability(policies, endpoints) if edge[0] in ours or edge[1] in ours}
-        expected = declared(c.platform, env, endpoints, by_workload)
+        expected = declared(c.platform, env, endpoints, by_workload) | declared_edges(c.platform, env, endpoints,
+                                                                                      by_workload)
         assert actual - expected == set(), f"{sid}/{env.name}: reachable but not declared"
         assert expected - actual == set(), f"{sid}/{env.name}: declared but blocked"
 

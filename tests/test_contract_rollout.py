@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import ROOT, compiled_tree, require_tool, unavailable
+from conftest import compiled_tree
+from crd_models import crd_tools, schema_errors, unknown_key_errors
 from test_argocd import expand
 from test_terraform_support import blocks, locals_of, parse_module
 
@@ -25,7 +25,6 @@ from compiler import names
 from compiler.ir import Platform
 
 ARGO_KINDS = ("Application", "ApplicationSet", "AppProject")
-CRDS = ROOT / "tests" / "crds"
 REPOSITORY_LABEL = "argocd.argoproj.io/secret-type"
 AUTOMATED = {"prune": True, "selfHeal": True}
 
@@ -68,43 +67,8 @@ def reference(address: str) -> str:
 # -- every Argo CD object against the CRDs ---------------------------------------------------------
 
 
-def crd_tools() -> tuple[str, str]:
-    node = require_tool("node")
-    tsc = CRDS / "node_modules" / ".bin" / "tsc"
-    if not (CRDS / "node_modules" / "@kubernetes-models" / "argo-cd").is_dir() or not tsc.exists():
-        unavailable("the CRD models are not installed (run `make setup-test`)")
-    return node, str(tsc)
-
-
-def schema_errors(node: str, objects: list[dict[str, Any]]) -> list[str]:
-    """The CRDs' OpenAPI schemas (types, enums, required fields), through the package's validators."""
-    done = subprocess.run([node, str(CRDS / "validate_argocd.mjs")], input=json.dumps(objects), cwd=CRDS,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    errors: list[str] = json.loads(done.stdout)
-    return errors
-
-
-def unknown_key_errors(tsc: str, objects: list[dict[str, Any]], workdir: Path) -> list[str]:
-    """Keys the CRDs do not define. Their schemas allow any key (no `additionalProperties: false`),
-    so each object becomes a literal typed as the package's interface of its kind: TypeScript's
-    excess-property check rejects a key the CRD does not have, at any depth."""
-    kinds = sorted({o["kind"] for o in objects})
-    source = [f'import type {{ I{k} }} from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/{k}";' for k in kinds]
-    source += [f"export const o{i}: I{o['kind']} = {json.dumps(o)};" for i, o in enumerate(objects)]
-    (workdir / "objects.ts").write_text("\n".join(source) + "\n", encoding="utf-8")
-    (workdir / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "noEmit": True, "module": "nodenext", "moduleResolution": "nodenext",
-                            "skipLibCheck": True, "types": []},
-        "files": ["objects.ts"],
-    }), encoding="utf-8")
-    link = workdir / "node_modules"
-    if not link.exists():
-        link.symlink_to(CRDS / "node_modules", target_is_directory=True)
-    done = subprocess.run([tsc, "-p", str(workdir)], cwd=workdir, capture_output=True, text=True, timeout=300)
-    errors = [line for line in done.stdout.splitlines() if "error TS" in line]
-    assert bool(errors) == (done.returncode != 0), done.stdout + done.stderr
-    return errors
+# The checks themselves (ajv validators + TypeScript's unknown-key check) are tests/crd_models.py's,
+# shared with the Gateway API and cert-manager objects (tests/test_contract_edges.py).
 
 
 def test_every_argocd_object_is_valid_against_the_crds(platform: Platform, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ the committed schema, exactly as in a user's checkout.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -409,3 +410,23 @@ def test_a_team_file_completes_its_keys_and_flags_root_only_ones(server: Languag
     assert SERVICE_KEYS | {"team"} <= service.keys()
     wrong = Doc(server, "team_wrong", FRAGMENT_MODELINE + "team: payments\nenvironments:\n  dev: {}\n")
     assert any(line == 3 and "environments" in message for line, message in wrong.messages()), wrong.messages()
+
+
+# -- the platform's edges (issue 14) ------------------------------------------------------------
+
+
+def test_expose_completion_offers_hosts_paths_tls_with_their_descriptions(server: LanguageServer) -> None:
+    items = open_doc(server, "expose", HEAD + "workloads:\n  shop:\n    type: service\n    expose:\n"
+                     "      ‸\n").completion()
+    assert {"hosts", "paths", "tls"} <= items.keys()
+    assert "cidr" not in items and "namespace" not in items
+    assert "exposure.domain" in json.dumps(items["hosts"]), "hosts explains its derived default"
+
+
+def test_an_egress_entry_offers_cidr_or_host_and_exposure_is_explained(server: LanguageServer) -> None:
+    items = open_doc(server, "egress", HEAD + "workloads:\n  shop:\n    type: service\n    egress:\n"
+                     "      - ‸\n").completion()
+    assert {"cidr", "host", "ports"} <= items.keys()
+    doc = open_doc(server, "exposure_hover", HEAD.replace("  dev: {}\n", "  dev:\n    exposure: {api: ingress}\n")
+                   + "workloads: {}\n")
+    assert "Gateway API" in doc.hover("exposure")

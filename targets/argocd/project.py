@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler import names
 from compiler.guardrails import POLICY_KINDS
-from compiler.ir import Environment, Platform
+from compiler.ir import Environment, Platform, Workload
 from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts
 from targets.argocd.common import (
@@ -64,6 +64,24 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
             kinds.add(("batch", w.kind))
         if w.contract_config_map:
             kinds.add(("", "ConfigMap"))
+        kinds |= edge_kinds(w, env)
+    if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route for w in platform.workloads):
+        kinds.add(("gateway.networking.k8s.io", "Gateway"))
+    return kinds
+
+
+def edge_kinds(w: Workload, env: Environment) -> set[GroupKind]:
+    """The kinds that serve a workload publicly (Gateway API or Ingress, cert-manager) and enforce
+    its egress to hostnames (Cilium) in `env`."""
+    kinds: set[GroupKind] = set()
+    route = w.placement(env.name).route
+    if route is not None and env.edge is not None:
+        kinds.add(("gateway.networking.k8s.io", "HTTPRoute") if env.edge.api == "gateway"
+                  else ("networking.k8s.io", "Ingress"))
+        if route.certificate_secret is not None:
+            kinds.add(("cert-manager.io", "Certificate"))
+    if env.network.fqdn_policies and any(e.host for e in w.egress):
+        kinds.add(("cilium.io", "CiliumNetworkPolicy"))
     return kinds
 
 

@@ -6,7 +6,8 @@ Layout (relative to out/<spec>/):
     kustomize/<workload>/base/                 what every environment shares
     kustomize/<workload>/overlays/<env>/       namespace, this environment's patches (Argo CD builds this)
     kustomize/<workload>/overlays/<env>/image/ the image tag: a Component CI owns (gpc writes it once)
-    kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods
+    kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods,
+                                               the Gateway when the environment has gpc create it
 
 What the overlays reference but do not create: the namespaces, each workload's ServiceAccount,
 its Secrets and the PersistentVolumeClaims are Terraform's (names.py names them for both
@@ -52,7 +53,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, graph, meta, network, overlay
+from targets.kustomize import base, edge, graph, meta, network, overlay
 
 
 class KustomizeTarget:
@@ -95,6 +96,9 @@ class KustomizeTarget:
             if group == "infra":
                 docs += network.infra_policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
+        gateway = edge.gateway(platform, env)
+        if gateway is not None:
+            out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))
         listing = [posixpath.basename(a.path) for a in out]
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
         return out

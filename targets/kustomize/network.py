@@ -11,10 +11,11 @@ denies everything else in every namespace and admits the declared users into the
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from compiler import names
-from compiler.ir import Dns, Environment, Platform, Workload
+from compiler.ir import Dns, Egress, Environment, Network, Peer, Platform, Workload
 from targets.kustomize import meta
 from targets.kustomize.graph import Graph
 
@@ -31,6 +32,14 @@ def peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
         "namespaceSelector": {"matchLabels": {meta.NAMESPACE_NAME: namespace}},
         "podSelector": {"matchLabels": dict(pods)},
     }
+
+
+def external_peer(p: Peer) -> dict[str, Any]:
+    """Pods that are not gpc workloads: a namespace by name and, when given, pod labels."""
+    out: dict[str, Any] = {"namespaceSelector": {"matchLabels": {meta.NAMESPACE_NAME: p.namespace}}}
+    if p.pods:
+        out["podSelector"] = {"matchLabels": dict(p.pods)}
+    return out
 
 
 def tcp(*ports: int) -> list[dict[str, Any]]:
@@ -59,19 +68,47 @@ def workload_policy(platform: Platform, workload: Workload) -> dict[str, Any]:
         "spec": {
             "podSelector": {"matchLabels": meta.selector(workload)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [],
+            "ingress": admitted_rules(workload),
             "egress": egress,
         },
     }
 
 
-def ingress_rules(graph: Graph, workload: Workload, env: str) -> list[dict[str, Any]]:
+def admitted_rules(workload: Workload) -> list[dict[str, Any]]:
+    """The spec's `admit`: callers that are not gpc workloads, to the workload's port only."""
     if workload.port is None:
         return []
-    return [
-        {"from": [peer(caller.placement(env).namespace, meta.selector(caller))], "ports": tcp(workload.port)}
+    return [{"from": [external_peer(p)], "ports": tcp(workload.port)} for p in workload.admit]
+
+
+def ingress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
+    if workload.port is None:
+        return []
+    rules = [
+        {"from": [peer(caller.placement(env.name).namespace, meta.selector(caller))], "ports": tcp(workload.port)}
         for caller in graph.callers.get(workload.name, ())
     ]
+    if workload.placement(env.name).route is not None and env.edge is not None:
+        # The pods that forward public traffic, to the exposed port and nothing else.
+        rules.append({"from": [external_peer(env.edge.proxy)], "ports": tcp(workload.port)})
+    return rules
+
+
+def cidr_rule(egress: Egress, network: Network) -> dict[str, Any]:
+    """An address block outside the cluster, minus the cluster's own ranges inside it (a block such
+    as 0.0.0.0/0 would otherwise reach every pod and Service on those ports)."""
+    assert egress.cidr is not None
+    block = ipaddress.ip_network(egress.cidr)
+    inside = sorted(
+        (r for r in map(ipaddress.ip_network, network.cluster_cidrs)
+         if r.version == block.version and r != block and r.subnet_of(block)),  # type: ignore[arg-type]
+        key=lambda r: (r.network_address, r.prefixlen),
+    )
+    ip_block: dict[str, Any] = {"cidr": str(block)}
+    if inside:
+        ip_block["except"] = [str(r) for r in inside]
+    return {"to": [{"ipBlock": ip_block}],
+            "ports": [{"protocol": egress.protocol, "port": p} for p in egress.ports]}
 
 
 def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
@@ -86,6 +123,7 @@ def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dic
     if workload.buckets:
         rules.append({"to": [peer(env.infra_namespace, OBJECT_STORE_POD)],
                       "ports": tcp(names.OBJECT_STORE_PORT)})
+    rules += [cidr_rule(e, env.network) for e in workload.egress if e.cidr is not None]
     return rules
 
 
@@ -96,7 +134,7 @@ def overlay_patch(graph: Graph, workload: Workload, env: Environment) -> list[di
     if env.dns != graph.base_dns:
         ops.append({"op": "replace", "path": "/spec/egress/0", "value": dns_rule(env.dns)})
     ops += [{"op": "add", "path": "/spec/ingress/-", "value": rule}
-            for rule in ingress_rules(graph, workload, env.name)]
+            for rule in ingress_rules(graph, workload, env)]
     ops += [{"op": "add", "path": "/spec/egress/-", "value": rule}
             for rule in egress_rules(graph, workload, env)]
     return ops

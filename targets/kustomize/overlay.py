@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import meta, network
+from targets.kustomize import edge, meta, network
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -52,6 +52,12 @@ def files(platform: Platform, graph: Graph, workload: Workload,
                 "metadata": {"name": workload.name},
             }
             patches.append({"path": "poddisruptionbudget-patch.yaml"})
+    extra: dict[str, dict[str, Any]] = dict(edge.route_files(platform, workload, env))
+    fqdn = edge.fqdn_policy(platform, workload, env)
+    if fqdn is not None:
+        extra["ciliumnetworkpolicy.yaml"] = fqdn
+    out.update(extra)
+    resources_list += sorted(extra)
     net = network.overlay_patch(graph, workload, env)
     if net:
         out["networkpolicy-patch.yaml"] = net
