@@ -84,6 +84,7 @@ class Placement:
     env_vars: tuple[EnvVar, ...]  # wiring contract + plain env, sorted by name
     schedule: Sourced | None
     plain_env: dict[str, Sourced] = field(default_factory=dict)
+    time_zone: Sourced | None = None  # of a CronJob's schedule; None: the controller's (usually UTC)
 
     @property
     def effective_resources(self) -> Resources:
@@ -108,7 +109,6 @@ class Workload:
     readiness_path: str | None
     health_initial_delay: int
     concurrency: str | None
-    time_zone: str | None
     retries: int | None
     timeout_seconds: int | None
     ttl_seconds: int | None

@@ -129,7 +129,6 @@ def _lower_workload(spec: Any, name: str, w: Service | Job, envs: dict[str, Envi
         readiness_path=(w.health.readiness_path or w.health.path) if isinstance(w, Service) else None,
         health_initial_delay=w.health.initial_delay if isinstance(w, Service) else 0,
         concurrency=w.concurrency if isinstance(w, Job) else None,
-        time_zone=w.time_zone if isinstance(w, Job) else None,
         retries=w.retries if isinstance(w, Job) else None,
         timeout_seconds=duration_seconds(w.timeout) if isinstance(w, Job) and w.timeout else None,
         ttl_seconds=duration_seconds(w.ttl_after_finished) if isinstance(w, Job) else None,
@@ -158,6 +157,7 @@ def _lower_use(alias: str, use: Any) -> Use:
 def _place(spec: Any, name: str, w: Service | Job, uses: tuple[Use, ...], env: Environment,
            group: str) -> Placement:
     override = spec.environments[env.name].overrides.workloads.get(name)
+    time_zone = None
     if isinstance(w, Service):
         replicas = (Sourced(override.replicas, "environment override") if override and override.replicas is not None
                     else Sourced(w.replicas, _layer(w, "replicas")))
@@ -168,6 +168,10 @@ def _place(spec: Any, name: str, w: Service | Job, uses: tuple[Use, ...], env: E
             schedule = Sourced(override.schedule, "environment override")
         else:
             schedule = Sourced(w.schedule, "workload") if w.schedule else None
+        if schedule is not None and override and override.time_zone is not None:
+            time_zone = Sourced(override.time_zone, "environment override")
+        elif schedule is not None and w.time_zone is not None:
+            time_zone = Sourced(w.time_zone, "workload")
     plain_env = {k: Sourced(v, "workload") for k, v in w.env.items()}
     if override and override.env:
         plain_env.update({k: Sourced(v, "environment override") for k, v in override.env.items()})
@@ -182,6 +186,7 @@ def _place(spec: Any, name: str, w: Service | Job, uses: tuple[Use, ...], env: E
         env_vars=tuple(sorted(env_vars, key=lambda v: v.name)),
         schedule=schedule,
         plain_env=plain_env,
+        time_zone=time_zone,
     )
 
 
