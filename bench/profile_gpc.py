@@ -103,7 +103,7 @@ def stages(spec: Path, targets: list[str], out: Path) -> list[tuple[str, Callabl
     def readme(st: dict[str, Any]) -> None:
         from compiler.readme import render_readme
 
-        st["artifacts"].append(render_readme(st["platform"], targets))
+        st["artifacts"].append(render_readme(st["platform"]))
 
     def plan(st: dict[str, Any]) -> None:
         from compiler import writer

@@ -231,6 +231,33 @@ def render(n: int) -> str:
     return head + body
 
 
+def render_split(n: int, files: int = 50) -> dict[str, str]:
+    """The same platform as `render(n)` split into `files` team files (`teams/team-NN.yaml`, each
+    owning whole groups of ten workloads with their queues, buckets and volumes) and a root spec
+    that includes them: the layout of an organisation whose teams own their part."""
+    spec = build(n)
+    tables = (("workloads",), ("messaging", "queues"), ("storage", "buckets"), ("storage", "volumes"))
+    parts: list[dict[str, Any]] = [{"team": f"team-{i:02}"} for i in range(files)]
+    groups = sorted({name.rsplit("-", 1)[0] for name in spec["workloads"]})
+    owner = {group: i * files // max(len(groups), 1) for i, group in enumerate(groups)}
+    for table in tables:
+        source = spec
+        for key in table:
+            source = source.get(key, {})
+        for name in list(source):
+            group = next((g for g in groups if name.startswith(g + "-") or name == g), None)
+            part = parts[owner[group] if group is not None else 0]
+            for key in table[:-1]:
+                part = part.setdefault(key, {})
+            part.setdefault(table[-1], {})[name] = source.pop(name)
+    spec["teams"] = {part["team"]: {} for part in parts}
+    spec["include"] = ["teams/*.yaml"]
+    dump = lambda data: yaml.safe_dump(data, sort_keys=False, width=120, allow_unicode=True)  # noqa: E731
+    out = {"platform.yaml": dump(spec)}
+    out |= {f"teams/{part['team']}.yaml": dump(part) for part in parts}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of workloads")

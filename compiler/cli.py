@@ -20,11 +20,35 @@ if TYPE_CHECKING:
     from compiler.pipeline import Checked
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
-ALL_TARGETS = ("kustomize", "argocd", "kyverno", "terraform", "github")
 
 _format_option = click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default=None,
                               help="How to print diagnostics. Default: github inside GitHub Actions, else text.")
 _spec_path = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+if TYPE_CHECKING:
+    _StrParam = click.ParamType[str, str]
+else:  # click < 8.2: ParamType is not generic
+    _StrParam = click.ParamType
+
+
+class _TargetName(_StrParam):
+    """A name in targets.TARGETS. Read when --target is used or help is shown, not at import:
+    `gpc validate` must not import the targets package."""
+
+    name = "target"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        from targets import TARGETS
+
+        return f"[{'|'.join(TARGETS)}]"
+
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from targets import TARGETS
+
+        if value not in TARGETS:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, TARGETS))}.", param, ctx)
+        return value
 
 
 def _fmt(fmt: str | None) -> str:
@@ -55,12 +79,12 @@ def cli() -> None:
 @_format_option
 def validate(specs: Sequence[Path], fmt: str | None) -> None:
     """Check SPECS: YAML, the spec model and the semantic rules. Writes nothing."""
-    from compiler.pipeline import check
+    from compiler.pipeline import check, specs_to_check
 
     fmt = _fmt(fmt)
-    problems: list[Diagnostic] = []
-    ok = True
-    for spec in specs:
+    roots, problems = specs_to_check(specs)
+    ok = not problems
+    for spec in roots:
         result = check(spec)
         problems += result.diagnostics
         ok = ok and result.ok
@@ -74,32 +98,22 @@ def validate(specs: Sequence[Path], fmt: str | None) -> None:
 @click.argument("spec", type=_spec_path)
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Folder that holds one compiled tree per spec: OUT/<spec name>/.")
-@click.option("-t", "--target", "targets", multiple=True, type=click.Choice(ALL_TARGETS),
+@click.option("-t", "--target", "targets", multiple=True, type=_TargetName(),
               help="Compile only these targets (repeatable). Default: all.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a unified diff if the tree is stale.")
 @_format_option
 def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt: str | None) -> None:
     """Compile SPEC into OUT/<spec name>/."""
     from compiler import writer
-    from compiler.pipeline import check as check_spec
-    from compiler.pipeline import render
+    from compiler.pipeline import compile_spec
 
     fmt = _fmt(fmt)
-    result = check_spec(spec)
-    if not result.ok or result.platform is None:
-        _report(result.diagnostics, fmt)
+    compiled = compile_spec(spec, out_dir, targets)
+    _report(compiled.diagnostics, fmt)
+    if compiled.plan is None:
         sys.exit(EXIT_SPEC)
-    names = [t for t in ALL_TARGETS if not targets or t in targets]
-    artifacts, problems = render(result.platform, names)
-    problems = result.diagnostics + problems
-    _report(problems, fmt)
-    if any(p.severity.value == "error" for p in problems):
-        sys.exit(EXIT_SPEC)
-    tree = out_dir / result.platform.spec_name
-    if targets:
-        artifacts += _keep_other_targets(tree, names, artifacts)
-    plan = writer.plan(artifacts, tree)
-    label = os.path.relpath(tree).replace(os.sep, "/")
+    plan = compiled.plan
+    label = os.path.relpath(plan.tree).replace(os.sep, "/")
     if plan.conflicts:
         for path in plan.conflicts:
             click.echo(f"{label}/{path}: refusing to overwrite a file gpc did not generate", err=True)
@@ -108,7 +122,7 @@ def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt
         if plan.changed:
             click.echo(plan.diff(label), nl=False)
             click.echo(f"{label} is stale: {len(plan.create)} to create, {len(plan.update)} to update, "
-                       f"{len(plan.delete)} to delete. Run: gpc compile {result.file}", err=True)
+                       f"{len(plan.delete)} to delete. Run: gpc compile {compiled.file}", err=True)
             sys.exit(EXIT_SPEC)
         click.echo(f"ok: {label} is up to date", err=True)
         sys.exit(EXIT_OK)
@@ -118,29 +132,15 @@ def compile_(spec: Path, out_dir: Path, targets: Sequence[str], check: bool, fmt
                err=True)
 
 
-def _keep_other_targets(tree: Path, selected: list[str], artifacts: list) -> list:  # type: ignore[type-arg]
-    """With --target, files of the other targets stay as they are (and stay owned)."""
-    from compiler.target import Artifact
-    from compiler.writer import _read_manifest
-
-    owned, ci_owned = _read_manifest(tree)
-    produced = {a.path for a in artifacts}
-    kept = []
-    for path in sorted((owned | ci_owned) - produced):
-        top = path.split("/", 1)[0]
-        if top in ALL_TARGETS and top not in selected and (tree / path).is_file():
-            kept.append(Artifact(path, (tree / path).read_text("utf-8"), "ci" if path in ci_owned else "gpc"))
-    return kept
-
-
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
-def schema(output: Path | None) -> None:
+@click.option("--fragment", is_flag=True, help="The schema of a team file (one a root spec's `include` names).")
+def schema(output: Path | None, fragment: bool) -> None:
     """Print the JSON Schema of platform.yaml (for editors and check-jsonschema)."""
-    from compiler.schema import schema_text
+    from compiler.schema import fragment_schema_text, schema_text
 
-    text = schema_text()
+    text = fragment_schema_text() if fragment else schema_text()
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -227,7 +227,8 @@ def _shell_quote(value: str) -> str:
               help="mermaid renders in GitHub markdown; dot is Graphviz; svg needs Graphviz's `dot` installed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
-def graph(spec: Path, fmt: str, output: Path | None) -> None:
+@click.option("--team", default=None, help="Draw one team's workloads, what they use and who uses them.")
+def graph(spec: Path, fmt: str, output: Path | None, team: str | None) -> None:
     """Draw SPEC as a diagram: workloads, queues, buckets, volumes.
 
     Edges are labelled with the access each workload was granted.
@@ -244,8 +245,12 @@ def graph(spec: Path, fmt: str, output: Path | None) -> None:
     if not result.ok or result.platform is None:
         _report(result.diagnostics, "text")
         sys.exit(EXIT_SPEC)
+    teams = sorted({w.team for w in result.platform.workloads if w.team is not None})
+    if team is not None and team not in teams:
+        raise click.BadParameter(f"no workload of team '{team}' in {result.file} (teams: {', '.join(teams) or 'none'})",
+                                 param_hint="--team")
     try:
-        text = render(result.platform, fmt)
+        text = render(result.platform, fmt, team)
     except GraphvizMissing as err:
         click.echo(f"gpc graph: {err}", err=True)
         sys.exit(EXIT_USAGE)

@@ -56,6 +56,9 @@ CODES: dict[str, Code] = {
                  "message_schema: {type: object}"),
     "GPC010": _e("file too large", "The file is larger than the limit gpc reads (8 MiB).",
                  "# split a very large platform into several specs"),
+    "GPC011": _e("include matches no file", "A pattern under `include` names no file, so the workloads "
+                 "it was meant to bring in are missing. Patterns are globs relative to the root spec's folder.",
+                 "include: [teams/*.yaml]"),
     # -- GPC1xx: the shape of the spec -----------------------------------------------------
     "GPC101": _e("unknown key", "The key is not part of the spec at this place. Check the spelling; the "
                  "hint names the closest known key.", "workloads:\n  checkout:\n    replicas: 2"),
@@ -145,6 +148,22 @@ CODES: dict[str, Code] = {
                  "cluster: a workload named `root` collides with the environment's root application, and "
                  "hyphens can make `<platform>-<environment>-<workload>` of two environments equal.",
                  "workloads:\n  root-api: {type: service}"),
+    "GPC240": _e("declared in two files", "A workload, queue, bucket or volume has the same name in two files "
+                 "of one platform (or twice in one after merging); names are unique across the root spec and "
+                 "every file it includes. The message names the other place.",
+                 "# teams/payments.yaml\nteam: payments\nworkloads:\n  payments-api: {type: service}"),
+    "GPC241": _e("unknown team", "A workload, queue, bucket or volume (or the team file it is in) names a team "
+                 "the root spec does not declare under `teams`.",
+                 "teams:\n  payments: {github: \"@acme/payments\"}"),
+    "GPC242": _e("over the team's maximum", "A workload asks for more than its team's `max` allows. Team "
+                 "limits live in the root spec, which the platform team owns; a team's file cannot raise them.",
+                 "teams:\n  ml: {max: {job: {cpu: \"8\", memory: 16Gi, gpu: 2}}}"),
+    "GPC243": _e("team may not declare this", "A team's file (or a declaration owned by a team) declares a "
+                 "queue, bucket or volume, but the root spec's `teams.<team>.declares` does not allow that team "
+                 "to own one.", "teams:\n  web: {declares: [buckets]}"),
+    "GPC244": _e("team file not included", "`gpc validate` was given a team file (a platform fragment), but no "
+                 "spec in its folder or the folders above includes it, so it cannot be checked in context.",
+                 "# platform.yaml\ninclude: [teams/*.yaml]"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

@@ -12,10 +12,16 @@ from compiler.codes import Level as Severity
 
 @dataclass(frozen=True, order=True)
 class Position:
-    """A 1-based line and column in a source file."""
+    """A 1-based line and column in a source file. `file` is set for nodes of an included file
+    (a platform split across files); None means the spec file the diagnostic names."""
 
     line: int = 1
     col: int = 1
+    file: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        where = f"{self.line}:{self.col}"
+        return f"{self.file}:{where}" if self.file else where
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class Diagnostic:
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"diagnostic code {self.code} is not registered in compiler/codes.py")
+        if self.pos.file is not None and self.pos.file != self.file:
+            # A node of an included file: the diagnostic belongs to that file, wherever it was found.
+            object.__setattr__(self, "file", self.pos.file)
 
     @property
     def severity(self) -> Severity:

@@ -49,7 +49,7 @@ class _Explainer:
     def where(self, path: Path) -> str | None:
         if path in self.source.values:
             pos = self.source.values[path]
-            return f"{self.source.file}:{pos.line}:{pos.col}"
+            return f"{pos.file or self.source.file}:{pos.line}:{pos.col}"
         return None
 
     def add(self, section: str, field: str, value: Any, layer: str, path: Path | None = None,
@@ -78,6 +78,11 @@ class _Explainer:
         w, p = self.w, self.p
         self.add("workload", "kind", w.kind, "derived", (*self.base, "type"),
                  note="from type and schedule")
+        if self.source.included:  # a platform split across files: say which one declares it
+            declared = self.source.position(self.base, key=True)
+            self.add("workload", "file", declared.file or self.source.file, "workload", self.base)
+        if w.team is not None:
+            self.add("workload", "team", w.team, "workload", (*self.base, "team"))
         env_prefix = ("environments", p.env, "namespace_prefix")
         if env_prefix in self.source.values:
             self.add("workload", "namespace", p.namespace, "environment", env_prefix)
@@ -126,32 +131,12 @@ class _Explainer:
                                     f"guardrail max for a {self.w.type}: {limits[key]}")
 
     def env(self) -> None:
-        origin = self._wiring_origins()
         for var in self.p.env_vars:
             if var.name in self.p.plain_env:
                 sourced = self.p.plain_env[var.name]
                 self.sourced("env", var.name, Sourced(_env_value(var), sourced.layer), "env", var.name)
             else:
-                path = origin.get(var.name)
-                self.add("env", var.name, _env_value(var), "wiring contract", path, note=var.description)
-
-    def _wiring_origins(self) -> dict[str, Path]:
-        w = self.w
-        origin: dict[str, Path] = {"PORT": (*self.base, "port")}
-        for use in reversed(w.uses):  # the first use of a kind is where shared variables come from
-            path = (*self.base, "uses", use.alias)
-            prefix = names.env_prefix(use.alias)
-            for suffix in ("QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA", "BUCKET", "PATH", "URL"):
-                origin[f"{prefix}_{suffix}"] = path
-            if use.kind == "queue":
-                origin[names.AMQP_URL_KEY] = path
-            if use.kind == "bucket":
-                for key in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
-                    origin[key] = path
-        declared = self.source.data["workloads"][w.name].get("secrets", [])
-        for secret in w.secrets:
-            origin[secret] = (*self.base, "secrets", declared.index(secret))
-        return origin
+                self.add("env", var.name, _env_value(var), "wiring contract", var.origin or None, note=var.description)
 
     def storage(self) -> None:
         for use in self.w.volumes:

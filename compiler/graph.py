@@ -46,7 +46,7 @@ _PREFIX: dict[Kind, str] = {"service": "svc", "job": "job", "cronjob": "job", "q
                             "volume": "volume"}
 
 
-def build_graph(platform: Platform) -> Graph:
+def build_graph(platform: Platform, team: str | None = None) -> Graph:
     ids: dict[tuple[str, str], str] = {}
     nodes: list[Node] = []
 
@@ -75,7 +75,13 @@ def build_graph(platform: Platform) -> Graph:
             other = ids.get(("workload" if use.kind == "service" else use.kind, use.target))
             if other is not None:
                 edges.append(_edge(me, other, use))
-    return Graph(platform.name, tuple(nodes), tuple(edges))
+    if team is None:
+        return Graph(platform.name, tuple(nodes), tuple(edges))
+    # One team's part: its workloads, what they use, who uses them, and only those edges.
+    mine = {ids[("workload", w.name)] for w in platform.workloads if w.team == team}
+    edges = [e for e in edges if e.source in mine or e.target in mine]
+    keep = mine | {e.source for e in edges} | {e.target for e in edges}
+    return Graph(f"{platform.name} (team {team})", tuple(n for n in nodes if n.id in keep), tuple(edges))
 
 
 def _workload_kind(w: Workload) -> Kind:
@@ -85,6 +91,11 @@ def _workload_kind(w: Workload) -> Kind:
 
 
 def _workload_detail(w: Workload) -> str:
+    detail = _type_detail(w)
+    return f"{detail} · team {w.team}" if w.team is not None else detail
+
+
+def _type_detail(w: Workload) -> str:
     if w.type == "service":
         return f"service :{w.port}"
     schedules = {p.env: str(p.schedule.value) for p in w.placements if p.schedule is not None}
@@ -210,8 +221,8 @@ def to_svg(dot: str) -> str:
 FORMATS = ("mermaid", "dot", "svg")
 
 
-def render(platform: Platform, fmt: str) -> str:
-    graph = build_graph(platform)
+def render(platform: Platform, fmt: str, team: str | None = None) -> str:
+    graph = build_graph(platform, team)
     if fmt == "mermaid":
         return to_mermaid(graph)
     if fmt == "dot":

@@ -1,10 +1,10 @@
 """The guardrails, defined once. gpc's compile-time check (GPC209/211/217) and the Kyverno
-ClusterPolicies both come from these definitions, and a differential test proves they agree."""
+ClusterPolicies both come from these definitions, and a differential test proves they agree.
+(compiler/resolve.py builds `ir.Guardrails` from the spec.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from compiler import ir
 from compiler.quantity import parse_quantity
@@ -18,35 +18,6 @@ class Violation:
     rule: str  # the Kyverno rule that enforces the same thing in the cluster
     resource: str
     message: str
-
-
-def lower_guardrails(spec: Any) -> ir.Guardrails:
-    g = spec.guardrails
-    max_rules = []
-    for wtype in ("service", "job"):
-        limits = getattr(g.max, wtype)
-        for resource in ("cpu", "memory"):
-            if getattr(limits, resource) is not None:
-                max_rules.append(ir.MaxRule(wtype, resource, getattr(limits, resource)))
-        max_rules.append(ir.MaxRule(wtype, "gpu", str(limits.gpu)))
-    quotas = tuple(
-        ir.Quota(group, q.cpu, q.memory, q.gpu, q.pods)
-        for group in ("services", "jobs") if (q := getattr(g.quotas, group)) is not None
-    )
-    return ir.Guardrails(
-        max_rules=tuple(max_rules),
-        allowed_registries=tuple(r.rstrip("/") for r in g.allowed_registries) or (spec.registry,),
-        excluded_namespaces=tuple(g.excluded_namespaces),
-        quotas=quotas,
-        defaults={
-            wtype: ir.Resources(
-                getattr(g.defaults, wtype).cpu or ir.DEFAULT_RESOURCES[wtype]["cpu"],
-                getattr(g.defaults, wtype).memory or ir.DEFAULT_RESOURCES[wtype]["memory"],
-                getattr(g.defaults, wtype).gpu or 0,
-            )
-            for wtype in ("service", "job")
-        },
-    )
 
 
 def max_rule_name(rule: ir.MaxRule) -> str:

@@ -61,12 +61,14 @@ class EnvVar:
     secret: SecretRef | None = None
     config_map: ConfigMapRef | None = None
     local_value: str | None = None  # what `gpc env` prints for a local run, when it differs
+    # the spec path that causes the variable (for `gpc explain`); not part of what is emitted
+    origin: tuple[str | int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class Use:
     alias: str
-    kind: Literal["queue", "bucket", "volume", "service"]
+    kind: str  # a key of compiler.kinds.USE_KINDS
     target: str
     access: str | None = None  # publish/consume, read/write/readwrite
     mount: str | None = None
@@ -121,9 +123,15 @@ class Workload:
     app_secret: str | None  # operator-supplied values of `secrets`
     contract_config_map: str | None
     placements: tuple[Placement, ...]
+    team: str | None = None  # the owning team (a key of Platform.teams)
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this workload: target checks point at `(*w.path, field)`."""
+        return ("workloads", self.name)
 
     @property
     def queues(self) -> tuple[Use, ...]:
@@ -149,6 +157,11 @@ class Environment:
     prefix: str
     auto_sync: bool
     namespaces: dict[str, str]  # group -> namespace, only the groups in use
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Where the spec declares this environment."""
+        return ("environments", self.name)
 
     @property
     def infra_namespace(self) -> str:
@@ -209,6 +222,13 @@ class Guardrails:
 
 
 @dataclass(frozen=True)
+class Team:
+    name: str
+    github: str | None  # `@org/team` or `@user`
+    max_rules: tuple[MaxRule, ...]  # its workloads' maxima within the guardrails (gpc checks them)
+
+
+@dataclass(frozen=True)
 class Platform:
     name: str
     spec_name: str  # the spec file's stem: out/<spec_name>/
@@ -225,6 +245,10 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    owner: str | None = None  # GitHub owner of what no team owns (CODEOWNERS)
+    teams: tuple[Team, ...] = ()
+    team_files: tuple[tuple[str, str | None], ...] = ()  # (included file, its team), sorted
+    include: tuple[str, ...] = ()  # the root spec's include patterns, as written
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
 

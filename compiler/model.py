@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 from compiler import quantity
+from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.timezones import time_zone_error
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -160,9 +161,20 @@ class Health(Strict):
     initial_delay: Whole = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
 
 
-class QueueUse(Strict):
+class UseBase(Strict):
+    """What every `uses` entry has: the kind it is (compiler/kinds.py) and the name it refers to."""
+
+    kind: ClassVar[str]
+
+    @property
+    def target(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class QueueUse(UseBase):
     """Publish to or consume from a queue declared under `messaging.queues`."""
 
+    kind: ClassVar[str] = "queue"
     model_config = ConfigDict(title="Queue use")
     queue: Name = Field(description="Name of a queue under `messaging.queues`.", examples=["checkout-events"])
     access: Literal["publish", "consume"] = Field(description="`publish` to send messages, `consume` to "
@@ -171,9 +183,10 @@ class QueueUse(Strict):
         "Receive and acknowledge messages from the queue named in `<ALIAS>_QUEUE`."]})
 
 
-class BucketUse(Strict):
+class BucketUse(UseBase):
     """Read or write an object-store bucket declared under `storage.buckets`."""
 
+    kind: ClassVar[str] = "bucket"
     model_config = ConfigDict(title="Bucket use")
     bucket: Name = Field(description="Name of a bucket under `storage.buckets`.", examples=["fraud-models"])
     access: Literal["read", "write", "readwrite"] = Field(
@@ -182,41 +195,44 @@ class BucketUse(Strict):
             "Get and list objects.", "Put and delete objects.", "Get, list, put and delete objects."]})
 
 
-class VolumeUse(Strict):
+class VolumeUse(UseBase):
     """Mount a volume declared under `storage.volumes`."""
 
+    kind: ClassVar[str] = "volume"
     model_config = ConfigDict(title="Volume use")
     volume: Name = Field(description="Name of a volume under `storage.volumes`.", examples=["model-artifacts"])
     mount: str = Field(description="Absolute path where the volume is mounted.", examples=["/artifacts"])
     read_only: bool = Field(False, description="Mount the volume read-only.")
 
 
-class ServiceUse(Strict):
+class ServiceUse(UseBase):
     """Call another workload of type service over HTTP."""
 
+    kind: ClassVar[str] = "service"
     model_config = ConfigDict(title="Service use")
     service: Name = Field(description="Name of a workload of type `service`.", examples=["fraud-inference"])
 
 
+# One model class per entry of compiler.kinds.USE_KINDS, in the table's order (a test checks it).
+USE_MODELS: tuple[type[UseBase], ...] = (QueueUse, BucketUse, VolumeUse, ServiceUse)
+
+
 def _use_kind(value: Any) -> str | None:
     if isinstance(value, dict):
-        for kind in ("queue", "bucket", "volume", "service"):
-            if kind in value:
-                return kind
-        return None
-    if isinstance(value, BaseModel):
-        return type(value).__name__.removesuffix("Use").lower()
+        return next((kind for kind in USE_KINDS if kind in value), None)
+    if isinstance(value, UseBase):
+        return value.kind
     return None
 
 
-Use = Annotated[
-    Annotated[QueueUse, Tag("queue")]
-    | Annotated[BucketUse, Tag("bucket")]
-    | Annotated[VolumeUse, Tag("volume")]
-    | Annotated[ServiceUse, Tag("service")],
-    Discriminator(_use_kind, custom_error_type="use_kind",
-                  custom_error_message="a use names one of 'queue', 'bucket', 'volume' or 'service'"),
-]
+if TYPE_CHECKING:
+    Use = UseBase
+else:  # the tagged union of USE_MODELS, picked by the key a use names
+    Use = Annotated[
+        Union[tuple(Annotated[model, Tag(model.kind)] for model in USE_MODELS)],  # noqa: UP007
+        Discriminator(_use_kind, custom_error_type="use_kind",
+                      custom_error_message=f"a use names one of {kinds_phrase()}"),
+    ]
 
 _USES_DESCRIPTION = (
     "What this workload uses, by a local alias. Each entry becomes environment variables named after "
@@ -246,6 +262,9 @@ class WorkloadBase(Strict):
                                    "name only. Values live in the workload's own Kubernetes Secret "
                                    "`<workload>-app-secrets`, never in the spec.", examples=[["STRIPE_API_KEY"]])
     uses: dict[str, Use] = Field(default_factory=dict, description=_USES_DESCRIPTION)
+    team: Name | None = Field(None, description="The team that owns this workload: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     api_access: bool = Field(False, description="Mount a Kubernetes service-account token. Off by default: "
                              "workloads do not talk to the Kubernetes API.")
 
@@ -333,12 +352,18 @@ class GitOps(Strict):
 
 class Bucket(Strict):
     model_config = ConfigDict(title="Bucket")
+    team: Name | None = Field(None, description="The team that owns this bucket: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     description: str | None = Field(None, description="What the bucket holds.")
     versioning: bool = Field(False, description="Keep every version of every object.")
 
 
 class Volume(Strict):
     model_config = ConfigDict(title="Volume")
+    team: Name | None = Field(None, description="The team that owns this volume: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     size: Quantity = Field(description="Capacity, e.g. `1Gi`.", examples=["1Gi"])
     access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = Field(
         "ReadWriteOnce", description="How pods may share the volume.",
@@ -356,6 +381,9 @@ class Storage(Strict):
 
 class Queue(Strict):
     model_config = ConfigDict(title="Queue")
+    team: Name | None = Field(None, description="The team that owns this queue: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
     description: str | None = Field(None, description="What flows through the queue.")
     dead_letter: bool = Field(False, description="Route rejected messages to `<queue>.dlq` instead of "
                               "dropping them.")
@@ -430,6 +458,24 @@ class Guardrails(Strict):
                                            "the cluster policies leave alone.")
 
 
+GITHUB_OWNER_PATTERN = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(/[A-Za-z0-9._-]+)?$"
+
+
+class Team(Strict):
+    """A team that owns part of the platform, usually the workloads of one included file."""
+
+    model_config = ConfigDict(title="Team")
+    github: str | None = Field(None, pattern=GITHUB_OWNER_PATTERN, description="The team's GitHub owner "
+                               "(`@org/team` or `@user`): it owns its workloads' folders in the generated "
+                               "CODEOWNERS and gets an Argo CD role that may sync only its applications.",
+                               examples=["@acme/payments"])
+    max: MaxByType | None = Field(None, description="Largest resources one of this team's workloads may ask "
+                                  "for, within `guardrails.max`. A team's own file cannot change it.")
+    declares: list[Literal["queues", "buckets", "volumes"]] = Field(
+        ["queues", "buckets", "volumes"], description="What this team's workloads may own: queues, buckets and "
+        "volumes declared with this team (or in this team's file).", examples=[["queues", "buckets"]])
+
+
 class Platform(Strict):
     """A platform: its environments, shared storage and messaging, guardrails and workloads."""
 
@@ -450,4 +496,14 @@ class Platform(Strict):
     messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
     guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
                                    "allowed registries.")
-    workloads: dict[str, Workload] = Field(description="Services and jobs, by name.")
+    workloads: dict[str, Workload] = Field(default_factory=dict, description="Services and jobs, by name "
+                                           "(here and in the files under `include`).")
+    include: list[str] = Field(default_factory=list, description="Team files (glob patterns relative to this "
+                               "file) that declare more workloads, queues, buckets and volumes. Each holds "
+                               "`team`, `workloads`, `messaging.queues`, `storage.buckets` and `storage.volumes`; "
+                               "names are unique across all files.", examples=[["teams/*.yaml"]])
+    owner: str | None = Field(None, pattern=GITHUB_OWNER_PATTERN, description="GitHub owner (`@org/team`) of "
+                              "everything in the generated tree that no team owns: the CODEOWNERS default.",
+                              examples=["@acme/platform"])
+    teams: dict[str, Team] = Field(default_factory=dict, description="The teams that own workloads, and the "
+                                   "limits the platform team sets for each. Only this root spec declares them.")

@@ -15,6 +15,7 @@ LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
+LABEL_TEAM = "gpc.dev/team"  # the owning team of a workload's objects and Applications, when it has one
 
 # NVIDIA's device plugin's extended resource (requests/limits and the guardrails that cap it).
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -24,6 +25,22 @@ KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
 # Every cluster calls itself this: an environment on it names no particular cluster.
 IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+# Argo CD: the objects gpc writes for it (argocd target) and the root application Terraform
+# installs (terraform target, see compiler/rootapp.py) share these.
+ARGOCD_API_VERSION = "argoproj.io/v1alpha1"
+ARGOCD_NAMESPACE = "argocd"  # where Terraform installs Argo CD (the chart's default namespace)
+ARGOCD_ROOT_FILE = "root.yaml"  # the file of argocd/<env>/ holding the root application
+# Deleting an Application deletes what it deployed (foreground cascade).
+ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+ARGOCD_SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# PruneLast: delete what left the spec only after everything else is synced and healthy.
+# ServerSideApply: no last-applied annotation size limit, field ownership shared cleanly with
+# controllers. No CreateNamespace: Terraform owns the namespaces.
+ARGOCD_APP_SYNC_OPTIONS = ("PruneLast=true", "ServerSideApply=true")
+ARGOCD_RETRY_LIMIT = 5
+ARGOCD_RETRY_BACKOFF = (("duration", "10s"), ("factor", 2), ("maxDuration", "3m"))  # 10s, 20s, 40s, 80s, 160s
 
 
 def cluster_url(url: str) -> str:
@@ -122,6 +139,16 @@ BROKER_ERLANG_COOKIE_KEY = "rabbitmq-erlang-cookie"
 
 def broker_vhost(platform: str) -> str:
     return platform
+
+
+def team_role(team: str) -> str:
+    """The Argo CD project role of a team: it may see and sync only its own applications."""
+    return f"team-{team}"
+
+
+def sso_group(github_owner: str) -> str:
+    """`@acme/payments` -> `acme:payments`: how Argo CD's GitHub SSO (Dex) names a team's group."""
+    return github_owner.removeprefix("@").replace("/", ":")
 
 
 def argocd_root_application(platform: str, env: str) -> str:

@@ -1,17 +1,26 @@
-"""The whole flow on one screen: load -> model -> semantic -> IR -> targets -> (writer)."""
+"""The whole flow on one screen: load -> model -> semantic -> IR -> targets -> writer's plan.
+
+`compile_spec` is the one compile flow: the CLI and tests/goldens.py call it and decide what to do
+with the plan (apply it, diff it). Nothing here writes to the disk.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler import diagnostics as diag
 from compiler.diagnostics import Diagnostic
+from compiler.includes import display_path, load_platform
 from compiler.ir import Platform
 from compiler.lower import lower
 from compiler.source import Source, load_source
 from compiler.target import Artifact
+
+if TYPE_CHECKING:
+    from compiler.writer import Plan
 
 
 @dataclass
@@ -28,12 +37,6 @@ class Checked:
         return not diag.has_errors(self.diagnostics)
 
 
-def display_path(path: Path) -> str:
-    """The spec's path as diagnostics and generated headers show it: relative, never absolute."""
-    rel = os.path.relpath(path)
-    return rel.replace(os.sep, "/") if not rel.startswith("..") else path.name
-
-
 def spec_name(path: Path) -> str:
     return path.name.removesuffix(".yaml").removesuffix(".yml")
 
@@ -45,16 +48,16 @@ def check(path: Path) -> Checked:
 
     file = display_path(path)
     result = Checked(file)
-    source, problems = load_source(path.read_bytes(), file)
+    source, loading = load_platform(path, file)
     result.source = source
-    if problems:
-        result.diagnostics = problems
+    if any(d.code.startswith("GPC0") for d in loading):  # a file that could not be read as YAML
+        result.diagnostics = diag.sort_diagnostics(loading)
         return result
     spec, problems = check_shape(source)
     if spec is None:
-        result.diagnostics = diag.sort_diagnostics(problems)
+        result.diagnostics = diag.sort_diagnostics(loading + problems)
         return result
-    result.diagnostics = diag.sort_diagnostics(check_semantics(spec, source))
+    result.diagnostics = diag.sort_diagnostics(loading + check_semantics(spec, source))
     if result.ok:
         result.platform = lower(spec, file, spec_name(path), source)
     return result
@@ -70,8 +73,63 @@ def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact],
         target = load_target(name)
         problems += target.check(platform)
         artifacts += target.render(platform)
-    if "readme" not in target_names:
-        from compiler.readme import render_readme
+    from compiler.readme import render_readme
 
-        artifacts.append(render_readme(platform, target_names))
+    artifacts.append(render_readme(platform))
+    from compiler.codeowners import render_codeowners
+
+    codeowners = render_codeowners(platform)
+    if codeowners is not None:
+        artifacts.append(codeowners)
     return artifacts, diag.sort_diagnostics(problems)
+
+
+@dataclass
+class Compiled:
+    """A compile: every diagnostic and, when there is no error, the writer's plan for the tree."""
+
+    file: str
+    diagnostics: list[Diagnostic]
+    plan: Plan | None = None
+
+
+def compile_spec(path: Path, out_dir: Path, targets: Sequence[str] = ()) -> Compiled:
+    """check -> render -> plan of OUT/<spec name>/. `targets`: only these (default: all); the
+    files of the others stay as they are."""
+    from compiler import writer
+    from targets import TARGETS
+
+    checked = check(path)
+    if not checked.ok or checked.platform is None:
+        return Compiled(checked.file, checked.diagnostics)
+    names = [t for t in TARGETS if not targets or t in targets]
+    artifacts, problems = render(checked.platform, names)
+    diagnostics = checked.diagnostics + problems
+    if diag.has_errors(diagnostics):
+        return Compiled(checked.file, diagnostics)
+    keep = [t for t in TARGETS if t not in names]
+    return Compiled(checked.file, diagnostics, writer.plan(artifacts, out_dir / checked.platform.spec_name, keep))
+
+
+def specs_to_check(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """The root specs behind `paths`: a root spec is itself; a team file (a platform fragment, as
+    pre-commit passes a changed one) stands for every spec that includes it (GPC244 if none does)."""
+    from compiler.diagnostics import Position
+    from compiler.includes import including_specs, is_fragment
+
+    roots: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        source, errors = load_source(path.read_bytes(), display_path(path))
+        if errors or not is_fragment(source.data):
+            candidates = [path]
+        else:
+            candidates = including_specs(path)
+            if not candidates:
+                problems.append(Diagnostic(
+                    "GPC244", "this team file is not included by any spec in its folder or the folders above",
+                    source.file, Position(1, 1), "list it under the root spec's 'include', e.g. [teams/*.yaml]"))
+        for candidate in candidates:
+            if all(candidate.resolve() != r.resolve() for r in roots):
+                roots.append(candidate)
+    return roots, problems

@@ -135,9 +135,12 @@ def _use_by_kind(union: dict[str, Any]) -> dict[str, Any]:
     `{bucket: b, access: publish}` was reported as a broken queue use. `if`/`then` on the kind key
     says "a bucket use; publish is not a bucket access", and completion offers only that kind's keys.
     """
+    from compiler.model import USE_MODELS
+
+    kind_of = {model.__name__: model.kind for model in USE_MODELS}
     chain: dict[str, Any] = {"oneOf": union["oneOf"]}
     for option in reversed(union["oneOf"]):
-        kind = option["$ref"].rsplit("/", 1)[-1].removesuffix("Use").lower()
+        kind = kind_of[option["$ref"].rsplit("/", 1)[-1]]
         chain = {"if": {"type": "object", "required": [kind]}, "then": option, "else": chain}
     return {"title": "Use", **chain}
 
@@ -215,6 +218,33 @@ def _snippets(schema_root: dict[str, Any], props: dict[str, Any], defs: dict[str
         {**snippet, "label": f"new {snippet['label']}", "body": {"${1:name}": _renumber(snippet["body"])}}
         for snippet in workload_snippets
     ]
+
+
+FRAGMENT_ID = "https://gpc.dev/schema/fragment.schema.json"
+
+
+def build_fragment_schema() -> dict[str, Any]:
+    """The schema of a team file (a file the root spec's `include` names): the same workloads,
+    queues, buckets and volumes as the root spec, and the file's `team`, nothing else."""
+    from compiler.includes import FRAGMENT_KEYS
+
+    full = build_schema()
+    props = full["properties"]
+    team = {**_NAME, "type": "string", "title": "team",
+            "description": "The team that owns this file: the default `team` of everything it declares. A key "
+            "of the root spec's `teams`, where the platform team sets its limits."}
+    properties = {"team": team} | {key: props[key] for key in FRAGMENT_KEYS if key != "team"}
+    return {
+        "$schema": full["$schema"], "$id": FRAGMENT_ID, "title": "gpc team file",
+        "description": "Workloads and the queues, buckets and volumes they own, included by a root spec's "
+        "`include`. Environments, guardrails and teams belong to the root spec.",
+        "type": "object", "additionalProperties": False, "properties": properties,
+        "$defs": dict(sorted(full["$defs"].items())),
+    }
+
+
+def fragment_schema_text() -> str:
+    return json.dumps(build_fragment_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def schema_text() -> str:

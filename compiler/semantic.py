@@ -12,12 +12,12 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names
+from compiler import ir, names, resolve
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
-from compiler.lower import effective_resources
-from compiler.model import NAME_PATTERN, Job, Platform, Service
+from compiler.kinds import USE_KINDS
+from compiler.model import NAME_PATTERN, Job, Platform, Service, VolumeUse
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 
@@ -46,6 +46,14 @@ def check_semantics(spec: Platform, source: Source) -> list[Diagnostic]:
     return report.diagnostics
 
 
+def _elsewhere(source: Source, here: Path, there: Path) -> str:
+    """` (declared at teams/data.yaml:3:3)` when `there` is in another file than `here`, else ``."""
+    mine, theirs = source.position(here), source.position(there, key=True)
+    if (mine.file or source.file) == (theirs.file or source.file):
+        return ""
+    return f" (declared at {theirs.file or source.file}:{theirs.line}:{theirs.col})"
+
+
 def _did_you_mean(word: str, choices: Any) -> str | None:
     return did_you_mean(word, choices)
 
@@ -65,9 +73,8 @@ def _references(spec: Platform, name: str) -> list[Path]:
             found.append(("environments", ename, "overrides", "workloads", name))
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
-            kind, target = _use_target(use)
-            if target == name:
-                found.append(("workloads", wname, "uses", alias, kind))
+            if use.target == name:
+                found.append(("workloads", wname, "uses", alias, use.kind))
     return found
 
 
@@ -100,12 +107,15 @@ def check_names(spec: Platform, report: Reporter) -> None:
             problem = _name_problem(name, limit)
             hint = f"for example '{_suggest(name)[:limit]}'" if _suggest(name)[:limit] != name else None
             if problem and kind == "workload" and _suggest(name) != name:
-                lines = sorted({report.source.position(p, key=True).line
-                                for p in _references(spec, _suggest(name))})
-                if lines:
-                    where = ", ".join(str(n) for n in lines)
+                root = report.source.file
+                here = report.source.position((*path, name), key=True).file or root
+                places = sorted({(pos.file or root, pos.line) for pos in
+                                 (report.source.position(p, key=True) for p in _references(spec, _suggest(name)))})
+                if places:
+                    local = all(file == here for file, _ in places)
+                    where = ", ".join(str(line) if local else f"{file}:{line}" for file, line in places)
                     hint = (f"rename it '{_suggest(name)[:limit]}', the name the spec already uses for it "
-                            f"(line{'s' if len(lines) > 1 else ''} {where})")
+                            f"({'line' + ('s' if len(places) > 1 else '') + ' ' if local else ''}{where})")
             if kind == "bucket" and problem is None and len(name) < 3:
                 problem = "is shorter than the 3 characters object stores require"
                 hint = f"for example '{name}-data'"
@@ -179,22 +189,24 @@ def check_environments(spec: Platform, report: Reporter) -> None:
         seen[(names.cluster_url(env.cluster), prefix)] = ename
 
 
+def declared(spec: Platform, kind: str) -> dict[str, Any]:
+    """The mapping of the spec where things of a `uses` kind are declared (kinds table)."""
+    table: Any = spec
+    for key in USE_KINDS[kind].declared_in:
+        table = getattr(table, key)
+    return dict(table)
+
+
 def check_references(spec: Platform, report: Reporter) -> None:
-    tables: dict[str, dict[str, Any]] = {
-        "queue": spec.messaging.queues,
-        "bucket": spec.storage.buckets,
-        "volume": spec.storage.volumes,
-        "service": spec.workloads,
-    }
+    tables = {kind: declared(spec, kind) for kind in USE_KINDS}
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
-            kind, target = _use_target(use)
+            kind, target = use.kind, use.target
             path = ("workloads", wname, "uses", alias, kind)
             if target not in tables[kind]:
                 if _misnamed(target, tables[kind]):
                     continue  # reported once, at the invalid name (check_names)
-                where = {"queue": "messaging.queues", "bucket": "storage.buckets", "volume": "storage.volumes",
-                         "service": "workloads"}[kind]
+                where = USE_KINDS[kind].where
                 report("GPC203", f"{kind} '{target}' is not declared under {where}", path,
                        hint=_did_you_mean(target, tables[kind]) or f"declare it under {where}")
                 continue
@@ -203,22 +215,16 @@ def check_references(spec: Platform, report: Reporter) -> None:
                 if target == wname:
                     report("GPC219", f"service '{wname}' lists itself under uses", path)
                 elif not isinstance(callee, Service):
-                    report("GPC205", f"'{target}' is a {callee.type}, not a service; it cannot be called",
+                    report("GPC205", f"'{target}' is a {callee.type}, not a service; it cannot be called"
+                           f"{_elsewhere(report.source, path, ('workloads', target))}",
                            path, hint="only workloads of type service have a port to call")
-
-
-def _use_target(use: Any) -> tuple[str, str]:
-    for kind in ("queue", "bucket", "volume", "service"):
-        if hasattr(use, kind):
-            return kind, str(getattr(use, kind))
-    raise AssertionError(use)
 
 
 def check_mounts(spec: Platform, report: Reporter) -> None:
     for wname, w in spec.workloads.items():
         mounts: list[tuple[str, str]] = []
         for alias, use in w.uses.items():
-            if not hasattr(use, "mount"):
+            if not isinstance(use, VolumeUse):
                 continue
             path = ("workloads", wname, "uses", alias, "mount")
             if not use.mount.startswith("/"):
@@ -299,13 +305,13 @@ def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) 
 def _placements(spec: Platform) -> Iterator[tuple[str, Service | Job, str, ir.Resources, dict[str, ir.Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
-            sourced = effective_resources(spec, wname, w, ename)
+            sourced = resolve.effective_resources(spec, wname, w, ename)
             res = ir.Resources(sourced["cpu"].value, sourced["memory"].value, sourced["gpu"].value)
             yield wname, w, ename, res, sourced
 
 
 def check_guardrails(spec: Platform, report: Reporter) -> None:
-    guardrails = gr.lower_guardrails(spec)
+    guardrails = resolve.guardrails(spec)
     reported: set[tuple[str, str, Path]] = set()
     for wname, w, ename, res, sourced in _placements(spec):
         for violation in gr.check_resources(guardrails, w.type, res):
@@ -375,19 +381,15 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
         if isinstance(w, Service):
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
-        kinds = {_use_target(u)[0] for u in w.uses.values()}
-        if "queue" in kinds:
-            claim(names.AMQP_URL_KEY, "gpc (broker credentials)", ("workloads", wname, "uses"))
-        if "bucket" in kinds:
-            for var in ("S3_ENDPOINT", names.S3_ACCESS_KEY, names.S3_SECRET_KEY):
-                claim(var, "gpc (object-store credentials)", ("workloads", wname, "uses"))
+        kinds = {u.kind for u in w.uses.values()}
+        for kind in USE_KINDS.values():
+            if kind.name in kinds:
+                for shared in kind.shared:
+                    claim(shared.name, kind.shared_origin, ("workloads", wname, "uses"))
+        # Every variable a use may produce is reserved, whether or not this spec makes it today.
         for alias, use in w.uses.items():
-            kind, _ = _use_target(use)
-            prefix = names.env_prefix(alias)
-            suffixes = {"queue": ["QUEUE", "DEAD_LETTER_QUEUE", "MESSAGE_SCHEMA"], "bucket": ["BUCKET"],
-                        "volume": ["PATH"], "service": ["URL"]}[kind]
-            for suffix in suffixes:
-                claim(f"{prefix}_{suffix}", f"use '{alias}'", ("workloads", wname, "uses", alias))
+            for var in USE_KINDS[use.kind].variable_names(alias):
+                claim(var, f"use '{alias}'", ("workloads", wname, "uses", alias))
         for var in w.env:
             claim(var, "env", ("workloads", wname, "env", var))
         for index, var in enumerate(w.secrets):
@@ -398,7 +400,7 @@ def check_volumes(spec: Platform, report: Reporter) -> None:
     users: dict[str, list[tuple[str, Service | Job, str]]] = {}
     for wname, w in spec.workloads.items():
         for alias, use in w.uses.items():
-            if hasattr(use, "volume") and use.volume in spec.storage.volumes:
+            if isinstance(use, VolumeUse) and use.volume in spec.storage.volumes:
                 users.setdefault(use.volume, []).append((wname, w, alias))
     for vname, entries in users.items():
         volume = spec.storage.volumes[vname]
@@ -428,8 +430,7 @@ def check_usage(spec: Platform, report: Reporter) -> None:
     access: dict[tuple[str, str], set[str]] = {}
     for w in spec.workloads.values():
         for use in w.uses.values():
-            kind, target = _use_target(use)
-            access.setdefault((kind, target), set()).add(getattr(use, "access", None) or "use")
+            access.setdefault((use.kind, use.target), set()).add(getattr(use, "access", None) or "use")
     for qname in spec.messaging.queues:
         modes = access.get(("queue", qname))
         path = ("messaging", "queues", qname)
@@ -453,6 +454,52 @@ def check_usage(spec: Platform, report: Reporter) -> None:
                    ("storage", "volumes", vname), key=True)
 
 
+def _owned(spec: Platform) -> Iterator[tuple[str, str, str, Path]]:
+    """(team, kind, name, path) of everything that names an owning team."""
+    tables: tuple[tuple[str, Path, dict[str, Any]], ...] = (
+        ("workload", ("workloads",), spec.workloads),
+        ("queue", ("messaging", "queues"), spec.messaging.queues),
+        ("bucket", ("storage", "buckets"), spec.storage.buckets),
+        ("volume", ("storage", "volumes"), spec.storage.volumes),
+    )
+    for kind, path, table in tables:
+        for name, item in table.items():
+            if item.team is not None:
+                yield item.team, kind, name, (*path, name)
+
+
+def check_teams(spec: Platform, report: Reporter) -> None:
+    """Owners are declared teams; a team's workloads stay within its maxima, and it owns only the
+    kinds of resources the root spec lets it declare. Every problem points into the team's file."""
+    for team, kind, name, path in _owned(spec):
+        if team not in spec.teams:
+            report("GPC241", f"{kind} '{name}' belongs to team '{team}', which the spec does not declare",
+                   (*path, "team"), hint=_did_you_mean(team, spec.teams) or "declare it under 'teams' in the "
+                   "root spec")
+        elif kind != "workload" and f"{kind}s" not in spec.teams[team].declares:
+            report("GPC243", f"team '{team}' may not declare {kind}s, but owns {kind} '{name}'", path, key=True,
+                   hint=f"the root spec allows team '{team}' to declare only: "
+                   f"{', '.join(spec.teams[team].declares) or 'no queues, buckets or volumes'}")
+    limits = {t: resolve.max_rules(team.max) for t, team in spec.teams.items() if team.max is not None}
+    base = resolve.guardrails(spec)
+    reported: set[tuple[str, str, Path]] = set()
+    for wname, w, ename, res, sourced in _placements(spec):
+        if w.team not in limits:
+            continue
+        team_rails = ir.Guardrails(limits[w.team], base.allowed_registries, base.excluded_namespaces, ())
+        for violation in gr.check_resources(team_rails, w.type, res):
+            path = _resources_path(spec, wname, ename, violation.resource)
+            if (wname, violation.rule, path) in reported:
+                continue
+            reported.add((wname, violation.rule, path))
+            where = f" in environment '{ename}'" if sourced[violation.resource].layer == "environment override" else ""
+            limit = next(r.limit for r in limits[w.team] if r.workload_type == w.type and r.resource == violation.resource)
+            asked = getattr(res, violation.resource)
+            report("GPC242", f"{w.type} '{wname}'{where} asks for {violation.resource} {asked}; team '{w.team}' "
+                   f"allows a {w.type} at most {limit}", path, key=path == ("workloads", wname),
+                   hint=f"lower it; team limits are set in the root spec (teams.{w.team}.max.{w.type})")
+
+
 def _suggest(name: str) -> str:
     cleaned = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
     cleaned = re.sub(r"^[^a-z]+", "", cleaned)
@@ -473,4 +520,5 @@ CHECKS: tuple[Check, ...] = (
     check_env_collisions,
     check_volumes,
     check_usage,
+    check_teams,
 )

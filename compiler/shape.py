@@ -14,7 +14,8 @@ from pydantic_core import ErrorDetails
 from compiler import model, scalars
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
-from compiler.model import ENV_VAR_PATTERN, REGISTRY_PATTERN, Platform
+from compiler.kinds import USE_KINDS, kinds_phrase
+from compiler.model import ENV_VAR_PATTERN, REGISTRY_PATTERN, Platform, UseBase
 from compiler.source import Path, Source
 
 _TYPE_ERRORS = {
@@ -73,11 +74,10 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
     if kind == "extra_forbidden":
         key = str(path[-1])
         known = sorted(owner.model_fields) if owner else []
-        in_use = len(path) >= 4 and path[-3] == "uses"
-        if in_use and key == "access":
-            return Diagnostic("GPC204", f"'{path[-2]}' uses a {'volume' if 'volume' in known else 'service'}, "
-                              "which takes no 'access'", file, source.position(path, key=True),
-                              "volumes take a 'mount' path; services take nothing but the name")
+        use_kind = _use_kind(owner)
+        if use_kind is not None and key == "access" and not use_kind.accesses:
+            return Diagnostic("GPC204", f"'{path[-2]}' uses a {use_kind.name}, which takes no 'access'", file,
+                              source.position(path, key=True), use_kind.no_access_hint)
         hint = did_you_mean(key, known)
         return Diagnostic("GPC101", f"unknown key '{key}' in {where}", file, source.position(path, key=True),
                           hint or (f"known keys: {', '.join(known)}" if known else None))
@@ -93,7 +93,7 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
         return Diagnostic("GPC107", f"unknown workload type '{tag}' in {_dotted(path)}", file,
                           source.position((*path, "type")), hint or "use 'service' or 'job'")
     if kind == "use_kind":
-        return Diagnostic("GPC110", f"use '{path[-1]}' names none of 'queue', 'bucket', 'volume' or 'service'",
+        return Diagnostic("GPC110", f"use '{path[-1]}' names none of {kinds_phrase()}",
                           file, source.position(path, key=True),
                           "for example: {queue: checkout-events, access: publish}")
     if kind in _CUSTOM_CODES:
@@ -109,10 +109,10 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                           source.position(path), "set 'version: 1'")
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        if len(path) >= 4 and path[-3] == "uses" and path[-1] == "access":
-            use_kind = next((k for k in ("queue", "bucket") if owner and k in owner.model_fields), "resource")
-            return Diagnostic("GPC204", f"access '{value}' does not fit a {use_kind} in {where}", file,
-                              source.position(path), f"a {use_kind} takes {expected}")
+        use_kind = _use_kind(owner)
+        if use_kind is not None and path[-1] == "access":
+            return Diagnostic("GPC204", f"access '{value}' does not fit a {use_kind.name} in {where}", file,
+                              source.position(path), f"a {use_kind.name} takes {expected}")
         hint = did_you_mean(str(value), [s.strip(" '") for s in str(expected).replace(" or ", ",").split(",")])
         return Diagnostic("GPC104", f"{_dotted(path)}: {_describe(value)} is not one of {expected}", file,
                           source.position(path), hint)
@@ -243,6 +243,14 @@ def _at(data: Any, path: Path) -> Any:
     for element in path:
         data = data[element]
     return data
+
+
+def _use_kind(owner: type[BaseModel] | None) -> Any:
+    """The kinds-table entry of a `uses` model class, or None for any other model."""
+    if owner is not None and issubclass(owner, UseBase):
+        return USE_KINDS[owner.kind]
+    return None
+
 
 
 def _unwrap(annotation: Any) -> Any:

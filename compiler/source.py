@@ -49,6 +49,7 @@ class Source:
     # The text of each unquoted scalar that YAML may not read as that text (`0755`, `yes`, `~`,
     # `1e3`...): a value alone cannot tell `0755` from `493`, the model checks need both.
     plain: dict[Path, str] = field(default_factory=dict)
+    included: list[tuple[str, str | None]] = field(default_factory=list)  # (team file, its team), merged in
 
     def position(self, path: Path, *, key: bool = False) -> Position:
         """The position of the node at `path`, or of its nearest ancestor that exists."""

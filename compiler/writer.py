@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,8 +75,22 @@ def _read_manifest(tree: Path) -> tuple[set[str], set[str]]:
         return set(), set()
 
 
-def plan(artifacts: list[Artifact], tree: Path) -> Plan:
-    """Compare what gpc would write with what `tree` holds. Reads, never writes."""
+def _kept(tree: Path, keep: Collection[str], owned: set[str], ci_owned: set[str], produced: set[str]) -> list[Artifact]:
+    kept = []
+    for path in sorted((owned | ci_owned) - produced):
+        if path.split("/", 1)[0] in keep and (tree / path).is_file():
+            kept.append(Artifact(path, (tree / path).read_text("utf-8"), "ci" if path in ci_owned else "gpc"))
+    return kept
+
+
+def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = ()) -> Plan:
+    """Compare what gpc would write with what `tree` holds. Reads, never writes.
+
+    `keep` names top-level folders that were not rendered this time (`gpc compile --target`
+    compiles some targets): the files the manifest lists under them stay as they are, and owned.
+    """
+    owned, ci_owned = _read_manifest(tree)
+    artifacts = artifacts + _kept(tree, keep, owned, ci_owned, {a.path for a in artifacts})
     files = {a.path: a for a in artifacts}
     if len(files) != len(artifacts):
         dupes = sorted({a.path for a in artifacts if sum(b.path == a.path for b in artifacts) > 1})
@@ -84,7 +99,6 @@ def plan(artifacts: list[Artifact], tree: Path) -> Plan:
         if not a.text.endswith("\n") or "\r" in a.text or a.path.startswith("/") or ".." in a.path.split("/"):
             raise ValueError(f"artifact {a.path} breaks the output rules (LF, final newline, relative path)")
     files[MANIFEST] = _manifest(artifacts)
-    owned, ci_owned = _read_manifest(tree)
     result = Plan(tree, files)
     if not tree.exists():  # a first compile: nothing to read, compare or delete
         result.create = sorted(files)

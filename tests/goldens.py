@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from compiler import writer  # noqa: E402
-from compiler.cli import ALL_TARGETS, main  # noqa: E402
+from compiler.cli import main  # noqa: E402
 from compiler.codes import CODES  # noqa: E402
-from compiler.pipeline import check, render  # noqa: E402
-from compiler.schema import schema_text  # noqa: E402
+from compiler.pipeline import compile_spec  # noqa: E402
+from compiler.schema import fragment_schema_text, schema_text  # noqa: E402
 
 INVALID = ROOT / "tests" / "cases" / "invalid"
 VALID = ROOT / "tests" / "cases" / "valid"
@@ -68,11 +68,9 @@ def compile_plans() -> list[writer.Plan]:
     plans = []
     for spec, out in trees:
         with _cwd(ROOT):
-            result = check(spec.relative_to(ROOT))
-            assert result.ok and result.platform is not None, f"{spec}: {result.diagnostics}"
-            artifacts, problems = render(result.platform, list(ALL_TARGETS))
-            assert not [p for p in problems if p.severity.value == "error"], problems
-        plans.append(writer.plan(artifacts, out / result.platform.spec_name))
+            compiled = compile_spec(spec.relative_to(ROOT), out)
+        assert compiled.plan is not None, f"{spec}: {compiled.diagnostics}"
+        plans.append(compiled.plan)
     return plans
 
 
@@ -138,6 +136,7 @@ def main_goldens(check_only: bool) -> int:
                 path.write_text(text, encoding="utf-8")
 
     put(ROOT / "schema" / "platform.schema.json", schema_text())
+    put(ROOT / "schema" / "fragment.schema.json", fragment_schema_text())
     transcripts = {}
     for case in invalid_cases():
         text = transcript(case, case_argv(case))

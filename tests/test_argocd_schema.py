@@ -140,6 +140,13 @@ APP_PROJECT = _obj({
             "warn": BOOL,
             "ignore": {"type": "array", "items": _obj({"group": STRING, "kind": STRING, "name": STRING})},
         }),
+        # ProjectRole (argoproj.io/v1alpha1): name required; policies are Casbin lines.
+        "roles": {"type": "array", "items": _obj({
+            "name": NONEMPTY,
+            "description": STRING,
+            "policies": {"type": "array", "items": {"type": "string", "pattern": r"^p, proj:[^:]+:[^,]+, "}},
+            "groups": {"type": "array", "items": NONEMPTY},
+        }, ["name"])},
     }),
 }, ["apiVersion", "kind", "metadata", "spec"])
 

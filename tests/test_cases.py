@@ -16,7 +16,7 @@ from goldens import INVALID, case_argv, invalid_cases, transcript
 from compiler.codes import CODES
 
 CASES = invalid_cases()
-LINE = re.compile(r"^platform\.yaml:(\d+):(\d+): (error|warning) (GPC\d{3}) \S")
+LINE = re.compile(r"^(?:[\w.-]+/)*[\w.-]+\.ya?ml:(\d+):(\d+): (error|warning) (GPC\d{3}) \S")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -32,10 +32,10 @@ def test_every_diagnostic_points_at_the_spec(case: Path) -> None:
     exit_code = int(re.search(r"\[exit (\d+)\]", text).group(1))  # type: ignore[union-attr]
     diagnostics = [line for line in text.splitlines()[2:] if not line.startswith(("  hint:", "found ", "ok:"))]
     assert diagnostics, "a case must produce at least one diagnostic"
-    n_lines = len((case / "platform.yaml").read_bytes().splitlines()) or 1
     for line in diagnostics:
         match = LINE.match(line)
         assert match, f"not a diagnostic line: {line!r}"
+        n_lines = len((case / line.split(":", 1)[0]).read_bytes().splitlines()) or 1  # a team file, too
         assert 1 <= int(match[1]) <= n_lines
         assert match[4] in CODES
     has_error = any(" error GPC" in line for line in diagnostics)

@@ -369,3 +369,26 @@ def test_diagnostics_follow_edits(server: LanguageServer) -> None:
     broken = server.change(doc.path, doc.text.replace("port: 8080", "port: 99999"))
     assert [d["message"] for d in broken] == ["Value is above the maximum of 65535."]
     assert server.change(doc.path, doc.text) == []
+
+
+# -- team files (included by a root spec) ------------------------------------------------------
+
+FRAGMENT_MODELINE = "# yaml-language-server: $schema=../schema/fragment.schema.json\n"
+
+
+def test_committed_fragment_schema_is_what_gpc_generates() -> None:
+    from compiler.schema import fragment_schema_text
+
+    committed = (ROOT / "schema" / "fragment.schema.json").read_text("utf-8")
+    assert committed == fragment_schema_text(), "schema/fragment.schema.json is stale: run `make goldens`"
+
+
+def test_a_team_file_completes_its_keys_and_flags_root_only_ones(server: LanguageServer) -> None:
+    top = Doc(server, "team_top", FRAGMENT_MODELINE + "team: payments\n‸\n").completion()
+    assert {"workloads", "messaging", "storage"} <= top.keys()
+    assert not {"version", "environments", "guardrails", "teams", "include"} & top.keys()
+    service = Doc(server, "team_service", FRAGMENT_MODELINE
+                  + "team: payments\nworkloads:\n  api:\n    type: service\n    ‸\n").completion()
+    assert SERVICE_KEYS | {"team"} <= service.keys()
+    wrong = Doc(server, "team_wrong", FRAGMENT_MODELINE + "team: payments\nenvironments:\n  dev: {}\n")
+    assert any(line == 3 and "environments" in message for line, message in wrong.messages()), wrong.messages()

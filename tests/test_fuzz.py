@@ -14,9 +14,10 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.cli import ALL_TARGETS, main
+from compiler.cli import main
 from compiler.pipeline import check, render
 from compiler.source import load_source
+from targets import TARGETS
 
 BASE = load_source((ROOT / "specs" / "fraud.yaml").read_bytes(), "fraud.yaml")[0].data
 GPU = load_source((ROOT / "tests/cases/valid/gpu-cron/platform.yaml").read_bytes(), "p.yaml")[0].data
@@ -76,7 +77,7 @@ def _compile_if_valid(path: Path) -> None:
     result = check(path)
     assert all(d.pos.line >= 1 and d.pos.col >= 1 for d in result.diagnostics)
     if result.ok and result.platform is not None:
-        render(result.platform, list(ALL_TARGETS))
+        render(result.platform, list(TARGETS))
 
 
 @settings(max_examples=int(os.environ.get("GPC_FUZZ_EXAMPLES", "120")), deadline=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -293,7 +294,9 @@ def test_later_environments_are_promoted_by_pull_request_only(compiled: tuple[Pl
 def test_platform_workflow_validates_and_checks_drift(compiled: tuple[Platform, list[Artifact]]) -> None:
     platform, artifacts = compiled
     wf = load(next(a.text for a in artifacts if a.path == "github/platform/.github/workflows/gpc.yaml"))
-    paths = [platform.spec_file, f"{platform.gitops_path}/**", ".github/workflows/gpc.yaml"]
+    spec_dir = posixpath.dirname(platform.spec_file)
+    team_files = [posixpath.join(spec_dir, pattern) for pattern in platform.include]  # they change the tree too
+    paths = [platform.spec_file, *team_files, f"{platform.gitops_path}/**", ".github/workflows/gpc.yaml"]
     assert wf["on"] == {"pull_request": {"paths": paths},
                         "push": {"branches": [platform.gitops_branch], "paths": paths}}
     # Pull requests share a group per ref and cancel; pushes get a group per commit.

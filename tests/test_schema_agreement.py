@@ -29,9 +29,10 @@ from compiler.pipeline import check
 SCHEMA = ROOT / "schema" / "platform.schema.json"
 # Verdicts a JSON Schema cannot reach: the way a scalar or a key is written is gone once YAML has
 # read it (GPC111; GPC004 for keys such as `yes:` and `~:`, which YAML 1.1 reads as a boolean and
-# null); whether a time zone exists depends on the IANA database of the day (GPC112); whether a
-# message schema is itself valid needs the meta-schema, which editors must not fetch (GPC106).
-NOT_EXPRESSIBLE = {"GPC004", "GPC106", "GPC111", "GPC112"}
+# null); whether a time zone exists depends on the IANA database of the day (GPC112), and whether
+# an include pattern matches a file on the disk (GPC011); whether a message schema is itself valid
+# needs the meta-schema, which editors must not fetch (GPC106).
+NOT_EXPRESSIBLE = {"GPC004", "GPC011", "GPC106", "GPC111", "GPC112"}
 # The codes of the shape rules: names (GPC201) are checked with the semantic pass to say which
 # rule a name breaks, and a use's `access` is reported with the code of the use rules (GPC204).
 SHAPE = ("GPC0", "GPC1", "GPC201", "GPC204")
@@ -44,6 +45,13 @@ name: «name»
 description: «description»
 registry: «registry»
 kubernetes_version: «kubernetes_version»
+owner: «owner»
+include: «include»
+teams:
+  shop-team:
+    github: «github»
+    declares:
+      - «declares»
 gitops:
   repo: «gitops.repo»
   branch: «gitops.branch»
@@ -99,6 +107,7 @@ guardrails:
 workloads:
   api:
     type: «type»
+    team: «team»
     repo: «repo»
     image: «image»
     image_tag: «image_tag»
@@ -228,6 +237,11 @@ FIELDS: dict[str, tuple[str, str, list[str]]] = {
     "env.key": ("pattern", "LOG_LEVEL", ["LOG_LEVEL", '"LOG_LEVEL"', "4", "yes", "~", "1e3", "0x1F", "log-level"]),
     "secret": ("pattern", "API_KEY", ["API_KEY", '"API_KEY"', "yes", "4", "~", "1e3", "api-key"]),
     "name": ("name", "shop", _name("shop")),
+    "team": ("name", "shop-team", _name("shop-team")),
+    "owner": ("pattern", '"@acme/platform"', _pattern_text('"@acme/platform"', "acme", '"@acme/"')),
+    "github": ("pattern", '"@acme/shop"', _pattern_text('"@acme/shop"', '"acme/shop"')),
+    "include": ("list", "[]", ["[]", "[4]", "[yes]", "[~]", "x", "[1.10]", "~"]),
+    "declares": ("literal", "buckets", _literal("buckets")),
     "namespace_prefix": ("name", "shop-dev", _name("shop-dev")),
     "queue": ("name", "orders", _name("orders")),
     "type": ("literal", "service", _literal("service")),
@@ -315,8 +329,8 @@ def test_every_scalar_field_is_covered() -> None:
     written = {v.field for kind in TYPES for v in variants(kind)}
     assert len(written) == len(FIELDS)
     assert {kind for kind, _, _ in FIELDS.values()} >= {"int", "bool", "text", "quantity", "duration", "literal",
-                                                          "name", "pattern", "version"}
+                                                          "name", "pattern", "version", "list"}
     assert "«" not in Variant("version", "1").text()
     assert Platform.model_fields.keys() <= {f.split(".")[0] for f in FIELDS} | {"gitops", "environments", "storage",
                                                                                   "messaging", "guardrails",
-                                                                                  "workloads"}
+                                                                                  "workloads", "teams"}

@@ -377,7 +377,7 @@ def test_terraform_evaluates_locals_to_exactly_the_platform_data(spec: Path, tmp
     platform, files = _rendered(spec)
     for env in platform.environments:
         for stage, expected in (("cluster", data.cluster(platform, env, names.argocd_root_application(
-                platform.name, env.name))), ("services", data.services(platform, env))):
+                platform.name, env.name)).entries()), ("services", data.services(platform, env).entries())):
             text = files.get(f"terraform/{env.name}/{stage}/locals.tf")
             if text is None:
                 continue

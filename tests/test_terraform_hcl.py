@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_terraform_support import evaluate_locals, locals_of, parse, parse_module, run_terraform, write
 
-from compiler import ir, names, yamlout
+from compiler import ir, names
 from compiler.lower import lower
 from compiler.model import Platform as SpecModel
 from compiler.target import Artifact
@@ -137,17 +137,17 @@ def _hostile_platform(s: list[str]) -> ir.Platform:
     return lower(SpecModel.model_validate(spec), s[16], "fraud")
 
 
-def _argocd_stand_in(platform: ir.Platform) -> list[Artifact]:
-    """Root files shaped like the argocd target's, so that a fault there cannot hide one here."""
-    return [Artifact(f"{names.argocd_dir(e.name)}/root.yaml", yamlout.dump_all([{
+def _root_stand_in(platform: ir.Platform, env: ir.Environment) -> list[dict[str, Any]]:
+    """Root documents shaped like compiler/rootapp.py's, so that a fault there cannot hide one here."""
+    return [{
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-        "metadata": {"name": names.argocd_root_application(platform.name, e.name), "namespace": "argocd"},
+        "metadata": {"name": names.argocd_root_application(platform.name, env.name), "namespace": "argocd"},
         "spec": {"project": "default", "source": {"repoURL": platform.gitops_repo, "path": platform.gitops_path}},
-    }], hcl.comment(platform.spec_file))) for e in platform.environments]
+    }]
 
 
 def _render(platform: ir.Platform) -> dict[str, str]:
-    with mock.patch.object(rootapp, "argocd_artifacts", _argocd_stand_in):
+    with mock.patch.object(rootapp, "root_documents", _root_stand_in):
         return {a.path: a.text for a in render.render(platform)}
 
 
@@ -210,10 +210,10 @@ def _check(platform: ir.Platform, files: dict[str, str]) -> None:
             for stage in ("cluster", "services")
         }
         cluster = locals_of(modules["cluster"])
-        assert cluster == _json(data.cluster(platform, env, root))
+        assert cluster == _json(data.cluster(platform, env, root).entries())
         services = locals_of(modules["services"])
         credential_data = services.pop("credential_data")
-        assert services == _json(data.services(platform, env))
+        assert services == _json(data.services(platform, env).entries())
         for workload, values in credential_data.items():
             for expression in values.values():
                 indexed = {_decode(i) for i in re.findall(r'workload\["((?:[^"\\]|\\.)*)"\]', expression)}
@@ -241,7 +241,7 @@ def test_terraform_agrees_on_hostile_output(s: list[str], tmp_path_factory: pyte
     done = run_terraform(terraform, ["fmt", "-check", "-recursive", "-diff", "terraform"], root)
     assert done.returncode == 0, done.stdout + done.stderr
     for env in platform.environments:
-        expected = data.services(platform, env)
+        expected = data.services(platform, env).entries()
         text = files[f"terraform/{env.name}/services/locals.tf"]
         got = evaluate_locals(terraform, text, list(expected), root / "eval" / env.name)
 

@@ -157,3 +157,17 @@ def test_directory_permissions_are_normal(tmp_path: Path, fraud: Platform) -> No
     write(tree, NotesTarget().render(fraud))
     write(tree, NotesTarget(" (v2)").render(fraud))
     assert oct(os.stat(tree).st_mode & 0o777) == "0o755"
+
+
+def test_keep_leaves_the_folders_not_rendered_as_they_are_and_owned(tmp_path: Path, fraud: Platform) -> None:
+    tree = tmp_path / "fraud"
+    write(tree, [*NotesTarget().render(fraud), Artifact("other/a.txt", "a\n")])
+    (tree / "notes/checkout/tag.txt").write_text("sha-abc123\n")  # CI bumped the tag
+    only_other = [Artifact("other/a.txt", "a2\n")]
+    plan = writer.plan(only_other, tree, keep=["notes"])
+    assert plan.update == ["other/a.txt"] and not plan.delete and not plan.create
+    writer.apply(plan)
+    assert (tree / "notes/checkout/about.txt").read_text() == "checkout is a service\n"
+    assert (tree / "notes/checkout/tag.txt").read_text() == "sha-abc123\n"
+    # Still listed in the manifest: a later compile of everything owns, updates and prunes them.
+    assert writer.plan(only_other, tree).delete == sorted(a.path for a in NotesTarget().render(fraud))

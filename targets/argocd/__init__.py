@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import names, yamlout
+from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
@@ -30,7 +30,7 @@ from targets.argocd.readme import readme
 def environment_files(platform: Platform, env: Environment) -> dict[str, list[dict[str, Any]]]:
     """`{file name: documents}` of `argocd/<env>/`."""
     files: dict[str, list[dict[str, Any]]] = {
-        ROOT_FILE: [project.bootstrap_project(platform, env), apps.root(platform, env)],
+        ROOT_FILE: rootapp.root_documents(platform, env),
         "project.yaml": [project.environment_project(platform, env)],
     }
     if not env.namespaces:

@@ -1,4 +1,5 @@
-"""The Applications that are not a workload's: platform overlay, policies, shared infra, root."""
+"""The Applications that are not a workload's: platform overlay, policies, shared infra (the root
+application is compiler/rootapp.py's, shared with Terraform)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,13 @@ from compiler import names
 from compiler.ir import Environment, Platform
 from targets.argocd import charts
 from targets.argocd.common import (
-    API_VERSION,
-    ARGOCD_NAMESPACE,
-    ROOT_FILE,
     WAVE_INFRA,
     WAVE_PLATFORM,
     application,
-    bootstrap_project_name,
     default_namespace,
-    destination,
     git_source,
-    metadata,
     project_name,
-    repo_path,
     role_name,
-    sync_policy,
 )
 
 PLATFORM_ROLE = "platform"
@@ -54,29 +47,3 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
     return application(platform, env, name=role_name(platform, env, chart.role),
                        project=project_name(platform, env), source=source, namespace=env.infra_namespace,
                        wave=WAVE_INFRA)
-
-
-def root(platform: Platform, env: Environment) -> dict[str, Any]:
-    """The app-of-apps Terraform applies once; it syncs every other file of `argocd/<env>/`.
-
-    Its own file is excluded from its source: Terraform owns the root application, so Argo CD never
-    tries to manage (or prune) the object that drives it.
-    """
-    source = {
-        "repoURL": platform.gitops_repo,
-        "targetRevision": platform.gitops_branch,
-        "path": repo_path(platform, names.argocd_dir(env.name)),
-        "directory": {"recurse": False, "exclude": ROOT_FILE},
-    }
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Application",
-        "metadata": metadata(platform, names.argocd_root_application(platform.name, env.name), None,
-                             finalizer=True),
-        "spec": {
-            "project": bootstrap_project_name(platform, env),
-            "source": source,
-            "destination": destination(ARGOCD_NAMESPACE),
-            "syncPolicy": sync_policy(env),
-        },
-    }

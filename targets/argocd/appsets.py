@@ -15,16 +15,14 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
+from compiler.rootapp import metadata, repo_path, sync_policy
 from targets.argocd.common import (
     API_VERSION,
     FINALIZER,
     IN_CLUSTER,
     WAVE_WORKLOADS,
-    metadata,
     project_name,
-    repo_path,
     role_name,
-    sync_policy,
 )
 
 GROUP_ROLES = {"services": "service", "jobs": "job"}
@@ -36,7 +34,8 @@ def param(key: str) -> str:
 
 
 def element(platform: Platform, env: Environment, workload: Workload) -> dict[str, str]:
-    return {
+    team = {"team": workload.team or ""} if uses_teams(platform) else {}
+    return team | {
         "name": names.argocd_application(platform.name, env.name, workload.name),
         "workload": workload.name,
         "platform": platform.name,
@@ -48,7 +47,12 @@ def element(platform: Platform, env: Environment, workload: Workload) -> dict[st
     }
 
 
-def template(env: Environment) -> dict[str, Any]:
+def uses_teams(platform: Platform) -> bool:
+    return any(w.team is not None for w in platform.workloads)
+
+
+def template(platform: Platform, env: Environment) -> dict[str, Any]:
+    team = {names.LABEL_TEAM: param("team")} if uses_teams(platform) else {}
     return {
         "metadata": {
             "name": param("name"),
@@ -56,6 +60,7 @@ def template(env: Environment) -> dict[str, Any]:
                 names.LABEL_MANAGED_BY: "gpc",
                 names.LABEL_NAME: param("workload"),
                 names.LABEL_PART_OF: param("platform"),
+                **team,
             },
             "finalizers": [FINALIZER],
         },
@@ -83,7 +88,7 @@ def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str
                 "goTemplate": True,
                 "goTemplateOptions": ["missingkey=error"],
                 "generators": [{"list": {"elements": [element(platform, env, w) for w in workloads]}}],
-                "template": template(env),
+                "template": template(platform, env),
             },
         }
     return result

@@ -13,14 +13,16 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform
+from compiler.rootapp import destination, metadata, repo_path, sync_policy
 
-API_VERSION = "argoproj.io/v1alpha1"
-ARGOCD_NAMESPACE = "argocd"  # where Terraform installs Argo CD (the chart's default namespace)
+# Every object's metadata, sync policy and destination are the root application's (compiler/rootapp.py);
+# so are these constants, under this target's names.
+API_VERSION = names.ARGOCD_API_VERSION
+ARGOCD_NAMESPACE = names.ARGOCD_NAMESPACE
 IN_CLUSTER = names.IN_CLUSTER
-
-# Deleting an Application deletes what it deployed (foreground cascade).
-FINALIZER = "resources-finalizer.argocd.argoproj.io"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+FINALIZER = names.ARGOCD_FINALIZER
+SYNC_WAVE = names.ARGOCD_SYNC_WAVE
+ROOT_FILE = names.ARGOCD_ROOT_FILE
 
 # The root application syncs its directory in waves; each wave must be healthy before the next
 # starts: the project first, then what must exist before any workload pod is admitted (policies,
@@ -30,65 +32,15 @@ WAVE_PLATFORM = -2
 WAVE_INFRA = -1
 WAVE_WORKLOADS = 0
 
-# PruneLast: delete what left the spec only after everything else is synced and healthy.
-# ServerSideApply: no last-applied annotation size limit, field ownership shared cleanly with
-# controllers. No CreateNamespace: Terraform owns the namespaces.
-SYNC_OPTIONS = ("PruneLast=true", "ServerSideApply=true")
-RETRY_LIMIT = 5
-RETRY_BACKOFF = (("duration", "10s"), ("factor", 2), ("maxDuration", "3m"))  # 10s, 20s, 40s, 80s, 160s
-
-ROOT_FILE = "root.yaml"
-
-
-def repo_path(platform: Platform, relative: str) -> str:
-    """A folder of the compiled tree as a path inside the GitOps repository."""
-    return "/".join(part for part in (platform.gitops_path, relative) if part)
-
 
 def project_name(platform: Platform, env: Environment) -> str:
     """The AppProject every Application of `env` belongs to (except the root)."""
     return f"{platform.name}-{env.name}"
 
 
-def bootstrap_project_name(platform: Platform, env: Environment) -> str:
-    """The AppProject of the root application (it may only manage Argo CD objects), named after it.
-
-    A DNS label, unlike gpc's other object names: Terraform installs it with the root application
-    through the argocd-apps chart, which passes the name through `tpl` unquoted.
-    """
-    return names.argocd_root_application(platform.name, env.name)
-
-
 def role_name(platform: Platform, env: Environment, role: str) -> str:
     """An Argo CD object of `env` that is not a workload's Application (see the module docstring)."""
     return f"{platform.name}-{env.name}.{role}"
-
-
-def labels(platform: Platform) -> dict[str, str]:
-    return {names.LABEL_MANAGED_BY: "gpc", names.LABEL_PART_OF: platform.name}
-
-
-def metadata(platform: Platform, name: str, wave: int | None, finalizer: bool) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "namespace": ARGOCD_NAMESPACE, "labels": labels(platform)}
-    if wave is not None:
-        meta["annotations"] = {SYNC_WAVE: str(wave)}
-    if finalizer:
-        meta["finalizers"] = [FINALIZER]
-    return meta
-
-
-def sync_policy(env: Environment) -> dict[str, Any]:
-    """Automated prune and self-heal only where the environment allows it; otherwise a human syncs."""
-    policy: dict[str, Any] = {}
-    if env.auto_sync:
-        policy["automated"] = {"prune": True, "selfHeal": True}
-    policy["syncOptions"] = list(SYNC_OPTIONS)
-    policy["retry"] = {"limit": RETRY_LIMIT, "backoff": dict(RETRY_BACKOFF)}
-    return policy
-
-
-def destination(namespace: str) -> dict[str, str]:
-    return {"server": IN_CLUSTER, "namespace": namespace}
 
 
 def default_namespace(env: Environment) -> str:

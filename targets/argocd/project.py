@@ -4,31 +4,26 @@ Two projects per environment. The environment's project holds every Application 
 sources only from the GitOps repository and the pinned charts, destinations only the environment's
 namespaces in its own cluster, the namespaced kinds gpc emits, and one cluster-scoped kind (the
 Kyverno ClusterPolicies; namespaces are Terraform's). The bootstrap project holds only the root
-application, which may only manage Argo CD's own objects in Argo CD's namespace.
+application, which may only manage Argo CD's own objects in Argo CD's namespace; it is built with
+the root application in compiler/rootapp.py, which Terraform installs too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from compiler import names
 from compiler.ir import Environment, Platform
+from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts
 from targets.argocd.common import (
     API_VERSION,
-    ARGOCD_NAMESPACE,
     IN_CLUSTER,
     WAVE_PROJECT,
-    bootstrap_project_name,
-    metadata,
     project_name,
 )
 
-GroupKind = tuple[str, str]
-
 CLUSTER_KINDS: tuple[GroupKind, ...] = (("kyverno.io", "ClusterPolicy"),)
-ARGO_KINDS: tuple[GroupKind, ...] = (
-    ("argoproj.io", "AppProject"), ("argoproj.io", "Application"), ("argoproj.io", "ApplicationSet"),
-)
 
 # Objects other owners create in the environment's namespaces: Argo CD should not warn that no
 # Application manages them. Terraform: credentials Secrets, quotas, limit ranges, RBAC, volumes;
@@ -82,10 +77,6 @@ def source_repos(platform: Platform) -> list[str]:
     return sorted({platform.gitops_repo} | {c.source_repo for c in infra_charts(platform)})
 
 
-def _group_kinds(kinds: list[GroupKind] | tuple[GroupKind, ...]) -> list[dict[str, str]]:
-    return [{"group": group, "kind": kind} for group, kind in kinds]
-
-
 def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
@@ -96,24 +87,30 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "sourceRepos": source_repos(platform),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": _group_kinds(CLUSTER_KINDS) if env.namespaces else [],
-            "namespaceResourceWhitelist": _group_kinds(namespaced_kinds(platform, env)),
+            "clusterResourceWhitelist": group_kinds(CLUSTER_KINDS) if env.namespaces else [],
+            "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
+            **team_roles(platform, env),
         },
     }
 
 
-def bootstrap_project(platform: Platform, env: Environment) -> dict[str, Any]:
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "AppProject",
-        "metadata": metadata(platform, bootstrap_project_name(platform, env), None, finalizer=False),
-        "spec": {
-            "description": f"{platform.name} in {env.name}: the root application and nothing else",
-            "sourceRepos": [platform.gitops_repo],
-            "destinations": [{"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE}],
-            "clusterResourceWhitelist": [],
-            # No orphan monitoring: Argo CD's own namespace is full of objects no Application manages.
-            "namespaceResourceWhitelist": _group_kinds(ARGO_KINDS),
-        },
-    }
+def team_roles(platform: Platform, env: Environment) -> dict[str, Any]:
+    """One role per team with a GitHub owner: it may see and sync its own applications, nothing else.
+    Argo CD's GitHub SSO maps the team (`@org/team`) to the group `org:team`."""
+    project = project_name(platform, env)
+    roles = []
+    for team in platform.teams:
+        apps = [names.argocd_application(platform.name, env.name, w.name) for w in platform.workloads
+                if w.team == team.name]
+        if team.github is None or not apps:
+            continue
+        role = names.team_role(team.name)
+        roles.append({
+            "name": role,
+            "description": f"team {team.name}: see and sync its own applications in {env.name}",
+            "groups": [names.sso_group(team.github)],
+            "policies": [f"p, proj:{project}:{role}, applications, {action}, {project}/{app}, allow"
+                         for app in apps for action in ("get", "sync")],
+        })
+    return {"roles": roles} if roles else {}

@@ -30,7 +30,7 @@ def check(platform: Platform) -> list[Diagnostic]:
             problems.append(Diagnostic(
                 "GPC381", f"workload '{workload.name}' pushes image '{workload.image}' to ghcr.io/{owner}, but "
                 f"its repository '{workload.repo}' belongs to '{workload.repo.split('/')[0]}'",
-                platform.spec_file, platform.position(("workloads", workload.name, "image")),
+                platform.spec_file, platform.position((*workload.path, "image")),
                 hint=f"use an image under ghcr.io/{workload.repo.split('/')[0].lower()}/, or a registry the "
                 "REGISTRY_USERNAME / REGISTRY_PASSWORD secrets can push to",
             ))

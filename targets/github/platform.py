@@ -17,7 +17,9 @@ ARTIFACT = f"github/platform/{WORKFLOW}"  # where gpc compiles it, inside the tr
 
 def gpc_workflow(platform: Platform) -> dict[str, Any]:
     tree = platform.gitops_path
-    paths = [glob_literal(platform.spec_file), f"{glob_literal(tree)}/**", WORKFLOW]
+    spec_dir = posixpath.dirname(platform.spec_file)
+    team_files = [posixpath.normpath(posixpath.join(spec_dir, pattern)) for pattern in platform.include]
+    paths = [glob_literal(platform.spec_file), *team_files, f"{glob_literal(tree)}/**", WORKFLOW]
     return {
         "name": "gpc",
         "on": {
@@ -58,7 +60,21 @@ def gpc_workflow(platform: Platform) -> dict[str, Any]:
                         "env": {"COMPILED_WORKFLOW": literal(f"{tree}/{ARTIFACT}"), "INSTALLED_WORKFLOW": WORKFLOW},
                         "run": scripts.CHECK_INSTALLED_WORKFLOW,
                     },
+                    *_codeowners_check(platform),
                 ],
             },
         },
     }
+
+
+def _codeowners_check(platform: Platform) -> list[dict[str, Any]]:
+    """GitHub reads CODEOWNERS only where the repository keeps it: fail while it is not the compiled one."""
+    from compiler.codeowners import INSTALLED, PATH, render_codeowners
+
+    if render_codeowners(platform) is None:
+        return []
+    return [{
+        "name": "Check CODEOWNERS is the compiled one",
+        "env": {"COMPILED_WORKFLOW": literal(f"{platform.gitops_path}/{PATH}"), "INSTALLED_WORKFLOW": INSTALLED},
+        "run": scripts.CHECK_INSTALLED_WORKFLOW,
+    }]

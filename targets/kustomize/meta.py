@@ -57,12 +57,15 @@ def selector(workload: Workload) -> dict[str, str]:
 
 def labels(platform: Platform, workload: Workload) -> dict[str, str]:
     """Recommended labels of every object of a workload (the overlay adds `instance`)."""
-    return {
+    result = {
         NAME: workload.name,
         COMPONENT: workload.type,
         PART_OF: platform.name,
         MANAGED_BY: "gpc",
     }
+    if workload.team is not None:
+        result[names.LABEL_TEAM] = workload.team
+    return result
 
 
 def platform_labels(platform: Platform, name: str) -> dict[str, str]:

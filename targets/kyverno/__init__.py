@@ -35,7 +35,7 @@ class KyvernoTarget:
             if w.image_tag == "latest":
                 out.append(Diagnostic(
                     "GPC340", f"workload '{w.name}' deploys image tag 'latest', which the cluster policy "
-                    "rejects", file, platform.position(("workloads", w.name, "image_tag")),
+                    "rejects", file, platform.position((*w.path, "image_tag")),
                     hint="set image_tag to an immutable tag such as '1.0.0'"))
         for index, registry in enumerate(platform.guardrails.allowed_registries):
             if not REGISTRY.match(registry):

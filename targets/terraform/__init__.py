@@ -36,7 +36,7 @@ class TerraformTarget:
             if url in seen:
                 problems.append(Diagnostic(
                     "GPC360", f"environments '{seen[url]}' and '{env.name}' both deliver to cluster '{env.cluster}'",
-                    platform.spec_file, platform.position(("environments", env.name, "cluster")),
+                    platform.spec_file, platform.position((*env.path, "cluster")),
                     hint="each environment's Terraform installs Argo CD and Kyverno into its own cluster; "
                          "give every environment a cluster of its own",
                 ))

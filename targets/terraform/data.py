@@ -3,11 +3,16 @@
 The `.tf` templates are fixed text that iterates over these maps with `for_each`; the spec only
 ever reaches HCL through them. Every map is sorted, every entry of a map has the same shape,
 and nothing here refers to a resource, so `terraform console` can evaluate `locals.tf` offline.
+
+One frozen dataclass per root module: its fields are the module's locals, in the order
+`locals.tf` lists them; a field that is None is not part of the module (the services module
+of a platform without buckets has no object-store locals).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from typing import Any
 
 from compiler import names
@@ -17,7 +22,7 @@ from compiler.quantity import parse_quantity
 QUOTA_NAME = "gpc-quota"
 LIMIT_RANGE_NAME = "gpc-limits"
 OBJECT_STORE_ROOT_USER = "gpc-admin"
-SYSTEM_NAMESPACES = {"argocd": "argocd", "kyverno": "kyverno"}
+SYSTEM_NAMESPACES = {"argocd": names.ARGOCD_NAMESPACE, "kyverno": "kyverno"}
 
 # S3 actions per declared access (design §8 decisions): read = get + list, write = put + delete
 # (plus what a multipart upload needs once started: CreateMultipartUpload, UploadPart and
@@ -48,6 +53,64 @@ def any_of(items: list[str]) -> str:
     return "^(?:" + "|".join(pcre_literal(i) for i in items) + ")$"
 
 
+Strings = dict[str, str]
+Entries = dict[str, dict[str, Any]]  # name -> one entry; every entry of a map has the same keys
+
+
+@dataclass(frozen=True)
+class _Locals:
+    def entries(self) -> dict[str, object]:
+        """`locals.tf`: every field that is part of the module, in field order."""
+        present = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {name: item for name, item in present if item is not None}
+
+
+@dataclass(frozen=True)
+class ClusterLocals(_Locals):
+    """The locals of terraform/<env>/cluster/."""
+
+    platform: str
+    environment: str
+    labels: Strings
+    namespaces: Strings  # group -> namespace
+    namespace_annotations: Strings
+    namespace_labels: Strings
+    system_namespaces: Strings  # Argo CD's and Kyverno's
+    system_namespace_labels: Strings
+    workloads: Entries  # group, service_account, description
+    api_readers: Entries  # group, service_account, role
+    quotas: dict[str, Strings]  # group -> hard limits
+    limit_ranges: dict[str, dict[str, Strings]]  # group -> default, default_request, max
+    volumes: Entries  # group, size, access_mode, storage_class
+    app_secrets: Entries  # group, name, keys
+    argocd_values: dict[str, Any]
+    argocd_root_application: str
+
+
+@dataclass(frozen=True)
+class ServicesLocals(_Locals):
+    """The locals of terraform/<env>/services/. The object-store fields are None without buckets,
+    the broker's without queues."""
+
+    platform: str
+    environment: str
+    labels: Strings
+    namespaces: Strings
+    object_store_root_secret: str | None
+    broker_admin_secret: str | None
+    broker_admin_user: str  # written even without queues (unused there; dropping it would change the output)
+    broker_vhost: str | None
+    broker_host: str | None
+    broker_port: int | None
+    buckets: Entries | None  # versioning, description
+    versioned_buckets: list[str] | None
+    queues: Entries | None  # arguments, description
+    object_store_users: Strings | None  # workload -> user
+    object_store_policies: dict[str, dict[str, Any]] | None  # workload -> IAM policy document
+    broker_users: dict[str, Strings] | None  # workload -> user, configure, write, read
+    credentials: Entries  # group, name, keys
+
+
 def _accesses(access: str) -> tuple[str, ...]:
     return ("read", "write") if access == "readwrite" else (access,)
 
@@ -64,51 +127,51 @@ def _pod_security(enforce: str, version: str) -> dict[str, str]:
     return dict(sorted(labels.items()))
 
 
-def cluster(platform: Platform, env: Environment, root_application: str) -> dict[str, Any]:
+def cluster(platform: Platform, env: Environment, root_application: str) -> ClusterLocals:
     """The locals of terraform/<env>/cluster/."""
     workloads = platform.workloads
     version = f"v{platform.kubernetes_version}"
     description = {"kubernetes.io/description": platform.description} if platform.description else {}
-    return {
-        "platform": platform.name,
-        "environment": env.name,
-        "labels": _labels(platform),
-        "namespaces": dict(sorted(env.namespaces.items())),
-        "namespace_annotations": description,
+    return ClusterLocals(
+        platform=platform.name,
+        environment=env.name,
+        labels=_labels(platform),
+        namespaces=dict(sorted(env.namespaces.items())),
+        namespace_annotations=description,
         # Workload namespaces run only what gpc renders, which meets the restricted profile.
-        "namespace_labels": _pod_security("restricted", version),
+        namespace_labels=_pod_security("restricted", version),
         # Argo CD and Kyverno are third-party charts gpc does not render: enforce baseline and
         # report (audit, warn) anything below restricted.
-        "system_namespaces": SYSTEM_NAMESPACES,
-        "system_namespace_labels": _pod_security("baseline", version),
-        "workloads": {
+        system_namespaces=SYSTEM_NAMESPACES,
+        system_namespace_labels=_pod_security("baseline", version),
+        workloads={
             w.name: {"group": w.group, "service_account": w.service_account, "description": w.description or ""}
             for w in workloads
         },
-        "api_readers": {
+        api_readers={
             w.name: {"group": w.group, "service_account": w.service_account, "role": f"{w.service_account}-api-reader"}
             for w in workloads if w.api_access
         },
-        "quotas": {q.group: _quota(q.cpu, q.memory, q.gpu, q.pods) for q in platform.guardrails.quotas
-                   if q.group in env.namespaces},
-        "limit_ranges": {group: _limits(platform, wtype) for wtype, group in sorted(names.GROUP_OF_TYPE.items())
-                         if group in env.namespaces},
-        "volumes": {
+        quotas={q.group: _quota(q.cpu, q.memory, q.gpu, q.pods) for q in platform.guardrails.quotas
+                if q.group in env.namespaces},
+        limit_ranges={group: _limits(platform, wtype) for wtype, group in sorted(names.GROUP_OF_TYPE.items())
+                      if group in env.namespaces},
+        volumes={
             v.name: {"group": v.group, "size": v.size, "access_mode": v.access_mode, "storage_class": v.storage_class}
             for v in platform.volumes if v.group in env.namespaces
         },
-        "app_secrets": {
+        app_secrets={
             w.name: {"group": w.group, "name": w.app_secret, "keys": list(w.secrets)}
             for w in workloads if w.app_secret is not None
         },
-        "argocd_values": {
+        argocd_values={
             "dex": {"enabled": False},
             # Argo CD 1.8+ no longer reports an Application's health to its parent, so sync waves of
             # the app-of-apps would not wait for infrastructure to be healthy without this check.
             "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
         },
-        "argocd_root_application": root_application,
-    }
+        argocd_root_application=root_application,
+    )
 
 
 _APP_HEALTH = """hs = {}
@@ -151,7 +214,7 @@ def _limits(platform: Platform, wtype: str) -> dict[str, dict[str, str]]:
     return {"default": defaults, "default_request": dict(defaults), "max": dict(sorted(maxima.items()))}
 
 
-def services(platform: Platform, env: Environment) -> dict[str, Any]:
+def services(platform: Platform, env: Environment) -> ServicesLocals:
     """The locals of terraform/<env>/services/: the object store and the broker."""
     queue_users = {w.name: w for w in platform.workloads if w.queues}
     bucket_users = {w.name: w for w in platform.workloads if w.buckets}
@@ -162,28 +225,31 @@ def services(platform: Platform, env: Environment) -> dict[str, Any]:
             arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": q.dead_letter_queue}
             queues[q.dead_letter_queue] = {"arguments": {}, "description": f"dead letters of {q.name}"}
         queues[q.name] = {"arguments": arguments, "description": q.description or ""}
-    return {
-        "platform": platform.name,
-        "environment": env.name,
-        "labels": _labels(platform),
-        "namespaces": dict(sorted(env.namespaces.items())),
-        "object_store_root_secret": names.OBJECT_STORE_ROOT_SECRET,
-        "broker_admin_secret": names.BROKER_ADMIN_SECRET,
-        "broker_admin_user": names.BROKER_ADMIN_USER,
-        "broker_vhost": names.broker_vhost(platform.name),
-        "broker_host": names.service_host(names.BROKER_SERVICE, env.infra_namespace),
-        "broker_port": names.BROKER_PORT,
-        "buckets": {b.name: {"versioning": b.versioning, "description": b.description or ""} for b in platform.buckets},
-        "versioned_buckets": [b.name for b in platform.buckets if b.versioning],
-        "queues": dict(sorted(queues.items())),
-        "object_store_users": {n: names.object_store_user(n) for n in sorted(bucket_users)},
-        "object_store_policies": {n: _policy(w) for n, w in sorted(bucket_users.items())},
-        "broker_users": {n: _permissions(w) for n, w in sorted(queue_users.items())},
-        "credentials": {
+    object_store = bool(platform.buckets)
+    broker = bool(platform.queues)
+    return ServicesLocals(
+        platform=platform.name,
+        environment=env.name,
+        labels=_labels(platform),
+        namespaces=dict(sorted(env.namespaces.items())),
+        object_store_root_secret=names.OBJECT_STORE_ROOT_SECRET if object_store else None,
+        broker_admin_secret=names.BROKER_ADMIN_SECRET if broker else None,
+        broker_admin_user=names.BROKER_ADMIN_USER,
+        broker_vhost=names.broker_vhost(platform.name) if broker else None,
+        broker_host=names.service_host(names.BROKER_SERVICE, env.infra_namespace) if broker else None,
+        broker_port=names.BROKER_PORT if broker else None,
+        buckets={b.name: {"versioning": b.versioning, "description": b.description or ""}
+                 for b in platform.buckets} if object_store else None,
+        versioned_buckets=[b.name for b in platform.buckets if b.versioning] if object_store else None,
+        queues=dict(sorted(queues.items())) if broker else None,
+        object_store_users={n: names.object_store_user(n) for n in sorted(bucket_users)} if object_store else None,
+        object_store_policies={n: _policy(w) for n, w in sorted(bucket_users.items())} if object_store else None,
+        broker_users={n: _permissions(w) for n, w in sorted(queue_users.items())} if broker else None,
+        credentials={
             w.name: {"group": w.group, "name": w.credentials_secret, "keys": list(w.credential_keys)}
             for w in platform.workloads if w.credentials_secret is not None
         },
-    }
+    )
 
 
 def _policy(w: Workload) -> dict[str, Any]:

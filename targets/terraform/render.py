@@ -3,33 +3,55 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from targets.terraform import data, hcl, rootapp, versions
 from targets.terraform.hcl import Hcl
+from targets.terraform.modules import (
+    CLUSTER_FILES,
+    SERVICES_FILES,
+    BrokerAdmin,
+    ClusterModule,
+    File,
+    InfraSecret,
+    ObjectStoreAdmin,
+    Readme,
+    ServicesModule,
+    context,
+)
 from targets.terraform.templates import render as render_template
 
 INFRA = "infra"
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
+M = TypeVar("M", ClusterModule, ServicesModule)
+
 
 def render(platform: Platform) -> list[Artifact]:
-    argocd = rootapp.argocd_artifacts(platform)
     artifacts: list[Artifact] = []
     for env in platform.environments:
         if not _PATH_SEGMENT.match(env.name) or ".." in env.name:
             raise ValueError(f"environment name {env.name!r} cannot be a folder name")
-        bootstrap = rootapp.find(platform, env, argocd)
+        bootstrap = rootapp.for_environment(platform, env)
         base = f"terraform/{env.name}"
-        cluster_files = {**_cluster(platform, env, bootstrap), **rootapp.chart(platform, bootstrap)}
-        services_files = _services(platform, env)
+        cluster_files = {**_files(_cluster(platform, env, bootstrap), CLUSTER_FILES),
+                         **rootapp.chart(platform, bootstrap)}
+        services = _services(platform, env)
+        services_files = _files(services, SERVICES_FILES) if services is not None else {}
         artifacts += [Artifact(f"{base}/cluster/{name}", text) for name, text in sorted(cluster_files.items())]
         artifacts += [Artifact(f"{base}/services/{name}", text) for name, text in services_files.items()]
         artifacts.append(Artifact(f"{base}/README.md", _readme(platform, env, bootstrap, bool(services_files))))
     return artifacts
+
+
+def _files(module: M, table: Sequence[File[M]]) -> dict[str, str]:
+    """The files of `module` its table says it has, by name."""
+    return {file.name: render_template(file.template, context(module))
+            for file in sorted(table, key=lambda f: f.name) if file.when(module)}
 
 
 def _header(platform: Platform) -> Hcl:
@@ -37,83 +59,61 @@ def _header(platform: Platform) -> Hcl:
                "Do not edit: change the spec and run `gpc compile`.")
 
 
-def _kube_context(platform: Platform, env: Environment) -> dict[str, Any]:
-    return {
-        "kubeconfig_description": f"Path of a kubeconfig that reaches the cluster of the {env.name} environment "
-                                  f"({env.cluster}).",
-        "kube_context_description": f"Context of that kubeconfig for the {env.name} environment's cluster. No "
-                                    "default: an apply must never land in whatever cluster is current.",
-    }
+def _kubeconfig_description(env: Environment) -> str:
+    return f"Path of a kubeconfig that reaches the cluster of the {env.name} environment ({env.cluster})."
 
 
-def _versions_context(providers: list[versions.Provider]) -> dict[str, Any]:
-    return {"terraform_version": versions.TERRAFORM_VERSION, "providers": sorted(providers, key=lambda p: p.name)}
+def _kube_context_description(env: Environment) -> str:
+    return (f"Context of that kubeconfig for the {env.name} environment's cluster. No "
+            "default: an apply must never land in whatever cluster is current.")
 
 
-def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap) -> dict[str, str]:
+def _providers(providers: list[versions.Provider]) -> list[versions.Provider]:
+    return sorted(providers, key=lambda p: p.name)
+
+
+def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap) -> ClusterModule:
     local = data.cluster(platform, env, bootstrap.application)
     infra = INFRA in env.namespaces
-    object_store = {
-        "secret": names.OBJECT_STORE_ROOT_SECRET,
-        "data": {names.OBJECT_STORE_ROOT_USER_KEY: data.OBJECT_STORE_ROOT_USER,
-                 names.OBJECT_STORE_ROOT_PASSWORD_KEY: Hcl("random_password.object_store_root.result")},
-    } if infra and platform.buckets else None
-    broker = {
-        "secret": names.BROKER_ADMIN_SECRET,
-        "data": {names.BROKER_ADMIN_PASSWORD_KEY: Hcl("random_password.broker_admin.result"),
-                 names.BROKER_ERLANG_COOKIE_KEY: Hcl("random_password.broker_erlang_cookie.result")},
-    } if infra and platform.queues else None
+    object_store = InfraSecret(
+        secret=names.OBJECT_STORE_ROOT_SECRET,
+        data={names.OBJECT_STORE_ROOT_USER_KEY: data.OBJECT_STORE_ROOT_USER,
+              names.OBJECT_STORE_ROOT_PASSWORD_KEY: Hcl("random_password.object_store_root.result")},
+    ) if infra and platform.buckets else None
+    broker = InfraSecret(
+        secret=names.BROKER_ADMIN_SECRET,
+        data={names.BROKER_ADMIN_PASSWORD_KEY: Hcl("random_password.broker_admin.result"),
+              names.BROKER_ERLANG_COOKIE_KEY: Hcl("random_password.broker_erlang_cookie.result")},
+    ) if infra and platform.queues else None
     dependencies = ["helm_release.kyverno", "kubernetes_service_account_v1.workload"]
-    for present, address in ((local["quotas"], "kubernetes_resource_quota_v1.group"),
-                             (local["limit_ranges"], "kubernetes_limit_range_v1.group"),
-                             (local["api_readers"], "kubernetes_role_binding_v1.api_reader"),
-                             (local["volumes"], "kubernetes_persistent_volume_claim_v1.volume"),
-                             (local["app_secrets"], "kubernetes_secret_v1.app"),
+    for present, address in ((local.quotas, "kubernetes_resource_quota_v1.group"),
+                             (local.limit_ranges, "kubernetes_limit_range_v1.group"),
+                             (local.api_readers, "kubernetes_role_binding_v1.api_reader"),
+                             (local.volumes, "kubernetes_persistent_volume_claim_v1.volume"),
+                             (local.app_secrets, "kubernetes_secret_v1.app"),
                              (object_store, "kubernetes_secret_v1.object_store_root"),
                              (broker, "kubernetes_secret_v1.broker_admin")):
         if present:
             dependencies.append(address)
     providers = [versions.KUBERNETES, versions.HELM] + ([versions.RANDOM] if object_store or broker else [])
-    context: dict[str, Any] = {
-        "header": _header(platform),
-        "locals": local,
-        **_versions_context(providers),
-        **_kube_context(platform, env),
-        "app_secrets": local["app_secrets"],
-        "api_readers": local["api_readers"],
-        "quotas": local["quotas"],
-        "limit_ranges": local["limit_ranges"],
-        "quota_name": data.QUOTA_NAME,
-        "limit_range_name": data.LIMIT_RANGE_NAME,
-        "infra_group": INFRA,
-        "object_store": object_store,
-        "broker": broker,
-        "argo_cd": versions.ARGO_CD,
-        "kyverno": versions.KYVERNO,
-        "root_chart": rootapp.CHART_DIR,
-        "root_chart_file": rootapp.CHART_FILE,
-        "root_dependencies": sorted(dependencies),
-    }
-    files = {
-        "versions.tf": "common/versions.tf.j2",
-        "providers.tf": "cluster/providers.tf.j2",
-        "variables.tf": "cluster/variables.tf.j2",
-        "locals.tf": "common/locals.tf.j2",
-        "namespaces.tf": "cluster/namespaces.tf.j2",
-        "workloads.tf": "cluster/workloads.tf.j2",
-        "guardrails.tf": "cluster/guardrails.tf.j2",
-        "volumes.tf": "cluster/volumes.tf.j2" if local["volumes"] else None,
-        "infra_secrets.tf": "cluster/infra_secrets.tf.j2" if object_store or broker else None,
-        "app_secrets.tf": "cluster/app_secrets.tf.j2" if local["app_secrets"] else None,
-        "argocd.tf": "cluster/argocd.tf.j2",
-        "kyverno.tf": "cluster/kyverno.tf.j2",
-        "outputs.tf": "cluster/outputs.tf.j2",
-    }
-    if not local["workloads"]:
-        files["workloads.tf"] = None
-    if not (local["quotas"] or local["limit_ranges"]):
-        files["guardrails.tf"] = None
-    return {name: render_template(template, context) for name, template in sorted(files.items()) if template}
+    return ClusterModule(
+        header=_header(platform),
+        locals=local,
+        terraform_version=versions.TERRAFORM_VERSION,
+        providers=_providers(providers),
+        kubeconfig_description=_kubeconfig_description(env),
+        kube_context_description=_kube_context_description(env),
+        quota_name=data.QUOTA_NAME,
+        limit_range_name=data.LIMIT_RANGE_NAME,
+        infra_group=INFRA,
+        object_store=object_store,
+        broker=broker,
+        argo_cd=versions.ARGO_CD,
+        kyverno=versions.KYVERNO,
+        root_chart=rootapp.CHART_DIR,
+        root_chart_file=rootapp.CHART_FILE,
+        root_dependencies=sorted(dependencies),
+    )
 
 
 def _credential_data(platform: Platform) -> dict[str, dict[str, Hcl]]:
@@ -135,38 +135,30 @@ def _credential_data(platform: Platform) -> dict[str, dict[str, Hcl]]:
     return out
 
 
-def _services(platform: Platform, env: Environment) -> dict[str, str]:
+def _services(platform: Platform, env: Environment) -> ServicesModule | None:
+    """The services module of `env`, or None when it has none (no shared infrastructure)."""
     if not (platform.buckets or platform.queues) or INFRA not in env.namespaces:
-        return {}
+        return None
     local = data.services(platform, env)
-    object_store = {
-        "user_key": names.OBJECT_STORE_ROOT_USER_KEY,
-        "password_key": names.OBJECT_STORE_ROOT_PASSWORD_KEY,
-        "endpoint_description": (
+    object_store = ObjectStoreAdmin(
+        user_key=names.OBJECT_STORE_ROOT_USER_KEY,
+        password_key=names.OBJECT_STORE_ROOT_PASSWORD_KEY,
+        endpoint_description=(
             f"host:port of the object store's S3 API (Service {names.OBJECT_STORE_SERVICE} port "
             f"{names.OBJECT_STORE_PORT} in {env.infra_namespace}), as seen from where Terraform runs."),
-    } if platform.buckets else None
-    broker = {
-        "user": names.BROKER_ADMIN_USER,
-        "password_key": names.BROKER_ADMIN_PASSWORD_KEY,
-        "endpoint_description": (
+    ) if platform.buckets else None
+    broker = BrokerAdmin(
+        user=names.BROKER_ADMIN_USER,
+        password_key=names.BROKER_ADMIN_PASSWORD_KEY,
+        endpoint_description=(
             f"URL of the broker's management API (Service {names.BROKER_SERVICE} in {env.infra_namespace}), "
             "as seen from where Terraform runs."),
-    } if platform.queues else None
-    credential_data = _credential_data(platform)
+    ) if platform.queues else None
     dependencies = []
-    if local["broker_users"]:
+    if local.broker_users:
         dependencies += ["rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
-    if local["object_store_users"]:
+    if local.object_store_users:
         dependencies += ["minio_iam_user_policy_attachment.workload", "minio_s3_bucket.bucket"]
-    if not object_store:
-        local = {k: v for k, v in local.items()
-                 if k not in ("object_store_root_secret", "buckets", "versioned_buckets", "object_store_users",
-                              "object_store_policies")}
-    if not broker:
-        local = {k: v for k, v in local.items()
-                 if k not in ("broker_admin_secret", "broker_vhost", "broker_host", "broker_port", "queues",
-                              "broker_users")}
     providers = [versions.KUBERNETES]
     if object_store or broker:
         providers.append(versions.RANDOM)
@@ -174,39 +166,19 @@ def _services(platform: Platform, env: Environment) -> dict[str, str]:
         providers.append(versions.MINIO)
     if broker:
         providers.append(versions.RABBITMQ)
-    context: dict[str, Any] = {
-        "header": _header(platform),
-        "locals": local,
-        **_versions_context(providers),
-        **_kube_context(platform, env),
-        "infra_group": INFRA,
-        "object_store": object_store,
-        "broker": broker,
-        "object_store_users": local.get("object_store_users"),
-        "broker_users": local.get("broker_users"),
-        "users": None,
-        "credentials": local["credentials"],
-        "credential_data": credential_data,
-        "credential_dependencies": sorted(dependencies),
-    }
-    files = {
-        "versions.tf": "common/versions.tf.j2",
-        "providers.tf": "services/providers.tf.j2",
-        "variables.tf": "services/variables.tf.j2",
-        "locals.tf": "common/locals.tf.j2",
-        "cluster.tf": "services/cluster.tf.j2",
-        "object_store.tf": "services/object_store.tf.j2" if object_store else None,
-        "broker.tf": "services/broker.tf.j2" if broker else None,
-        "credentials.tf": "services/credentials.tf.j2" if credential_data else None,
-        "outputs.tf": "services/outputs.tf.j2",
-    }
-    rendered = {}
-    for name, template in sorted(files.items()):
-        if template is None:
-            continue
-        users = {"object_store.tf": local.get("object_store_users"), "broker.tf": local.get("broker_users")}
-        rendered[name] = render_template(template, {**context, "users": users.get(name)})
-    return rendered
+    return ServicesModule(
+        header=_header(platform),
+        locals=local,
+        terraform_version=versions.TERRAFORM_VERSION,
+        providers=_providers(providers),
+        kubeconfig_description=_kubeconfig_description(env),
+        kube_context_description=_kube_context_description(env),
+        infra_group=INFRA,
+        object_store=object_store,
+        broker=broker,
+        credential_data=_credential_data(platform),
+        credential_dependencies=sorted(dependencies),
+    )
 
 
 def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, services: bool) -> str:
@@ -223,20 +195,20 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
     rows = [(f"provider {p.source}", p.version) for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM,
                                                           versions.MINIO, versions.RABBITMQ)]
     rows += [(f"chart {c.chart} ({c.repository})", c.version) for c in (versions.ARGO_CD, versions.KYVERNO)]
-    context = {
-        "spec_file": platform.spec_file,
-        "environment": env.name,
-        "cluster": env.cluster,
-        "namespaces": [env.namespaces[g] for g in sorted(env.namespaces)],
-        "infra": infra,
-        "infra_namespace": env.infra_namespace,
-        "app_secrets": any(w.app_secret for w in platform.workloads),
-        "app_secret_list": [f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads if w.app_secret],
-        "root_application": bootstrap.application,
-        "root_source": bootstrap.source,
-        "services": services,
-        "services_summary": "; ".join(summary),
-        "port_forwards": forwards,
-        "version_rows": [("Terraform", versions.TERRAFORM_VERSION), *rows],
-    }
-    return render_template("README.md.j2", context)
+    readme = Readme(
+        spec_file=platform.spec_file,
+        environment=env.name,
+        cluster=env.cluster,
+        namespaces=[env.namespaces[g] for g in sorted(env.namespaces)],
+        infra=infra,
+        infra_namespace=env.infra_namespace,
+        app_secrets=any(w.app_secret for w in platform.workloads),
+        app_secret_list=[f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads if w.app_secret],
+        root_application=bootstrap.application,
+        root_source=bootstrap.source,
+        services=services,
+        services_summary="; ".join(summary),
+        port_forwards=forwards,
+        version_rows=[("Terraform", versions.TERRAFORM_VERSION), *rows],
+    )
+    return render_template("README.md.j2", context(readme))

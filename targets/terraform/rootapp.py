@@ -1,12 +1,11 @@
-"""The bootstrap of each environment's Argo CD: the argocd target's root application, applied by
-Terraform exactly as that target wrote it.
+"""The bootstrap of each environment's Argo CD: its root application and bootstrap AppProject
+(compiler/rootapp.py), dumped exactly as the argocd target dumps them into `argocd/<env>/root.yaml`.
 
-The argocd target keeps the root application (`names.argocd_root_application`), and whatever it
-needs to sync (its AppProject), in one file under `names.argocd_dir(env)` that the root
-application itself does not sync. Terraform installs that file, byte for byte, as a small local
-Helm chart whose only template prints it (`.Files.Get` does no templating), released after the
-`argo-cd` chart: the Application kind exists only once Argo CD's CRDs do, which is also why a
-`kubernetes_manifest` cannot do this on an empty cluster (it needs the CRD at plan time).
+The root application syncs every file of `names.argocd_dir(env)` but that one. Terraform installs
+the same documents, byte for byte, as a small local Helm chart whose only template prints them
+(`.Files.Get` does no templating), released after the `argo-cd` chart: the Application kind exists
+only once Argo CD's CRDs do, which is also why a `kubernetes_manifest` cannot do this on an empty
+cluster (it needs the CRD at plan time).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 
 from compiler import names, yamlout
 from compiler.ir import Environment, Platform
-from compiler.target import Artifact
+from compiler.rootapp import root_documents, root_source
 from targets.terraform import hcl
 
 CHART_DIR = "root-app"
@@ -25,38 +24,14 @@ CHART_FILE = "files/root.yaml"
 @dataclass(frozen=True)
 class Bootstrap:
     application: str  # the root application's name
-    source: str  # the argocd artifact's path
+    source: str  # the path of argocd/<env>/root.yaml in the compiled tree
     text: str  # its text, installed verbatim
 
 
-def argocd_artifacts(platform: Platform) -> list[Artifact]:
-    from targets import load_target
-
-    return load_target("argocd").render(platform)
-
-
-def find(platform: Platform, env: Environment, artifacts: list[Artifact]) -> Bootstrap:
-    """The argocd artifact of `env` that holds its root application."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    name = names.argocd_root_application(platform.name, env.name)
-    folder = names.argocd_dir(env.name) + "/"
-
-    def holds_root(artifact: Artifact) -> bool:
-        return any(isinstance(doc, dict) and doc.get("kind") == "Application"
-                   and (doc.get("metadata") or {}).get("name") == name
-                   for doc in yaml.load_all(artifact.text, Loader=loader))
-
-    candidates = [a for a in artifacts if a.path.startswith(folder) and a.path.endswith(".yaml")]
-    # Parsing every file is what costs: try those that spell the name first (YAML may escape
-    # an unusual one, hence the full pass when none does).
-    holders = [a for a in candidates if name in a.text and holds_root(a)] or \
-        [a for a in candidates if holds_root(a)]
-    if len(holders) != 1:
-        raise RuntimeError(f"the argocd target wrote {len(holders)} files under {folder} with the root "
-                           f"application {name!r}; Terraform bootstraps exactly one")
-    return Bootstrap(name, holders[0].path, holders[0].text)
+def for_environment(platform: Platform, env: Environment) -> Bootstrap:
+    """The root application of `env` and the text of the file that holds it."""
+    return Bootstrap(names.argocd_root_application(platform.name, env.name), root_source(env),
+                     yamlout.dump_all(root_documents(platform, env), platform.spec_file))
 
 
 def chart(platform: Platform, bootstrap: Bootstrap) -> dict[str, str]:

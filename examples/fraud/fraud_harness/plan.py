@@ -74,7 +74,7 @@ def load(spec: Path = SPEC) -> Plan:
     platform = result.platform
     # The broker is set up exactly as the Terraform target's services module would: the same
     # queues, dead-letter arguments and per-workload permission regexes, read from its data.
-    broker = services(platform, platform.environments[0])
+    broker = services(platform, platform.environments[0]).entries()
     queues = [Queue(name, q["arguments"]) for name, q in broker["queues"].items()]
     broker_users = {w: BrokerUser(u["user"], u["configure"], u["write"], u["read"])
                     for w, u in broker["broker_users"].items()}

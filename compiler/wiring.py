@@ -1,0 +1,91 @@
+"""The wiring contract of design §3: the environment variables each `uses` entry gives a workload
+in one environment, with the spec path each variable comes from (for `gpc explain`).
+
+Names and descriptions come from the kinds table (compiler/kinds.py); what is computed per kind
+(values, Secret and ConfigMap references, what `gpc env` prints for a local run) is here.
+"""
+
+from __future__ import annotations
+
+from compiler import ir, names
+from compiler.kinds import USE_KINDS, UseKind
+from compiler.model import BucketUse, Job, Platform, QueueUse, Service, ServiceUse, UseBase, VolumeUse
+from compiler.source import Path
+
+LOCAL_BROKER_PORT = 5672
+LOCAL_OBJECT_STORE = "http://127.0.0.1:9000"
+
+
+def wiring(spec: Platform, name: str, w: Service | Job, env: ir.Environment) -> tuple[ir.EnvVar, ...]:
+    """Every contract variable of workload `name` in `env`: the service port, the variables each
+    kind in use shares, each use's own variables, and the declared secrets."""
+    base: Path = ("workloads", name)
+    uses = sorted(w.uses.items())
+    out: list[ir.EnvVar] = []
+    if isinstance(w, Service):
+        out.append(ir.EnvVar("PORT", "port the service listens on", value=str(w.port), origin=(*base, "port")))
+    for kind in USE_KINDS.values():
+        first = next((alias for alias, use in uses if use.kind == kind.name), None)
+        if first is not None:
+            out += _shared(spec, name, kind, env, (*base, "uses", first))
+    for alias, use in uses:
+        out += _per_use(spec, name, alias, use, env, (*base, "uses", alias))
+    for secret, index in sorted((s, i) for i, s in enumerate(w.secrets)):
+        out.append(ir.EnvVar(secret, "declared secret", secret=ir.SecretRef(names.app_secret(name), secret),
+                             origin=(*base, "secrets", index)))
+    return tuple(out)
+
+
+def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origin: Path) -> list[ir.EnvVar]:
+    creds = names.credentials_secret(name)
+    var = {v.name: v.description for v in kind.shared}
+    if kind.name == "queue":
+        return [ir.EnvVar(names.AMQP_URL_KEY, var[names.AMQP_URL_KEY],
+                          secret=ir.SecretRef(creds, names.AMQP_URL_KEY), origin=origin,
+                          local_value=f"amqp://{names.broker_user(name)}:CHANGE-ME@127.0.0.1:"
+                                      f"{LOCAL_BROKER_PORT}/{spec.name}")]
+    if kind.name == "bucket":
+        host = names.service_host(names.OBJECT_STORE_SERVICE, env.infra_namespace)
+        return [
+            ir.EnvVar("S3_ENDPOINT", var["S3_ENDPOINT"], value=f"http://{host}:{names.OBJECT_STORE_PORT}",
+                      local_value=LOCAL_OBJECT_STORE, origin=origin),
+            ir.EnvVar(names.S3_ACCESS_KEY, var[names.S3_ACCESS_KEY], secret=ir.SecretRef(creds, names.S3_ACCESS_KEY),
+                      local_value=names.object_store_user(name), origin=origin),
+            ir.EnvVar(names.S3_SECRET_KEY, var[names.S3_SECRET_KEY], secret=ir.SecretRef(creds, names.S3_SECRET_KEY),
+                      local_value="CHANGE-ME", origin=origin),
+        ]
+    return []
+
+
+def _per_use(spec: Platform, name: str, alias: str, use: UseBase, env: ir.Environment,
+             origin: Path) -> list[ir.EnvVar]:
+    prefix = names.env_prefix(alias)
+    described = {v.name: v.description for v in USE_KINDS[use.kind].per_use}
+
+    def var(suffix: str, value: str | None = None, *, config_map: ir.ConfigMapRef | None = None,
+            local_value: str | None = None) -> ir.EnvVar:
+        description = described[suffix].format(access=getattr(use, "access", ""), target=use.target)
+        return ir.EnvVar(f"{prefix}_{suffix}", description, value=value, config_map=config_map,
+                         local_value=local_value, origin=origin)
+
+    match use:
+        case QueueUse(queue=queue_name):
+            queue = spec.messaging.queues[queue_name]
+            out = [var("QUEUE", queue_name)]
+            if queue.dead_letter:
+                out.append(var("DEAD_LETTER_QUEUE", names.dead_letter_queue(queue_name)))
+            if queue.message_schema is not None:
+                ref = ir.ConfigMapRef(names.contract_config_map(name), names.schema_key(queue_name))
+                out.append(var("MESSAGE_SCHEMA", config_map=ref))
+            return out
+        case BucketUse(bucket=bucket):
+            return [var("BUCKET", bucket)]
+        case VolumeUse(mount=mount):
+            return [var("PATH", mount)]
+        case ServiceUse(service=callee_name):
+            callee = spec.workloads[callee_name]
+            assert isinstance(callee, Service)  # the semantic pass refuses calls to jobs (GPC205)
+            ns = env.namespaces[names.GROUP_OF_TYPE[callee.type]]
+            return [var("URL", f"http://{names.service_host(callee_name, ns)}:{callee.port}",
+                        local_value=f"http://127.0.0.1:{callee.port}")]
+    raise AssertionError(f"no wiring for use kind {use.kind!r}")

@@ -1,0 +1,135 @@
+"""The proof of least privilege on the network: from the NetworkPolicies `kubectl kustomize` builds
+for an environment, compute who can reach whom (tests/netpol.py evaluates the Kubernetes
+semantics) and require it to equal exactly what the spec declares — nothing more, nothing less.
+
+Declared: a workload reaches the services it `uses` on their port, the broker if it uses a queue,
+the object store if it uses a bucket, the cluster DNS, and (with `api_access`) the API server's
+ports; the broker's and object store's pods reach each other and DNS. Nothing else reaches
+anything: not a pod of another namespace, not a stray pod in the platform's own namespaces, not
+an address outside the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+from typing import Any
+
+import pytest
+from netpol import Edge, Endpoint, reachability
+from test_kustomize import SPEC_IDS, WORKLOAD_KINDS, Compiled, pod_template, trees  # noqa: F401
+
+from compiler import names
+from compiler.ir import Environment, Platform
+
+# What the CloudPirates charts label their pods with (app.kubernetes.io/name = the chart's name),
+# the ports they listen on, and the cluster DNS as kubeadm, GKE, EKS and AKS deploy it.
+BROKER_LABELS = {"app.kubernetes.io/name": "rabbitmq"}
+BROKER_PORTS = (("TCP", 5672), ("TCP", 15672), ("TCP", 25672), ("TCP", 4369))
+OBJECT_STORE_LABELS = {"app.kubernetes.io/name": "minio"}
+OBJECT_STORE_PORTS = (("TCP", 9000), ("TCP", 9001))
+DNS = ("kube-system", {"k8s-app": "kube-dns"}, (("UDP", 53), ("TCP", 53)))
+API_SERVER_PORTS = (443, 6443)
+
+
+def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str, Any]]:
+    """Every pod of the environment as built, the shared infrastructure, DNS, and intruders."""
+    ips = (f"10.244.{n // 250}.{n % 250 + 1}" for n in count())
+    out: list[Endpoint] = []
+    by_workload: dict[str, Endpoint] = {}
+    for w in c.platform.workloads:
+        for doc in c.builds[names.overlay_dir(w.name, env.name)]:
+            if doc["kind"] not in WORKLOAD_KINDS:
+                continue
+            template = pod_template(doc)
+            container = template["spec"]["containers"][0]
+            ports = tuple((p.get("protocol", "TCP"), p["containerPort"]) for p in container.get("ports", []))
+            named = {p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p}
+            endpoint = Endpoint(w.name, doc["metadata"]["namespace"], template["metadata"]["labels"], next(ips),
+                                ports, named)
+            out.append(endpoint)
+            by_workload[w.name] = endpoint
+    infra = env.namespaces.get("infra")
+    if infra is not None and any(w.queues for w in c.platform.workloads):
+        out += [Endpoint(f"rabbitmq-{i}", infra, BROKER_LABELS, next(ips), BROKER_PORTS) for i in (0, 1)]
+    if infra is not None and any(w.buckets for w in c.platform.workloads):
+        out += [Endpoint(f"minio-{i}", infra, OBJECT_STORE_LABELS, next(ips), OBJECT_STORE_PORTS) for i in (0, 1)]
+    out.append(Endpoint("dns", DNS[0], DNS[1], next(ips), DNS[2]))
+    web = (("TCP", 80), ("TCP", 443), ("TCP", 8080))
+    for ns in sorted(env.namespaces.values()):  # a pod someone started by hand in a platform namespace
+        out.append(Endpoint(f"stray@{ns}", ns, {"app.kubernetes.io/name": "stray"}, next(ips), web))
+    out.append(Endpoint("pod@default", "default", {"app": "other"}, next(ips), web))
+    out.append(Endpoint("kubernetes-api", None, {}, "10.96.0.1", tuple(("TCP", p) for p in API_SERVER_PORTS)))
+    out.append(Endpoint("internet", None, {}, "203.0.113.10", web))
+    return out, by_workload
+
+
+def declared(platform: Platform, endpoints: list[Endpoint], by_workload: dict[str, Endpoint]) -> set[Edge]:
+    """What the spec says may talk, computed from the IR alone."""
+    edges: set[Edge] = set()
+    broker = [e for e in endpoints if e.name.startswith("rabbitmq-")]
+    store = [e for e in endpoints if e.name.startswith("minio-")]
+    platform_namespaces = {ns for env in platform.environments for ns in env.namespaces.values()}
+    for w in platform.workloads:
+        src = by_workload.get(w.name)
+        if src is None:
+            continue
+        edges |= {(src.name, "dns", proto, port) for proto, port in DNS[2]}
+        for use in w.calls:
+            callee = platform.workload(use.target)
+            if use.target in by_workload and callee.port is not None:
+                edges.add((src.name, use.target, "TCP", callee.port))
+        if w.queues:
+            edges |= {(src.name, b.name, "TCP", names.BROKER_PORT) for b in broker}
+        if w.buckets:
+            edges |= {(src.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
+        if w.api_access:  # egress to the API server's ports; NetworkPolicy cannot name its address,
+            # so any address outside the platform's (default-deny) namespaces is open on those ports
+            edges |= {(src.name, dst.name, proto, port) for dst in endpoints
+                      if dst.namespace not in platform_namespaces
+                      for proto, port in dst.ports if port in API_SERVER_PORTS}
+    # The infra namespace's DNS policy is namespace-wide on purpose: every pod the charts run there
+    # (servers, hooks, provisioning jobs) resolves names; nothing else is open in that namespace.
+    infra = platform_infra(endpoints, broker + store)
+    edges |= {(e.name, "dns", proto, port) for e in infra for proto, port in DNS[2]}
+    for group in (broker, store):
+        for a in group:
+            edges |= {(a.name, "dns", proto, port) for proto, port in DNS[2]}
+            edges |= {(a.name, b.name, proto, port) for b in group if b is not a for proto, port in b.ports}
+    return edges
+
+
+def platform_infra(endpoints: list[Endpoint], charts: list[Endpoint]) -> list[Endpoint]:
+    namespaces = {e.namespace for e in charts}
+    return [e for e in endpoints if e.namespace in namespaces]
+
+
+@pytest.mark.parametrize("sid", SPEC_IDS)
+def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callable[[str], Compiled]) -> None:  # noqa: F811
+    c = trees(sid)
+    for env in c.platform.environments:
+        overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads]
+        overlays.append(names.platform_overlay_dir(env.name))
+        policies = [d for o in overlays for d in c.builds[o] if d["kind"] == "NetworkPolicy"]
+        endpoints, by_workload = _endpoints(c, env)
+        ours = {e.name for e in endpoints if e.namespace in env.namespaces.values()}
+        # Only connections with an end in the platform's namespaces are gpc's to allow or deny.
+        actual = {edge for edge in reachability(policies, endpoints) if edge[0] in ours or edge[1] in ours}
+        expected = declared(c.platform, endpoints, by_workload)
+        assert actual - expected == set(), f"{sid}/{env.name}: reachable but not declared"
+        assert expected - actual == set(), f"{sid}/{env.name}: declared but blocked"
+
+
+def test_the_evaluator_can_fail() -> None:
+    """A policy that admits everything must show up as undeclared reachability."""
+    a = Endpoint("a", "ns", {"app": "a"}, "10.244.0.1", (("TCP", 80),))
+    b = Endpoint("b", "ns", {"app": "b"}, "10.244.0.2", (("TCP", 80),))
+    deny = {"metadata": {"namespace": "ns"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    assert reachability([deny], [a, b]) == set()
+    open_all = {"metadata": {"namespace": "ns"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}}
+    assert reachability([deny, open_all], [a, b]) == {("a", "b", "TCP", 80), ("b", "a", "TCP", 80)}
+    only_b = {"metadata": {"namespace": "ns"},
+              "spec": {"podSelector": {"matchLabels": {"app": "a"}}, "policyTypes": ["Egress"],
+                       "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "b"}}}], "ports": [{"port": 81}]}]}}
+    assert reachability([only_b], [a, b]) == {("b", "a", "TCP", 80)}
