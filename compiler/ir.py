@@ -103,7 +103,7 @@ class Workload:
     description: str | None
     repo: str | None
     image: str  # repository without tag
-    image_tag: str
+    image_tag: str | None  # an existing tag the spec names; None: wait for CI's first delivery
     command: tuple[str, ...] | None
     args: tuple[str, ...] | None
     port: int | None
@@ -112,8 +112,10 @@ class Workload:
     health_initial_delay: int
     concurrency: str | None
     retries: int | None
-    timeout_seconds: int | None
+    timeout_seconds: int | None  # one attempt (the pod's activeDeadlineSeconds)
+    deadline_seconds: int | None  # every attempt together (the Job's activeDeadlineSeconds)
     ttl_seconds: int | None
+    starting_deadline_seconds: int | None  # CronJobs
     uses: tuple[Use, ...]
     secrets: tuple[str, ...]
     api_access: bool
@@ -127,6 +129,16 @@ class Workload:
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
+
+    @property
+    def initial_tag(self) -> str:
+        """The tag gpc seeds each environment's CI-owned image component with."""
+        return self.image_tag if self.image_tag is not None else names.BOOTSTRAP_TAG
+
+    @property
+    def awaits_delivery(self) -> bool:
+        """No existing tag named: the workload stays scaled to zero until CI delivers an image."""
+        return self.image_tag is None
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -151,12 +163,26 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Dns:
+    """The cluster DNS every pod may reach (NetworkPolicy egress)."""
+
+    namespace: str
+    pod_labels: tuple[tuple[str, str], ...]  # sorted
+    ports: tuple[int, ...]  # sorted, each open on UDP and TCP
+    node_local_address: str | None  # NodeLocal DNSCache
+
+
+DEFAULT_DNS = Dns("kube-system", (("k8s-app", "kube-dns"),), (53,), None)
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     cluster: str
     prefix: str
     auto_sync: bool
     namespaces: dict[str, str]  # group -> namespace, only the groups in use
+    dns: Dns = DEFAULT_DNS
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -235,6 +261,7 @@ class Platform:
     spec_file: str  # as given on the command line, for "generated from" headers
     description: str | None
     registry: str
+    registry_auth: Literal["pull-secret", "public", "node-credentials"]
     kubernetes_version: str
     gitops_repo: str
     gitops_branch: str
@@ -251,6 +278,16 @@ class Platform:
     include: tuple[str, ...] = ()  # the root spec's include patterns, as written
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def pull_secret(self) -> str | None:
+        """The Secret every workload pulls its image with, or None when the registry needs none."""
+        return names.IMAGE_PULL_SECRET if self.registry_auth == "pull-secret" else None
+
+    @property
+    def registry_hosts(self) -> tuple[str, ...]:
+        """The registries the workloads' images come from (what the pull secret must cover)."""
+        return tuple(sorted({names.registry_host(w.image) for w in self.workloads}))
 
     def position(self, path: tuple[str | int, ...], *, key: bool = False) -> Position:
         """The line and column of the spec value (or, with key=True, the key) at `path`."""

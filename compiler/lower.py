@@ -6,6 +6,7 @@ from __future__ import annotations
 from compiler import names, resolve
 from compiler.ir import (
     Bucket,
+    Dns,
     Environment,
     EnvVar,
     Layer,
@@ -33,9 +34,12 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
     environments = []
     for env_name, env in spec.environments.items():
         prefix = names.namespace_prefix(spec.name, env_name, env.namespace_prefix)
+        dns = env.dns
         environments.append(Environment(
             name=env_name, cluster=env.cluster, prefix=prefix, auto_sync=env.auto_sync,
             namespaces={g: names.namespace(prefix, g) for g in names.GROUPS if g in groups_used},
+            dns=Dns(dns.namespace, tuple(sorted(dns.pod_labels.items())), tuple(sorted(set(dns.ports))),
+                    dns.node_local_address),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -48,6 +52,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         spec_file=spec_file,
         description=spec.description,
         registry=spec.registry,
+        registry_auth=spec.registry_auth,
         kubernetes_version=spec.kubernetes_version,
         gitops_repo=spec.gitops.repo,
         gitops_branch=spec.gitops.branch,
@@ -84,6 +89,7 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
     group = names.GROUP_OF_TYPE[w.type]
     service = w if isinstance(w, Service) else None
     job = w if isinstance(w, Job) else None
+    timeout = duration_seconds(job.timeout) if job and job.timeout else None
     return Workload(
         name=name,
         type=w.type,
@@ -101,8 +107,10 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
         health_initial_delay=service.health.initial_delay if service else 0,
         concurrency=job.concurrency if job else None,
         retries=job.retries if job else None,
-        timeout_seconds=duration_seconds(job.timeout) if job and job.timeout else None,
-        ttl_seconds=duration_seconds(job.ttl_after_finished) if job else None,
+        timeout_seconds=timeout,
+        deadline_seconds=job_deadline(timeout, job.retries) if job and timeout else None,
+        ttl_seconds=duration_seconds(job.ttl_after_finished) if job and job.ttl_after_finished else None,
+        starting_deadline_seconds=duration_seconds(job.starting_deadline) if job and job.schedule else None,
         uses=uses,
         secrets=tuple(sorted(w.secrets)),
         api_access=w.api_access,
@@ -114,6 +122,22 @@ def _lower_workload(spec: Spec, name: str, w: Service | Job, envs: list[Environm
         placements=tuple(_place(spec, name, w, env, group) for env in envs),
         team=w.team,
     )
+
+
+# A pod's deadline counts from its start on a node; before that it may wait for the scheduler
+# (and for the autoscaler to add a GPU node). The Job's bound leaves each attempt this much for it.
+SCHEDULING_ALLOWANCE = 600
+# The Job controller waits 10s, 20s, 40s ... (at most 6 minutes) before re-creating a failed pod.
+BACKOFF_FIRST, BACKOFF_MAX = 10, 360
+
+
+def job_deadline(timeout: int, retries: int) -> int:
+    """The Job's `activeDeadlineSeconds`: every attempt may use its whole `timeout`, so the bound
+    of all of them together is derived from `retries`, never the timeout itself (that would
+    leave no time for a retry after a slow first attempt)."""
+    attempts = retries + 1
+    backoff = sum(min(BACKOFF_FIRST << i, BACKOFF_MAX) for i in range(retries))
+    return attempts * (timeout + SCHEDULING_ALLOWANCE) + backoff
 
 
 def lower_use(alias: str, use: UseBase) -> Use:

@@ -68,6 +68,10 @@ def _whole(value: Any) -> Any:
 
 
 Whole = Annotated[int, BeforeValidator(_whole)]
+# The pattern before the validator, so that the schema keeps it inside `| None` (pydantic drops a
+# field-level pattern on a union); `minimum: 0` because `-1` is a number but no tag.
+ImageTag = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", json_schema_extra={"minimum": 0}),
+                     BeforeValidator(_text), _TextSchema()]
 
 
 def _version(value: Any) -> Any:
@@ -101,7 +105,9 @@ def _quantity(value: Any) -> str:
 
 
 def _duration(value: Any) -> str:
-    if isinstance(value, str) and value and _DURATION.match(value):
+    # Every duration gpc reads is a deadline or a lifetime that Kubernetes wants positive
+    # (`activeDeadlineSeconds: 0` is refused by the API server), so zero is not a duration here.
+    if isinstance(value, str) and value and _DURATION.match(value) and duration_seconds(value) > 0:
         return value
     value = _whole(value)
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -248,10 +254,15 @@ class WorkloadBase(Strict):
                              examples=["acme/checkout-service"])
     image: str | None = Field(None, description="Image repository without a tag. Defaults to "
                               "`<registry>/<workload name>`.", examples=["ghcr.io/acme/checkout"])
-    image_tag: Text = Field("0.1.0", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-                           description="The tag deployed until CI bumps it. gpc writes it once into each "
-                           "environment's image file and never overwrites a tag CI has set.",
-                           examples=["1.0.0"], json_schema_extra={"minimum": 0})  # `-1` is no tag
+    image_tag: ImageTag | None = Field(
+        None, description="A tag that already exists in the registry, to run before CI has delivered anything "
+        "(for example the last release built outside CI). gpc writes it once into each environment's "
+        "CI-owned image file. Absent (the default), the workload waits for its first delivery: it is "
+        "rendered scaled to zero (services) or suspended (jobs), with the annotation "
+        "`gpc.dev/awaiting-first-delivery`, and CI's first deploy to an environment brings it up there. "
+        "From then on CI owns the tag (the commit SHA it built) and this field is only where the "
+        "environments started: gpc never overwrites a tag CI has set.",
+        examples=["1.0.0"])
     command: list[Text] | None = Field(None, description="Overrides the image's entrypoint.")
     args: list[Text] | None = Field(None, description="Arguments passed to the command.")
     resources: Resources = Field(default_factory=Resources, description="CPU, memory and GPUs. Missing "
@@ -295,11 +306,23 @@ class Job(WorkloadBase):
             "Skip the new run.", "Run both at once.", "Stop the running one and start the new run."]})
     retries: Whole = Field(0, ge=0, le=100, description="Retries before the job is marked failed "
                          "(`backoffLimit`).", examples=[2])
-    timeout: Duration | None = Field(None, description="Longest a run may take (`activeDeadlineSeconds`).",
-                                     examples=["1h"])
-    ttl_after_finished: Duration = Field("1h", description="How long a finished run of a scheduled "
-                                         "job is kept before Kubernetes deletes it. One-off Jobs stay until the "
-                                         "next deploy replaces them (Argo CD would re-run a deleted one).")
+    timeout: Duration | None = Field(None, description="Longest one attempt may take: the pod's "
+                                     "`activeDeadlineSeconds`, so each retry gets the whole timeout again. "
+                                     "The Job as a whole is bounded by `(retries + 1) * (timeout + 10m)` "
+                                     "(10 minutes per attempt to be scheduled) plus Kubernetes' back-off "
+                                     "between attempts.", examples=["1h"])
+    ttl_after_finished: Duration | None = Field(
+        None, description="Delete each finished run of a scheduled job this long after it ends, failed runs "
+        "included (Kubernetes' `ttlSecondsAfterFinished` does not tell them apart). Unset by default: a "
+        "CronJob keeps its last 3 successful and last 3 failed runs, with their pods and logs, for "
+        "inspection. One-off Jobs stay until the next deploy replaces them (Argo CD would re-run a "
+        "deleted one).", examples=["24h"])
+    starting_deadline: Duration = Field(
+        "1h", description="How late a scheduled run may still start (`startingDeadlineSeconds`), when it "
+        "could not start on time (the controller was down, or `concurrency: Forbid` held it back). A run "
+        "later than this is skipped and counted as missed. The deadline also keeps a CronJob from "
+        "stopping for good after more than 100 missed runs. Keep it at least 10s: the controller "
+        "checks every 10 seconds.", examples=["15m"])
 
 
 Workload = Annotated[Service | Job, Field(discriminator="type")]
@@ -324,6 +347,48 @@ class Overrides(Strict):
                                                    description="Overrides by workload name.")
 
 
+LABEL_KEY_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE_PATTERN = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+
+
+class ClusterDns(Strict):
+    """Where the pods of an environment's cluster resolve names: every NetworkPolicy gpc writes lets
+    pods reach exactly this, on these ports (UDP and TCP)."""
+
+    model_config = ConfigDict(title="Cluster DNS")
+    namespace: str = Field("kube-system", pattern=NAME_PATTERN, max_length=63,
+                           description="Namespace of the cluster's DNS pods.", examples=["kube-system"])
+    pod_labels: dict[Annotated[str, Field(pattern=LABEL_KEY_PATTERN, max_length=316)],
+                     Annotated[str, Field(pattern=LABEL_VALUE_PATTERN)]] = Field(
+        default_factory=lambda: {"k8s-app": "kube-dns"}, min_length=1,
+        # pydantic leaves a key's pattern out of the schema; editors must check keys as gpc does.
+        json_schema_extra={"propertyNames": {"pattern": LABEL_KEY_PATTERN, "maxLength": 316}},
+        description="Labels that select the DNS pods. CoreDNS keeps the `k8s-app: kube-dns` label of the "
+        "service it replaced on most distributions.", examples=[{"k8s-app": "kube-dns"}])
+    ports: list[Annotated[int, Field(ge=1, le=65535), BeforeValidator(_whole)]] = Field(
+        [53], min_length=1, description="Ports the DNS pods answer on (UDP and TCP each). CoreDNS "
+        "listens on 53 in the pod on most distributions.", examples=[[53]])
+    # The schema checks the address as `_ip_address` does (allOf: the `| None` keeps its own anyOf).
+    node_local_address: Annotated[str, Field(json_schema_extra={
+        "allOf": [{"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}]})] | None = Field(
+        None, description="Address of NodeLocal DNSCache on every node (often `169.254.20.10`), when the "
+        "cluster runs it: pods query it instead of the DNS pods, so NetworkPolicies allow it as an "
+        "`ipBlock` too.", examples=["169.254.20.10"])
+
+    @field_validator("node_local_address")
+    @classmethod
+    def _ip_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            import ipaddress
+
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise PydanticCustomError("ip_address", "'{value}' is not an IPv4 or IPv6 address",
+                                          {"value": value}) from None
+        return value
+
+
 class Environment(Strict):
     """A place the platform is delivered to: a cluster and a set of namespaces."""
 
@@ -337,6 +402,8 @@ class Environment(Strict):
                                           "Defaults to `<platform name>-<environment>`.")
     auto_sync: bool = Field(True, description="Let Argo CD sync, prune and self-heal automatically. Turn off "
                             "where changes must be synced by hand (often prod).")
+    dns: ClusterDns = Field(default_factory=ClusterDns, description="The cluster's DNS, which every pod "
+                            "may reach. The defaults fit kube-dns and CoreDNS as most clusters install them.")
     overrides: Overrides = Field(default_factory=Overrides, description="Per-environment changes.")
 
 
@@ -487,6 +554,19 @@ class Platform(Strict):
     description: str | None = Field(None, description="What this platform is for.")
     registry: str = Field(pattern=REGISTRY_PATTERN,
                           description="Default image registry and namespace.", examples=["ghcr.io/acme"])
+    registry_auth: Literal["pull-secret", "public", "node-credentials"] = Field(
+        "pull-secret", description="How the cluster authenticates to the image registries. `pull-secret` "
+        "(the default: GHCR images of an organisation are private unless made public): Terraform creates "
+        "the Secret `registry-pull-secret` in every workload namespace from its sensitive variable "
+        "`registry_credentials`, and every workload's ServiceAccount and pod use it. `public` and "
+        "`node-credentials` create no Secret.",
+        json_schema_extra={"markdownEnumDescriptions": [
+            "Terraform creates a `kubernetes.io/dockerconfigjson` Secret per workload namespace from the "
+            "variable `registry_credentials` (registry host -> username and token) and attaches it to "
+            "every workload ServiceAccount and pod.",
+            "The images can be pulled anonymously: no credentials anywhere.",
+            "The nodes pull with credentials of their own (an ECR/GAR/ACR node role, a kubelet "
+            "credential provider): no Secret in the cluster."]})
     kubernetes_version: str = Field("1.35", pattern=r"^1\.[0-9]+$", description="Kubernetes version the "
                                     "output targets (and is validated against).", examples=["1.35"])
     gitops: GitOps = Field(description="The GitOps repository Argo CD syncs from.")

@@ -116,6 +116,27 @@ def overlay_dir(workload: str, env: str) -> str:
     return f"kustomize/{workload}/overlays/{env}"
 
 
+# The tag gpc seeds a CI-owned image component with when the spec names no existing tag
+# (`image_tag`): no registry has it, and no CI ever writes it (CI writes commit SHAs). While a
+# component still holds it, the workload is rendered scaled to zero / suspended and carries
+# AWAITING_DELIVERY; CI's first write of the component replaces both. The promote workflow
+# refuses to promote it.
+BOOTSTRAP_TAG = "gpc-awaiting-first-delivery"
+AWAITING_DELIVERY = "gpc.dev/awaiting-first-delivery"
+
+# The `kubernetes.io/dockerconfigjson` Secret Terraform creates in every workload namespace when
+# the spec's `registry_auth` is `pull-secret`; ServiceAccounts and pod specs list it.
+IMAGE_PULL_SECRET = "registry-pull-secret"
+
+
+def registry_host(image: str) -> str:
+    """`ghcr.io/acme/x` -> `ghcr.io`; an image without a host is on Docker Hub."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
 def image_component_dir(workload: str, env: str) -> str:
     """The CI-owned kustomize Component holding the image tag of `workload` in `env`.
 

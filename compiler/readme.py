@@ -64,7 +64,9 @@ def render_readme(platform: Platform) -> Artifact:
     lines += [
         f"| `{names.overlay_dir('<workload>', '<env>')}/` | what Argo CD deploys for one workload in one environment |",
         f"| `{names.image_component_dir('<workload>', '<env>')}/` | the image tag; owned by the workload's CI, "
-        "which rewrites it after each build (gpc writes it once, never again) |",
+        "which rewrites it after each build (gpc writes it once, never again). Until CI's first delivery it "
+        f"holds `{names.BOOTSTRAP_TAG}` (unless the spec names an existing `image_tag`) and keeps the workload "
+        "scaled to zero or suspended |",
         f"| `{names.platform_overlay_dir('<env>')}/` | namespace-wide objects of one environment: default-deny "
         "network policies and what they allow |",
         f"| `{names.argocd_dir('<env>')}/` | everything the Argo CD of one environment's cluster syncs |",

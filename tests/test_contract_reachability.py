@@ -28,7 +28,25 @@ BROKER_LABELS = {"app.kubernetes.io/name": "rabbitmq"}
 BROKER_PORTS = (("TCP", 5672), ("TCP", 15672), ("TCP", 25672), ("TCP", 4369))
 OBJECT_STORE_LABELS = {"app.kubernetes.io/name": "minio"}
 OBJECT_STORE_PORTS = (("TCP", 9000), ("TCP", 9001))
-DNS = ("kube-system", {"k8s-app": "kube-dns"}, (("UDP", 53), ("TCP", 53)))
+# Today's cluster DNS (kubeadm, GKE, EKS, AKS): the default of `environments.<env>.dns`.
+DEFAULT_DNS = ("kube-system", {"k8s-app": "kube-dns"}, (("UDP", 53), ("TCP", 53)))
+
+
+def dns_ports(env: Environment) -> tuple[tuple[str, int], ...]:
+    return tuple((proto, port) for port in env.dns.ports for proto in ("UDP", "TCP"))
+
+
+def dns_endpoints(env: Environment, ips: Any) -> list[Endpoint]:
+    """The environment's DNS as its spec describes it: the DNS pods and, where the cluster runs it,
+    NodeLocal DNSCache on its node address. Where that is not today's default, a pod with the
+    default's labels stands by: it must no longer be reachable."""
+    dns = env.dns
+    out = [Endpoint("dns", dns.namespace, dict(dns.pod_labels), next(ips), dns_ports(env))]
+    if dns.node_local_address is not None:
+        out.append(Endpoint("dns@node", None, {}, dns.node_local_address, dns_ports(env)))
+    if (dns.namespace, dict(dns.pod_labels)) != DEFAULT_DNS[:2]:
+        out.append(Endpoint("kube-dns-decoy", DEFAULT_DNS[0], DEFAULT_DNS[1], next(ips), DEFAULT_DNS[2]))
+    return out
 API_SERVER_PORTS = (443, 6443)
 
 
@@ -54,7 +72,7 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
         out += [Endpoint(f"rabbitmq-{i}", infra, BROKER_LABELS, next(ips), BROKER_PORTS) for i in (0, 1)]
     if infra is not None and any(w.buckets for w in c.platform.workloads):
         out += [Endpoint(f"minio-{i}", infra, OBJECT_STORE_LABELS, next(ips), OBJECT_STORE_PORTS) for i in (0, 1)]
-    out.append(Endpoint("dns", DNS[0], DNS[1], next(ips), DNS[2]))
+    out += dns_endpoints(env, ips)
     web = (("TCP", 80), ("TCP", 443), ("TCP", 8080))
     for ns in sorted(env.namespaces.values()):  # a pod someone started by hand in a platform namespace
         out.append(Endpoint(f"stray@{ns}", ns, {"app.kubernetes.io/name": "stray"}, next(ips), web))
@@ -64,9 +82,14 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
     return out, by_workload
 
 
-def declared(platform: Platform, endpoints: list[Endpoint], by_workload: dict[str, Endpoint]) -> set[Edge]:
+def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
+             by_workload: dict[str, Endpoint]) -> set[Edge]:
     """What the spec says may talk, computed from the IR alone."""
     edges: set[Edge] = set()
+    resolvers = [e for e in endpoints if e.name in ("dns", "dns@node")]
+
+    def dns(src: str) -> set[Edge]:
+        return {(src, r.name, proto, port) for r in resolvers for proto, port in dns_ports(env)}
     broker = [e for e in endpoints if e.name.startswith("rabbitmq-")]
     store = [e for e in endpoints if e.name.startswith("minio-")]
     platform_namespaces = {ns for env in platform.environments for ns in env.namespaces.values()}
@@ -74,7 +97,7 @@ def declared(platform: Platform, endpoints: list[Endpoint], by_workload: dict[st
         src = by_workload.get(w.name)
         if src is None:
             continue
-        edges |= {(src.name, "dns", proto, port) for proto, port in DNS[2]}
+        edges |= dns(src.name)
         for use in w.calls:
             callee = platform.workload(use.target)
             if use.target in by_workload and callee.port is not None:
@@ -91,10 +114,10 @@ def declared(platform: Platform, endpoints: list[Endpoint], by_workload: dict[st
     # The infra namespace's DNS policy is namespace-wide on purpose: every pod the charts run there
     # (servers, hooks, provisioning jobs) resolves names; nothing else is open in that namespace.
     infra = platform_infra(endpoints, broker + store)
-    edges |= {(e.name, "dns", proto, port) for e in infra for proto, port in DNS[2]}
+    edges |= {edge for e in infra for edge in dns(e.name)}
     for group in (broker, store):
         for a in group:
-            edges |= {(a.name, "dns", proto, port) for proto, port in DNS[2]}
+            edges |= dns(a.name)
             edges |= {(a.name, b.name, proto, port) for b in group if b is not a for proto, port in b.ports}
     return edges
 
@@ -115,7 +138,7 @@ def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callabl
         ours = {e.name for e in endpoints if e.namespace in env.namespaces.values()}
         # Only connections with an end in the platform's namespaces are gpc's to allow or deny.
         actual = {edge for edge in reachability(policies, endpoints) if edge[0] in ours or edge[1] in ours}
-        expected = declared(c.platform, endpoints, by_workload)
+        expected = declared(c.platform, env, endpoints, by_workload)
         assert actual - expected == set(), f"{sid}/{env.name}: reachable but not declared"
         assert expected - actual == set(), f"{sid}/{env.name}: declared but blocked"
 

@@ -164,7 +164,7 @@ def test_deploy_rewrites_the_ci_owned_component_and_check_stays_green(spec: Path
             # The other environments still run the tag gpc seeded.
             for env in platform.environments[1:]:
                 assert built_images(repo / platform.gitops_path / names.overlay_dir(w.name, env.name)) == \
-                    {f"{w.image}:{w.image_tag}"}
+                    {f"{w.image}:{w.initial_tag}"}
         else:
             assert _standalone_overlay_image(written.parent, w, tmp_path) == f"{w.image}:{SHA}"
     # The bumped files are CI's: the drift gate does not see them as drift.
@@ -215,7 +215,7 @@ def _origin_with_tree(platform: Platform, tmp_path: Path) -> tuple[Path, Path]:
                 f = work / platform.gitops_path / names.image_component_dir(w.name, env.name) / "kustomization.yaml"
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_text(f"kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\nimages:\n"
-                             f"- name: {w.image}\n  newTag: {w.image_tag}\n")
+                             f"- name: {w.image}\n  newTag: {w.initial_tag}\n")
     git("add", "-A", cwd=work, home=tmp_path)
     git("commit", "--quiet", "-m", "compiled tree", cwd=work, home=tmp_path)
     git("remote", "add", "origin", origin.as_uri(), cwd=work, home=tmp_path)
@@ -237,7 +237,7 @@ def test_deploy_push_retries_on_top_of_a_concurrent_push(tmp_path: Path) -> None
     clone = _ci_clone(platform, origin, tmp_path / "gitops", tmp_path)
     # Another workload's delivery lands between this job's checkout and its push.
     other = work / platform.gitops_path / names.image_component_dir("fraud-trainer", first.name) / "kustomization.yaml"
-    other.write_text(other.read_text().replace("1.0.0", "c" * 40))
+    other.write_text(other.read_text().replace(platform.workload("fraud-trainer").initial_tag, "c" * 40))
     git("commit", "--quiet", "-am", "deploy fraud-trainer", cwd=work, home=tmp_path)
     git("push", "--quiet", "origin", f"HEAD:refs/heads/{platform.gitops_branch}", cwd=work, home=tmp_path)
     theirs = git("rev-parse", "HEAD", cwd=work, home=tmp_path).strip()
@@ -317,19 +317,22 @@ def test_promotion_goes_through_a_branch_never_the_environment(tmp_path: Path) -
         assert built_images(overlay) == {f"{w.image}:{SHA}"}
         # prod is not touched by promoting to staging.
         assert built_images(work / platform.gitops_path / names.overlay_dir(w.name, prod.name)) == \
-            {f"{w.image}:{w.image_tag}"}
+            {f"{w.image}:{w.initial_tag}"}
 
-    # Promoting to prod now proposes what staging runs on the branch gitops.branch: the seed tag.
+    # Promoting to prod now would propose what staging runs on gitops.branch: still gpc's day-one
+    # marker, which is no image at all. The promotion refuses it and pushes nothing.
+    assert w.initial_tag == names.BOOTSTRAP_TAG
     job_p, step_p = find_step(workflow(platform, w, f"promote-{prod.name}.yaml"), "promote", "Commit the promotion")
     (tmp_path / "github-output").unlink()
+    refs_before = git("for-each-ref", cwd=origin, home=tmp_path)
     ran = run_step(job_p, step_p, _ci_clone(platform, origin, tmp_path / "prod", tmp_path), tmp_path)
-    assert ran.returncode == 0 and "nothing to promote" in ran.stdout
-    assert (tmp_path / "github-output").read_text() == "changed=false\n"
+    assert ran.returncode == 1 and f"::error::{staging.name} has no delivered image of api yet" in ran.stdout
+    assert not (tmp_path / "github-output").exists()
+    assert git("for-each-ref", cwd=origin, home=tmp_path) == refs_before
 
     # Once the staging pull request is merged, the same promotion has nothing left to do.
     git("push", "--quiet", origin.as_uri(), f"{branch}:refs/heads/{platform.gitops_branch}", cwd=origin,
         home=tmp_path)
-    (tmp_path / "github-output").unlink()
     ran = run_step(job, step, _ci_clone(platform, origin, tmp_path / "merged", tmp_path), tmp_path)
     assert ran.returncode == 0 and "nothing to promote" in ran.stdout
 

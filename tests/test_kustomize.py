@@ -17,10 +17,11 @@ import yaml
 from conftest import all_spec_files, require_tool, spec_id
 
 from compiler import names, writer
-from compiler.ir import EnvVar, Platform, Workload
+from compiler.ir import Environment, EnvVar, Platform, Workload
 from compiler.pipeline import check
 from compiler.target import Artifact
 from targets.kustomize import TARGET
+from targets.kustomize.writable import with_home
 
 # A spec for what the shipped specs do not reach: a PodDisruptionBudget an environment removes,
 # a GPU an environment takes away, a job with no variables in the base, a volume named `tmp`, a
@@ -168,6 +169,24 @@ def containers(c: Compiled) -> Iterator[tuple[Workload, str, dict[str, Any], dic
             yield w, env.name, pod, pod["containers"][0]
 
 
+def expected_envs(w: Workload, env: str) -> list[dict[str, Any]]:
+    """The container's variables: the placement's, and gpc's writable HOME where the spec sets none."""
+    return [expected_env(v) for v in with_home(w, w.placement(env).env_vars)]
+
+
+def deliver(c: Compiled, w: Workload, env: str, tag: str, scratch: Path) -> list[dict[str, Any]]:
+    """The overlay built after CI's deliver step rewrote its image component (whole, images only),
+    in a copy of the compiled tree."""
+    import shutil
+
+    tree = scratch / f"delivered-{w.name}-{env}"
+    shutil.copytree(c.tree, tree)
+    component = tree / names.image_component_dir(w.name, env) / "kustomization.yaml"
+    component.write_text(yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
+                                         "images": [{"name": w.image, "newTag": tag}]}), encoding="utf-8")
+    return kustomize_build(require_tool("kubectl"), tree / names.overlay_dir(w.name, env))
+
+
 def expected_env(var: EnvVar) -> dict[str, Any]:
     if var.secret is not None:
         secret = {"name": var.secret.name, "key": var.secret.key}
@@ -248,18 +267,22 @@ def test_workload_values_equal_the_placement(compiled: Compiled) -> None:
     for w, env, _pod, container in containers(compiled):
         placement = w.placement(env)
         obj = compiled.workload(w, env)
-        assert container["image"] == f"{w.image}:{w.image_tag}"
-        assert container["env"] if placement.env_vars else "env" not in container
-        assert container.get("env", []) == [expected_env(v) for v in placement.env_vars], (w.name, env)
+        assert container["image"] == f"{w.image}:{w.initial_tag}"
+        assert container["env"] == expected_envs(w, env), (w.name, env)
         res = placement.effective_resources
         want = {"cpu": res.cpu, "memory": res.memory, **({"nvidia.com/gpu": str(res.gpu)} if res.gpu else {})}
         assert container["resources"] == {"requests": want, "limits": want}, (w.name, env)
+        # A workload that awaits its first image is down until CI delivers (test_contract_workloads).
+        waiting = w.awaits_delivery
+        assert (names.AWAITING_DELIVERY in obj["metadata"].get("annotations", {})) is waiting
         if w.type == "service":
-            assert obj["kind"] == "Deployment" and obj["spec"]["replicas"] == placement.replicas.value
+            want = 0 if waiting else placement.replicas.value
+            assert obj["kind"] == "Deployment" and obj["spec"]["replicas"] == want
         elif placement.schedule is not None:
             assert obj["kind"] == "CronJob" and obj["spec"]["schedule"] == placement.schedule.value
+            assert obj["spec"].get("suspend", False) is waiting
         else:
-            assert obj["kind"] == "Job"
+            assert obj["kind"] == "Job" and obj["spec"].get("suspend", False) is waiting
         if w.command is not None:
             assert container["command"] == list(w.command)
         if w.args is not None:
@@ -354,12 +377,19 @@ def test_jobs_rerun_on_change_and_cronjobs_clean_up(compiled: Compiled) -> None:
             annotations = obj["metadata"].get("annotations", {})
             spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
             assert spec["backoffLimit"] == (w.retries or 0)
-            assert spec.get("activeDeadlineSeconds") == w.timeout_seconds
+            # `timeout` is per attempt (the pod's deadline); the Job's bounds every attempt together.
+            assert spec["template"]["spec"].get("activeDeadlineSeconds") == w.timeout_seconds
+            assert spec.get("activeDeadlineSeconds") == w.deadline_seconds
+            if w.timeout_seconds is not None:
+                assert spec["activeDeadlineSeconds"] >= (spec["backoffLimit"] + 1) * w.timeout_seconds
             if obj["kind"] == "CronJob":
                 assert obj["spec"]["concurrencyPolicy"] == (w.concurrency or "Forbid")
                 zone = w.placement(env.name).time_zone
                 assert obj["spec"].get("timeZone") == (zone.value if zone else None), (w.name, env.name)
-                assert spec["ttlSecondsAfterFinished"] == w.ttl_seconds
+                assert obj["spec"]["startingDeadlineSeconds"] == w.starting_deadline_seconds
+                assert obj["spec"]["failedJobsHistoryLimit"] >= 1
+                # A TTL would delete failed runs and their logs too: only when the spec asks for it.
+                assert spec.get("ttlSecondsAfterFinished") == w.ttl_seconds
                 assert "argocd.argoproj.io/sync-options" not in annotations
             else:
                 # Argo CD deletes and re-creates a changed Job: a new image is a new run.
@@ -414,13 +444,26 @@ def _peers(rules: list[dict[str, Any]], side: str) -> set[Peer]:
             if peer is None:
                 out.add((None, (), ports))
                 continue
+            if "ipBlock" in peer:
+                out.add((f"ipBlock {peer['ipBlock']['cidr']}", (), ports))
+                continue
             ns = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
             pods = tuple(sorted(peer.get("podSelector", {}).get("matchLabels", {}).items()))
             out.add((ns, pods, ports))
     return out
 
 
-DNS: Peer = ("kube-system", (("k8s-app", "kube-dns"),), (("TCP", 53), ("UDP", 53)))
+def dns_peers(env: Environment) -> set[Peer]:
+    """What the environment's DNS settings say every pod may reach, written out from the spec's terms."""
+    dns = env.dns
+    ports = tuple(sorted((proto, p) for p in dns.ports for proto in ("TCP", "UDP")))
+    out: set[Peer] = {(dns.namespace, dns.pod_labels, ports)}
+    if dns.node_local_address is not None:
+        out.add((f"ipBlock {dns.node_local_address}/32", (), ports))
+    return out
+
+
+DEFAULT_DNS: Peer = ("kube-system", (("k8s-app", "kube-dns"),), (("TCP", 53), ("UDP", 53)))
 
 
 def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -> None:
@@ -434,7 +477,7 @@ def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -
             want_in: set[Peer] = {(c.placement(env.name).namespace, ((NAME, c.name),), (("TCP", w.port or 0),))
                                   for c in callers}
             assert _peers(policy.get("ingress") or [], "from") == want_in, (w.name, env.name)
-            want_out: set[Peer] = {DNS}
+            want_out: set[Peer] = dns_peers(env)
             for callee in {u.target for u in w.calls}:
                 target = p.workload(callee)
                 namespace = target.placement(env.name).namespace
@@ -468,19 +511,23 @@ def test_platform_overlay_denies_by_default_and_admits_declared_users(compiled: 
             users_in = {(w.placement(env.name).namespace, ((NAME, w.name),), (("TCP", port),)) for w in users}
             assert admitted == users_in
         if "infra" in env.namespaces:
-            assert _peers(infra["allow-dns"]["egress"], "to") == {DNS}
+            assert _peers(infra["allow-dns"]["egress"], "to") == dns_peers(env)
 
 
 # -- overrides, with values written out (not derived from the IR) -------------------------------
 
 
-def test_fraud_prod_overrides_land(trees: Callable[[str], Compiled]) -> None:
+def test_fraud_prod_overrides_land(trees: Callable[[str], Compiled], tmp_path: Path) -> None:
     c = trees("fraud")
     checkout = c.one(names.overlay_dir("checkout", "prod"), "Deployment", "checkout")
-    assert checkout["spec"]["replicas"] == 3
-    assert c.one(names.overlay_dir("checkout", "dev"), "Deployment", "checkout")["spec"]["replicas"] == 2
+    assert checkout["spec"]["replicas"] == 0  # no image yet
+    delivered = deliver(c, c.platform.workload("checkout"), "prod", "a" * 40, tmp_path)
+    assert next(d for d in delivered if d["kind"] == "Deployment")["spec"]["replicas"] == 3
+    assert c.one(names.overlay_dir("checkout", "dev"), "Deployment", "checkout")["spec"]["replicas"] == 0
     inference = c.one(names.overlay_dir("fraud-inference", "prod"), "Deployment", "fraud-inference")
-    assert inference["spec"]["replicas"] == 2
+    assert inference["spec"]["replicas"] == 0
+    delivered = deliver(c, c.platform.workload("fraud-inference"), "prod", "a" * 40, tmp_path)
+    assert next(d for d in delivered if d["kind"] == "Deployment")["spec"]["replicas"] == 2
     assert inference["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"] == {"cpu": "500m",
                                                                                            "memory": "512Mi"}
     assert c.docs(names.overlay_dir("fraud-inference", "prod"), "PodDisruptionBudget")
@@ -490,16 +537,18 @@ def test_fraud_prod_overrides_land(trees: Callable[[str], Compiled]) -> None:
     assert container_of(trainer)["resources"]["requests"] == {"cpu": "2", "memory": "4Gi"}
     dev = c.one(names.overlay_dir("fraud-trainer", "dev"), "CronJob", "fraud-trainer")
     assert dev["spec"]["schedule"] == "0 */6 * * *"
-    assert container_of(checkout)["image"] == "ghcr.io/acme/checkout:1.0.0"
+    assert container_of(checkout)["image"] == "ghcr.io/acme/checkout:gpc-awaiting-first-delivery"
     env = {e["name"]: e.get("value") for e in container_of(checkout)["env"]}
     assert env["FRAUD_URL"] == "http://fraud-inference.fraud-detection-prod-services.svc.cluster.local:8000"
 
 
-def test_gpu_cron_overrides_land(trees: Callable[[str], Compiled]) -> None:
+def test_gpu_cron_overrides_land(trees: Callable[[str], Compiled], tmp_path: Path) -> None:
     c = trees("gpu-cron")
     api = c.one(names.overlay_dir("api", "prod"), "Deployment", "api")
     container = api["spec"]["template"]["spec"]["containers"][0]
-    assert api["spec"]["replicas"] == 4
+    assert api["spec"]["replicas"] == 0  # no image yet
+    delivered = deliver(c, c.platform.workload("api"), "prod", "b" * 40, tmp_path)
+    assert next(d for d in delivered if d["kind"] == "Deployment")["spec"]["replicas"] == 4
     assert container["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["LOG_LEVEL"] == "warning"
@@ -516,7 +565,16 @@ def test_gpu_cron_overrides_land(trees: Callable[[str], Compiled]) -> None:
     assert c.one(names.overlay_dir("trainer", "prod"), "CronJob", "trainer")["spec"]["timeZone"] == "Etc/UTC"
     backfill = c.one(names.overlay_dir("backfill", "dev"), "Job", "backfill")
     assert container_of(backfill)["command"] == ["python", "-m", "backfill"]
-    assert container_of(backfill)["image"] == "registry.acme.example:5000/ml/backfill:0.1.0"
+    # The spec names an existing tag: it runs from day one, nothing is suspended.
+    assert container_of(backfill)["image"] == "registry.acme.example:5000/ml/backfill:2024.01"
+    assert "suspend" not in backfill["spec"]
+    # prod's DNS: its own CoreDNS labels and NodeLocal DNSCache; dev keeps today's default.
+    for overlay in (names.overlay_dir("api", "prod"), names.platform_overlay_dir("prod")):
+        rules = [r for d in c.docs(overlay, "NetworkPolicy") for r in d["spec"].get("egress", [])]
+        assert ("ipBlock 169.254.20.10/32", (), (("TCP", 53), ("UDP", 53))) in _peers(rules, "to")
+        assert DEFAULT_DNS not in _peers(rules, "to")
+    dev = c.one(names.overlay_dir("api", "dev"), "NetworkPolicy", "api")["spec"]["egress"]
+    assert DEFAULT_DNS in _peers(dev, "to")
 
 
 def test_edge_overrides_remove_what_the_base_adds(trees: Callable[[str], Compiled]) -> None:

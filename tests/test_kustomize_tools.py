@@ -15,6 +15,7 @@ from conftest import BIN, ROOT, all_spec_files, require_tool, spec_id
 from test_kustomize import SPEC_IDS, compile_and_build, compile_spec, container_of, pod_template, spec_path
 
 from compiler import names
+from targets.kustomize.writable import with_home
 
 # Every check the output skips, and why (the same reasons are written into the manifests).
 ALLOWED_SKIPS = {
@@ -116,7 +117,7 @@ def test_hostile_strings_cannot_change_the_yaml_structure(tmp_path: Path) -> Non
             container = pod_template(obj)["spec"]["containers"][0]
             values = {e["name"]: e.get("value") for e in container["env"]}
             assert values["HOSTILE"] == HOSTILE
-            assert [e["name"] for e in container["env"]] == [v.name for v in w.placement(env.name).env_vars]
+            assert [e["name"] for e in container["env"]] == [v.name for v in with_home(w, w.placement(env.name).env_vars)]
             for doc in compiled.builds[names.overlay_dir(w.name, env.name)]:
                 kubernetes_validate.validate(doc, p.kubernetes_version, strict=True)
         checkout = container_of(compiled.workload(p.workload("checkout"), env.name))

@@ -46,6 +46,7 @@ description: «description»
 registry: «registry»
 kubernetes_version: «kubernetes_version»
 owner: «owner»
+registry_auth: «registry_auth»
 include: «include»
 teams:
   shop-team:
@@ -61,6 +62,13 @@ environments:
     cluster: «cluster»
     namespace_prefix: «namespace_prefix»
     auto_sync: «auto_sync»
+    dns:
+      namespace: «dns.namespace»
+      pod_labels:
+        «dns.label_key»: «dns.label_value»
+      ports:
+        - «dns.port»
+      node_local_address: «dns.node_local_address»
     overrides:
       workloads:
         api:
@@ -148,6 +156,7 @@ workloads:
     retries: «retries»
     timeout: «timeout»
     ttl_after_finished: «ttl_after_finished»
+    starting_deadline: «starting_deadline»
     uses:
       events:
         queue: orders
@@ -259,6 +268,14 @@ FIELDS: dict[str, tuple[str, str, list[str]]] = {
     "quota.cpu": ("quantity", '"64"', SHORT["quantity"]),
     "timeout": ("duration", "1h", DURATION),
     "ttl_after_finished": ("duration", "1h", SHORT["duration"]),
+    "starting_deadline": ("duration", "15m", SHORT["duration"]),
+    "registry_auth": ("literal", "public", _literal("public")),
+    "dns.namespace": ("name", "kube-system", _name("kube-system")),
+    "dns.label_key": ("pattern", "k8s-app", _pattern_text("k8s-app", "-bad", "a/b/c")),
+    "dns.label_value": ("text", "kube-dns", SHORT["text"]),
+    "dns.port": ("int", "53", SHORT["int"]),
+    "dns.node_local_address": ("pattern", "169.254.20.10", _pattern_text("169.254.20.10", "not-an-ip", "::1",
+                                                                         "999.1.1.1")),
 }
 
 

@@ -95,6 +95,11 @@ set -euo pipefail
   echo "::error::${{FROM_PATH}} names no valid image tag"
   exit 1
 fi
+# gpc's day-one marker is no image: promoting it would start a workload on a tag no registry has.
+if [[ "${{tag}}" == "${{BOOTSTRAP_TAG}}" ]]; then
+  echo "::error::${{FROM_ENV}} has no delivered image of ${{WORKLOAD}} yet; deliver one before promoting"
+  exit 1
+fi
 {_read_tag("TO_PATH", "current")}if [[ "${{current}}" == "${{tag}}" ]]; then
   echo "${{TO_ENV}} already runs ${{WORKLOAD}} ${{tag}}; nothing to promote"
   echo "changed=false" >>"${{GITHUB_OUTPUT}}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from compiler import names
 from compiler.ir import Environment, Platform, Workload
 from targets.github import pins, scripts
 from targets.github.steps import (
@@ -160,6 +161,7 @@ def promote(platform: Platform, workload: Workload, source: Environment, target:
                     "TO_PATH": literal(component_path(platform, workload, target)),
                     "IMAGE_NAME": literal(workload.image),
                     "SOURCE_REPO": literal(workload.repo or ""),
+                    "BOOTSTRAP_TAG": names.BOOTSTRAP_TAG,
                     "PROMOTE_BRANCH": literal(promote_branch(workload, target)),
                     "GITOPS_REPO": literal(gitops_repo(platform)),
                     "GITOPS_BRANCH": literal(platform.gitops_branch),

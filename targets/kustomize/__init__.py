@@ -16,6 +16,14 @@ Image tags. Base containers name the image without a tag; each overlay lists the
 Component, whose `images:` entry sets the tag. gpc creates that file once (Artifact owner "ci")
 and never rewrites it, so regenerating `out/` or `gpc compile --check` never reverts what CI set.
 
+Day one. gpc never invents a tag. When the spec names an existing `image_tag`, the Component
+starts with it. Otherwise it starts with `names.BOOTSTRAP_TAG` and a patch that scales the
+Deployment to zero or suspends the Job/CronJob, annotated `names.AWAITING_DELIVERY`, so nothing
+pulls an image no registry has. CI's deliver and promote steps rewrite the whole Component (an
+`images:` entry only), which drops the patch: the first delivery to an environment is what brings
+the workload up there. An overlay's own `replicas` override would run after the Component and
+undo its zero, so it selects only Deployments without the annotation.
+
 Jobs re-deploy. A Job's `spec.template` is immutable, so a new image cannot be applied to an
 existing Job. One-off Jobs carry the Argo CD resource annotation
 `argocd.argoproj.io/sync-options: Force=true,Replace=true`: when a sync changes the Job, Argo CD
@@ -26,8 +34,12 @@ derived from the image was rejected: the tag lives in the CI-owned Component, wh
 one-off Jobs get no `ttlSecondsAfterFinished`: once Kubernetes garbage-collected the finished
 Job, Argo CD would see it missing and self-heal would run it again; the finished Job stays until
 the next change replaces it. CronJobs need none of this: their `jobTemplate` is mutable, the next
-run uses the new image, and the Jobs they spawn are not in Git, so those do get
-`ttlSecondsAfterFinished`.
+run uses the new image, and the Jobs they spawn are not in Git; their history limits keep the last
+successful and failed runs (a `ttlSecondsAfterFinished`, only when the spec sets
+`ttl_after_finished`, would delete failed runs and their logs too).
+
+Deadlines. The spec's `timeout` is per attempt: it is the pod's `activeDeadlineSeconds`. The
+Job's own `activeDeadlineSeconds` bounds all attempts together (`compiler.lower.job_deadline`).
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ from compiler import names
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
-from compiler.yamlout import dump, dump_all
+from compiler.yamlout import dump, dump_all, flat
 from targets.kustomize import base, graph, meta, network, overlay
 
 
@@ -94,9 +106,14 @@ def _kustomization(resources: list[str]) -> dict[str, Any]:
 
 def _ci_header(platform: Platform, workload: Workload, env: str) -> str:
     owner = f"the CI of {workload.repo}" if workload.repo else "the workload's CI"
-    return (f"# The image tag of {workload.name} in {env}. Created once by gpc from {platform.spec_file};\n"
+    text = (f"# The image tag of {workload.name} in {env}. Created once by gpc from {flat(platform.spec_file)};\n"
             f"# from then on owned by {owner}, which rewrites this file after every build.\n"
             "# gpc never overwrites it.\n")
+    if workload.awaits_delivery:
+        text += ("# No image has been delivered yet: until CI writes the first tag (and drops the patch\n"
+                 f"# below), {workload.name} stays {'scaled to zero' if workload.kind == 'Deployment' else 'suspended'}"
+                 f" in {env}.\n")
+    return text
 
 
 TARGET = KustomizeTarget()

@@ -17,6 +17,9 @@ from targets.kustomize.pod import pod_template
 # package docstring): `Replace=true` alone would PUT the new spec and hit the immutable
 # `spec.template`; `Force=true` makes it a delete and create, which is a new run.
 JOB_SYNC_OPTIONS = "Force=true,Replace=true"
+# Finished runs of a CronJob kept for inspection (the spec's `ttl_after_finished` says the same).
+SUCCESSFUL_RUNS_KEPT = 3
+FAILED_RUNS_KEPT = 3
 
 
 def contract(graph: Graph, workload: Workload) -> dict[str, str]:
@@ -123,9 +126,12 @@ def pdb(platform: Platform, workload: Workload) -> dict[str, Any]:
 
 def _job_spec(workload: Workload, template: dict[str, Any], *, ttl: bool) -> dict[str, Any]:
     spec: dict[str, Any] = {"backoffLimit": workload.retries or 0}
-    if workload.timeout_seconds is not None:
-        spec["activeDeadlineSeconds"] = workload.timeout_seconds
+    if workload.deadline_seconds is not None:
+        # The pods carry `timeout` (one attempt each); this bounds all attempts together, and
+        # catches the pod that never gets scheduled (a pod's own deadline starts on a node).
+        spec["activeDeadlineSeconds"] = workload.deadline_seconds
     if ttl and workload.ttl_seconds is not None:
+        # Only when the spec asks: the TTL deletes failed runs, and their logs, too.
         spec["ttlSecondsAfterFinished"] = workload.ttl_seconds
     spec["template"] = template
     return spec
@@ -137,8 +143,12 @@ def _cronjob(workload: Workload, values: Values, labels: dict[str, str], templat
     if values.time_zone is not None:
         spec["timeZone"] = values.time_zone
     spec["concurrencyPolicy"] = workload.concurrency or "Forbid"
-    spec["successfulJobsHistoryLimit"] = 3
-    spec["failedJobsHistoryLimit"] = 3
+    if workload.starting_deadline_seconds is not None:
+        spec["startingDeadlineSeconds"] = workload.starting_deadline_seconds
+    # The history limits, not a TTL, clean up finished runs: they count successes and failures
+    # apart, so the last failed runs stay, with their pods and logs, however long ago they failed.
+    spec["successfulJobsHistoryLimit"] = SUCCESSFUL_RUNS_KEPT
+    spec["failedJobsHistoryLimit"] = FAILED_RUNS_KEPT
     spec["jobTemplate"] = {
         "metadata": {"labels": dict(labels)},
         "spec": _job_spec(workload, template, ttl=True),

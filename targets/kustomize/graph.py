@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.ir import Platform, Queue, Workload
+from compiler.ir import Dns, Platform, Queue, Workload
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class Graph:
     workloads: dict[str, Workload]
     queues: dict[str, Queue]
     callers: dict[str, tuple[Workload, ...]]  # service name -> the workloads that call it, by name
+    base_dns: Dns  # the DNS rule workload bases carry (the first environment's)
 
 
 def build(platform: Platform) -> Graph:
@@ -24,4 +25,5 @@ def build(platform: Platform) -> Graph:
         workloads={w.name: w for w in platform.workloads},
         queues={q.name: q for q in platform.queues},
         callers={name: tuple(ws) for name, ws in callers.items()},
+        base_dns=platform.environments[0].dns,
     )

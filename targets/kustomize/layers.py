@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.ir import EnvVar, Placement, Resources, Sourced, Workload
+from targets.kustomize.writable import with_home
 
 OVERRIDE = "environment override"
 
@@ -35,7 +36,8 @@ def _base(sourced: list[Sourced]) -> Sourced:
 
 def base_values(workload: Workload) -> Values:
     placements = workload.placements
-    shared = tuple(v for v in placements[0].env_vars if all(v in p.env_vars for p in placements[1:]))
+    envs = [with_home(workload, p.env_vars) for p in placements]
+    shared = tuple(v for v in envs[0] if all(v in env for env in envs[1:]))
     schedules = [p.schedule for p in placements if p.schedule is not None]
     zones = [p.time_zone for p in placements if p.time_zone is not None]
     return Values(
@@ -72,7 +74,7 @@ def changes(workload: Workload, placement: Placement) -> Changes:
         replicas=placement.replicas.value if placement.replicas.layer == OVERRIDE else None,
         resources=placement.effective_resources if overridden_resources else None,
         schedule=schedule.value if schedule is not None and schedule.layer == OVERRIDE else None,
-        env=tuple(v for v in placement.env_vars if v not in base.env),
+        env=tuple(v for v in with_home(workload, placement.env_vars) if v not in base.env),
         time_zone=placement.time_zone.value if placement.time_zone and placement.time_zone.layer == OVERRIDE
         else None,
     )

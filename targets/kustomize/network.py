@@ -1,8 +1,9 @@
 """NetworkPolicies derived from `uses`: each pod talks to what it declared, and nothing else.
 
 A workload's base holds its policy with what is the same in every environment (which pods it
-selects, DNS, the Kubernetes API when `api_access` is set). Peers live in other namespaces whose
-names depend on the environment, so each overlay appends them (`networkpolicy-patch.yaml`):
+selects, the first environment's DNS, the Kubernetes API when `api_access` is set); an
+environment whose cluster DNS differs replaces that first egress rule. Peers live in other
+namespaces whose names depend on the environment, so each overlay appends them (`networkpolicy-patch.yaml`):
 ingress from the workloads that call it, egress to the services it calls and to the broker or
 object store in the environment's infra namespace. The platform overlay of each environment
 denies everything else in every namespace and admits the declared users into the infra pods.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import names
-from compiler.ir import Environment, Platform, Workload
+from compiler.ir import Dns, Environment, Platform, Workload
 from targets.kustomize import meta
 from targets.kustomize.graph import Graph
 
@@ -21,8 +22,6 @@ API = "networking.k8s.io/v1"
 # The Helm charts of the shared infrastructure label their pods with these names.
 BROKER_POD = {meta.NAME: "rabbitmq"}
 OBJECT_STORE_POD = {meta.NAME: "minio"}
-DNS_NAMESPACE = "kube-system"
-DNS_POD = {"k8s-app": "kube-dns"}
 # The API server is not a pod: its address is the cluster's, so only the ports can be named.
 API_SERVER_PORTS = (443, 6443)
 
@@ -38,15 +37,19 @@ def tcp(*ports: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
-def dns_rule() -> dict[str, Any]:
-    return {
-        "to": [peer(DNS_NAMESPACE, DNS_POD)],
-        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-    }
+def dns_rule(dns: Dns) -> dict[str, Any]:
+    """Egress to the cluster's DNS pods and, where it runs, NodeLocal DNSCache's node address."""
+    to: list[dict[str, Any]] = [peer(dns.namespace, dict(dns.pod_labels))]
+    if dns.node_local_address is not None:
+        bits = 128 if ":" in dns.node_local_address else 32
+        to.append({"ipBlock": {"cidr": f"{dns.node_local_address}/{bits}"}})
+    ports = [{"protocol": protocol, "port": port} for port in dns.ports for protocol in ("UDP", "TCP")]
+    return {"to": to, "ports": ports}
 
 
 def workload_policy(platform: Platform, workload: Workload) -> dict[str, Any]:
-    egress = [dns_rule()]
+    # Index 0 is DNS: overlay_patch replaces it where an environment's DNS differs.
+    egress = [dns_rule(platform.environments[0].dns)]
     if workload.api_access:
         egress.append({"ports": tcp(*API_SERVER_PORTS)})
     return {
@@ -87,9 +90,13 @@ def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dic
 
 
 def overlay_patch(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
-    """JSON6902 operations appending this environment's peers to the base policy."""
-    ops = [{"op": "add", "path": "/spec/ingress/-", "value": rule}
-           for rule in ingress_rules(graph, workload, env.name)]
+    """JSON6902 operations appending this environment's peers to the base policy (and replacing
+    its DNS rule when this environment's cluster DNS is not the first environment's)."""
+    ops: list[dict[str, Any]] = []
+    if env.dns != graph.base_dns:
+        ops.append({"op": "replace", "path": "/spec/egress/0", "value": dns_rule(env.dns)})
+    ops += [{"op": "add", "path": "/spec/ingress/-", "value": rule}
+            for rule in ingress_rules(graph, workload, env.name)]
     ops += [{"op": "add", "path": "/spec/egress/-", "value": rule}
             for rule in egress_rules(graph, workload, env)]
     return ops
@@ -116,7 +123,7 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
     """DNS for the infra pods, and ingress into the broker and object store from their users."""
     ns = env.infra_namespace
     out = [_policy(platform, "allow-dns", ns, {"podSelector": {}, "policyTypes": ["Egress"],
-                                               "egress": [dns_rule()]})]
+                                               "egress": [dns_rule(env.dns)]})]
     shared = [
         (names.BROKER_SERVICE, BROKER_POD, names.BROKER_PORT, [w for w in platform.workloads if w.queues]),
         (names.OBJECT_STORE_SERVICE, OBJECT_STORE_POD, names.OBJECT_STORE_PORT,

@@ -8,6 +8,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
+from compiler.yamlout import dump
 from targets.kustomize import meta, network
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
@@ -25,13 +26,20 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     out: dict[str, dict[str, Any] | list[Any]] = {}
     patches: list[dict[str, Any]] = []
     resources_list = [posixpath.relpath(meta.base_dir(workload.name), here)]
+    group, version = ("apps", "v1") if kind == "Deployment" else ("batch", "v1")
+    target = {"group": group, "version": version, "kind": kind, "name": workload.name}
+    if delta.replicas is not None:
+        # The overlay's own patches run after its components, so this one would undo the image
+        # component's `replicas: 0` of a workload that awaits its first image. It applies only to
+        # a Deployment without that component's annotation: from the first delivery on, always.
+        out["replicas-patch.yaml"] = [{"op": "replace", "path": "/spec/replicas", "value": delta.replicas}]
+        patches.append({"path": "replicas-patch.yaml",
+                        "target": {**target, "annotationSelector": f"!{names.AWAITING_DELIVERY}"}})
     ops = _workload_patch(workload, kind, delta)
     if ops:
         name = f"{kind.lower()}-patch.yaml"
         out[name] = ops
-        group, version = ("apps", "v1") if kind == "Deployment" else ("batch", "v1")
-        patches.append({"path": name, "target": {"group": group, "version": version, "kind": kind,
-                                                 "name": workload.name}})
+        patches.append({"path": name, "target": dict(target)})
     if kind == "Deployment":
         in_base = base_values(workload).replicas > 1
         wanted = placement.replicas.value > 1
@@ -69,10 +77,34 @@ def files(platform: Platform, graph: Graph, workload: Workload,
 
 
 def image_component(workload: Workload) -> dict[str, Any]:
-    return {
+    """The CI-owned Component as gpc seeds it: the spec's existing tag, or the bootstrap marker
+    with a patch that keeps the workload down until CI's first delivery rewrites the whole file
+    (tag and patch) and so brings it up."""
+    component: dict[str, Any] = {
         "apiVersion": meta.COMPONENT_API,
         "kind": "Component",
-        "images": [{"name": workload.image, "newTag": workload.image_tag}],
+        "images": [{"name": workload.image, "newTag": workload.initial_tag}],
+    }
+    if workload.awaits_delivery:
+        component["patches"] = [{"patch": dump(_bootstrap_patch(workload))}]
+    return component
+
+
+def awaiting_note(workload: Workload) -> str:
+    who = f"the deliver workflow of {workload.repo}" if workload.repo else "the workload's CI"
+    state = "scaled to zero" if workload.kind == "Deployment" else "suspended"
+    return f"no image delivered yet: {state} until {who} writes the first tag into the image component"
+
+
+def _bootstrap_patch(workload: Workload) -> dict[str, Any]:
+    """A strategic-merge patch: a Deployment at zero replicas, a Job or CronJob suspended."""
+    api = "apps/v1" if workload.kind == "Deployment" else "batch/v1"
+    spec: dict[str, Any] = {"replicas": 0} if workload.kind == "Deployment" else {"suspend": True}
+    return {
+        "apiVersion": api,
+        "kind": workload.kind,
+        "metadata": {"name": workload.name, "annotations": {names.AWAITING_DELIVERY: awaiting_note(workload)}},
+        "spec": spec,
     }
 
 
@@ -86,8 +118,6 @@ def _workload_patch(workload: Workload, kind: str, delta: Changes) -> list[dict[
     the tests assert the built values.
     """
     ops: list[dict[str, Any]] = []
-    if delta.replicas is not None:
-        ops.append({"op": "replace", "path": "/spec/replicas", "value": delta.replicas})
     if delta.schedule is not None:
         ops.append({"op": "replace", "path": "/spec/schedule", "value": delta.schedule})
     if delta.time_zone is not None:  # `add` sets it whether or not the base has one

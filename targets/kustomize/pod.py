@@ -7,8 +7,7 @@ from typing import Any
 from compiler.ir import EnvVar, Platform, Resources, Workload
 from targets.kustomize import meta
 from targets.kustomize.layers import Values
-
-TMP = "/tmp"
+from targets.kustomize.writable import TMP, home_mount, needs_tmp, tmp_volume_name
 
 
 def env_entry(var: EnvVar) -> dict[str, Any]:
@@ -38,20 +37,6 @@ def gpu_scheduling(res: Resources) -> dict[str, Any]:
     }
 
 
-def tmp_volume_name(workload: Workload) -> str:
-    """`tmp`, unless the spec has a volume of that name (pod volume names must be unique)."""
-    taken = {u.target for u in workload.volumes}
-    name, n = "tmp", 0
-    while name in taken:
-        n += 1
-        name = f"tmp-{n}"
-    return name
-
-
-def needs_tmp(workload: Workload) -> bool:
-    return all(u.mount != TMP for u in workload.volumes)
-
-
 def container(workload: Workload, values: Values) -> dict[str, Any]:
     c: dict[str, Any] = {"name": workload.name, "image": workload.image, "imagePullPolicy": "Always"}
     if workload.command is not None:
@@ -69,6 +54,9 @@ def container(workload: Workload, values: Values) -> dict[str, Any]:
     mounts: list[dict[str, Any]] = []
     if needs_tmp(workload):
         mounts.append({"name": tmp_volume_name(workload), "mountPath": TMP})
+    home = home_mount(workload)
+    if home is not None:
+        mounts.append({"name": home[0], "mountPath": home[1]})
     for use in sorted(workload.volumes, key=lambda u: u.mount or ""):
         mount: dict[str, Any] = {"name": use.target, "mountPath": use.mount}
         if use.read_only:
@@ -98,7 +86,7 @@ def _probe(workload: Workload, path: str) -> dict[str, Any]:
     }
 
 
-def pod_spec(workload: Workload, values: Values) -> dict[str, Any]:
+def pod_spec(platform: Platform, workload: Workload, values: Values) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "serviceAccountName": workload.service_account,
         "automountServiceAccountToken": workload.api_access,
@@ -115,12 +103,22 @@ def pod_spec(workload: Workload, values: Values) -> dict[str, Any]:
         },
         "containers": [container(workload, values)],
     }
+    if platform.pull_secret is not None:
+        # Terraform lists it on the ServiceAccount too; naming it here keeps the manifest readable
+        # on its own and does not depend on the ServiceAccount admission plugin's copy.
+        spec["imagePullSecrets"] = [{"name": platform.pull_secret}]
     if workload.type == "job":
         spec["restartPolicy"] = "Never"
+        if workload.timeout_seconds is not None:
+            # `timeout` is per attempt: each pod (restartPolicy Never: one per attempt) gets it whole.
+            spec["activeDeadlineSeconds"] = workload.timeout_seconds
     spec.update(gpu_scheduling(values.resources))
     volumes: list[dict[str, Any]] = []
+    home = home_mount(workload)
     if needs_tmp(workload):
         volumes.append({"name": tmp_volume_name(workload), "emptyDir": {}})
+    if home is not None:
+        volumes.append({"name": home[0], "emptyDir": {}})
     for name in sorted({u.target for u in workload.volumes}):
         # A claim mounted only read-only is attached read-only; Terraform creates it (ir.Volume).
         read_only = all(u.read_only for u in workload.volumes if u.target == name)
@@ -135,4 +133,4 @@ def pod_template(platform: Platform, workload: Workload, values: Values,
     metadata: dict[str, Any] = {"labels": meta.labels(platform, workload)}
     if annotations:
         metadata["annotations"] = dict(sorted(annotations.items()))
-    return {"metadata": metadata, "spec": pod_spec(workload, values)}
+    return {"metadata": metadata, "spec": pod_spec(platform, workload, values)}

@@ -83,6 +83,9 @@ class ClusterLocals(_Locals):
     limit_ranges: dict[str, dict[str, Strings]]  # group -> default, default_request, max
     volumes: Entries  # group, size, access_mode, storage_class
     app_secrets: Entries  # group, name, keys
+    image_pull_secret: str | None  # the registry's pull secret; None: registry_auth needs none
+    registry_hosts: list[str] | None  # the registries the pull secret must log in to
+    image_pull_groups: list[str] | None  # the groups whose namespace gets the pull secret
     argocd_values: dict[str, Any]
     argocd_root_application: str
 
@@ -132,6 +135,7 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
     workloads = platform.workloads
     version = f"v{platform.kubernetes_version}"
     description = {"kubernetes.io/description": platform.description} if platform.description else {}
+    pull_secret = platform.pull_secret if workloads else None
     return ClusterLocals(
         platform=platform.name,
         environment=env.name,
@@ -164,6 +168,9 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             w.name: {"group": w.group, "name": w.app_secret, "keys": list(w.secrets)}
             for w in workloads if w.app_secret is not None
         },
+        image_pull_secret=pull_secret,
+        registry_hosts=list(platform.registry_hosts) if pull_secret else None,
+        image_pull_groups=sorted({w.group for w in workloads}) if pull_secret else None,
         argocd_values={
             "dex": {"enabled": False},
             # Argo CD 1.8+ no longer reports an Application's health to its parent, so sync waves of

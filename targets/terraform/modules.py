@@ -79,6 +79,7 @@ CLUSTER_FILES: tuple[File[ClusterModule], ...] = (
     File("volumes.tf", "cluster/volumes.tf.j2", lambda m: bool(m.locals.volumes)),
     File("infra_secrets.tf", "cluster/infra_secrets.tf.j2", lambda m: bool(m.object_store or m.broker)),
     File("app_secrets.tf", "cluster/app_secrets.tf.j2", lambda m: bool(m.locals.app_secrets)),
+    File("image_pull.tf", "cluster/image_pull.tf.j2", lambda m: m.locals.image_pull_secret is not None),
     File("argocd.tf", "cluster/argocd.tf.j2"),
     File("kyverno.tf", "cluster/kyverno.tf.j2"),
     File("outputs.tf", "cluster/outputs.tf.j2"),
@@ -145,6 +146,8 @@ class Readme:
     infra_namespace: str
     app_secrets: bool  # some workload declares secrets
     app_secret_list: list[str]  # "<Secret> (<keys>)"
+    image_pull_secret: str | None  # None: the registry needs no pull secret
+    registry_hosts: list[str]  # what registry_credentials must give
     root_application: str
     root_source: str
     services: bool  # the services module exists

@@ -91,6 +91,7 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
                              (local.api_readers, "kubernetes_role_binding_v1.api_reader"),
                              (local.volumes, "kubernetes_persistent_volume_claim_v1.volume"),
                              (local.app_secrets, "kubernetes_secret_v1.app"),
+                             (local.image_pull_secret, "kubernetes_secret_v1.image_pull"),
                              (object_store, "kubernetes_secret_v1.object_store_root"),
                              (broker, "kubernetes_secret_v1.broker_admin")):
         if present:
@@ -204,6 +205,8 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         infra_namespace=env.infra_namespace,
         app_secrets=any(w.app_secret for w in platform.workloads),
         app_secret_list=[f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads if w.app_secret],
+        image_pull_secret=platform.pull_secret if platform.workloads else None,
+        registry_hosts=list(platform.registry_hosts),
         root_application=bootstrap.application,
         root_source=bootstrap.source,
         services=services,

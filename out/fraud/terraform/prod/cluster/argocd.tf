@@ -33,6 +33,7 @@ resource "helm_release" "argocd_root" {
     kubernetes_persistent_volume_claim_v1.volume,
     kubernetes_resource_quota_v1.group,
     kubernetes_secret_v1.broker_admin,
+    kubernetes_secret_v1.image_pull,
     kubernetes_secret_v1.object_store_root,
     kubernetes_service_account_v1.workload,
   ]

@@ -116,6 +116,12 @@ locals {
 
   app_secrets = {}
 
+  image_pull_secret = "registry-pull-secret"
+
+  registry_hosts = ["ghcr.io"]
+
+  image_pull_groups = ["jobs", "services"]
+
   argocd_values = {
     "dex" = {
       "enabled" = false

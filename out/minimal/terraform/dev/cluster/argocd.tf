@@ -30,6 +30,7 @@ resource "helm_release" "argocd_root" {
   depends_on = [
     helm_release.kyverno,
     kubernetes_limit_range_v1.group,
+    kubernetes_secret_v1.image_pull,
     kubernetes_service_account_v1.workload,
   ]
 }

@@ -69,6 +69,12 @@ locals {
 
   app_secrets = {}
 
+  image_pull_secret = "registry-pull-secret"
+
+  registry_hosts = ["ghcr.io"]
+
+  image_pull_groups = ["services"]
+
   argocd_values = {
     "dex" = {
       "enabled" = false

@@ -19,3 +19,34 @@ variable "kube_context" {
     error_message = "The kube_context variable must name a context of the kubeconfig."
   }
 }
+
+variable "registry_credentials" {
+  description = "Pull credentials of every registry the workloads' images come from (local.registry_hosts): registry host -> username and password (for ghcr.io, a token with read:packages only). Pass them through the environment (TF_VAR_registry_credentials), not a file. The variable is ephemeral and reaches the cluster through a write-only attribute, so neither the plan nor the state keeps a copy."
+  type = map(object({
+    username = string
+    password = string
+  }))
+  sensitive = true
+  ephemeral = true
+
+  validation {
+    condition     = sort(keys(var.registry_credentials)) == sort(local.registry_hosts)
+    error_message = "The registry_credentials variable must give exactly the registries the workloads pull from (see local.registry_hosts)."
+  }
+
+  validation {
+    condition     = alltrue([for host, login in var.registry_credentials : trimspace(login.username) != "" && trimspace(login.password) != ""])
+    error_message = "Each entry of registry_credentials needs a username and a password."
+  }
+}
+
+variable "registry_credentials_revision" {
+  description = "Raise by one to write new registry_credentials into the pull secrets: Terraform keeps no copy of write-only values, so this number is how it knows they changed."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.registry_credentials_revision >= 1 && floor(var.registry_credentials_revision) == var.registry_credentials_revision
+    error_message = "The registry_credentials_revision variable is a whole number, at least 1."
+  }
+}

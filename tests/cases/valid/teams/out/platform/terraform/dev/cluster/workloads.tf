@@ -12,4 +12,9 @@ resource "kubernetes_service_account_v1" "workload" {
   }
 
   automount_service_account_token = false
+
+  # Pods of this ServiceAccount pull with the registry's credentials (image_pull.tf).
+  image_pull_secret {
+    name = kubernetes_secret_v1.image_pull[each.value.group].metadata[0].name
+  }
 }

@@ -31,6 +31,7 @@ resource "helm_release" "argocd_root" {
     helm_release.kyverno,
     kubernetes_limit_range_v1.group,
     kubernetes_secret_v1.broker_admin,
+    kubernetes_secret_v1.image_pull,
     kubernetes_secret_v1.object_store_root,
     kubernetes_service_account_v1.workload,
   ]
