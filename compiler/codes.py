@@ -80,6 +80,18 @@ CODES: dict[str, Code] = {
     "GPC109": _e("unsupported spec version", "This gpc reads spec `version: 1`.", "version: 1"),
     "GPC110": _e("invalid use", "Each entry under `uses` names exactly one of `queue`, `bucket`, `volume` or "
                  "`service`.", "uses:\n  events: {queue: checkout-events, access: publish}"),
+    "GPC111": _e("value read otherwise than written", "YAML gives unquoted scalars a type: gpc reads YAML 1.1, "
+                 "where `0755` is the octal number 493, `1:30` is 90 (base 60), `yes`, `on` and `y` are true and "
+                 "`~` is null; editors and the schema read YAML 1.2, where `0755` is 755, `yes` is text and `1e3` "
+                 "is a number. Where gpc wants text, an unquoted value that is not that text (other than a plain "
+                 "whole number such as `4`) is refused; where it wants a number, a boolean, a quantity or a "
+                 "duration, a value the two YAML versions read differently is refused. Quote text; write "
+                 "numbers in decimal and booleans as `true` or `false`.",
+                 "env:\n  MODE: \"0755\"\n  ENABLED: \"yes\"\nport: 8080\nauto_sync: false"),
+    "GPC112": _e("unknown time zone", "`time_zone` names a zone of the IANA time zone database, as the CronJob's "
+                 "`timeZone` requires: an Area/City name such as `Europe/Berlin` or `America/New_York`, or "
+                 "`Etc/UTC`. The API server rejects anything else when Argo CD syncs.",
+                 "schedule: \"0 3 * * *\"\ntime_zone: Europe/Berlin"),
     # -- GPC2xx: meaning across the spec ----------------------------------------------------
     "GPC201": _e("invalid name", "Names become Kubernetes object names and DNS labels: lowercase letters, "
                  "digits and '-', starting with a letter, ending with a letter or digit, at most 63 "

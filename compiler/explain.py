@@ -148,8 +148,8 @@ class _Explainer:
             else:
                 self.add("workload", "schedule", None, "gpc default", note="no schedule: a Job that runs once")
             if p.schedule is not None:  # what only a CronJob uses
-                if w.time_zone is not None:
-                    self.own("workload", "time_zone", w.time_zone, "time_zone")
+                if p.time_zone is not None:
+                    self.sourced("workload", "time_zone", p.time_zone, "time_zone")
                 self.own("workload", "concurrency", w.concurrency, "concurrency")
             self.own("workload", "retries", w.retries, "retries")
             self.own("workload", "timeout", _seconds(w.timeout_seconds), "timeout")

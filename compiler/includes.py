@@ -140,6 +140,7 @@ def _copy_positions(root: Source, fragment: Source, prefix: NodePath) -> None:
         for node, pos in theirs.items():
             if node[:n] == prefix:
                 mine[node] = _at(fragment, pos)
+    root.plain.update((node, text) for node, text in fragment.plain.items() if node[:n] == prefix)
 
 
 def _at(fragment: Source, pos: Position) -> Position:

@@ -136,6 +136,7 @@ class Placement:
     schedule: Sourced | None
     plain_env: dict[str, Sourced] = field(default_factory=dict)
     route: Route | None = None  # public exposure in this environment
+    time_zone: Sourced | None = None  # of a CronJob's schedule; None: the controller's (usually UTC)
 
     @property
     def effective_resources(self) -> Resources:
@@ -161,7 +162,6 @@ class Workload:
     probe_exec: tuple[str, ...] | None  # a worker's exec probe
     probe_tcp_port: int | None  # a worker's TCP probe
     concurrency: str | None
-    time_zone: str | None
     retries: int | None
     timeout_seconds: int | None  # one attempt (the pod's activeDeadlineSeconds)
     deadline_seconds: int | None  # every attempt together (the Job's activeDeadlineSeconds)

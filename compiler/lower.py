@@ -143,7 +143,6 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         probe_exec=tuple(worker.probe.exec) if worker and worker.probe and worker.probe.exec else None,
         probe_tcp_port=worker.probe.tcp_port if worker and worker.probe else None,
         concurrency=job.concurrency if job else None,
-        time_zone=job.time_zone if job else None,
         retries=job.retries if job else None,
         timeout_seconds=timeout,
         deadline_seconds=job_deadline(timeout, job.retries) if job and timeout else None,
@@ -198,6 +197,7 @@ def _layer(workload: AnyWorkload, field_name: str) -> Layer:
 def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) -> Placement:
     override = spec.environments[env.name].overrides.workloads.get(name)
     schedule: Sourced | None = None
+    time_zone: Sourced | None = None
     if isinstance(w, LongRunning):
         replicas = (Sourced(override.replicas, "environment override") if override and override.replicas is not None
                     else Sourced(w.replicas, _layer(w, "replicas")))
@@ -207,6 +207,10 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
             schedule = Sourced(override.schedule, "environment override")
         elif w.schedule:
             schedule = Sourced(w.schedule, "workload")
+        if schedule is not None and override and override.time_zone is not None:
+            time_zone = Sourced(override.time_zone, "environment override")
+        elif schedule is not None and w.time_zone is not None:
+            time_zone = Sourced(w.time_zone, "workload")
     plain_env = {k: Sourced(v, "workload") for k, v in w.env.items()}
     if override and override.env:
         plain_env.update({k: Sourced(v, "environment override") for k, v in override.env.items()})
@@ -222,4 +226,5 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
         schedule=schedule,
         plain_env=plain_env,
         route=lower_edges.route(spec, name, w, env.name, env.edge),
+        time_zone=time_zone,
     )

@@ -6,29 +6,37 @@ import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     Tag,
     WithJsonSchema,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
+from compiler.timezones import time_zone_error
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+REGISTRY_PATTERN = r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$"
+TIME_ZONE_PATTERN = r"^[A-Za-z0-9_+.-]+(/[A-Za-z0-9_+.-]+)*$"
 _DURATION = re.compile(DURATION_PATTERN)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: no lax coercion ("3000" -> 3000, "no" -> False, true -> 1), which the JSON Schema
+    # editors use would reject; the coercions gpc wants are explicit validators below.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _text(value: Any) -> Any:
@@ -39,14 +47,59 @@ def _text(value: Any) -> Any:
     return value
 
 
+class _TextSchema:
+    """The schema accepts what `_text` accepts: a string or a whole number."""
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        if schema.get("type") == "string":
+            schema["type"] = ["string", "integer"]
+        return schema
+
+
 # A string where YAML may have read a whole number (env values, tags, arguments).
-Text = Annotated[str, BeforeValidator(_text)]
+Text = Annotated[str, BeforeValidator(_text), _TextSchema()]
+
+
+def _whole(value: Any) -> Any:
+    # JSON (and so the schema) does not tell 3.0 from 3; neither does gpc. 3.5 stays an error.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+# The pattern before the validator, so that the schema keeps it inside `| None` (pydantic drops a
+# field-level pattern on a union); `minimum: 0` because `-1` is a number but no tag.
+ImageTag = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", json_schema_extra={"minimum": 0}),
+                     BeforeValidator(_text), _TextSchema()]
+
+
+def _version(value: Any) -> Any:
+    # Literal[1] would take `true` (True == 1 in Python); the schema's `const: 1` does not.
+    if isinstance(value, bool) or _whole(value) != 1:
+        raise PydanticCustomError("version", "unsupported spec version", {"value": value})
+    return 1
+
+
+def _time_zone(value: str) -> str:
+    problem = time_zone_error(value)
+    if problem:
+        raise PydanticCustomError("time_zone", "time zone '{value}' {problem}",
+                                  {"value": value, "problem": problem[0], "hint": problem[1]})
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone),
+                     WithJsonSchema({"type": "string", "minLength": 1, "pattern": TIME_ZONE_PATTERN})]
 
 
 def _quantity(value: Any) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
-            return quantity.canonical(value)
+            text = quantity.canonical(value)
+            if not text.startswith("-"):  # resources and sizes are never negative
+                return text
         except quantity.QuantityError:
             pass
     raise PydanticCustomError("quantity", "'{value}' is not a Kubernetes quantity", {"value": value})
@@ -59,6 +112,7 @@ def _duration(value: Any) -> str:
         if duration_seconds(value) > 0:
             return value
         raise PydanticCustomError("duration", "'{value}' must be longer than zero", {"value": value})
+    value = _whole(value)
     if isinstance(value, int) and not isinstance(value, bool):
         if value > 0:
             return f"{value}s"
@@ -81,7 +135,7 @@ Quantity = Annotated[
     BeforeValidator(_quantity),
     WithJsonSchema({
         "anyOf": [
-            {"type": "string", "pattern": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"},
+            {"type": "string", "pattern": r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"},
             {"type": "number", "minimum": 0},
         ],
         "description": "A Kubernetes quantity, e.g. `250m` or `2` for cpu, `512Mi` or `2Gi` for memory.",
@@ -150,9 +204,10 @@ class Resources(Strict):
                                    "throttled while the node has spare CPU; `cpu` (or `requests.cpu`) is then "
                                    "the request, and the guardrail maximum caps it. Default `true`.",
                                    examples=[False])
-    gpu: int | None = Field(None, ge=0, le=64, description="Whole NVIDIA GPUs (`nvidia.com/gpu`). "
-                            "Allowed only where `guardrails.max` allows GPUs for the workload's type.",
-                            examples=[0])
+    # Bounds before the validator, so that the schema carries them (pydantic drops them otherwise).
+    gpu: Annotated[int, Field(ge=0, le=64), BeforeValidator(_whole)] | None = Field(
+        None, description="Whole NVIDIA GPUs (`nvidia.com/gpu`). Allowed only where `guardrails.max` allows "
+        "GPUs for the workload's type.", examples=[0])
 
 
 class Health(Strict):
@@ -163,7 +218,7 @@ class Health(Strict):
     readiness_path: str | None = Field(None, pattern=r"^/", description="Readiness probe path: answers 200 "
                                        "when the service can take traffic. Defaults to `path`.",
                                        examples=["/readyz"])
-    initial_delay: int = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
+    initial_delay: Whole = Field(0, ge=0, le=3600, description="Seconds before the first probe.")
 
 
 class UseBase(Strict):
@@ -257,9 +312,8 @@ class WorkloadBase(Strict):
                              examples=["acme/checkout-service"])
     image: str | None = Field(None, description="Image repository without a tag. Defaults to "
                               "`<registry>/<workload name>`.", examples=["ghcr.io/acme/checkout"])
-    image_tag: Text | None = Field(
-        None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-        description="A tag that already exists in the registry, to run before CI has delivered anything "
+    image_tag: ImageTag | None = Field(
+        None, description="A tag that already exists in the registry, to run before CI has delivered anything "
         "(for example the last release built outside CI). gpc writes it once into each environment's "
         "CI-owned image file. Absent (the default), the workload waits for its first delivery: it is "
         "rendered scaled to zero (services) or suspended (jobs), with the annotation "
@@ -296,8 +350,8 @@ class Service(WorkloadBase):
 
     model_config = ConfigDict(title="Service")
     type: Literal["service"] = Field(description="`service`: a long-running HTTP server.")
-    port: int = Field(8080, ge=1, le=65535, description="Port the container listens on.", examples=[8080])
-    replicas: int = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    port: Whole = Field(8080, ge=1, le=65535, description="Port the container listens on.", examples=[8080])
+    replicas: Whole = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
 
 
@@ -335,12 +389,14 @@ class Job(WorkloadBase):
     type: Literal["job"] = Field(description="`job`: runs to completion, once or on a schedule.")
     schedule: str | None = Field(None, description="Cron schedule (five fields or a macro such as `@daily`). "
                                  "Present: a CronJob. Absent: a Job.", examples=["0 */6 * * *"])
-    time_zone: str | None = Field(None, description="IANA time zone of the schedule.", examples=["Etc/UTC"])
+    time_zone: TimeZone | None = Field(None, description="IANA time zone of the schedule, e.g. `Europe/Berlin`. "
+                                      "Absent: the time zone of the cluster's controller manager (usually UTC).",
+                                      examples=["Etc/UTC"])
     concurrency: Literal["Forbid", "Allow", "Replace"] = Field(
         "Forbid", description="What a CronJob does when the previous run is still going.",
         json_schema_extra={"markdownEnumDescriptions": [
             "Skip the new run.", "Run both at once.", "Stop the running one and start the new run."]})
-    retries: int = Field(0, ge=0, le=100, description="Retries before the job is marked failed "
+    retries: Whole = Field(0, ge=0, le=100, description="Retries before the job is marked failed "
                          "(`backoffLimit`).", examples=[2])
     timeout: Duration | None = Field(None, description="Longest one attempt may take: the pod's "
                                      "`activeDeadlineSeconds`, so each retry gets the whole timeout again. "
@@ -375,8 +431,8 @@ class WorkloadOverride(Strict):
     """Per-environment changes to one workload."""
 
     model_config = ConfigDict(title="Workload override")
-    replicas: int | None = Field(None, ge=0, le=1000, description="Number of pods (services and workers).",
-                                 examples=[3])
+    replicas: Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole)] | None = Field(
+        None, description="Number of pods (services and workers).", examples=[3])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
     env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")
@@ -384,6 +440,8 @@ class WorkloadOverride(Strict):
     hosts: list[Hostname] | None = Field(None, min_length=1, description="Hostnames of an exposed workload "
                                          "in this environment (replace `expose.hosts` and the default).",
                                          examples=[["shop.example.com"]])
+    time_zone: TimeZone | None = Field(None, description="IANA time zone of the schedule in this environment "
+                                      "(scheduled jobs).", examples=["America/New_York"])
 
 
 class Overrides(Strict):
@@ -405,12 +463,16 @@ class ClusterDns(Strict):
     pod_labels: dict[Annotated[str, Field(pattern=LABEL_KEY_PATTERN, max_length=316)],
                      Annotated[str, Field(pattern=LABEL_VALUE_PATTERN)]] = Field(
         default_factory=lambda: {"k8s-app": "kube-dns"}, min_length=1,
+        # pydantic leaves a key's pattern out of the schema; editors must check keys as gpc does.
+        json_schema_extra={"propertyNames": {"pattern": LABEL_KEY_PATTERN, "maxLength": 316}},
         description="Labels that select the DNS pods. CoreDNS keeps the `k8s-app: kube-dns` label of the "
         "service it replaced on most distributions.", examples=[{"k8s-app": "kube-dns"}])
-    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+    ports: list[Annotated[int, Field(ge=1, le=65535), BeforeValidator(_whole)]] = Field(
         [53], min_length=1, description="Ports the DNS pods answer on (UDP and TCP each). CoreDNS "
         "listens on 53 in the pod on most distributions.", examples=[[53]])
-    node_local_address: str | None = Field(
+    # The schema checks the address as `_ip_address` does (allOf: the `| None` keeps its own anyOf).
+    node_local_address: Annotated[str, Field(json_schema_extra={
+        "allOf": [{"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}]})] | None = Field(
         None, description="Address of NodeLocal DNSCache on every node (often `169.254.20.10`), when the "
         "cluster runs it: pods query it instead of the DNS pods, so NetworkPolicies allow it as an "
         "`ipBlock` too.", examples=["169.254.20.10"])
@@ -607,7 +669,7 @@ class Limits(Strict):
     model_config = ConfigDict(title="Limits")
     cpu: Quantity | None = Field(None, description="Most CPU one workload of this type may ask for.")
     memory: Quantity | None = Field(None, description="Most memory one workload of this type may ask for.")
-    gpu: int = Field(0, ge=0, description="Most GPUs one workload of this type may ask for (0: none).")
+    gpu: Whole = Field(0, ge=0, description="Most GPUs one workload of this type may ask for (0: none).")
 
 
 class MaxByType(Strict):
@@ -625,8 +687,10 @@ class Quota(Strict):
     model_config = ConfigDict(title="Quota")
     cpu: Quantity | None = Field(None, description="Total CPU of all pods in the namespace.")
     memory: Quantity | None = Field(None, description="Total memory of all pods in the namespace.")
-    gpu: int | None = Field(None, ge=0, description="Total GPUs in the namespace.")
-    pods: int | None = Field(None, ge=1, description="Most pods in the namespace.")
+    gpu: Annotated[int, Field(ge=0), BeforeValidator(_whole)] | None = Field(
+        None, description="Total GPUs in the namespace.")
+    pods: Annotated[int, Field(ge=1), BeforeValidator(_whole)] | None = Field(
+        None, description="Most pods in the namespace.")
 
 
 class Quotas(Strict):
@@ -675,11 +739,12 @@ class Platform(Strict):
     """A platform: its environments, shared storage and messaging, guardrails and workloads."""
 
     model_config = ConfigDict(title="gpc platform spec")
-    version: Literal[1] = Field(description="Spec format version. Always `1`.")
+    version: Annotated[Literal[1], BeforeValidator(_version)] = Field(
+        description="Spec format version. Always `1`.")
     name: Name = Field(description="Platform name: a DNS label used in namespaces and Argo CD names.",
                        examples=["fraud-detection"])
     description: str | None = Field(None, description="What this platform is for.")
-    registry: str = Field(pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+    registry: str = Field(pattern=REGISTRY_PATTERN,
                           description="Default image registry and namespace.", examples=["ghcr.io/acme"])
     registry_auth: Literal["pull-secret", "public", "node-credentials"] = Field(
         "pull-secret", description="How the cluster authenticates to the image registries. `pull-secret` "

@@ -50,8 +50,13 @@ def canonical(value: str | int | float) -> str:
         return str(value)
     if isinstance(value, float):
         text = repr(value)
-        if "e" in text or "inf" in text or "nan" in text:
+        if "inf" in text or "nan" in text:
             raise QuantityError(f"'{value}' is not a Kubernetes quantity")
+        if "e" in text:  # 1.5e+20: Kubernetes writes the exponent without '+' or leading zeros
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+            parse_quantity(text)
+            return text
         return text.rstrip("0").rstrip(".") if "." in text else text
     text = value.strip()
     parse_quantity(text)

@@ -76,10 +76,11 @@ def _merge_nullable(node: dict[str, Any]) -> None:
     if not isinstance(options, list) or len(options) != 2 or {"type": "null"} not in options:
         return
     other = options[0] if options[1] == {"type": "null"} else options[1]
-    if isinstance(other.get("type"), str) and "$ref" not in other and "anyOf" not in other:
+    kinds = other.get("type")
+    if isinstance(kinds, (str, list)) and "$ref" not in other and "anyOf" not in other:
         del node["anyOf"]
         _inherit(node, other)
-        node["type"] = [other["type"], "null"]
+        node["type"] = [*([kinds] if isinstance(kinds, str) else kinds), "null"]  # text is [string, integer]
     elif "anyOf" in other and "$ref" not in other:
         # A nullable quantity: flatten the two unions into one.
         node["anyOf"] = [*other["anyOf"], {"type": "null"}]

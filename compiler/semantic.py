@@ -5,7 +5,6 @@ Every check reads the validated model and reports at the line of the spec that c
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from compiler import guardrails as gr
 from compiler import ir, names, resolve, semantic_edges
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
+from compiler.hints import did_you_mean
 from compiler.kinds import USE_KINDS
 from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform, Service, VolumeUse, Worker
 from compiler.quantity import parse_quantity
@@ -56,8 +56,27 @@ def _elsewhere(source: Source, here: Path, there: Path) -> str:
 
 
 def _did_you_mean(word: str, choices: Any) -> str | None:
-    match = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
+    return did_you_mean(word, choices)
+
+
+def _misnamed(reference: str, declared: Any) -> str | None:
+    """The declared, invalid name that `reference` spells as gpc suggests it (`Cart-API` for
+    `cart-api`): the invalid name is the one mistake, its GPC201 says so, and "not declared"
+    for every reference would only bury it."""
+    return next((n for n in declared if n != reference and not _NAME.match(n) and _suggest(n) == reference), None)
+
+
+def _references(spec: Platform, name: str) -> list[Path]:
+    """Where the spec refers to workload `name` (uses and overrides), in spec order."""
+    found: list[Path] = []
+    for ename, env in spec.environments.items():
+        if name in env.overrides.workloads:
+            found.append(("environments", ename, "overrides", "workloads", name))
+    for wname, w in spec.workloads.items():
+        for alias, use in w.uses.items():
+            if use.target == name:
+                found.append(("workloads", wname, "uses", alias, use.kind))
+    return found
 
 
 def _name_problem(name: str, limit: int = LABEL_MAX) -> str | None:
@@ -88,6 +107,16 @@ def check_names(spec: Platform, report: Reporter) -> None:
                 limit = CRONJOB_NAME_MAX
             problem = _name_problem(name, limit)
             hint = f"for example '{_suggest(name)[:limit]}'" if _suggest(name)[:limit] != name else None
+            if problem and kind == "workload" and _suggest(name) != name:
+                root = report.source.file
+                here = report.source.position((*path, name), key=True).file or root
+                places = sorted({(pos.file or root, pos.line) for pos in
+                                 (report.source.position(p, key=True) for p in _references(spec, _suggest(name)))})
+                if places:
+                    local = all(file == here for file, _ in places)
+                    where = ", ".join(str(line) if local else f"{file}:{line}" for file, line in places)
+                    hint = (f"rename it '{_suggest(name)[:limit]}', the name the spec already uses for it "
+                            f"({'line' + ('s' if len(places) > 1 else '') + ' ' if local else ''}{where})")
             if kind == "bucket" and problem is None and len(name) < 3:
                 problem = "is shorter than the 3 characters object stores require"
                 hint = f"for example '{name}-data'"
@@ -176,6 +205,8 @@ def check_references(spec: Platform, report: Reporter) -> None:
             kind, target = use.kind, use.target
             path = ("workloads", wname, "uses", alias, kind)
             if target not in tables[kind]:
+                if _misnamed(target, tables[kind]):
+                    continue  # reported once, at the invalid name (check_names)
                 where = USE_KINDS[kind].where
                 report("GPC203", f"{kind} '{target}' is not declared under {where}", path,
                        hint=_did_you_mean(target, tables[kind]) or f"declare it under {where}")
@@ -230,6 +261,8 @@ def check_overrides(spec: Platform, report: Reporter) -> None:
         for wname, override in env.overrides.workloads.items():
             path: Path = ("environments", ename, "overrides", "workloads", wname)
             w = spec.workloads.get(wname)
+            if w is None and _misnamed(wname, spec.workloads):
+                continue  # reported once, at the invalid name (check_names)
             if w is None:
                 report("GPC212", f"environment '{ename}' overrides workload '{wname}', which the spec does "
                        "not declare", path, key=True, hint=_did_you_mean(wname, spec.workloads))
@@ -243,6 +276,20 @@ def check_overrides(spec: Platform, report: Reporter) -> None:
                 report("GPC213", f"job '{wname}' has no schedule, so an environment cannot give it one",
                        (*path, "schedule"), key=True,
                        hint="a schedule turns a Job into a CronJob; set 'schedule' on the workload itself")
+            check_time_zone_override(w, wname, override.time_zone, (*path, "time_zone"), report)
+
+
+def check_time_zone_override(w: AnyWorkload, wname: str, time_zone: str | None, path: Path,
+                             report: Reporter) -> None:
+    """A time zone, like a schedule, only means something to a job that runs on a schedule."""
+    if time_zone is None:
+        return
+    if isinstance(w, LongRunning):
+        report("GPC213", f"'time_zone' does not apply to {w.type} '{wname}'", path, key=True,
+               hint="only scheduled jobs have a time zone")
+    elif w.schedule is None:
+        report("GPC213", f"job '{wname}' has no schedule, so a time zone would change nothing", path, key=True,
+               hint="set 'schedule' on the workload, or remove the time zone")
 
 
 def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) -> Path:

@@ -3,7 +3,7 @@ a diagnostic that points at the spec's line and column (GPC1xx)."""
 
 from __future__ import annotations
 
-import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -11,9 +11,11 @@ from typing import Any
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
+from compiler import model, scalars
 from compiler.diagnostics import Diagnostic
+from compiler.hints import did_you_mean
 from compiler.kinds import USE_KINDS, kinds_phrase
-from compiler.model import ENV_VAR_PATTERN, WORKLOAD_TYPES, Platform, UseBase
+from compiler.model import ENV_VAR_PATTERN, REGISTRY_PATTERN, WORKLOAD_TYPES, Platform, UseBase
 from compiler.model_edges import URL_PATH_PATTERN
 from compiler.source import Path, Source
 
@@ -30,14 +32,19 @@ _PATTERNS = {
     "^https://": "must be an https:// URL",
     URL_PATH_PATTERN: "must be a URL path starting with '/' (no spaces, '?' or '#')",
 }
-_CUSTOM_CODES = {"quantity": "GPC105", "duration": "GPC108", "message_schema": "GPC106"}
+_CUSTOM_CODES = {"quantity": "GPC105", "duration": "GPC108", "message_schema": "GPC106", "time_zone": "GPC112"}
 
 
 def check_shape(source: Source) -> tuple[Platform | None, list[Diagnostic]]:
+    written = _written_differently(source)
     try:
-        return Platform.model_validate(source.data), []
+        spec = Platform.model_validate(source.data)
     except ValidationError as err:
-        return None, [_diagnostic(source, e) for e in err.errors(include_url=False)]
+        # A value YAML changed is reported once, as what it is (GPC111), not also as a wrong type.
+        flagged = {path for path, _ in written}
+        errors = [e for e in err.errors(include_url=False) if _resolve(e["loc"])[0] not in flagged]
+        return None, [d for _, d in written] + [_diagnostic(source, e) for e in errors]
+    return (None, [d for _, d in written]) if written else (spec, [])
 
 
 def _describe(value: Any) -> str:
@@ -73,7 +80,7 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
         if use_kind is not None and key == "access" and not use_kind.accesses:
             return Diagnostic("GPC204", f"'{path[-2]}' uses a {use_kind.name}, which takes no 'access'", file,
                               source.position(path, key=True), use_kind.no_access_hint)
-        hint = _did_you_mean(key, known)
+        hint = did_you_mean(key, known)
         return Diagnostic("GPC101", f"unknown key '{key}' in {where}", file, source.position(path, key=True),
                           hint or (f"known keys: {', '.join(known)}" if known else None))
     if kind == "missing":
@@ -84,7 +91,7 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                           source.position(path, key=True), "add 'type: service', 'type: worker' or 'type: job'")
     if kind == "union_tag_invalid":
         tag = str(error.get("ctx", {}).get("tag", ""))
-        hint = _did_you_mean(tag, list(WORKLOAD_TYPES))
+        hint = did_you_mean(tag, list(WORKLOAD_TYPES))
         return Diagnostic("GPC107", f"unknown workload type '{tag}' in {_dotted(path)}", file,
                           source.position((*path, "type")), hint or "use 'service', 'worker' or 'job'")
     if kind == "use_kind":
@@ -92,29 +99,41 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                           file, source.position(path, key=True),
                           "for example: {queue: checkout-events, access: publish}")
     if kind in _CUSTOM_CODES:
-        return Diagnostic(_CUSTOM_CODES[kind], f"{_dotted(path)}: {error['msg']}", file, source.position(path))
+        return Diagnostic(_CUSTOM_CODES[kind], f"{_dotted(path)}: {error['msg']}", file, source.position(path),
+                          error.get("ctx", {}).get("hint"))
+    if kind == "version":
+        if isinstance(value, str) and value.strip() == "1":
+            return Diagnostic("GPC109", f"version must be the number 1, not the string '{value}'", file,
+                              source.position(path), "write 'version: 1' without quotes")
+        shown = repr(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) \
+            else _describe(value)
+        return Diagnostic("GPC109", f"unsupported spec version {shown}; this gpc reads version 1", file,
+                          source.position(path), "set 'version: 1'")
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        if path and path[-1] == "version":
-            return Diagnostic("GPC109", f"unsupported spec version {value!r}; this gpc reads version 1", file,
-                              source.position(path), "set 'version: 1'")
         use_kind = _use_kind(owner)
         if use_kind is not None and path[-1] == "access":
             return Diagnostic("GPC204", f"access '{value}' does not fit a {use_kind.name} in {where}", file,
                               source.position(path), f"a {use_kind.name} takes {expected}")
-        hint = _did_you_mean(str(value), [s.strip(" '") for s in str(expected).replace(" or ", ",").split(",")])
+        hint = did_you_mean(str(value), [s.strip(" '") for s in str(expected).replace(" or ", ",").split(",")])
         return Diagnostic("GPC104", f"{_dotted(path)}: {_describe(value)} is not one of {expected}", file,
                           source.position(path), hint)
     if kind in _TYPE_ERRORS:
         target = source.position(path, key=is_key)
         hint = None
-        if kind == "string_type" and isinstance(value, float):
-            hint = "quote it: YAML reads an unquoted 1.10 as the number 1.1, which changes the value"
-        elif kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
+        if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
             hint = 'quote it: "..."'
+        elif kind in ("int_type", "int_parsing") and isinstance(value, str) and re.match(r"^[-+]?[0-9]+$", value):
+            hint = f"remove the quotes: {value}"
+        elif kind in ("int_type", "int_parsing") and isinstance(value, bool):
+            hint = "write a whole number"
+        elif kind in ("bool_type", "bool_parsing"):
+            hint = "write true or false, without quotes"
         return Diagnostic("GPC103", f"{_dotted(path)}: expected {_TYPE_ERRORS[kind]}, found {_describe(value)}",
                           file, target, hint)
     pattern = str(error.get("ctx", {}).get("pattern", ""))
+    if pattern == REGISTRY_PATTERN and isinstance(value, str):
+        return _registry(source, path, value)
     message = _PATTERNS.get(pattern) or error["msg"][0].lower() + error["msg"][1:]
     if is_key:
         return Diagnostic("GPC104", f"key '{path[-1]}' in {where}: {message}", file,
@@ -123,16 +142,117 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
                       source.position(path))
 
 
+def _registry(source: Source, path: Path, value: str) -> Diagnostic:
+    fixed = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", value.strip()).rstrip("/")
+    host, _, rest = fixed.partition("/")
+    fixed = host.lower() + (f"/{rest.lower()}" if rest else "")
+    if "://" in value:
+        problem = "starts with a scheme; a registry is a host and a path, without one"
+    elif value != value.lower():
+        problem = "has uppercase letters; registry hosts and paths are lowercase"
+    else:
+        problem = "is not a registry host with an optional port and path"
+    good = fixed if re.match(REGISTRY_PATTERN, fixed) and fixed != value else "ghcr.io/acme"
+    return Diagnostic("GPC104", f"{_dotted(path)}: '{value}' {problem}", source.file, source.position(path),
+                      f"for example '{good}'")
+
+
+# -- values YAML read otherwise than written -------------------------------------------------
+
+_KINDS: dict[Any, scalars.Kind] = {
+    model._text: "text", model._whole: "int", model._quantity: "quantity", model._duration: "duration",
+}
+_PLAIN_KINDS: dict[Any, scalars.Kind] = {str: "text", bool: "bool", int: "int"}
+_NORMALIZE: dict[scalars.Kind, Any] = {
+    "quantity": lambda v: _or_value_error(model._quantity, v),
+    "duration": lambda v: _or_value_error(model._duration, v),
+}
+
+
+def _or_value_error(validate: Any, value: Any) -> Any:
+    try:
+        return validate(value)
+    except Exception as err:  # a PydanticCustomError: the reading is not a value of this kind
+        raise ValueError(str(err)) from None
+
+
+def _written_differently(source: Source) -> list[tuple[Path, Diagnostic]]:
+    """GPC111 for every unquoted scalar whose text YAML turned into another value (compiler/scalars.py)."""
+    found: list[tuple[Path, Diagnostic]] = []
+
+    def leaf(kind: scalars.Kind, path: Path, optional: bool) -> None:
+        text = source.plain.get(path)
+        if text is None:
+            return
+        problem = scalars.problem(kind, text, _at(source.data, path), optional=optional,
+                                  normalize=_NORMALIZE.get(kind))
+        if problem is not None:
+            message, hint = problem
+            found.append((path, Diagnostic("GPC111", f"{_dotted(path)}: {message}", source.file,
+                                           source.position(path), hint)))
+
+    def walk(annotation: Any, data: Any, path: Path, optional: bool) -> None:
+        while True:
+            origin = typing.get_origin(annotation)
+            if origin is typing.Annotated:
+                base, *meta = typing.get_args(annotation)
+                kind = next((_KINDS[m.func] for m in meta if getattr(m, "func", None) in _KINDS), None)
+                if kind is not None:
+                    return leaf(kind, path, optional)
+                annotation = base
+            elif origin in (typing.Union, types.UnionType):
+                options = [a for a in typing.get_args(annotation) if a is not type(None)]
+                optional = optional or len(options) < len(typing.get_args(annotation))
+                annotation = options[0] if len(options) == 1 else _pick(annotation, data)
+                if annotation is None:
+                    return None
+            else:
+                break
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for key, value in data.items() if isinstance(data, dict) else ():
+                field = annotation.model_fields.get(key)
+                if field is not None:
+                    full = typing.Annotated[(field.annotation, *field.metadata)] if field.metadata \
+                        else field.annotation
+                    walk(full, value, (*path, key), field.default is None)
+        elif origin is dict and isinstance(data, dict):
+            for key, value in data.items():
+                walk(typing.get_args(annotation)[1], value, (*path, key), False)
+        elif origin is list and isinstance(data, list):
+            for index, value in enumerate(data):
+                walk(typing.get_args(annotation)[0], value, (*path, index), False)
+        elif annotation in _PLAIN_KINDS:
+            leaf(_PLAIN_KINDS[annotation], path, optional)
+        return None
+
+    walk(Platform, source.data, (), False)
+    return found
+
+
+def _pick(union: Any, data: Any) -> Any:
+    """The member of a tagged union (workload by `type`, use by kind) that `data` selects."""
+    if not isinstance(data, dict):
+        return None
+    for tag in (data.get("type"), model._use_kind(data)):
+        if isinstance(tag, str):
+            variant = _variant(union, tag)
+            if variant is not None:
+                return variant
+    return None
+
+
+def _at(data: Any, path: Path) -> Any:
+    for element in path:
+        data = data[element]
+    return data
+
+
 def _use_kind(owner: type[BaseModel] | None) -> Any:
     """The kinds-table entry of a `uses` model class, or None for any other model."""
     if owner is not None and issubclass(owner, UseBase):
         return USE_KINDS[owner.kind]
     return None
 
-
-def _did_you_mean(word: str, choices: list[str]) -> str | None:
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
 
 
 def _unwrap(annotation: Any) -> Any:

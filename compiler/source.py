@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 from compiler.diagnostics import Diagnostic, Position
+from compiler.scalars import differs_from_text
+from compiler.yamlerrors import explain
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
@@ -44,6 +46,9 @@ class Source:
     values: dict[Path, Position] = field(default_factory=dict)  # position of each value
     keys: dict[Path, Position] = field(default_factory=dict)  # position of each mapping key
     text: str = ""
+    # The text of each unquoted scalar that YAML may not read as that text (`0755`, `yes`, `~`,
+    # `1e3`...): a value alone cannot tell `0755` from `493`, the model checks need both.
+    plain: dict[Path, str] = field(default_factory=dict)
     included: list[tuple[str, str | None]] = field(default_factory=list)  # (team file, its team), merged in
 
     def position(self, path: Path, *, key: bool = False) -> Position:
@@ -71,6 +76,7 @@ def _pos(mark: Any) -> Position:
 class _Anchored:
     value: Any
     size: int  # nodes in the subtree, aliases inside it expanded
+    plain: tuple[tuple[Path, str], ...]  # the subtree's entries of Source.plain, relative to it
 
 
 class _Builder:
@@ -81,6 +87,11 @@ class _Builder:
         self.source = source
         self.anchors: dict[str, _Anchored] = {}
         self.nodes = 0
+        self.plain_log: list[tuple[Path, str]] = []  # Source.plain in the order found, for anchors
+
+    def note_plain(self, path: Path, text: str) -> None:
+        self.source.plain[path] = text
+        self.plain_log.append((path, text))
 
     def fail(self, code: str, message: str, mark: Any, hint: str | None = None) -> None:
         raise _Abort(Diagnostic(code, message, self.file, _pos(mark), hint))
@@ -122,16 +133,22 @@ class _Builder:
         if isinstance(event, yaml.AliasEvent):
             anchored = self.anchors.get(event.anchor or "")
             if anchored is None:
-                self.fail("GPC002", f"unknown alias '*{event.anchor}'", event.start_mark)
+                self.fail("GPC002", f"unknown alias '*{event.anchor}'", event.start_mark,
+                          "no '&' anchor has this name; if the value is text starting with '*', quote it")
                 return None
             # Positions inside an alias resolve to the alias itself (Source.position walks up).
             self.count(anchored.size, event.start_mark)
+            for relative, text in anchored.plain:
+                self.note_plain((*path, *relative), text)
             return anchored.value
         before_nodes = self.nodes
+        before_plain = len(self.plain_log)
         value: Any
         if isinstance(event, yaml.ScalarEvent):
             self.count(1, event.start_mark)
             value = self.scalar(event)
+            if event.tag is None and event.implicit[0] and differs_from_text(event.value, value):
+                self.note_plain(path, event.value)
         elif isinstance(event, yaml.SequenceStartEvent):
             self.check_collection_tag(event, "tag:yaml.org,2002:seq")
             self.count(1, event.start_mark)
@@ -149,7 +166,8 @@ class _Builder:
             return None
         anchor = getattr(event, "anchor", None)
         if anchor:
-            self.anchors[anchor] = _Anchored(value, self.nodes - before_nodes)
+            plain = tuple((p[len(path):], text) for p, text in self.plain_log[before_plain:])
+            self.anchors[anchor] = _Anchored(value, self.nodes - before_nodes, plain)
         return value
 
     def check_collection_tag(self, event: Any, expected: str) -> None:
@@ -160,18 +178,27 @@ class _Builder:
     def mapping(self, events: Any, path: Path, depth: int) -> dict[str, Any]:
         value: dict[str, Any] = {}
         merged: dict[str, Any] = {}
+        merged_from: dict[str, Path] = {}  # merged key -> where its value was read, under '<<'
+        merge_plain: list[tuple[Path, str]] = []
         for key_event in events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 break
             if isinstance(key_event, yaml.ScalarEvent) and key_event.tag is None and key_event.value == "<<" \
                     and key_event.implicit[0]:
+                before_plain = len(self.plain_log)
                 source = self.node(events, next(events), (*path, "<<"), depth + 1)
                 self.source.values.pop((*path, "<<"), None)
-                for item in source if isinstance(source, list) else [source]:
+                for p, _ in self.plain_log[before_plain:]:
+                    self.source.plain.pop(p, None)
+                merge_plain += self.plain_log[before_plain:]
+                many = isinstance(source, list)
+                for index, item in enumerate(source if many else [source]):
                     if not isinstance(item, dict):
                         self.fail("GPC002", "a merge key '<<' must refer to a mapping", key_event.start_mark)
                     for k, v in item.items():
-                        merged.setdefault(k, v)
+                        if k not in merged:
+                            merged[k] = v
+                            merged_from[k] = (*path, "<<", *((index,) if many else ()), k)
                 continue
             if not isinstance(key_event, yaml.ScalarEvent):
                 self.fail("GPC004", "a mapping key must be a string, not a list or mapping",
@@ -189,6 +216,11 @@ class _Builder:
             value[key] = self.node(events, next(events), (*path, key), depth + 1)
         for k, v in merged.items():
             value.setdefault(k, v)
+        for p, text in merge_plain:  # a merged value's unquoted scalars move to where the value lands
+            for k, origin in merged_from.items():
+                if k not in value or value[k] is not merged[k] or p[: len(origin)] != origin:
+                    continue
+                self.note_plain((*path, k, *p[len(origin):]), text)
         return value
 
     def count(self, n: int, mark: Any) -> None:
@@ -236,6 +268,9 @@ def load_source(raw: bytes, file: str) -> tuple[Source, list[Diagnostic]]:
         message = " ".join(str(p) for p in (err.context, err.problem) if p)
         if "nesting depth" in message:  # libyaml's own limit, hit before ours while it reads ahead
             return source, [Diagnostic("GPC009", f"the document nests deeper than {MAX_DEPTH} levels", file, pos)]
+        better = explain(err, text)
+        if better is not None:
+            return source, [Diagnostic("GPC002", better.message, file, Position(better.line, better.col), better.hint)]
         return source, [Diagnostic("GPC002", message or "invalid YAML", file, pos)]
     except yaml.YAMLError as err:
         return source, [Diagnostic("GPC002", str(err).splitlines()[0], file, Position(1, 1))]

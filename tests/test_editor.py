@@ -378,7 +378,7 @@ def test_floats_must_be_quoted(server: LanguageServer, tmp_path: Path) -> None:
 
     spec = tmp_path / "platform.yaml"
     spec.write_text(doc.text, "utf-8")
-    assert [d.code for d in check(spec).diagnostics] == ["GPC103"]
+    assert [d.code for d in check(spec).diagnostics] == ["GPC111"]
 
 
 def test_diagnostics_follow_edits(server: LanguageServer) -> None:

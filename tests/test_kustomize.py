@@ -424,7 +424,8 @@ def test_jobs_rerun_on_change_and_cronjobs_clean_up(compiled: Compiled) -> None:
                 assert spec["activeDeadlineSeconds"] >= (spec["backoffLimit"] + 1) * w.timeout_seconds
             if obj["kind"] == "CronJob":
                 assert obj["spec"]["concurrencyPolicy"] == (w.concurrency or "Forbid")
-                assert obj["spec"].get("timeZone") == w.time_zone
+                zone = w.placement(env.name).time_zone
+                assert obj["spec"].get("timeZone") == (zone.value if zone else None), (w.name, env.name)
                 assert obj["spec"]["startingDeadlineSeconds"] == w.starting_deadline_seconds
                 assert obj["spec"]["failedJobsHistoryLimit"] >= 1
                 # A TTL would delete failed runs and their logs too: only when the spec asks for it.
@@ -609,10 +610,12 @@ def test_gpu_cron_overrides_land(trees: Callable[[str], Compiled], tmp_path: Pat
     assert dev_env["LOG_LEVEL"] == "info"
     staging = c.one(names.overlay_dir("trainer", "staging"), "CronJob", "trainer")
     assert staging["spec"]["schedule"] == "30 2 * * *"
+    assert staging["spec"]["timeZone"] == "Europe/Berlin"  # the environment's time zone reaches the CronJob
     assert staging["metadata"]["namespace"] == "vision-stg-jobs"
     prod = pod_template(c.one(names.overlay_dir("trainer", "prod"), "CronJob", "trainer"))["spec"]
     assert prod["containers"][0]["resources"]["limits"] == {"cpu": "8", "memory": "24Gi", "nvidia.com/gpu": "2"}
     assert c.one(names.overlay_dir("trainer", "prod"), "CronJob", "trainer")["spec"]["schedule"] == "0 3 * * 1"
+    assert c.one(names.overlay_dir("trainer", "prod"), "CronJob", "trainer")["spec"]["timeZone"] == "Etc/UTC"
     backfill = c.one(names.overlay_dir("backfill", "dev"), "Job", "backfill")
     assert container_of(backfill)["command"] == ["python", "-m", "backfill"]
     # The spec names an existing tag: it runs from day one, nothing is suspended.

@@ -82,3 +82,39 @@ def test_bom_is_accepted() -> None:
 def test_timestamps_stay_strings() -> None:
     source, _ = load_source(b"a: 2024-01-01\nb: 12:30\n", "spec.yaml")
     assert source.data["a"] == "2024-01-01"
+
+
+def test_unquoted_scalars_keep_their_text_through_aliases_and_merge_keys() -> None:
+    # gpc needs the written text of `0755` to say what YAML made of it, wherever the value lands.
+    raw = (b"common: &common {MODE: 0755, NAME: x, QUOTED: '0755'}\n"
+           b"list: &list [1:30, yes]\n"
+           b"a: *common\n"
+           b"b: *list\n"
+           b"c:\n  <<: *common\n  NAME: 0x1F\n"
+           b"d:\n  <<: [{MODE: 0o17}, *common]\n")
+    source, problems = load_source(raw, "spec.yaml")
+    assert not problems
+    assert source.data["a"]["MODE"] == 493 and source.data["d"]["MODE"] == "0o17"
+    plain = source.plain
+    assert plain[("common", "MODE")] == plain[("a", "MODE")] == plain[("c", "MODE")] == "0755"
+    assert plain[("b", 0)] == "1:30" and plain[("b", 1)] == "yes"
+    assert plain[("c", "NAME")] == "0x1F"
+    assert plain[("d", "MODE")] == "0o17"  # the first merged mapping wins, as in YAML
+    assert ("a", "QUOTED") not in plain and ("a", "NAME") not in plain  # quoted or plain text
+
+
+@pytest.mark.parametrize("raw, line, col, words", [
+    (b"a:\n  b: 1\n\tc: 2\n", 3, 1, "indented with a tab"),
+    (b"schedule: */5 * * * *\n", 1, 11, "YAML reads as an alias"),
+    (b"schedule: @daily\n", 1, 11, "which YAML reserves"),
+    (b"w:\n  api:\n   type: service\n    port: 8080\n", 3, 4, "'type' is indented by 3 spaces"),
+    (b"w:\n  api:\n    type: service\n      port: 8080\n", 4, 7, "'port' is indented by 6 spaces"),
+    (b"w:\n  env:\n    A: b\n   B: c\n", 4, 4, "'B' is indented by 3 spaces"),
+    (b"a:\n  - x\n - y\n", 3, 2, "'- y' is indented by 1 space,"),
+    (b"d: note: this\n", 1, 4, "contains ': '"),
+])
+def test_common_yaml_mistakes_are_named(raw: bytes, line: int, col: int, words: str) -> None:
+    _, problems = load_source(raw, "spec.yaml")
+    (problem,) = problems
+    assert (problem.code, problem.pos.line, problem.pos.col) == ("GPC002", line, col), problem
+    assert words in problem.message and problem.hint, problem

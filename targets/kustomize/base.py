@@ -143,8 +143,8 @@ def _job_spec(workload: Workload, template: dict[str, Any], *, ttl: bool) -> dic
 def _cronjob(workload: Workload, values: Values, labels: dict[str, str], template: dict[str, Any],
              annotations: dict[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {"schedule": values.schedule}
-    if workload.time_zone is not None:
-        spec["timeZone"] = workload.time_zone
+    if values.time_zone is not None:
+        spec["timeZone"] = values.time_zone
     spec["concurrencyPolicy"] = workload.concurrency or "Forbid"
     if workload.starting_deadline_seconds is not None:
         spec["startingDeadlineSeconds"] = workload.starting_deadline_seconds

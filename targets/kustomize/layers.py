@@ -1,7 +1,7 @@
 """What goes into a workload's base and what each environment's overlay changes.
 
-The base holds what every environment shares: the workload's own replicas, resources and
-schedule, and the environment variables that are identical everywhere. An overlay patches
+The base holds what every environment shares: the workload's own replicas, resources,
+schedule and time zone, and the environment variables that are identical everywhere. An overlay patches
 exactly the fields the spec overrides for its environment, plus the variables whose value
 differs between environments (the wiring contract names per-environment namespaces, e.g.
 `S3_ENDPOINT` or `<ALIAS>_URL`, and `env` overrides replace values).
@@ -25,6 +25,7 @@ class Values:
     resources: Resources
     schedule: str | None
     env: tuple[EnvVar, ...]
+    time_zone: str | None = None
 
 
 def _base(sourced: list[Sourced]) -> Sourced:
@@ -50,11 +51,14 @@ def base_values(workload: Workload) -> Values:
     envs = [with_home(workload, p.env_vars) for p in placements]
     shared = tuple(v for v in envs[0] if all(v in env for env in envs[1:]))
     schedules = [p.schedule for p in placements if p.schedule is not None]
+    zones = [p.time_zone for p in placements if p.time_zone is not None]
     return Values(
         replicas=_base([p.replicas for p in placements]).value,
         resources=resources_of(_base_resources(placements)),
         schedule=_base(schedules).value if schedules else None,
         env=shared,
+        # Only the workload's own time zone: an environment's goes into its overlay.
+        time_zone=next((z.value for z in zones if z.layer != OVERRIDE), None),
     )
 
 
@@ -66,6 +70,7 @@ class Changes:
     resources: Resources | None
     schedule: str | None
     env: tuple[EnvVar, ...]
+    time_zone: str | None = None
 
     @property
     def pod(self) -> bool:
@@ -81,4 +86,6 @@ def changes(workload: Workload, placement: Placement) -> Changes:
         resources=placement.effective_resources if overridden_resources else None,
         schedule=schedule.value if schedule is not None and schedule.layer == OVERRIDE else None,
         env=tuple(v for v in with_home(workload, placement.env_vars) if v not in base.env),
+        time_zone=placement.time_zone.value if placement.time_zone and placement.time_zone.layer == OVERRIDE
+        else None,
     )

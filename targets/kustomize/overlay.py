@@ -126,6 +126,8 @@ def _workload_patch(workload: Workload, kind: str, delta: Changes) -> list[dict[
     ops: list[dict[str, Any]] = []
     if delta.schedule is not None:
         ops.append({"op": "replace", "path": "/spec/schedule", "value": delta.schedule})
+    if delta.time_zone is not None:  # `add` sets it whether or not the base has one
+        ops.append({"op": "add", "path": "/spec/timeZone", "value": delta.time_zone})
     pod = POD_PATH[kind]
     container = f"{pod}/containers/0"
     if delta.resources is not None:
