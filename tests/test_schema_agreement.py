@@ -350,4 +350,4 @@ def test_every_scalar_field_is_covered() -> None:
     assert "«" not in Variant("version", "1").text()
     assert Platform.model_fields.keys() <= {f.split(".")[0] for f in FIELDS} | {"gitops", "environments", "storage",
                                                                                   "messaging", "guardrails",
-                                                                                  "workloads", "teams"}
+                                                                                  "workloads", "teams", "toolchain"}
