@@ -10,6 +10,7 @@ failure.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id
+from conftest import CHECKOV_ENV, ROOT, all_spec_files, load_ir, require_tool, spec_id
 
 from compiler.checkov import PATH, SKIPS
 
@@ -63,7 +64,7 @@ def test_every_compiled_tree_scans_clean_with_every_framework(tmp_path: Path) ->
     assert len(set(trees)) == len(trees)
 
     run = subprocess.run([tool, "--skip-download", *(arg for t in trees for arg in ("-d", t)), "-o", "json"],
-                         cwd=repo, capture_output=True, text=True, timeout=1500)
+                         cwd=repo, capture_output=True, text=True, timeout=1500, env={**os.environ, **CHECKOV_ENV})
     results = reports(run.stdout)
     assert {r["check_type"] for r in results} >= FRAMEWORKS, "checkov skipped a framework it should run"
     failed = {(c["check_id"], _in_tree(c, trees)) for r in results for c in r["results"]["failed_checks"]}

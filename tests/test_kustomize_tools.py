@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BIN, ROOT, all_spec_files, require_tool, spec_id
+from conftest import BIN, CHECKOV_ENV, ROOT, all_spec_files, require_tool, spec_id
 from test_kustomize import (
     CUSTOM_RESOURCES,
     SPEC_IDS,
@@ -42,7 +42,7 @@ def checkov_binary() -> str:
 
 def run_checkov(tree: Path) -> list[dict[str, Any]]:
     kubectl = require_tool("kubectl")
-    env = {**os.environ, "PATH": f"{Path(kubectl).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, **CHECKOV_ENV, "PATH": f"{Path(kubectl).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(
         [checkov_binary(), "-d", str(tree), "--framework", "kubernetes", "kustomize", "--skip-download",
          "--compact", "-o", "json"],
