@@ -70,8 +70,9 @@ def test_a_broker_restart_while_checkout_publishes_loses_no_confirmed_event(frau
     in_queue = {json.loads(body)["transaction_id"] for body in fraud.broker.drain(QUEUE)}
     lost = set(accepted) - in_queue
     assert not lost, f"{len(lost)} confirmed events lost: {sorted(lost)[:5]}"
-    # The restart really happened under load: some answers waited for the reconnect.
-    assert max(accepted.values()) > 1.0, sorted(accepted.values())[-5:]
+    # The restart really happened under load: some requests met the outage, and were either refused
+    # (503 while checkout was not ready) or waited for the reconnect. Which one depends on timing.
+    assert refused or max(accepted.values()) > 1.0, sorted(accepted.values())[-5:]
     assert "broker connection lost" in checkout.output()
 
 
