@@ -60,6 +60,10 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
                 kinds.add(("", "Service"))
             if placement.replicas.value > 1:
                 kinds.add(("policy", "PodDisruptionBudget"))
+            if placement.autoscale is not None and placement.autoscale.queue is None:
+                kinds.add(("autoscaling", "HorizontalPodAutoscaler"))
+            elif placement.autoscale is not None:
+                kinds |= {("keda.sh", "ScaledObject"), ("keda.sh", "TriggerAuthentication")}
         else:
             kinds.add(("batch", w.kind))
         if w.contract_config_map:
