@@ -443,6 +443,11 @@ class Platform:
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)
 
+    def scales_on_queues(self, env: str) -> bool:
+        """A workload of `env` scales on queue depth: the environment needs KEDA."""
+        return any(p.env == env and p.autoscale is not None and p.autoscale.queue is not None
+                   for w in self.workloads for p in w.placements)
+
     @property
     def services(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "service")

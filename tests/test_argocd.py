@@ -179,7 +179,7 @@ def test_sync_waves_put_infrastructure_before_workloads(compiled: Compiled) -> N
     for objects in compiled.envs.values():
         waves = {file: int(docs[0]["metadata"]["annotations"][SYNC_WAVE])
                  for file, docs in objects.files.items() if file != "root.yaml"}
-        infra = [waves[f"{c.role}.yaml"] for c in (charts.OBJECT_STORE, charts.BROKER) if f"{c.role}.yaml" in waves]
+        infra = [waves[f"{c.role}.yaml"] for c in (charts.OBJECT_STORE, charts.BROKER, charts.KEDA) if f"{c.role}.yaml" in waves]
         workloads = [waves[f] for f in ("services.yaml", "jobs.yaml") if f in waves]
         platform_level = [waves["policies.yaml"], waves["platform-overlay.yaml"]]
         assert workloads
@@ -223,6 +223,13 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                 assert whitelist == []
                 assert {k["group"] for k in project["spec"]["namespaceResourceWhitelist"]} == {"argoproj.io"}
                 assert [d["namespace"] for d in project["spec"]["destinations"]] == [ARGOCD_NAMESPACE]
+            elif name.endswith(".cluster"):
+                # KEDA's own project: its chart's cluster-wide objects, its chart repository only.
+                assert compiled.platform.scales_on_queues(objects.env.name)
+                assert whitelist == [{"group": g, "kind": k} for g, k in sorted(charts.KEDA.cluster_kinds)]
+                assert project["spec"]["sourceRepos"] == [charts.KEDA.source_repo]
+                apps = [a for a in objects.of_kind("Application") if a["spec"]["project"] == name]
+                assert [a["spec"]["source"].get("chart") for a in apps] == [charts.KEDA.chart]
             elif objects.env.namespaces:
                 assert whitelist == [{"group": g, "kind": k}
                                      for g, k in POLICY_KINDS[compiled.platform.guardrails.policy_kind]]

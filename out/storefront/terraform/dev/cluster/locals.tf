@@ -32,6 +32,7 @@ locals {
   system_namespaces = {
     "argocd"  = "argocd"
     "kyverno" = "kyverno"
+    "keda"    = "keda"
   }
 
   system_namespace_labels = {
