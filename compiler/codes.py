@@ -192,6 +192,30 @@ CODES: dict[str, Code] = {
                  "neither. Kubernetes runs one handler per probe: a command whose exit code says healthy, or a "
                  "TCP port that accepts connections.",
                  "probe:\n  exec: [/app/healthcheck]"),
+    "GPC272": _e("pod count owned twice", "A service or worker with `autoscale` also sets `replicas` (on the "
+                 "workload or in an environment override). The autoscaler owns the number of pods; a `replicas` "
+                 "that gpc wrote into the Deployment would be reset by every sync and fight the autoscaler, so "
+                 "gpc sets none.", "checkout:\n  type: service\n  autoscale: {min_replicas: 2, max_replicas: 10}"),
+    "GPC273": _e("autoscaling bounds invalid", "`min_replicas` is above `max_replicas`, `max_replicas` is 0, "
+                 "`min_replicas` is 0 for a workload that scales on CPU or memory (a HorizontalPodAutoscaler "
+                 "cannot wake a workload from zero: only a queue-depth trigger can), or a workload scales on a "
+                 "queue and on CPU or memory at once.",
+                 "autoscale: {min_replicas: 0, max_replicas: 5, queue: orders}"),
+    "GPC274": _e("autoscale queue not consumed", "`autoscale.queue` names the alias of a `uses` entry that "
+                 "consumes a queue: KEDA reads that queue's depth with the workload's own broker user, whose "
+                 "permissions cover only the queues it declared.",
+                 "uses:\n  orders: {queue: orders, access: consume}\nautoscale: {max_replicas: 5, queue: orders}"),
+    "GPC275": _e("autoscale override without autoscale", "An environment overrides `autoscale` of a workload "
+                 "that does not autoscale (or of a job, which never does). The override only adjusts bounds and "
+                 "targets of the workload's own `autoscale`.",
+                 "workloads:\n  web: {type: service, autoscale: {max_replicas: 4}}\nenvironments:\n  prod:\n"
+                 "    overrides: {workloads: {web: {autoscale: {max_replicas: 12}}}}"),
+    "GPC276": _e("autoscaling beyond the quota", "`max_replicas` times one pod's resources (the limits, or the "
+                 "CPU request without a CPU limit: what the namespace quota counts), or `max_replicas` itself, "
+                 "is more than the namespace's quota. The quota would refuse the pods the autoscaler asks for "
+                 "exactly when the load needs them.",
+                 "guardrails:\n  quotas: {services: {cpu: \"4\", memory: 4Gi}}\nworkloads:\n  web:\n"
+                 "    resources: {cpu: 500m, memory: 512Mi}\n    autoscale: {max_replicas: 8}"),
     # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
     "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
                  "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",

@@ -125,6 +125,20 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Scaling:
+    """How an autoscaler chooses a Deployment's pods in one environment: on CPU/memory use (a
+    HorizontalPodAutoscaler), or on the depth of `queue` (KEDA). gpc sets no `spec.replicas` then."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu: int | None  # target utilisation, percent of the request
+    memory: int | None
+    queue: str | None  # the broker queue (a consumed use's target); None: CPU/memory
+    messages_per_replica: int
+    origin: tuple[str | int, ...] = field(default=(), compare=False)  # the spec's `autoscale`, for diagnostics
+
+
+@dataclass(frozen=True)
 class Placement:
     """A workload as deployed in one environment."""
 
@@ -137,6 +151,9 @@ class Placement:
     plain_env: dict[str, Sourced] = field(default_factory=dict)
     route: Route | None = None  # public exposure in this environment
     time_zone: Sourced | None = None  # of a CronJob's schedule; None: the controller's (usually UTC)
+    # Set: an autoscaler owns the pod count, and `replicas` holds `min_replicas` (what the
+    # PodDisruptionBudget and the quota checks plan for).
+    autoscale: Scaling | None = None
 
     @property
     def effective_resources(self) -> Resources:
@@ -213,6 +230,11 @@ class Workload:
     @property
     def calls(self) -> tuple[Use, ...]:
         return tuple(u for u in self.uses if u.kind == "service")
+
+    @property
+    def scaled(self) -> bool:
+        """An autoscaler owns the pod count (the spec's `autoscale` holds in every environment)."""
+        return any(p.autoscale is not None for p in self.placements)
 
     @property
     def exposed(self) -> bool:
@@ -420,6 +442,11 @@ class Platform:
 
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)
+
+    def scales_on_queues(self, env: str) -> bool:
+        """A workload of `env` scales on queue depth: the environment needs KEDA."""
+        return any(p.env == env and p.autoscale is not None and p.autoscale.queue is not None
+                   for w in self.workloads for p in w.placements)
 
     @property
     def services(self) -> tuple[Workload, ...]:

@@ -15,6 +15,7 @@ from compiler.ir import (
     Platform,
     Queue,
     QueueBounds,
+    Scaling,
     Sourced,
     Team,
     Use,
@@ -38,6 +39,7 @@ from compiler.model import (
 from compiler.model import GpcSource as GpcSourceSpec
 from compiler.model import Platform as Spec
 from compiler.model import Queue as SpecQueue
+from compiler.model_scaling import DEFAULT_CPU_PERCENT, AutoscaleOverride, merged
 from compiler.quantity import parse_quantity
 from compiler.source import Source
 from compiler.wiring import wiring
@@ -198,7 +200,13 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
     override = spec.environments[env.name].overrides.workloads.get(name)
     schedule: Sourced | None = None
     time_zone: Sourced | None = None
-    if isinstance(w, LongRunning):
+    scaling: Scaling | None = None
+    if isinstance(w, LongRunning) and w.autoscale is not None:
+        scaling = _scaling(w, override.autoscale if override else None, name)
+        overridden = override is not None and override.autoscale is not None and \
+            override.autoscale.min_replicas is not None
+        replicas = Sourced(scaling.min_replicas, "environment override" if overridden else "workload")
+    elif isinstance(w, LongRunning):
         replicas = (Sourced(override.replicas, "environment override") if override and override.replicas is not None
                     else Sourced(w.replicas, _layer(w, "replicas")))
     else:
@@ -227,4 +235,14 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
         plain_env=plain_env,
         route=lower_edges.route(spec, name, w, env.name, env.edge),
         time_zone=time_zone,
+        autoscale=scaling,
     )
+
+
+def _scaling(w: Service | Worker, override: AutoscaleOverride | None, name: str) -> Scaling:
+    assert w.autoscale is not None
+    spec = merged(w.autoscale, override)
+    queue = w.uses[spec.queue].target if spec.queue is not None else None
+    cpu = spec.cpu if spec.cpu is not None or spec.memory is not None or queue else DEFAULT_CPU_PERCENT
+    return Scaling(spec.min_replicas, spec.max_replicas, None if queue else cpu, None if queue else spec.memory,
+                   queue, spec.messages_per_replica, origin=("workloads", name, "autoscale"))

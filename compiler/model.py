@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
+from compiler.model_scaling import Autoscale, AutoscaleOverride
 from compiler.timezones import time_zone_error
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -351,7 +352,12 @@ class Service(WorkloadBase):
     model_config = ConfigDict(title="Service")
     type: Literal["service"] = Field(description="`service`: a long-running HTTP server.")
     port: Whole = Field(8080, ge=1, le=65535, description="Port the container listens on.", examples=[8080])
-    replicas: Whole = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    replicas: Whole = Field(1, ge=0, le=1000, description="Number of pods, when `autoscale` does not "
+                            "choose it.", examples=[2])
+    autoscale: Autoscale | None = Field(
+        None, description="Let Kubernetes choose the number of pods: on CPU/memory use (a "
+        "HorizontalPodAutoscaler), or on the depth of a consumed queue (KEDA), down to zero with `queue`. "
+        "Replaces `replicas`.", examples=[{"min_replicas": 2, "max_replicas": 10, "cpu": 70}])
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
 
 
@@ -376,7 +382,12 @@ class Worker(WorkloadBase):
     model_config = ConfigDict(title="Worker")
     type: Literal["worker"] = Field(description="`worker`: a long-running process that serves no HTTP "
                                     "(a queue consumer).")
-    replicas: int = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
+    replicas: int = Field(1, ge=0, le=1000, description="Number of pods, when `autoscale` does not "
+                          "choose it.", examples=[2])
+    autoscale: Autoscale | None = Field(
+        None, description="Let Kubernetes choose the number of pods: on CPU/memory use (a "
+        "HorizontalPodAutoscaler), or on the depth of a consumed queue (KEDA), down to zero with `queue`. "
+        "Replaces `replicas`.", examples=[{"min_replicas": 2, "max_replicas": 10, "cpu": 70}])
     probe: Probe | None = Field(None, description="An exec or TCP probe. Absent: the kubelet restarts the "
                                 "worker only when its process exits.",
                                 examples=[{"exec": ["/app/healthcheck"]}])
@@ -432,7 +443,10 @@ class WorkloadOverride(Strict):
 
     model_config = ConfigDict(title="Workload override")
     replicas: Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole)] | None = Field(
-        None, description="Number of pods (services and workers).", examples=[3])
+        None, description="Number of pods (services and workers without `autoscale`).", examples=[3])
+    autoscale: AutoscaleOverride | None = Field(
+        None, description="Autoscaling bounds and targets in this environment (workloads with `autoscale`).",
+        examples=[{"min_replicas": 3, "max_replicas": 20}])
     resources: Resources | None = Field(None, description="CPU, memory and GPUs in this environment.")
     env: dict[EnvName, Text] | None = Field(None, description="Variables added or replaced in this "
                                            "environment.")

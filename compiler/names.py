@@ -60,6 +60,12 @@ GROUP_OF_TYPE = {"service": "services", "worker": "services", "job": "jobs"}
 BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
 OBJECT_STORE_SERVICE = "minio"
+# KEDA, installed by the argocd target where a workload scales on queue depth. Its own namespace:
+# its operator, metrics API server and webhooks talk to the API server, which the default-deny
+# policies of gpc's namespaces would cut off. Its operator reads queue depths from the broker.
+KEDA_NAMESPACE = "keda"
+KEDA_RELEASE = "keda"
+KEDA_OPERATOR_POD = (("app.kubernetes.io/name", "keda-operator"),)
 OBJECT_STORE_PORT = 9000
 # The object store's region, for request signing: MinIO's region when none is configured. SDKs
 # need it (or they ask GetBucketLocation, which workloads are not granted) and need path-style

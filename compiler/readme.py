@@ -82,9 +82,10 @@ def rollout(platform: Platform) -> list[str]:
         item("Argo CD takes over", "The root application syncs `argocd/<env>/` in waves, each waiting for the "
              "previous one to be healthy: the AppProject; the Kyverno policies (`kyverno/`) and the namespace-wide "
              "NetworkPolicies; " + ("the shared infrastructure (object store, broker); " if shared else "")
+             + _autoscalers(platform)
              + "the ApplicationSets of the workloads. These platform layers sync on their own in every environment, "
              "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
-             "[Argo CD](argocd/README.md#bootstrap)."),
+             "[Argo CD](argocd/README.md#bootstrap)." + _metrics_api(platform)),
     ]
     if shared:
         lines.append(item("The services", "Once the shared infrastructure is healthy, in `terraform/<env>/services/`: "
@@ -118,6 +119,25 @@ def rollout(platform: Platform) -> list[str]:
         lines.append(f"| `{env.name}` | {_cell(env.cluster)} | [`{_terraform_readme(env)}`]({_terraform_readme(env)}) "
                      f"| `{root}` | {sync} |")
     return [*lines, ""]
+
+
+def _metrics_api(platform: Platform) -> str:
+    if any(p.autoscale is not None and p.autoscale.queue is None for w in platform.workloads for p in w.placements):
+        return (" The HorizontalPodAutoscalers of the workloads that scale on CPU or memory read the cluster's "
+                "resource metrics API (`metrics-server`), which the cluster must provide: gpc does not install it.")
+    return ""
+
+
+def _autoscalers(platform: Platform) -> str:
+    """What the rollout says of KEDA, where a workload scales on queue depth."""
+    text = ""
+    envs = [e.name for e in platform.environments if platform.scales_on_queues(e.name)]
+    if not envs:
+        return text
+    where = "" if len(envs) == len(platform.environments) else f" (in {', '.join(f'`{e}`' for e in envs)})"
+    return text + (f"KEDA{where}, the autoscaler of the workloads that scale on a queue's depth, from its pinned chart "
+            f"into the `{names.KEDA_NAMESPACE}` namespace with its CRDs, in a project of its own that alone may "
+            "install cluster-wide objects; ")
 
 
 def render_readme(platform: Platform) -> Artifact:

@@ -179,7 +179,7 @@ def test_sync_waves_put_infrastructure_before_workloads(compiled: Compiled) -> N
     for objects in compiled.envs.values():
         waves = {file: int(docs[0]["metadata"]["annotations"][SYNC_WAVE])
                  for file, docs in objects.files.items() if file != "root.yaml"}
-        infra = [waves[f"{c.role}.yaml"] for c in (charts.OBJECT_STORE, charts.BROKER) if f"{c.role}.yaml" in waves]
+        infra = [waves[f"{c.role}.yaml"] for c in (charts.OBJECT_STORE, charts.BROKER, charts.KEDA) if f"{c.role}.yaml" in waves]
         workloads = [waves[f] for f in ("services.yaml", "jobs.yaml") if f in waves]
         platform_level = [waves["policies.yaml"], waves["platform-overlay.yaml"]]
         assert workloads
@@ -223,6 +223,13 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                 assert whitelist == []
                 assert {k["group"] for k in project["spec"]["namespaceResourceWhitelist"]} == {"argoproj.io"}
                 assert [d["namespace"] for d in project["spec"]["destinations"]] == [ARGOCD_NAMESPACE]
+            elif name.endswith(".cluster"):
+                # KEDA's own project: its chart's cluster-wide objects, its chart repository only.
+                assert compiled.platform.scales_on_queues(objects.env.name)
+                assert whitelist == [{"group": g, "kind": k} for g, k in sorted(charts.KEDA.cluster_kinds)]
+                assert project["spec"]["sourceRepos"] == [charts.KEDA.source_repo]
+                apps = [a for a in objects.of_kind("Application") if a["spec"]["project"] == name]
+                assert [a["spec"]["source"].get("chart") for a in apps] == [charts.KEDA.chart]
             elif objects.env.namespaces:
                 assert whitelist == [{"group": g, "kind": k}
                                      for g, k in POLICY_KINDS[compiled.platform.guardrails.policy_kind]]
@@ -325,6 +332,12 @@ def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled,
                 if doc:
                     group = doc["apiVersion"].rpartition("/")[0]
                     built.add((group, doc["kind"]))
+        # A scaled workload that awaits its first image has its autoscaler deleted until CI's first
+        # delivery (targets/kustomize/scaling.py); that delivery brings it, so it must be allowed.
+        built |= {("autoscaling", "HorizontalPodAutoscaler") if p.autoscale.queue is None
+                  else ("keda.sh", "ScaledObject")
+                  for w in platform.workloads if w.awaits_delivery
+                  for p in w.placements if p.autoscale is not None and p.env == objects.env.name}
         project = objects.projects[f"{platform.name}-{objects.env.name}"]["spec"]
         whitelist = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
         chart_kinds = {k for c in (charts.OBJECT_STORE, charts.BROKER)

@@ -234,7 +234,7 @@ def _tag(obj: dict[str, Any]) -> str:
 
 def _is_down(obj: dict[str, Any]) -> bool:
     if obj["kind"] == "Deployment":
-        return bool(obj["spec"]["replicas"] == 0)
+        return bool(obj["spec"].get("replicas") == 0)  # absent (an autoscaler's count): at least 1
     return bool(obj["spec"].get("suspend") is True)
 
 
@@ -282,7 +282,11 @@ def test_the_first_delivery_brings_a_waiting_workload_up(tree: Tree, tmp_path: P
         (obj,) = [d for d in docs if d["kind"] in WORKLOAD_KINDS]
         assert _tag(obj) == SHA and not _is_down(obj), w.name
         assert names.AWAITING_DELIVERY not in obj["metadata"].get("annotations", {})
-        if obj["kind"] == "Deployment":
+        if obj["kind"] == "Deployment" and w.scaled:
+            # The delivery brings the autoscaler back, and it alone owns the count.
+            assert "replicas" not in obj["spec"], w.name
+            assert [d["kind"] for d in docs if d["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")], w.name
+        elif obj["kind"] == "Deployment":
             assert obj["spec"]["replicas"] == w.placement(first).replicas.value
         # Delivering to the first environment leaves the others waiting.
         for env in tree.platform.environments[1:]:

@@ -172,6 +172,20 @@ def test_worker_completion_offers_worker_keys_only(server: LanguageServer) -> No
     assert {"exec", "tcp_port", "initial_delay"} <= probe.keys()
 
 
+def test_autoscale_completion_and_hover(server: LanguageServer) -> None:
+    doc = open_doc(server, "autoscale", HEAD + "workloads:\n  api:\n    type: service\n    autoscale:\n"
+                   "      ‸\n")
+    assert {"min_replicas", "max_replicas", "cpu", "memory", "queue", "messages_per_replica"} <= doc.completion().keys()
+    hovered = open_doc(server, "autoscale_hover", HEAD + "workloads:\n  api:\n    type: worker\n"
+                       "    autoscale: {max_replicas: 4, queue: jobs}\n‸")
+    assert "own broker credentials" in hovered.hover("queue")
+    override = open_doc(server, "autoscale_override", "version: 1\nenvironments:\n  prod:\n    overrides:\n"
+                        "      workloads:\n        api:\n          autoscale:\n            ‸\n")
+    labels = override.completion()
+    assert {"min_replicas", "max_replicas", "cpu", "memory", "messages_per_replica"} <= labels.keys()
+    assert "queue" not in labels  # an environment adjusts the bounds, never what the workload scales on
+
+
 def test_resources_completion_offers_requests_and_cpu_limit(server: LanguageServer) -> None:
     labels = open_doc(server, "requests", HEAD + "workloads:\n  api:\n    type: service\n    resources:\n"
                       "      ‸\n").completion()

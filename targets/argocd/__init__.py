@@ -8,6 +8,9 @@
     argocd/<env>/platform-overlay.yaml  Application: namespace-wide NetworkPolicies        wave -2
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
+    argocd/<env>/cluster-project.yaml   AppProject of cluster infrastructure (with KEDA)   wave -3
+    argocd/<env>/keda.yaml              Application: KEDA chart (a workload scales on a    wave -1
+                                        queue's depth), in its own namespace
     argocd/<env>/services.yaml          ApplicationSet: one Application per service        wave 0
     argocd/<env>/jobs.yaml              ApplicationSet: one Application per job            wave 0
 
@@ -39,6 +42,9 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
     files["platform-overlay.yaml"] = [apps.platform_overlay(platform, env)]
     for chart in project.infra_charts(platform):
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
+    if platform.scales_on_queues(env.name):
+        files["cluster-project.yaml"] = [project.cluster_project(platform, env)]
+        files["keda.yaml"] = [apps.keda(platform, env)]
     for group, appset in appsets.application_sets(platform, env).items():
         files[f"{group}.yaml"] = [appset]
     return files

@@ -7,6 +7,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform
+from compiler.rootapp import destination
 from targets.argocd import charts
 from targets.argocd.common import (
     WAVE_INFRA,
@@ -17,6 +18,7 @@ from targets.argocd.common import (
     project_name,
     role_name,
 )
+from targets.argocd.project import cluster_project_name
 
 PLATFORM_ROLE = "platform"
 POLICIES_ROLE = "policies"
@@ -47,3 +49,19 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
     return platform_application(platform, name=role_name(platform, env, chart.role),
                                 project=project_name(platform, env), source=source, namespace=env.infra_namespace,
                                 wave=WAVE_INFRA)
+
+
+def keda(platform: Platform, env: Environment) -> dict[str, Any]:
+    """KEDA in its own namespace, from its classic Helm repository, in the cluster project: in place
+    (CRDs, webhook, metrics API) before the workloads' ScaledObjects sync."""
+    chart = charts.KEDA
+    assert chart.namespace is not None and chart.chart is not None
+    # Its namespace is KEDA's alone (no default-deny of gpc's, no quota); Terraform creates it.
+    app = platform_application(platform, name=role_name(platform, env, chart.role),
+                               project=cluster_project_name(platform, env), source={
+                                   "repoURL": chart.source_repo, "chart": chart.chart,
+                                   "targetRevision": chart.version,
+                                   "helm": {"releaseName": chart.release, "valuesObject": charts.keda_values()}},
+                               namespace=chart.namespace, wave=WAVE_INFRA)
+    app["spec"]["destination"] = destination(chart.namespace)
+    return app

@@ -1,4 +1,5 @@
-"""The shared infrastructure of an environment: pinned Helm charts for the object store and broker.
+"""The shared infrastructure of an environment: pinned Helm charts for the object store and broker,
+and KEDA where a workload scales on queue depth.
 
 Both charts are CloudPirates' (Apache-2.0, https://github.com/CloudPirates-io/helm-charts), which
 run the upstream images (Bitnami's charts need Bitnami images, which stopped being published freely
@@ -33,11 +34,14 @@ class Chart:
     version: str  # exact chart version, never a range
     release: str  # Helm release name; with fullnameOverride it names the Services
     kinds: tuple[tuple[str, str], ...]  # (group, kind) the chart renders with the values below
-    images: tuple[str, ...]  # every image the chart runs, pinned by digest
+    images: tuple[str, ...]  # every image the chart runs, pinned by digest (KEDA: by version, see below)
+    chart: str | None = None  # the chart's name in a classic Helm repository; None: `repo` is an OCI one
+    namespace: str | None = None  # its own namespace; None: the environment's infra namespace
+    cluster_kinds: tuple[tuple[str, str], ...] = ()  # cluster-scoped (group, kind) it renders
 
     @property
     def source_repo(self) -> str:
-        return f"oci://{self.repo}"
+        return self.repo if self.chart is not None else f"oci://{self.repo}"
 
 
 def _security(uid: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -157,4 +161,56 @@ def broker_values() -> dict[str, Any]:
     }
 
 
-VALUES = {OBJECT_STORE.role: object_store_values, BROKER.role: broker_values}
+# KEDA (https://github.com/kedacore/charts, Apache-2.0), the chart the KEDA project publishes from its
+# classic Helm repository. It is cluster infrastructure (CRDs, an external-metrics APIService, an
+# admission webhook, ClusterRoles), so it gets a namespace and an Argo CD project of its own
+# (targets/argocd/project.py `cluster_project`) rather than widening the workloads' project.
+# Its images are pinned to the chart's app version, not by digest: no digest of them was measured
+# here, and a guessed one would not pull.
+KEDA_VERSION = "2.20.2"
+KEDA = Chart(
+    role="keda",
+    repo="https://kedacore.github.io/charts",
+    chart="keda",
+    version=KEDA_VERSION,
+    release=names.KEDA_RELEASE,
+    namespace=names.KEDA_NAMESPACE,
+    # With the values below (rbac.create, metricsServer and webhooks on; no cert-manager, no
+    # Prometheus operator, no network policies), from the chart's templates at the pinned version.
+    kinds=(("", "Service"), ("", "ServiceAccount"), ("apps", "Deployment"),
+           ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding")),
+    cluster_kinds=(("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+                   ("apiextensions.k8s.io", "CustomResourceDefinition"),
+                   ("apiregistration.k8s.io", "APIService"),
+                   ("rbac.authorization.k8s.io", "ClusterRole"),
+                   ("rbac.authorization.k8s.io", "ClusterRoleBinding")),
+    images=tuple(f"ghcr.io/kedacore/{name}:{KEDA_VERSION}"
+                 for name in ("keda", "keda-admission-webhooks", "keda-metrics-apiserver")),
+)
+# The chart's metrics API server binds the API server's authentication reader Role there.
+KEDA_EXTRA_NAMESPACES = ("kube-system",)
+
+
+def keda_values() -> dict[str, Any]:
+    components = ("operator", "metricServer", "webhooks")
+    return {
+        "image": {
+            "keda": {"registry": "ghcr.io", "repository": "kedacore/keda", "tag": KEDA_VERSION},
+            "metricsApiServer": {"registry": "ghcr.io", "repository": "kedacore/keda-metrics-apiserver",
+                                 "tag": KEDA_VERSION},
+            "webhooks": {"registry": "ghcr.io", "repository": "kedacore/keda-admission-webhooks",
+                         "tag": KEDA_VERSION},
+            "pullPolicy": "IfNotPresent",
+        },
+        "crds": {"install": True},
+        "watchNamespace": "",  # every namespace: the workloads' ScaledObjects live in theirs
+        "rbac": {"create": True},
+        "podSecurityContext": {c: {"runAsNonRoot": True, "seccompProfile": dict(SECCOMP)} for c in components},
+        "securityContext": {c: {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]}, "seccompProfile": dict(SECCOMP)}
+                            for c in components},
+        "resources": {c: _resources("500m", "512Mi") for c in components},
+    }
+
+
+VALUES = {OBJECT_STORE.role: object_store_values, BROKER.role: broker_values, KEDA.role: keda_values}

@@ -22,6 +22,7 @@ from targets.argocd.common import (
     IN_CLUSTER,
     WAVE_PROJECT,
     project_name,
+    role_name,
 )
 
 # Objects other owners create in the environment's namespaces: Argo CD should not warn that no
@@ -60,6 +61,10 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
                 kinds.add(("", "Service"))
             if placement.replicas.value > 1:
                 kinds.add(("policy", "PodDisruptionBudget"))
+            if placement.autoscale is not None and placement.autoscale.queue is None:
+                kinds.add(("autoscaling", "HorizontalPodAutoscaler"))
+            elif placement.autoscale is not None:
+                kinds |= {("keda.sh", "ScaledObject"), ("keda.sh", "TriggerAuthentication")}
         else:
             kinds.add(("batch", w.kind))
         if w.contract_config_map:
@@ -134,3 +139,28 @@ def team_roles(platform: Platform, env: Environment) -> dict[str, Any]:
                          for app in apps for action in ("get", "sync")],
         })
     return {"roles": roles} if roles else {}
+
+
+def cluster_project_name(platform: Platform, env: Environment) -> str:
+    return role_name(platform, env, "cluster")
+
+
+def cluster_project(platform: Platform, env: Environment) -> dict[str, Any]:
+    """The project of cluster infrastructure (KEDA): its chart repository only, its own namespace and
+    the namespaces its chart binds into, and the cluster-scoped kinds it renders. Kept apart so that
+    the workloads' project never allows CRDs, webhooks or ClusterRoles."""
+    chart = charts.KEDA
+    assert chart.namespace is not None
+    namespaces = sorted({chart.namespace, *charts.KEDA_EXTRA_NAMESPACES})
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": metadata(platform, cluster_project_name(platform, env), WAVE_PROJECT, finalizer=False),
+        "spec": {
+            "description": f"{platform.name} in {env.name}: cluster infrastructure (KEDA)",
+            "sourceRepos": [chart.source_repo],
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            "clusterResourceWhitelist": group_kinds(sorted(chart.cluster_kinds)),
+            "namespaceResourceWhitelist": group_kinds(sorted(chart.kinds)),
+        },
+    }

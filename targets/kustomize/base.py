@@ -86,8 +86,9 @@ def _skips(workload: Workload) -> list[tuple[str, str]]:
 
 def _deployment(platform: Platform, workload: Workload, values: Values, template: dict[str, Any],
                 annotations: dict[str, str]) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "replicas": values.replicas,
+    # A scaled Deployment's count is its autoscaler's alone (targets/kustomize/scaling.py).
+    spec: dict[str, Any] = {} if workload.scaled else {"replicas": values.replicas}
+    spec |= {
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": meta.selector(workload)},
     }

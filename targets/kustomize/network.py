@@ -176,6 +176,10 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
             {"from": [peer(w.placement(env.name).namespace, meta.selector(w))], "ports": tcp(port)}
             for w in users
         ]
+        if name == names.BROKER_SERVICE and any(p.autoscale is not None and p.autoscale.queue is not None
+                                                for w in users for p in w.placements if p.env == env.name):
+            # KEDA's operator reads the queue depths (with each workload's own broker user).
+            ingress.append({"from": [peer(names.KEDA_NAMESPACE, dict(names.KEDA_OPERATOR_POD))], "ports": tcp(port)})
         ingress.append({"from": [same]})
         # Not named after the chart: a chart may render a NetworkPolicy of its own fullname.
         out.append(_policy(platform, f"{name}-clients", ns, {

@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import edge, meta, network
+from targets.kustomize import edge, meta, network, scaling
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -28,7 +28,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     resources_list = [posixpath.relpath(meta.base_dir(workload.name), here)]
     group, version = ("apps", "v1") if kind == "Deployment" else ("batch", "v1")
     target = {"group": group, "version": version, "kind": kind, "name": workload.name}
-    if delta.replicas is not None:
+    if delta.replicas is not None and not workload.scaled:  # an autoscaler owns a scaled one's count
         # The overlay's own patches run after its components, so this one would undo the image
         # component's `replicas: 0` of a workload that awaits its first image. It applies only to
         # a Deployment without that component's annotation: from the first delivery on, always.
@@ -53,6 +53,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
             }
             patches.append({"path": "poddisruptionbudget-patch.yaml"})
     extra: dict[str, dict[str, Any]] = dict(edge.route_files(platform, workload, env))
+    extra.update(scaling.files(platform, workload, placement))
     fqdn = edge.fqdn_policy(platform, workload, env)
     if fqdn is not None:
         extra["ciliumnetworkpolicy.yaml"] = fqdn
@@ -92,7 +93,8 @@ def image_component(workload: Workload) -> dict[str, Any]:
         "images": [{"name": workload.image, "newTag": workload.initial_tag}],
     }
     if workload.awaits_delivery:
-        component["patches"] = [{"patch": dump(_bootstrap_patch(workload))}]
+        component["patches"] = [{"patch": dump(patch)}
+                                for patch in [_bootstrap_patch(workload), *scaling.bootstrap_deletes(workload)]]
     return component
 
 

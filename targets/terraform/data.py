@@ -163,9 +163,12 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
         namespace_annotations=description,
         # Workload namespaces run only what gpc renders, which meets the restricted profile.
         namespace_labels=_pod_security("restricted", version),
-        # Argo CD and Kyverno are third-party charts gpc does not render: enforce baseline and
+        # Argo CD, Kyverno (and KEDA) are third-party charts gpc does not render: enforce baseline and
         # report (audit, warn) anything below restricted.
-        system_namespaces=SYSTEM_NAMESPACES,
+        # KEDA's namespace too where Argo CD installs it (a workload scales on queue depth): the
+        # namespaces are Terraform's, and Argo CD never creates one.
+        system_namespaces=SYSTEM_NAMESPACES | ({"keda": names.KEDA_NAMESPACE}
+                                               if platform.scales_on_queues(env.name) else {}),
         system_namespace_labels=_pod_security("baseline", version),
         workloads={
             w.name: {"group": w.group, "service_account": w.service_account, "description": w.description or ""}

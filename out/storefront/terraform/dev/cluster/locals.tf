@@ -32,6 +32,7 @@ locals {
   system_namespaces = {
     "argocd"  = "argocd"
     "kyverno" = "kyverno"
+    "keda"    = "keda"
   }
 
   system_namespace_labels = {
@@ -44,6 +45,11 @@ locals {
   }
 
   workloads = {
+    "fulfilment" = {
+      "group"           = "services"
+      "service_account" = "fulfilment"
+      "description"     = "Packs and ships each order; as many pods as the waiting shipments need, none when idle."
+    }
     "mailer" = {
       "group"           = "jobs"
       "service_account" = "mailer"
@@ -64,6 +70,13 @@ locals {
   api_readers = {}
 
   quotas = {
+    "services" = {
+      "limits.cpu"      = "8"
+      "limits.memory"   = "8Gi"
+      "pods"            = "40"
+      "requests.cpu"    = "8"
+      "requests.memory" = "8Gi"
+    }
     "jobs" = {
       "limits.cpu"      = "2"
       "limits.memory"   = "2Gi"

@@ -22,6 +22,9 @@ resource "kubernetes_secret_v1" "credentials" {
 
 locals {
   credential_data = {
+    "fulfilment" = {
+      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(rabbitmq_user.workload["fulfilment"].name), urlencode(random_password.broker["fulfilment"].result), local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))
+    }
     "mailer" = {
       "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(rabbitmq_user.workload["mailer"].name), urlencode(random_password.broker["mailer"].result), local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))
     }

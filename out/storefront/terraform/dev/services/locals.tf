@@ -43,6 +43,22 @@ locals {
       }
       "description" = "dead letters of orders"
     }
+    "shipments" = {
+      "arguments" = {
+        "x-dead-letter-exchange"    = ""
+        "x-dead-letter-routing-key" = "shipments.dlq"
+        "x-max-length-bytes"        = 67108864
+        "x-overflow"                = "reject-publish"
+      }
+      "description" = "One message per order to pack and ship."
+    }
+    "shipments.dlq" = {
+      "arguments" = {
+        "x-max-length-bytes" = 67108864
+        "x-overflow"         = "drop-head"
+      }
+      "description" = "dead letters of shipments"
+    }
   }
 
   exchanges = {
@@ -51,9 +67,20 @@ locals {
       "queue"       = "orders"
       "routing_key" = "orders"
     }
+    "shipments.exchange" = {
+      "type"        = "fanout"
+      "queue"       = "shipments"
+      "routing_key" = "shipments"
+    }
   }
 
   broker_users = {
+    "fulfilment" = {
+      "user"      = "fulfilment"
+      "configure" = "^$"
+      "write"     = "^$"
+      "read"      = "^shipments$"
+    }
     "mailer" = {
       "user"      = "mailer"
       "configure" = "^$"
@@ -63,12 +90,17 @@ locals {
     "storefront" = {
       "user"      = "storefront"
       "configure" = "^$"
-      "write"     = "^orders\\.exchange$"
+      "write"     = "^(?:orders\\.exchange|shipments\\.exchange)$"
       "read"      = "^$"
     }
   }
 
   credentials = {
+    "fulfilment" = {
+      "group" = "services"
+      "name"  = "fulfilment-credentials"
+      "keys"  = ["AMQP_URL"]
+    }
     "mailer" = {
       "group" = "jobs"
       "name"  = "mailer-credentials"
