@@ -47,6 +47,11 @@ locals {
       "service_account" = "api"
       "description"     = ""
     }
+    "ledger" = {
+      "group"           = "services"
+      "service_account" = "ledger"
+      "description"     = ""
+    }
     "payments" = {
       "group"           = "services"
       "service_account" = "payments"

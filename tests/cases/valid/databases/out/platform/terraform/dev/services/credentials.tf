@@ -14,8 +14,14 @@ resource "kubernetes_secret_v1" "credentials" {
 
   # A pod that finds its Secret finds its user able to do what it declared.
   depends_on = [
+    postgresql_default_privileges.ledger_sequence,
+    postgresql_default_privileges.ledger_table,
     postgresql_default_privileges.orders_sequence,
     postgresql_default_privileges.orders_table,
+    postgresql_grant.ledger_database,
+    postgresql_grant.ledger_schema,
+    postgresql_grant.ledger_sequence,
+    postgresql_grant.ledger_table,
     postgresql_grant.orders_database,
     postgresql_grant.orders_schema,
     postgresql_grant.orders_sequence,
@@ -28,6 +34,10 @@ locals {
     "api" = {
       "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(postgresql_role.orders["api"].name), urlencode(postgresql_role.orders["api"].password), "orders-rw.shop-dev-infra.svc.cluster.local", 5432, "orders", "require")
       "PGPASSWORD"   = postgresql_role.orders["api"].password
+    }
+    "ledger" = {
+      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(postgresql_role.ledger["ledger"].name), urlencode(postgresql_role.ledger["ledger"].password), "ledger-rw.shop-dev-infra.svc.cluster.local", 5432, "ledger", "require")
+      "PGPASSWORD"   = postgresql_role.ledger["ledger"].password
     }
     "payments" = {
       "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(postgresql_role.orders["payments"].name), urlencode(postgresql_role.orders["payments"].password), "orders-rw.shop-dev-infra.svc.cluster.local", 5432, "orders", "require")

@@ -19,6 +19,13 @@ locals {
   broker_admin_user = "gpc-admin"
 
   databases = {
+    "ledger" = {
+      "host"             = "ledger-rw.shop-dev-infra.svc.cluster.local"
+      "port"             = 5432
+      "schema"           = "app"
+      "owner"            = "ledger"
+      "superuser_secret" = "ledger-superuser"
+    }
     "orders" = {
       "host"             = "orders-rw.shop-dev-infra.svc.cluster.local"
       "port"             = 5432
@@ -32,6 +39,15 @@ locals {
     "api" = {
       "database"            = "orders"
       "role"                = "api"
+      "access"              = "owner"
+      "database_privileges" = ["CONNECT"]
+      "schema_privileges"   = []
+      "table_privileges"    = []
+      "sequence_privileges" = []
+    }
+    "ledger" = {
+      "database"            = "ledger"
+      "role"                = "ledger"
       "access"              = "owner"
       "database_privileges" = ["CONNECT"]
       "schema_privileges"   = []
@@ -62,6 +78,11 @@ locals {
     "api" = {
       "group" = "services"
       "name"  = "api-credentials"
+      "keys"  = ["DATABASE_URL", "PGPASSWORD"]
+    }
+    "ledger" = {
+      "group" = "services"
+      "name"  = "ledger-credentials"
       "keys"  = ["DATABASE_URL", "PGPASSWORD"]
     }
     "payments" = {

@@ -4,6 +4,20 @@ provider "kubernetes" {
   config_context = var.kube_context
 }
 
+# "ledger": its own CloudNativePG cluster, signed in to as `postgres` with the password
+# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+provider "postgresql" {
+  alias           = ledger
+  host            = var.postgres_endpoints["ledger"].host
+  port            = var.postgres_endpoints["ledger"].port
+  database        = "ledger"
+  username        = "postgres"
+  password        = data.kubernetes_secret_v1.database_superuser["ledger"].data["password"]
+  sslmode         = "require"
+  superuser       = true
+  connect_timeout = 15
+}
+
 # "orders": its own CloudNativePG cluster, signed in to as `postgres` with the password
 # CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
 provider "postgresql" {

@@ -27,6 +27,7 @@ variable "postgres_endpoints" {
     port = number
   }))
   default = {
-    "orders" = { host = "127.0.0.1", port = 15432 }
+    "ledger" = { host = "127.0.0.1", port = 15432 }
+    "orders" = { host = "127.0.0.1", port = 15433 }
   }
 }

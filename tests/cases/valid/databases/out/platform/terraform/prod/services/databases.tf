@@ -11,6 +11,106 @@ resource "random_password" "database" {
   special = false
 }
 
+# -- database ledger ----------------------------------------------------------------
+
+resource "postgresql_role" "ledger" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" }
+
+  name        = each.value.role
+  login       = true
+  password    = random_password.database[each.key].result
+  search_path = [local.databases["ledger"].schema]
+}
+
+# Nobody but the declared roles may connect: PUBLIC loses CONNECT and TEMPORARY.
+resource "postgresql_grant" "ledger_public" {
+  provider = postgresql.ledger
+
+  database    = "ledger"
+  role        = "public"
+  object_type = "database"
+  privileges  = []
+}
+
+resource "postgresql_schema" "ledger" {
+  provider = postgresql.ledger
+
+  name         = local.databases["ledger"].schema
+  database     = "ledger"
+  owner        = postgresql_role.ledger["ledger"].name
+  drop_cascade = false
+}
+
+resource "postgresql_grant" "ledger_database" {
+  provider = postgresql.ledger
+  for_each = postgresql_role.ledger
+
+  database    = "ledger"
+  role        = each.value.name
+  object_type = "database"
+  privileges  = local.database_roles[each.key].database_privileges
+}
+
+resource "postgresql_grant" "ledger_schema" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" && r.access != "owner" }
+
+  database    = "ledger"
+  schema      = postgresql_schema.ledger.name
+  role        = postgresql_role.ledger[each.key].name
+  object_type = "schema"
+  privileges  = each.value.schema_privileges
+}
+
+resource "postgresql_grant" "ledger_table" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" && r.access != "owner" }
+
+  database    = "ledger"
+  schema      = postgresql_schema.ledger.name
+  role        = postgresql_role.ledger[each.key].name
+  object_type = "table"
+  objects     = []
+  privileges  = each.value.table_privileges
+}
+
+resource "postgresql_default_privileges" "ledger_table" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" && r.access != "owner" }
+
+  database    = "ledger"
+  schema      = postgresql_schema.ledger.name
+  owner       = postgresql_schema.ledger.owner
+  role        = postgresql_role.ledger[each.key].name
+  object_type = "table"
+  privileges  = each.value.table_privileges
+}
+
+resource "postgresql_grant" "ledger_sequence" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" && r.access != "owner" }
+
+  database    = "ledger"
+  schema      = postgresql_schema.ledger.name
+  role        = postgresql_role.ledger[each.key].name
+  object_type = "sequence"
+  objects     = []
+  privileges  = each.value.sequence_privileges
+}
+
+resource "postgresql_default_privileges" "ledger_sequence" {
+  provider = postgresql.ledger
+  for_each = { for workload, r in local.database_roles : workload => r if r.database == "ledger" && r.access != "owner" }
+
+  database    = "ledger"
+  schema      = postgresql_schema.ledger.name
+  owner       = postgresql_schema.ledger.owner
+  role        = postgresql_role.ledger[each.key].name
+  object_type = "sequence"
+  privileges  = each.value.sequence_privileges
+}
+
 # -- database orders ----------------------------------------------------------------
 
 resource "postgresql_role" "orders" {
