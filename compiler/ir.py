@@ -301,7 +301,6 @@ class DatabaseSize:
     storage: str
     cpu: str
     memory: str
-    backup: bool
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def _lower_database(spec: Spec, name: str) -> Database:
             return getattr(db, field) if value is None else value
 
         sizes.append(DatabaseSize(env_name, int(str(pick("instances"))), str(pick("storage")), str(pick("cpu")),
-                                  str(pick("memory")), bool(pick("backup"))))
+                                  str(pick("memory"))))
     roles = tuple(
         DatabaseRole(wname, names.database_role(wname), use.access)
         for wname, w in sorted(spec.workloads.items()) for use in w.uses.values()

@@ -630,8 +630,6 @@ class DatabaseSize(Strict):
     cpu: Quantity | None = Field(None, description="CPU of each instance (request = limit).", examples=["1"])
     memory: Quantity | None = Field(None, description="Memory of each instance (request = limit).",
                                     examples=["2Gi"])
-    backup: bool | None = Field(None, description="Back up the database (base backups and WAL) to the "
-                                "platform's object store in this environment.", examples=[True])
 
 
 class Database(Strict):
@@ -650,11 +648,9 @@ class Database(Strict):
     cpu: Quantity = Field("500m", description="CPU of each instance (request = limit).", examples=["500m"])
     memory: Quantity = Field("512Mi", description="Memory of each instance (request = limit).",
                              examples=["512Mi"])
-    backup: bool = Field(False, description="Back up the database (base backups and WAL) to the platform's "
-                         "object store.")
     environments: dict[str, DatabaseSize] = Field(
         default_factory=dict, description="Size by environment name: replaces the fields it sets.",
-        examples=[{"prod": {"instances": 3, "storage": "50Gi", "backup": True}}])
+        examples=[{"prod": {"instances": 3, "storage": "50Gi"}}])
 
 
 class Storage(Strict):

@@ -262,6 +262,21 @@ def platform_overlay_dir(env: str) -> str:
     return f"kustomize/_platform/overlays/{env}"
 
 
+def databases_dir(env: str) -> str:
+    """The CloudNativePG Clusters of `env`, synced after the operator and before the workloads."""
+    return f"kustomize/_databases/overlays/{env}"
+
+
+# CloudNativePG labels every instance pod with its Cluster's name; the operator chart labels its
+# pod with the chart's name.
+DATABASE_POD_LABEL = "cnpg.io/cluster"
+DATABASE_OPERATOR = "cloudnative-pg"
+DATABASE_OPERATOR_WEBHOOK_PORT = 9443
+DATABASE_STATUS_PORT = 8000  # each instance manager's status endpoint, polled by the operator
+DATABASE_BOOTSTRAP_OWNER = "gpc_bootstrap"  # owns the database itself; never a workload's role (no '_' there)
+POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
+
+
 # Where the platform repository's CI installs gpc from when the spec names no `toolchain.gpc`:
 # this folder of the GitOps repository, usually a git submodule (pinned to a commit by git itself).
 DEFAULT_GPC_PATH = "tools/gpc"

@@ -74,6 +74,7 @@ CUSTOM_RESOURCES = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("cert-manager.io/v1", "Certificate"),
     ("cilium.io/v2", "CiliumNetworkPolicy"),
+    ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schema: tests/test_cnpg_schema.py
 }
 
 
@@ -128,7 +129,9 @@ def kustomize_build(kubectl: str, folder: Path) -> list[dict[str, Any]]:
 
 def overlay_dirs(platform: Platform) -> list[str]:
     dirs = [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments]
-    return dirs + [names.platform_overlay_dir(e.name) for e in platform.environments]
+    dirs += [names.platform_overlay_dir(e.name) for e in platform.environments]
+    return dirs + [names.databases_dir(e.name) for e in platform.environments
+                   if platform.databases and "infra" in e.namespaces]
 
 
 def compile_and_build(spec: Path, out: Path, sid: str) -> Compiled:
@@ -532,6 +535,9 @@ def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -
                 want_out.add((env.infra_namespace, ((NAME, "rabbitmq"),), (("TCP", names.BROKER_PORT),)))
             if w.buckets:
                 want_out.add((env.infra_namespace, ((NAME, "minio"),), (("TCP", names.OBJECT_STORE_PORT),)))
+            if w.database is not None:
+                want_out.add((env.infra_namespace, ((names.DATABASE_POD_LABEL, w.database.target),),
+                              (("TCP", names.DATABASE_PORT),)))
             if w.api_access:
                 want_out.add((None, (), (("TCP", 443), ("TCP", 6443))))
             for e in w.egress:

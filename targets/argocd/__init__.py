@@ -8,6 +8,8 @@
     argocd/<env>/platform-overlay.yaml  Application: namespace-wide NetworkPolicies        wave -2
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
+    argocd/<env>/database-operator.yaml Application: CloudNativePG chart (databases)       wave -2
+    argocd/<env>/databases.yaml         Application: one CloudNativePG Cluster per database wave -1
     argocd/<env>/services.yaml          ApplicationSet: one Application per service        wave 0
     argocd/<env>/jobs.yaml              ApplicationSet: one Application per job            wave 0
 
@@ -39,6 +41,8 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
     files["platform-overlay.yaml"] = [apps.platform_overlay(platform, env)]
     for chart in project.infra_charts(platform):
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
+    if platform.databases:
+        files["databases.yaml"] = [apps.databases(platform, env)]
     for group, appset in appsets.application_sets(platform, env).items():
         files[f"{group}.yaml"] = [appset]
     return files
