@@ -333,6 +333,9 @@ def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled,
         whitelist = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
         chart_kinds = {k for c in (charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR)
                        if f"{c.role}.yaml" in objects.files for k in c.kinds}
+        # A migrating owner's Job appears with its first image (the image component drops it until then).
+        if any(w.awaits_delivery and w.database is not None and w.database.migrate for w in platform.workloads):
+            chart_kinds.add(("batch", "Job"))
         assert built <= whitelist, f"delivered but not allowed: {built - whitelist}"
         assert whitelist <= built | chart_kinds, f"allowed but never delivered: {whitelist - built - chart_kinds}"
 

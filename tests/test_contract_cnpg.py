@@ -82,3 +82,43 @@ def test_the_schema_check_bites(validator: jsonschema.Draft7Validator) -> None:
         bad = json.loads(json.dumps(good))
         bad["spec"].update(spec)
         assert list(validator.iter_errors(bad)), spec
+
+
+def test_the_owner_migrates_before_its_new_version_starts(platform: Any, tmp_path: Path) -> None:
+    """A PreSync hook Job runs the owner's image, at the owner's tag, with the declared command and
+    the owner's whole contract; its NetworkPolicy is a hook one wave earlier; none while the owner
+    awaits its first image (nothing to migrate with)."""
+    import subprocess
+
+    from conftest import require_tool
+
+    owners = [w for w in platform.workloads if w.database is not None and w.database.migrate is not None]
+    if not owners:
+        pytest.skip("no database owner of this spec declares a migration")
+    kubectl = require_tool("kubectl")
+    for path, text in compiled_tree(platform).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    for w in owners:
+        for env in platform.environments:
+            built = subprocess.run([kubectl, "kustomize", str(tmp_path / names.overlay_dir(w.name, env.name))],
+                                   capture_output=True, text=True, check=True).stdout
+            docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(built) if d}
+            job = docs.get(("Job", names.migration_job(w.name)))
+            if w.awaits_delivery:
+                assert job is None, (w.name, env.name)
+                continue
+            assert job is not None, (w.name, env.name)
+            policy = docs[("NetworkPolicy", names.migration_job(w.name))]
+            hook = job["metadata"]["annotations"]
+            assert hook["argocd.argoproj.io/hook"] == "PreSync"
+            assert int(policy["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) \
+                < int(hook["argocd.argoproj.io/sync-wave"])
+            main = next(d for (kind, name), d in docs.items() if name == w.name and kind in ("Deployment", "Job",
+                                                                                            "CronJob"))
+            ours = job["spec"]["template"]["spec"]["containers"][0]
+            theirs = (main["spec"].get("jobTemplate", {}).get("spec", main["spec"]))["template"]["spec"]["containers"][0]
+            assert ours["image"] == theirs["image"] and ours["image"].endswith(f":{w.initial_tag}")
+            assert ours["command"] == list(w.database.migrate)
+            assert [e["name"] for e in ours["env"]] == [e["name"] for e in theirs["env"]]
+            assert job["spec"]["template"]["metadata"]["labels"][names.LABEL_NAME] != w.name  # not behind its Service

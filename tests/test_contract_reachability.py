@@ -115,6 +115,11 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
         for doc in c.builds[names.overlay_dir(w.name, env.name)]:
             if doc["kind"] not in WORKLOAD_KINDS:
                 continue
+            if doc["metadata"]["name"] != w.name:  # the owner's migration Job: its own pod
+                template = pod_template(doc)
+                out.append(Endpoint(doc["metadata"]["name"], doc["metadata"]["namespace"],
+                                    template["metadata"]["labels"], next(ips), ()))
+                continue
             template = pod_template(doc)
             container = template["spec"]["containers"][0]
             ports = tuple((p.get("protocol", "TCP"), p["containerPort"]) for p in container.get("ports", []))
@@ -200,6 +205,10 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
             edges |= {(src.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
         if w.database is not None:  # the declared database's instances, on the Postgres port only
             edges |= {(src.name, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
+            if w.database.migrate is not None:  # its migration pods: DNS and the same database
+                migrate = names.migration_job(w.name)
+                edges |= dns(migrate)
+                edges |= {(migrate, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
         if w.api_access:  # egress to the API server's ports; NetworkPolicy cannot name its address,
             # so any address outside the platform's (default-deny) namespaces is open on those ports
             edges |= {(src.name, dst.name, proto, port) for dst in endpoints

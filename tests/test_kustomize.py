@@ -97,7 +97,8 @@ class Compiled:
         return found[0]
 
     def workload(self, w: Workload, env: str) -> dict[str, Any]:
-        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS]
+        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS
+                 and d["metadata"]["name"] == w.name]  # not the owner's migration Job
         assert len(found) == 1
         return found[0]
 
@@ -268,7 +269,8 @@ def test_objects_land_in_the_placement_namespace_with_recommended_labels(compile
                 assert meta["namespace"] == placement.namespace, (w.name, env.name, doc["kind"])
                 labels = meta["labels"]
                 assert set(RECOMMENDED) <= set(labels), (doc["kind"], labels)
-                assert labels[NAME] == w.name and labels[INSTANCE] == instance
+                # The owner's migration Job and its NetworkPolicy are named after the workload.
+                assert labels[NAME] in (w.name, names.migration_job(w.name)) and labels[INSTANCE] == instance
                 assert labels["app.kubernetes.io/part-of"] == compiled.platform.name
                 assert labels["app.kubernetes.io/managed-by"] == "gpc"
             obj = compiled.workload(w, env.name)

@@ -66,6 +66,8 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
             kinds.add(("batch", w.kind))
         if w.contract_config_map:
             kinds.add(("", "ConfigMap"))
+        if w.database is not None and w.database.migrate is not None:  # the owner's PreSync migration
+            kinds.add(("batch", "Job"))
         kinds |= edge_kinds(w, env)
     if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route for w in platform.workloads):
         kinds.add(("gateway.networking.k8s.io", "Gateway"))

@@ -19,7 +19,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Database, Environment, Platform
-from targets.kustomize import meta
+from targets.kustomize import meta, migration
 from targets.kustomize.network import API_SERVER_PORTS, peer, tcp
 
 CNPG_API = "postgresql.cnpg.io/v1"
@@ -71,6 +71,8 @@ def policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
             {"from": [peer(w.placement(env.name).namespace, meta.selector(w))], "ports": tcp(names.DATABASE_PORT)}
             for w in clients
         ]
+        ingress += [{"from": [peer(w.placement(env.name).namespace, migration.pods(w))], "ports": tcp(names.DATABASE_PORT)}
+                    for w in clients if migration.command(w) is not None]
         ingress.append({"from": [{"podSelector": {"matchLabels": dict(OPERATOR_POD)}}, same], "ports": ports})
         out.append(_policy(platform, f"{names.database_cluster(db.name)}-clients", ns, {
             "podSelector": {"matchLabels": pods(db.name)},
