@@ -40,10 +40,10 @@ $(CRD_DIR)/node_modules/.bin/tsc: $(CRD_DIR)/package.json
 	cd $(CRD_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-system-deps:  ## Debian packages the integration tests need (RabbitMQ, Graphviz, Chromium for Mermaid)
-	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz chromium; \
-	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server graphviz chromium; fi; \
+system-deps:  ## Debian packages the integration tests need (RabbitMQ, PostgreSQL, Graphviz, Chromium for Mermaid)
+	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ] || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql graphviz chromium; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql graphviz chromium; fi; \
 	fi
 
 setup: $(VENV)/.runtime  ## install gpc into .venv

@@ -249,6 +249,29 @@ CODES: dict[str, Code] = {
                  "or a Gateway gpc creates has no `class_name`.",
                  "environments:\n  prod:\n    exposure:\n      domain: shop.example.com\n"
                  "      gateway: {class_name: eg}\n      tls: {issuer: letsencrypt}"),
+    "GPC260": _e("database without exactly one owner", "Each database has exactly one workload with `access: "
+                 "owner`: its role owns the schema and runs the migrations, and every other role's privileges "
+                 "are granted on the tables it creates. No owner means nobody can create a table; two owners "
+                 "would race each other's migrations.",
+                 "workloads:\n  checkout:\n    uses:\n      db: {database: payments, access: owner}\n"
+                 "  reports:\n    uses:\n      db: {database: payments, access: read}"),
+    "GPC261": _e("database over the guardrails", "A database (or its size in an environment) asks for more "
+                 "storage or instances than `guardrails.databases` allows.",
+                 "storage:\n  databases:\n    payments:\n      storage: 20Gi\n"
+                 "guardrails:\n  databases: {max_storage: 100Gi, max_instances: 3}"),
+    "GPC262": _e("unsupported PostgreSQL version", "gpc runs PostgreSQL 14 to 17 (the majors CloudNativePG "
+                 "1.27 supports and the PostgreSQL community still maintains).",
+                 "storage:\n  databases:\n    payments: {version: 17}"),
+    "GPC263": _e("more than one database", "A workload uses at most one database: `DATABASE_URL` and the "
+                 "libpq variables (`PGHOST`, `PGUSER`, ...) name one. Two uses of the same database with two "
+                 "accesses would also widen a reader to the wider access.",
+                 "workloads:\n  checkout:\n    uses:\n      db: {database: payments, access: write}"),
+    "GPC264": _e("migration without ownership", "`migrate` runs schema changes, which only the owner's role may "
+                 "make: it belongs on the use with `access: owner`.",
+                 "uses:\n  db: {database: payments, access: owner, migrate: [python, -m, migrate]}"),
+    "GPC265": _e("database sized for an unknown environment", "A key of a database's `environments` is not an "
+                 "environment of the spec, so that size would apply nowhere.",
+                 "storage:\n  databases:\n    payments:\n      environments:\n        prod: {instances: 3}"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

@@ -89,6 +89,7 @@ class Use:
     access: str | None = None  # publish/consume, read/write/readwrite
     mount: str | None = None
     read_only: bool = False
+    migrate: tuple[str, ...] | None = None  # an owner's migration command (database uses)
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,11 @@ class Workload:
         return tuple(u for u in self.uses if u.kind == "volume")
 
     @property
+    def database(self) -> Use | None:
+        """The one database this workload uses (GPC263), if any."""
+        return next((u for u in self.uses if u.kind == "database"), None)
+
+    @property
     def calls(self) -> tuple[Use, ...]:
         return tuple(u for u in self.uses if u.kind == "service")
 
@@ -306,6 +312,43 @@ class Bucket:
     name: str
     versioning: bool
     description: str | None
+
+
+@dataclass(frozen=True)
+class DatabaseSize:
+    """A database's size in one environment (the database's own fields, then the environment's)."""
+
+    env: str
+    instances: int
+    storage: str
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class DatabaseRole:
+    """One workload's login role on a database, with exactly the privileges of its access."""
+
+    workload: str
+    role: str
+    access: str  # read, write or owner
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    version: int
+    description: str | None
+    sizes: tuple[DatabaseSize, ...]  # one per environment, in environment order
+    roles: tuple[DatabaseRole, ...]  # by workload name
+    team: str | None = None
+
+    def size(self, env: str) -> DatabaseSize:
+        return next(s for s in self.sizes if s.env == env)
+
+    @property
+    def owner(self) -> DatabaseRole:
+        return next(r for r in self.roles if r.access == "owner")
 
 
 @dataclass(frozen=True)
@@ -412,6 +455,7 @@ class Platform:
     queues: tuple[Queue, ...]
     guardrails: Guardrails
     workloads: tuple[Workload, ...]
+    databases: tuple[Database, ...] = ()
     gpc_source: GpcSource = GpcSource("path", names.DEFAULT_GPC_PATH)  # toolchain.gpc
     owner: str | None = None  # GitHub owner of what no team owns (CODEOWNERS)
     teams: tuple[Team, ...] = ()

@@ -100,6 +100,26 @@ USE_KINDS: dict[str, UseKind] = {
         per_use=(Variable("URL", "base URL of service {target}"),),
         credential_keys=(),
     ),
+    # libpq reads the PG* variables itself, and most drivers and frameworks read DATABASE_URL, so
+    # they are shared, unprefixed names: a workload uses at most one database (GPC263).
+    "database": UseKind(
+        name="database",
+        declared_in=("storage", "databases"),
+        accesses=("read", "write", "owner"),
+        no_access_hint=None,
+        shared=(
+            Variable(names.DATABASE_URL_KEY, "postgresql:// URL with this workload's own role and password"),
+            Variable("PGHOST", "the database's read-write service"),
+            Variable("PGPORT", "the database's port"),
+            Variable("PGDATABASE", "the database's name"),
+            Variable("PGUSER", "this workload's own role"),
+            Variable(names.PGPASSWORD_KEY, "this workload's own role's password"),
+            Variable("PGSSLMODE", "require TLS (CloudNativePG serves it with a CA of its own)"),
+        ),
+        shared_origin="gpc (database credentials)",
+        per_use=(),
+        credential_keys=(names.DATABASE_URL_KEY, names.PGPASSWORD_KEY),
+    ),
 }
 
 

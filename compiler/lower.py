@@ -6,6 +6,9 @@ from __future__ import annotations
 from compiler import lower_edges, names, resolve
 from compiler.ir import (
     Bucket,
+    Database,
+    DatabaseRole,
+    DatabaseSize,
     Dns,
     Environment,
     EnvVar,
@@ -26,6 +29,7 @@ from compiler.kinds import credential_keys
 from compiler.model import (
     AnyWorkload,
     BucketUse,
+    DatabaseUse,
     Job,
     LongRunning,
     QueueUse,
@@ -48,7 +52,7 @@ from compiler.wiring import wiring
 def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = None) -> Platform:
     """Build the IR from a spec that passed the model and semantic checks."""
     groups_used = {names.GROUP_OF_TYPE[w.type] for w in spec.workloads.values()}
-    if spec.storage.buckets or spec.messaging.queues:
+    if spec.storage.buckets or spec.messaging.queues or spec.storage.databases:
         groups_used.add("infra")
     environments = []
     for env_name, env in spec.environments.items():
@@ -86,6 +90,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         queues=tuple(_lower_queue(n, q) for n, q in sorted(spec.messaging.queues.items())),
         guardrails=resolve.guardrails(spec),
         workloads=workloads,
+        databases=tuple(_lower_database(spec, n) for n in sorted(spec.storage.databases)),
         gpc_source=lower_gpc_source(spec.toolchain.gpc),
         owner=spec.owner,
         team_files=tuple(sorted(source.included)) if source is not None else (),
@@ -103,6 +108,26 @@ def lower_gpc_source(gpc: GpcSourceSpec | None) -> GpcSource:
     if gpc is not None and gpc.index is not None:
         return GpcSource("index", gpc.index, version=gpc.version, hashes=tuple(gpc.hashes))
     return GpcSource("path", (gpc.path if gpc is not None and gpc.path else names.DEFAULT_GPC_PATH).strip("/"))
+
+
+def _lower_database(spec: Spec, name: str) -> Database:
+    db = spec.storage.databases[name]
+    sizes = []
+    for env_name in spec.environments:
+        size = db.environments.get(env_name)
+
+        def pick(field: str, size: object = size) -> object:
+            value = getattr(size, field) if size is not None else None
+            return getattr(db, field) if value is None else value
+
+        sizes.append(DatabaseSize(env_name, int(str(pick("instances"))), str(pick("storage")), str(pick("cpu")),
+                                  str(pick("memory"))))
+    roles = tuple(
+        DatabaseRole(wname, names.database_role(wname), use.access)
+        for wname, w in sorted(spec.workloads.items()) for use in w.uses.values()
+        if isinstance(use, DatabaseUse) and use.database == name
+    )
+    return Database(name, db.version, db.description, tuple(sizes), roles, db.team)
 
 
 def _lower_queue(name: str, q: SpecQueue) -> Queue:
@@ -189,6 +214,9 @@ def lower_use(alias: str, use: UseBase) -> Use:
             return Use(alias, "volume", volume, mount=mount, read_only=read_only)
         case ServiceUse(service=service):
             return Use(alias, "service", service)
+        case DatabaseUse(database=database, access=access, migrate=migrate):
+            return Use(alias, "database", database, access=access,
+                       migrate=tuple(migrate) if migrate is not None else None)
     raise AssertionError(f"no lowering for use kind {use.kind!r}")
 
 

@@ -278,8 +278,27 @@ class ServiceUse(UseBase):
     service: Name = Field(description="Name of a workload of type `service`.", examples=["fraud-inference"])
 
 
+class DatabaseUse(UseBase):
+    """Read, write or own a Postgres database declared under `storage.databases`."""
+
+    kind: ClassVar[str] = "database"
+    model_config = ConfigDict(title="Database use")
+    database: Name = Field(description="Name of a database under `storage.databases`.", examples=["payments"])
+    access: Literal["read", "write", "owner"] = Field(
+        description="`read` (SELECT), `write` (SELECT, INSERT, UPDATE, DELETE) or `owner` (owns the schema: "
+        "creates and alters tables). Exactly one workload owns each database.",
+        json_schema_extra={"markdownEnumDescriptions": [
+            "SELECT on the tables of the database's schema, nothing else.",
+            "SELECT, INSERT, UPDATE and DELETE on the tables of the database's schema; no DDL.",
+            "Owns the schema: creates, alters and drops tables (migrations), and reads and writes them."]})
+    migrate: list[Text] | None = Field(
+        None, min_length=1, description="Only with `access: owner`: the command a one-off Job runs with this "
+        "workload's image before each sync (an Argo CD PreSync hook), so schema changes land before the new "
+        "version starts.", examples=[["python", "-m", "app.migrate"]])
+
+
 # One model class per entry of compiler.kinds.USE_KINDS, in the table's order (a test checks it).
-USE_MODELS: tuple[type[UseBase], ...] = (QueueUse, BucketUse, VolumeUse, ServiceUse)
+USE_MODELS: tuple[type[UseBase], ...] = (QueueUse, BucketUse, VolumeUse, ServiceUse, DatabaseUse)
 
 
 def _use_kind(value: Any) -> str | None:
@@ -615,9 +634,43 @@ class Volume(Strict):
     storage_class: str | None = Field(None, description="StorageClass; the cluster default when absent.")
 
 
+class DatabaseSize(Strict):
+    """A database's size in one environment; what is absent comes from the database itself."""
+
+    model_config = ConfigDict(title="Database size")
+    instances: Annotated[int, Field(ge=1, le=9), BeforeValidator(_whole)] | None = Field(
+        None, description="Postgres instances (one primary, the rest streaming replicas).", examples=[3])
+    storage: Quantity | None = Field(None, description="Volume of each instance, e.g. `20Gi`.", examples=["20Gi"])
+    cpu: Quantity | None = Field(None, description="CPU of each instance (request = limit).", examples=["1"])
+    memory: Quantity | None = Field(None, description="Memory of each instance (request = limit).",
+                                    examples=["2Gi"])
+
+
+class Database(Strict):
+    """A Postgres database, served by its own CloudNativePG cluster in each environment."""
+
+    model_config = ConfigDict(title="Database")
+    team: Name | None = Field(None, description="The team that owns this database: a key of the root spec's "
+                              "`teams`. In a file the root spec includes, the file's `team` is the default.",
+                              examples=["payments"])
+    description: str | None = Field(None, description="What the database holds.")
+    version: Annotated[int, BeforeValidator(_whole)] = Field(
+        17, ge=1, le=99, description="PostgreSQL major version (gpc supports 14 to 17).", examples=[17])
+    instances: Annotated[int, Field(ge=1, le=9), BeforeValidator(_whole)] = Field(
+        1, description="Postgres instances (one primary, the rest streaming replicas).", examples=[1])
+    storage: Quantity = Field("1Gi", description="Volume of each instance, e.g. `10Gi`.", examples=["10Gi"])
+    cpu: Quantity = Field("500m", description="CPU of each instance (request = limit).", examples=["500m"])
+    memory: Quantity = Field("512Mi", description="Memory of each instance (request = limit).",
+                             examples=["512Mi"])
+    environments: dict[str, DatabaseSize] = Field(
+        default_factory=dict, description="Size by environment name: replaces the fields it sets.",
+        examples=[{"prod": {"instances": 3, "storage": "50Gi"}}])
+
+
 class Storage(Strict):
     buckets: dict[str, Bucket] = Field(default_factory=dict, description="Object-store buckets.")
     volumes: dict[str, Volume] = Field(default_factory=dict, description="Persistent volumes.")
+    databases: dict[str, Database] = Field(default_factory=dict, description="Postgres databases (CloudNativePG).")
 
 
 class Queue(Strict):
@@ -712,8 +765,20 @@ class Quotas(Strict):
     jobs: Quota | None = Field(None, description="Quota of each environment's jobs namespace.")
 
 
+class DatabaseRails(Strict):
+    """The largest database any environment may run."""
+
+    model_config = ConfigDict(title="Database guardrails")
+    max_storage: Quantity = Field("100Gi", description="Largest volume of one database instance.",
+                                  examples=["100Gi"])
+    max_instances: Annotated[int, Field(ge=1, le=9), BeforeValidator(_whole)] = Field(
+        3, description="Most instances of one database.", examples=[3])
+
+
 class Guardrails(Strict):
     """Limits enforced at compile time by gpc and in the cluster by Kyverno."""
+
+    databases: DatabaseRails = Field(default_factory=DatabaseRails, description="Largest database size.")
 
     max: MaxByType = Field(default_factory=MaxByType, description="Largest resources per workload type.")
     defaults: DefaultsByType = Field(default_factory=DefaultsByType,
@@ -778,7 +843,7 @@ class Platform(Strict):
     gitops: GitOps = Field(description="The GitOps repository Argo CD syncs from.")
     environments: dict[str, Environment] = Field(description="Where the platform is delivered, in "
                                                  "promotion order.")
-    storage: Storage = Field(default_factory=Storage, description="Buckets and volumes.")
+    storage: Storage = Field(default_factory=Storage, description="Buckets, volumes and databases.")
     messaging: Messaging = Field(default_factory=Messaging, description="Queues.")
     guardrails: Guardrails = Field(default_factory=Guardrails, description="Resource limits, quotas and "
                                    "allowed registries.")

@@ -74,6 +74,11 @@ OBJECT_STORE_REGION = "us-east-1"
 
 # Keys of a workload's credentials Secret, created by Terraform, referenced by the manifests.
 AMQP_URL_KEY = "AMQP_URL"
+DATABASE_URL_KEY = "DATABASE_URL"
+PGPASSWORD_KEY = "PGPASSWORD"
+DATABASE_PORT = 5432
+DATABASE_SCHEMA = "app"  # the one schema of every database, owned by its owner workload's role
+DATABASE_SSLMODE = "require"
 S3_ACCESS_KEY = "S3_ACCESS_KEY"
 S3_SECRET_KEY = "S3_SECRET_KEY"
 
@@ -131,6 +136,29 @@ def broker_user(workload: str) -> str:
 
 def object_store_user(workload: str) -> str:
     return workload
+
+
+def database_role(workload: str) -> str:
+    return workload
+
+
+def database_cluster(database: str) -> str:
+    """The CloudNativePG Cluster of a database (one per database and environment)."""
+    return database
+
+
+def database_host(database: str, ns: str) -> str:
+    """The Service CloudNativePG creates for the primary (`<cluster>-rw`)."""
+    return service_host(f"{database_cluster(database)}-rw", ns)
+
+
+def database_superuser_secret(database: str) -> str:
+    """The Secret CloudNativePG writes the `postgres` superuser's password to (`<cluster>-superuser`)."""
+    return f"{database_cluster(database)}-superuser"
+
+
+def migration_job(workload: str) -> str:
+    return f"{workload}-migrate"
 
 
 def service_host(service: str, ns: str) -> str:
@@ -238,6 +266,21 @@ def platform_overlay_dir(env: str) -> str:
     with '_').
     """
     return f"kustomize/_platform/overlays/{env}"
+
+
+def databases_dir(env: str) -> str:
+    """The CloudNativePG Clusters of `env`, synced after the operator and before the workloads."""
+    return f"kustomize/_databases/overlays/{env}"
+
+
+# CloudNativePG labels every instance pod with its Cluster's name; the operator chart labels its
+# pod with the chart's name.
+DATABASE_POD_LABEL = "cnpg.io/cluster"
+DATABASE_OPERATOR = "cloudnative-pg"
+DATABASE_OPERATOR_WEBHOOK_PORT = 9443
+DATABASE_STATUS_PORT = 8000  # each instance manager's status endpoint, polled by the operator
+DATABASE_BOOTSTRAP_OWNER = "gpc_bootstrap"  # owns the database itself; never a workload's role (no '_' there)
+POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
 
 
 # Where the platform repository's CI installs gpc from when the spec names no `toolchain.gpc`:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve, semantic_edges, semantic_scaling
+from compiler import ir, names, resolve, semantic_databases, semantic_edges, semantic_scaling
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
@@ -562,6 +562,8 @@ CHECKS: tuple[Check, ...] = (
     check_usage,
     check_teams,
     check_toolchain,
+    semantic_databases.check_database_uses,
+    semantic_databases.check_databases,
     semantic_edges.check_hostnames,
     semantic_edges.check_ports_to_open,
     semantic_edges.check_paths,

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from compiler import ir, names
 from compiler.kinds import USE_KINDS, UseKind
-from compiler.model import AnyWorkload, BucketUse, Platform, QueueUse, Service, ServiceUse, UseBase, VolumeUse
+from compiler.model import (
+    AnyWorkload,
+    BucketUse,
+    DatabaseUse,
+    Platform,
+    QueueUse,
+    Service,
+    ServiceUse,
+    UseBase,
+    VolumeUse,
+)
 from compiler.source import Path
 
 LOCAL_BROKER_PORT = 5672
 LOCAL_OBJECT_STORE = "http://127.0.0.1:9000"
+LOCAL_DATABASE_PORT = 5432
 
 
 def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tuple[ir.EnvVar, ...]:
@@ -56,7 +67,32 @@ def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origi
             ir.EnvVar(names.S3_SECRET_KEY, var[names.S3_SECRET_KEY], secret=ir.SecretRef(creds, names.S3_SECRET_KEY),
                       local_value="CHANGE-ME", origin=origin),
         ]
+    if kind.name == "database":
+        database = next(u.target for u in spec.workloads[name].uses.values() if isinstance(u, DatabaseUse))
+        return _database(name, database, env, var, creds, origin)
     return []
+
+
+def _database(name: str, database: str, env: ir.Environment, var: dict[str, str], creds: str,
+              origin: Path) -> list[ir.EnvVar]:
+    role = names.database_role(name)
+    host = names.database_host(database, env.infra_namespace)
+    local_url = (f"postgresql://{role}:CHANGE-ME@127.0.0.1:{LOCAL_DATABASE_PORT}/{database}"
+                 "?sslmode=disable")
+    return [
+        ir.EnvVar(names.DATABASE_URL_KEY, var[names.DATABASE_URL_KEY],
+                  secret=ir.SecretRef(creds, names.DATABASE_URL_KEY), local_value=local_url, origin=origin),
+        ir.EnvVar("PGDATABASE", var["PGDATABASE"], value=database, origin=origin),
+        ir.EnvVar("PGHOST", var["PGHOST"], value=host, local_value="127.0.0.1", origin=origin),
+        ir.EnvVar(names.PGPASSWORD_KEY, var[names.PGPASSWORD_KEY],
+                  secret=ir.SecretRef(creds, names.PGPASSWORD_KEY), local_value="CHANGE-ME", origin=origin),
+        ir.EnvVar("PGPORT", var["PGPORT"], value=str(names.DATABASE_PORT), local_value=str(LOCAL_DATABASE_PORT),
+                  origin=origin),
+        # A local server started by hand has no certificate; in the cluster TLS is required.
+        ir.EnvVar("PGSSLMODE", var["PGSSLMODE"], value=names.DATABASE_SSLMODE, local_value="disable",
+                  origin=origin),
+        ir.EnvVar("PGUSER", var["PGUSER"], value=role, origin=origin),
+    ]
 
 
 def _per_use(spec: Platform, name: str, alias: str, use: UseBase, env: ir.Environment,
@@ -86,6 +122,8 @@ def _per_use(spec: Platform, name: str, alias: str, use: UseBase, env: ir.Enviro
             return [var("BUCKET", bucket)]
         case VolumeUse(mount=mount):
             return [var("PATH", mount)]
+        case DatabaseUse():
+            return []  # the shared PG* variables say everything (one database per workload, GPC263)
         case ServiceUse(service=callee_name):
             callee = spec.workloads[callee_name]
             assert isinstance(callee, Service)  # the semantic pass refuses calls to jobs (GPC205)

@@ -20,7 +20,8 @@ from compiler import names
 from targets.argocd import charts
 
 CHARTS = Path(__file__).parent / "charts"
-FILES = {charts.OBJECT_STORE.role: "minio", charts.BROKER.role: "rabbitmq", charts.KEDA.role: "keda"}
+FILES = {charts.OBJECT_STORE.role: "minio", charts.BROKER.role: "rabbitmq",
+         charts.DATABASE_OPERATOR.role: "cloudnative-pg", charts.KEDA.role: "keda"}
 SCHEMALESS = {charts.KEDA.role}  # KEDA's chart ships no values.schema.json: the key check is all there is
 # Kubernetes objects the charts render verbatim (`toYaml`): their keys are the API's, which
 # kubernetes-validate checks elsewhere, not the chart's defaults.
@@ -51,7 +52,7 @@ def unknown_keys(ours: dict[str, Any], theirs: Any, path: tuple[str, ...] = ()) 
     return missing
 
 
-@pytest.mark.parametrize("chart", [charts.OBJECT_STORE, charts.BROKER], ids=lambda c: c.role)
+@pytest.mark.parametrize("chart", [charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR], ids=lambda c: c.role)
 def test_values_are_the_charts_own(chart: charts.Chart) -> None:
     defaults, schema = chart_files(chart)
     values = charts.VALUES[chart.role]()
@@ -59,12 +60,13 @@ def test_values_are_the_charts_own(chart: charts.Chart) -> None:
     assert [e.message for e in validator.iter_errors(values)] == []
     assert unknown_keys(values, defaults) == []
     # The checks bite: a wrong type and a misspelled key are both caught.
+    section, key = ("config", "clusterWide") if chart is charts.DATABASE_OPERATOR else ("persistence", "existingClaim")
     wrong = json.loads(json.dumps(values))
-    wrong["persistence"]["existingClaim"] = 5
+    wrong[section][key] = 5
     assert list(validator.iter_errors(wrong))
     misspelled = json.loads(json.dumps(values))
-    misspelled["persistence"]["existingClam"] = misspelled["persistence"].pop("existingClaim")
-    assert unknown_keys(misspelled, defaults) == ["persistence.existingClam"]
+    misspelled[section][key + "x"] = misspelled[section].pop(key)
+    assert unknown_keys(misspelled, defaults) == [f"{section}.{key}x"]
 
 
 @pytest.mark.parametrize(("chart", "claim"), [(charts.OBJECT_STORE, names.OBJECT_STORE_CLAIM),

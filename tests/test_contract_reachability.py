@@ -37,6 +37,10 @@ BROKER_LABELS = {"app.kubernetes.io/name": "rabbitmq"}
 BROKER_PORTS = (("TCP", 5672), ("TCP", 15672), ("TCP", 25672), ("TCP", 4369))
 OBJECT_STORE_LABELS = {"app.kubernetes.io/name": "minio"}
 OBJECT_STORE_PORTS = (("TCP", 9000), ("TCP", 9001))
+# CloudNativePG instance pods (labelled with their Cluster) and the operator's pod.
+DATABASE_PORTS = (("TCP", names.DATABASE_PORT), ("TCP", names.DATABASE_STATUS_PORT))
+OPERATOR_LABELS = {"app.kubernetes.io/name": names.DATABASE_OPERATOR}
+OPERATOR_PORTS = (("TCP", names.DATABASE_OPERATOR_WEBHOOK_PORT), ("TCP", 8080))
 # Today's cluster DNS (kubeadm, GKE, EKS, AKS): the default of `environments.<env>.dns`.
 DEFAULT_DNS = ("kube-system", {"k8s-app": "kube-dns"}, (("UDP", 53), ("TCP", 53)))
 
@@ -111,6 +115,11 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
         for doc in c.builds[names.overlay_dir(w.name, env.name)]:
             if doc["kind"] not in WORKLOAD_KINDS:
                 continue
+            if doc["metadata"]["name"] != w.name:  # the owner's migration Job: its own pod
+                template = pod_template(doc)
+                out.append(Endpoint(doc["metadata"]["name"], doc["metadata"]["namespace"],
+                                    template["metadata"]["labels"], next(ips), ()))
+                continue
             template = pod_template(doc)
             container = template["spec"]["containers"][0]
             ports = tuple((p.get("protocol", "TCP"), p["containerPort"]) for p in container.get("ports", []))
@@ -124,6 +133,10 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
         out += [Endpoint(f"rabbitmq-{i}", infra, BROKER_LABELS, next(ips), BROKER_PORTS) for i in (0, 1)]
     if infra is not None and any(w.buckets for w in c.platform.workloads):
         out += [Endpoint(f"minio-{i}", infra, OBJECT_STORE_LABELS, next(ips), OBJECT_STORE_PORTS) for i in (0, 1)]
+    if infra is not None and c.platform.databases:
+        out += [Endpoint(f"postgres-{db.name}-{i}", infra, {names.DATABASE_POD_LABEL: db.name}, next(ips),
+                         DATABASE_PORTS) for db in c.platform.databases for i in (1, 2)]
+        out.append(Endpoint("cnpg-operator", infra, OPERATOR_LABELS, next(ips), OPERATOR_PORTS))
     out += dns_endpoints(env, ips)
     web = (("TCP", 80), ("TCP", 443), ("TCP", 8080))
     for ns in sorted(env.namespaces.values()):  # a pod someone started by hand in a platform namespace
@@ -173,6 +186,9 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
         return {(src, r.name, proto, port) for r in resolvers for proto, port in dns_ports(env)}
     broker = [e for e in endpoints if e.name.startswith("rabbitmq-")]
     store = [e for e in endpoints if e.name.startswith("minio-")]
+    databases = {db.name: [e for e in endpoints if e.labels.get(names.DATABASE_POD_LABEL) == db.name]
+                 for db in platform.databases}
+    operator = [e for e in endpoints if e.name == "cnpg-operator"]
     platform_namespaces = {ns for env in platform.environments for ns in env.namespaces.values()}
     for w in platform.workloads:
         src = by_workload.get(w.name)
@@ -187,6 +203,12 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
             edges |= {(src.name, b.name, "TCP", names.BROKER_PORT) for b in broker}
         if w.buckets:
             edges |= {(src.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
+        if w.database is not None:  # the declared database's instances, on the Postgres port only
+            edges |= {(src.name, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
+            if w.database.migrate is not None:  # its migration pods: DNS and the same database
+                migrate = names.migration_job(w.name)
+                edges |= dns(migrate)
+                edges |= {(migrate, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
         if w.api_access:  # egress to the API server's ports; NetworkPolicy cannot name its address,
             # so any address outside the platform's (default-deny) namespaces is open on those ports
             edges |= {(src.name, dst.name, proto, port) for dst in endpoints
@@ -194,8 +216,25 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
                       for proto, port in dst.ports if port in API_SERVER_PORTS}
     # The infra namespace's DNS policy is namespace-wide on purpose: every pod the charts run there
     # (servers, hooks, provisioning jobs) resolves names; nothing else is open in that namespace.
-    infra = platform_infra(endpoints, broker + store)
+    infra = platform_infra(endpoints, broker + store + operator)
     edges |= {edge for e in infra for edge in dns(e.name)}
+    # The operator and each database's instances: the API server both ways (its address is not a
+    # pod's, so any non-platform address on its ports), the operator to every instance and the
+    # instances of one database to each other (replication, status), on both database ports.
+    def api(src: Endpoint) -> set[Edge]:
+        return {(src.name, dst.name, proto, port) for dst in endpoints if dst.namespace not in platform_namespaces
+                for proto, port in dst.ports if port in API_SERVER_PORTS}
+    for o in operator:
+        edges |= api(o)
+        # The API server calls the webhooks and is no pod a policy can name: anything outside the
+        # platform's namespaces reaches that one port (platform pods have no egress to it).
+        edges |= {(x.name, o.name, "TCP", names.DATABASE_OPERATOR_WEBHOOK_PORT) for x in endpoints
+                  if x.namespace not in platform_namespaces}
+    for instances in databases.values():
+        for a in instances:
+            edges |= api(a)
+            edges |= {(o.name, a.name, proto, port) for o in operator for proto, port in DATABASE_PORTS}
+            edges |= {(a.name, b.name, proto, port) for b in instances if b is not a for proto, port in DATABASE_PORTS}
     for group in (broker, store):
         for a in group:
             edges |= dns(a.name)

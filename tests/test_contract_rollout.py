@@ -150,7 +150,9 @@ def test_platform_layers_sync_automatically_in_every_environment(platform: Platf
         assert root in layers
         if env.namespaces:
             expected = {"policies", "platform"} | ({"object-store"} if platform.buckets else set()) \
-                | ({"broker"} if platform.queues else set()) | ({"keda"} if platform.scales_on_queues(env.name) else set())
+                | ({"broker"} if platform.queues else set()) \
+                | ({"keda"} if platform.scales_on_queues(env.name) else set()) \
+                | ({"database-operator", "databases"} if platform.databases else set())
             assert {n.rpartition(".")[2] for n in layers if n != root} == expected
         for name, app in layers.items():
             # Every Application the root application waits for must get Healthy without a person.

@@ -51,7 +51,8 @@ class Tree:
         self.builds: Builds = {d: build(self.tree / d) for d in workload_overlays(platform)}
 
     def workload(self, w: Workload, env: str) -> dict[str, Any]:
-        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS]
+        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS
+                 and d["metadata"]["name"] == w.name]  # not the owner's migration Job (a PreSync hook)
         assert len(found) == 1, (w.name, env, [d["kind"] for d in found])
         return found[0]
 
@@ -279,7 +280,7 @@ def test_the_first_delivery_brings_a_waiting_workload_up(tree: Tree, tmp_path: P
     for w in waiting:
         _run_deliver_step(tree, w, tmp_path)
         docs = build(tree.tree / names.overlay_dir(w.name, first))
-        (obj,) = [d for d in docs if d["kind"] in WORKLOAD_KINDS]
+        (obj,) = [d for d in docs if d["kind"] in WORKLOAD_KINDS and d["metadata"]["name"] == w.name]
         assert _tag(obj) == SHA and not _is_down(obj), w.name
         assert names.AWAITING_DELIVERY not in obj["metadata"].get("annotations", {})
         if obj["kind"] == "Deployment" and w.scaled:

@@ -76,6 +76,7 @@ CUSTOM_RESOURCES = {
     ("cilium.io/v2", "CiliumNetworkPolicy"),
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
+    ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schema: tests/test_cnpg_schema.py
 }
 
 
@@ -98,7 +99,8 @@ class Compiled:
         return found[0]
 
     def workload(self, w: Workload, env: str) -> dict[str, Any]:
-        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS]
+        found = [d for d in self.builds[names.overlay_dir(w.name, env)] if d["kind"] in WORKLOAD_KINDS
+                 and d["metadata"]["name"] == w.name]  # not the owner's migration Job
         assert len(found) == 1
         return found[0]
 
@@ -130,7 +132,9 @@ def kustomize_build(kubectl: str, folder: Path) -> list[dict[str, Any]]:
 
 def overlay_dirs(platform: Platform) -> list[str]:
     dirs = [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments]
-    return dirs + [names.platform_overlay_dir(e.name) for e in platform.environments]
+    dirs += [names.platform_overlay_dir(e.name) for e in platform.environments]
+    return dirs + [names.databases_dir(e.name) for e in platform.environments
+                   if platform.databases and "infra" in e.namespaces]
 
 
 def compile_and_build(spec: Path, out: Path, sid: str) -> Compiled:
@@ -267,7 +271,8 @@ def test_objects_land_in_the_placement_namespace_with_recommended_labels(compile
                 assert meta["namespace"] == placement.namespace, (w.name, env.name, doc["kind"])
                 labels = meta["labels"]
                 assert set(RECOMMENDED) <= set(labels), (doc["kind"], labels)
-                assert labels[NAME] == w.name and labels[INSTANCE] == instance
+                # The owner's migration Job and its NetworkPolicy are named after the workload.
+                assert labels[NAME] in (w.name, names.migration_job(w.name)) and labels[INSTANCE] == instance
                 assert labels["app.kubernetes.io/part-of"] == compiled.platform.name
                 assert labels["app.kubernetes.io/managed-by"] == "gpc"
             obj = compiled.workload(w, env.name)
@@ -535,6 +540,9 @@ def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -
                 want_out.add((env.infra_namespace, ((NAME, "rabbitmq"),), (("TCP", names.BROKER_PORT),)))
             if w.buckets:
                 want_out.add((env.infra_namespace, ((NAME, "minio"),), (("TCP", names.OBJECT_STORE_PORT),)))
+            if w.database is not None:
+                want_out.add((env.infra_namespace, ((names.DATABASE_POD_LABEL, w.database.target),),
+                              (("TCP", names.DATABASE_PORT),)))
             if w.api_access:
                 want_out.add((None, (), (("TCP", 443), ("TCP", 6443))))
             for e in w.egress:

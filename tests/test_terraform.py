@@ -97,7 +97,7 @@ def test_terraform_fmt_accepts_the_tree(spec: Path, tmp_path: Path) -> None:
 @spec_param
 def test_versions_are_exact_pins(spec: Path) -> None:
     expected = {p.name: p for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM, versions.MINIO,
-                                    versions.RABBITMQ)}
+                                    versions.RABBITMQ, versions.POSTGRESQL)}
     for _, stage, module, _ in _modules(spec):
         (terraform,) = module["terraform"]
         assert terraform["required_version"] == versions.TERRAFORM_VERSION

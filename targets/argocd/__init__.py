@@ -11,6 +11,8 @@
     argocd/<env>/cluster-project.yaml   AppProject of cluster infrastructure (with KEDA)   wave -3
     argocd/<env>/keda.yaml              Application: KEDA chart (a workload scales on a    wave -1
                                         queue's depth), in its own namespace
+    argocd/<env>/database-operator.yaml Application: CloudNativePG chart (databases)       wave -2
+    argocd/<env>/databases.yaml         Application: one CloudNativePG Cluster per database wave -1
     argocd/<env>/services.yaml          ApplicationSet: one Application per service        wave 0
     argocd/<env>/jobs.yaml              ApplicationSet: one Application per job            wave 0
 
@@ -45,6 +47,8 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
     if platform.scales_on_queues(env.name):
         files["cluster-project.yaml"] = [project.cluster_project(platform, env)]
         files["keda.yaml"] = [apps.keda(platform, env)]
+    if platform.databases:
+        files["databases.yaml"] = [apps.databases(platform, env)]
     for group, appset in appsets.application_sets(platform, env).items():
         files[f"{group}.yaml"] = [appset]
     return files

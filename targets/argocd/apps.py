@@ -22,6 +22,7 @@ from targets.argocd.project import cluster_project_name
 
 PLATFORM_ROLE = "platform"
 POLICIES_ROLE = "policies"
+DATABASES_ROLE = "databases"
 
 
 def platform_overlay(platform: Platform, env: Environment) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
     }
     return platform_application(platform, name=role_name(platform, env, chart.role),
                                 project=project_name(platform, env), source=source, namespace=env.infra_namespace,
-                                wave=WAVE_INFRA)
+                                wave=chart.wave)
 
 
 def keda(platform: Platform, env: Environment) -> dict[str, Any]:
@@ -65,3 +66,11 @@ def keda(platform: Platform, env: Environment) -> dict[str, Any]:
                                namespace=chart.namespace, wave=WAVE_INFRA)
     app["spec"]["destination"] = destination(chart.namespace)
     return app
+
+
+def databases(platform: Platform, env: Environment) -> dict[str, Any]:
+    """The CloudNativePG Clusters: after the operator (its CRDs), before the workloads."""
+    return platform_application(platform, name=role_name(platform, env, DATABASES_ROLE),
+                                project=project_name(platform, env),
+                                source=git_source(platform, names.databases_dir(env.name)),
+                                namespace=env.infra_namespace, wave=WAVE_INFRA)

@@ -38,6 +38,7 @@ class Chart:
     chart: str | None = None  # the chart's name in a classic Helm repository; None: `repo` is an OCI one
     namespace: str | None = None  # its own namespace; None: the environment's infra namespace
     cluster_kinds: tuple[tuple[str, str], ...] = ()  # cluster-scoped (group, kind) it renders
+    wave: int = -1  # its Application's sync wave (names the order; argocd/common.py's WAVE_*)
 
     @property
     def source_repo(self) -> str:
@@ -70,6 +71,10 @@ BUSYBOX_IMAGE = ("docker.io", "busybox",
                  "1.37.0@sha256:b3255e7dfbcd10cb367af0d409747d511aeb66dfac98cf30e97e87e4207dd76f")
 
 
+CNPG_IMAGE = ("ghcr.io", "cloudnative-pg/cloudnative-pg",
+              "1.30.0@sha256:a2701eb97cdd2a34b1fdb2cb51987f544b706e40bec72ae7146cd8580efefebb")
+
+
 def _ref(image: tuple[str, str, str]) -> str:
     return f"{image[0]}/{image[1]}:{image[2]}"
 
@@ -94,6 +99,47 @@ BROKER = Chart(
     kinds=(("", "ConfigMap"), ("", "Service"), ("", "ServiceAccount"), ("apps", "StatefulSet")),
     images=(_ref(RABBITMQ_IMAGE), _ref(BUSYBOX_IMAGE)),
 )
+
+
+# CloudNativePG's operator (Apache-2.0, https://github.com/cloudnative-pg/charts), from its OCI
+# registry. It syncs a wave before the databases' Clusters (its CRDs and webhooks must exist and
+# be healthy first), which sync a wave before the workloads. It watches only the environment's
+# infra namespace (`config.clusterWide: false`: a Role, not a ClusterRoleBinding), but a chart
+# installs CRDs, webhook configurations and ClusterRoles, which are cluster-wide: environments
+# that share a cluster share them (the same pinned version renders the same objects).
+DATABASE_OPERATOR = Chart(
+    role="database-operator",
+    repo="ghcr.io/cloudnative-pg/charts/cloudnative-pg",
+    version="0.29.0",
+    release=names.DATABASE_OPERATOR,
+    kinds=(("", "ConfigMap"), ("", "Service"), ("", "ServiceAccount"), ("apps", "Deployment"),
+           ("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding")),
+    images=(_ref(CNPG_IMAGE),),
+    cluster_kinds=(("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+                   ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+                   ("apiextensions.k8s.io", "CustomResourceDefinition"),
+                   ("rbac.authorization.k8s.io", "ClusterRole")),
+    wave=-2,
+)
+
+
+def database_operator_values() -> dict[str, Any]:
+    registry, repository, tag = CNPG_IMAGE
+    return {
+        "fullnameOverride": names.DATABASE_OPERATOR,
+        "image": {"repository": f"{registry}/{repository}", "tag": tag, "pullPolicy": "IfNotPresent"},
+        "crds": {"create": True},
+        "config": {"clusterWide": False},
+        "rbac": {"create": True},
+        "serviceAccount": {"create": True},
+        "monitoring": {"podMonitorEnabled": False},
+        "resources": _resources("100m", "256Mi"),
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+            "runAsUser": 10001, "runAsGroup": 10001, "seccompProfile": dict(SECCOMP),
+            "capabilities": {"drop": ["ALL"]}},
+        "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": dict(SECCOMP)},
+    }
 
 
 def object_store_values() -> dict[str, Any]:
@@ -213,4 +259,5 @@ def keda_values() -> dict[str, Any]:
     }
 
 
-VALUES = {OBJECT_STORE.role: object_store_values, BROKER.role: broker_values, KEDA.role: keda_values}
+VALUES = {OBJECT_STORE.role: object_store_values, BROKER.role: broker_values,
+          DATABASE_OPERATOR.role: database_operator_values, KEDA.role: keda_values}

@@ -47,6 +47,8 @@ def infra_charts(platform: Platform) -> tuple[charts.Chart, ...]:
         needed.append(charts.OBJECT_STORE)
     if platform.queues:
         needed.append(charts.BROKER)
+    if platform.databases:
+        needed.append(charts.DATABASE_OPERATOR)
     return tuple(needed)
 
 
@@ -69,6 +71,8 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
             kinds.add(("batch", w.kind))
         if w.contract_config_map:
             kinds.add(("", "ConfigMap"))
+        if w.database is not None and w.database.migrate is not None:  # the owner's PreSync migration
+            kinds.add(("batch", "Job"))
         kinds |= edge_kinds(w, env)
     if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route for w in platform.workloads):
         kinds.add(("gateway.networking.k8s.io", "Gateway"))
@@ -94,7 +98,15 @@ def namespaced_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
     kinds = workload_kinds(platform, env)
     for chart in infra_charts(platform):
         kinds |= set(chart.kinds)
+    if platform.databases:
+        kinds.add(("postgresql.cnpg.io", "Cluster"))
     return sorted(kinds)
+
+
+def cluster_kinds(platform: Platform) -> list[GroupKind]:
+    """Cluster-scoped kinds: the policies' and what an infrastructure chart installs (CRDs, webhooks)."""
+    charts_kinds = {k for chart in infra_charts(platform) for k in chart.cluster_kinds}
+    return [*POLICY_KINDS[platform.guardrails.policy_kind], *sorted(charts_kinds)]
 
 
 def source_repos(platform: Platform) -> list[str]:
@@ -111,8 +123,7 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "sourceRepos": source_repos(platform),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": (group_kinds(POLICY_KINDS[platform.guardrails.policy_kind])
-                                         if env.namespaces else []),
+            "clusterResourceWhitelist": group_kinds(cluster_kinds(platform)) if env.namespaces else [],
             "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
             **team_roles(platform, env),

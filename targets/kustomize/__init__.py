@@ -53,7 +53,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, edge, graph, meta, network, overlay
+from targets.kustomize import base, databases, edge, graph, meta, network, overlay
 
 
 class KustomizeTarget:
@@ -70,6 +70,8 @@ class KustomizeTarget:
             artifacts += self._workload(platform, lookups, workload)
         for env in platform.environments:
             artifacts += self._platform_overlay(platform, env.name)
+            if platform.databases and "infra" in env.namespaces:
+                artifacts += self._databases(platform, env.name)
         return sorted(artifacts, key=lambda a: a.path)
 
     def _workload(self, platform: Platform, lookups: graph.Graph, workload: Workload) -> list[Artifact]:
@@ -95,10 +97,22 @@ class KustomizeTarget:
             docs = [network.default_deny(platform, namespace)]
             if group == "infra":
                 docs += network.infra_policies(platform, env)
+                if platform.databases:
+                    docs += databases.policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
         gateway = edge.gateway(platform, env)
         if gateway is not None:
             out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))
+        listing = [posixpath.basename(a.path) for a in out]
+        out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
+        return out
+
+
+    def _databases(self, platform: Platform, env_name: str) -> list[Artifact]:
+        env = platform.environment(env_name)
+        here = names.databases_dir(env_name)
+        out = [Artifact(f"{here}/{db.name}.yaml", dump(databases.cluster(platform, env, db), platform.spec_file))
+               for db in platform.databases]
         listing = [posixpath.basename(a.path) for a in out]
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
         return out

@@ -123,6 +123,9 @@ def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dic
     if workload.buckets:
         rules.append({"to": [peer(env.infra_namespace, OBJECT_STORE_POD)],
                       "ports": tcp(names.OBJECT_STORE_PORT)})
+    if workload.database is not None:  # CloudNativePG labels the instance pods with their Cluster
+        pods = {names.DATABASE_POD_LABEL: names.database_cluster(workload.database.target)}
+        rules.append({"to": [peer(env.infra_namespace, pods)], "ports": tcp(names.DATABASE_PORT)})
     rules += [cidr_rule(e, env.network) for e in workload.egress if e.cidr is not None]
     return rules
 

@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import edge, meta, network, scaling
+from targets.kustomize import edge, meta, migration, network, scaling
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -57,6 +57,9 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     fqdn = edge.fqdn_policy(platform, workload, env)
     if fqdn is not None:
         extra["ciliumnetworkpolicy.yaml"] = fqdn
+    if migration.command(workload) is not None:
+        extra["migrate-job.yaml"] = migration.job(platform, workload, env)
+        extra["migrate-networkpolicy.yaml"] = migration.network_policy(platform, workload, env)
     out.update(extra)
     resources_list += sorted(extra)
     net = network.overlay_patch(graph, workload, env)
@@ -95,6 +98,8 @@ def image_component(workload: Workload) -> dict[str, Any]:
     if workload.awaits_delivery:
         component["patches"] = [{"patch": dump(patch)}
                                 for patch in [_bootstrap_patch(workload), *scaling.bootstrap_deletes(workload)]]
+        if migration.command(workload) is not None:
+            component["patches"].append({"patch": dump(migration.delete_patch(workload))})
     return component
 
 

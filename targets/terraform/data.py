@@ -48,6 +48,16 @@ VERSIONED_BUCKET_ACTIONS = {"read": ("s3:ListBucketVersions",), "write": ()}
 # workload may use the default exchange (which routes to every queue of the vhost). '^$'
 # matches no resource name.
 NOTHING = "^$"
+# Postgres privileges per declared access. Every role may CONNECT to its own database (PUBLIC may
+# not: a role of another workload is refused at connect time). The owner owns the schema, so it
+# needs no grant there: it creates, alters and drops the tables; the others get privileges on
+# every table in the schema, present (GRANT ... ON ALL TABLES) and future (ALTER DEFAULT
+# PRIVILEGES FOR ROLE <owner>). Writers get the sequences too, so INSERTs can draw serial ids.
+DATABASE_PRIVILEGES = {"read": ("CONNECT",), "write": ("CONNECT",), "owner": ("CONNECT",)}
+SCHEMA_PRIVILEGES: dict[str, tuple[str, ...]] = {"read": ("USAGE",), "write": ("USAGE",), "owner": ()}
+TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
+    "read": ("SELECT",), "write": ("DELETE", "INSERT", "SELECT", "UPDATE"), "owner": ()}
+SEQUENCE_PRIVILEGES: dict[str, tuple[str, ...]] = {"read": ("SELECT",), "write": ("SELECT", "USAGE"), "owner": ()}
 EXCHANGE_TYPE = "fanout"  # routes every message to the one bound queue, whatever the routing key
 _PCRE_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}])")
 
@@ -127,6 +137,8 @@ class ServicesLocals(_Locals):
     object_store_users: Strings | None  # workload -> user
     object_store_policies: dict[str, dict[str, Any]] | None  # workload -> IAM policy document
     broker_users: dict[str, Strings] | None  # workload -> user, configure, write, read
+    databases: Entries | None  # host, port, schema, owner (role), superuser_secret
+    database_roles: Entries | None  # workload -> database, role, access, *_privileges
     credentials: Entries  # group, name, keys
 
 
@@ -334,11 +346,31 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
         object_store_users={n: names.object_store_user(n) for n in sorted(bucket_users)} if object_store else None,
         object_store_policies={n: _policy(w, versioned) for n, w in sorted(bucket_users.items())} if object_store else None,
         broker_users={n: _permissions(platform, w) for n, w in sorted(queue_users.items())} if broker else None,
+        databases={d.name: {"host": names.database_host(d.name, env.infra_namespace), "port": names.DATABASE_PORT,
+                            "schema": names.DATABASE_SCHEMA, "owner": d.owner.role,
+                            "superuser_secret": names.database_superuser_secret(d.name)}
+                   for d in platform.databases} if platform.databases else None,
+        database_roles=database_roles(platform) if platform.databases else None,
         credentials={
             w.name: {"group": w.group, "name": w.credentials_secret, "keys": list(w.credential_keys)}
             for w in platform.workloads if w.credentials_secret is not None
         },
     )
+
+
+def database_roles(platform: Platform) -> dict[str, dict[str, Any]]:
+    """One login role per workload that uses a database, with exactly its access's privileges."""
+    roles = {}
+    for d in platform.databases:
+        for r in d.roles:
+            roles[r.workload] = {
+                "database": d.name, "role": r.role, "access": r.access,
+                "database_privileges": list(DATABASE_PRIVILEGES[r.access]),
+                "schema_privileges": list(SCHEMA_PRIVILEGES[r.access]),
+                "table_privileges": list(TABLE_PRIVILEGES[r.access]),
+                "sequence_privileges": list(SEQUENCE_PRIVILEGES[r.access]),
+            }
+    return dict(sorted(roles.items()))
 
 
 def queue_arguments(bounds: QueueBounds) -> dict[str, Any]:

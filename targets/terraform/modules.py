@@ -110,6 +110,15 @@ class BrokerAdmin:
 
 
 @dataclass(frozen=True)
+class DatabaseAdmin:
+    """How the services module signs in to one database's CloudNativePG cluster as `postgres`."""
+
+    name: str  # the database, also its provider alias
+    owner: str  # the owner workload (a key of local.database_roles)
+    local_port: int  # the default local end of its port-forward
+
+
+@dataclass(frozen=True)
 class ServicesModule:
     """terraform/<env>/services/."""
 
@@ -122,6 +131,7 @@ class ServicesModule:
     infra_group: str
     object_store: ObjectStoreAdmin | None  # None: the platform has no buckets
     broker: BrokerAdmin | None  # None: the platform has no queues
+    databases: list[DatabaseAdmin]  # sorted by name; empty: the platform has no databases
     credential_data: dict[str, dict[str, Hcl]]  # workload -> credential key -> expression
     credential_dependencies: list[str]  # resource addresses a credentials Secret waits for
 
@@ -134,6 +144,7 @@ SERVICES_FILES: tuple[File[ServicesModule], ...] = (
     File("cluster.tf", "services/cluster.tf.j2"),
     File("object_store.tf", "services/object_store.tf.j2", lambda m: m.object_store is not None),
     File("broker.tf", "services/broker.tf.j2", lambda m: m.broker is not None),
+    File("databases.tf", "services/databases.tf.j2", lambda m: bool(m.databases)),
     File("credentials.tf", "services/credentials.tf.j2", lambda m: bool(m.credential_data)),
     File("outputs.tf", "services/outputs.tf.j2"),
 )

@@ -16,6 +16,7 @@ from targets.terraform.modules import (
     SERVICES_FILES,
     BrokerAdmin,
     ClusterModule,
+    DatabaseAdmin,
     File,
     InfraSecret,
     ObjectStoreAdmin,
@@ -26,6 +27,8 @@ from targets.terraform.modules import (
 from targets.terraform.templates import render as render_template
 
 INFRA = data.INFRA_GROUP
+# Each database's port-forward gets its own local port, from here up, in name order.
+LOCAL_DATABASE_PORT = 15432
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 M = TypeVar("M", ClusterModule, ServicesModule)
@@ -124,7 +127,7 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
     )
 
 
-def _credential_data(platform: Platform) -> dict[str, dict[str, Hcl]]:
+def _credential_data(platform: Platform, env: Environment) -> dict[str, dict[str, Hcl]]:
     """Each workload's Secret: exactly its credential keys, each from its own user only."""
     out: dict[str, dict[str, Hcl]] = {}
     for w in platform.workloads:
@@ -139,13 +142,23 @@ def _credential_data(platform: Platform) -> dict[str, dict[str, Hcl]]:
             names.S3_ACCESS_KEY: Hcl(f"minio_iam_user.workload[{k}].name"),
             names.S3_SECRET_KEY: Hcl(f"minio_iam_user.workload[{k}].secret"),
         }
+        if w.database is not None:
+            # Host and port are literal: the expression indexes nothing but this workload's role.
+            database = w.database.target
+            role = f"postgresql_role.{database}[{k}]"
+            host = names.database_host(database, env.infra_namespace)
+            expressions[names.PGPASSWORD_KEY] = Hcl(f"{role}.password")
+            expressions[names.DATABASE_URL_KEY] = Hcl(
+                'format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", '
+                f"urlencode({role}.name), urlencode({role}.password), {hcl.string(host)}, "
+                f"{names.DATABASE_PORT}, {hcl.string(database)}, {hcl.string(names.DATABASE_SSLMODE)})")
         out[w.name] = {key: expressions[key] for key in sorted(w.credential_keys)}
     return out
 
 
 def _services(platform: Platform, env: Environment) -> ServicesModule | None:
     """The services module of `env`, or None when it has none (no shared infrastructure)."""
-    if not (platform.buckets or platform.queues) or INFRA not in env.namespaces:
+    if not (platform.buckets or platform.queues or platform.databases) or INFRA not in env.namespaces:
         return None
     local = data.services(platform, env)
     object_store = ObjectStoreAdmin(
@@ -167,9 +180,16 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
         dependencies += ["rabbitmq_binding.queue", "rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
     if local.object_store_users:
         dependencies += ["minio_iam_user_policy_attachment.workload", "minio_s3_bucket.bucket"]
+    if platform.databases:
+        dependencies += [f"postgresql_default_privileges.{d.name}_{t}" for d in platform.databases
+                         for t in ("sequence", "table")]
+        dependencies += [f"postgresql_grant.{d.name}_{t}" for d in platform.databases
+                         for t in ("database", "schema", "sequence", "table")]
     providers = [versions.KUBERNETES]
-    if object_store or broker:
+    if object_store or broker or platform.databases:
         providers.append(versions.RANDOM)
+    if platform.databases:
+        providers.append(versions.POSTGRESQL)
     if object_store:
         providers.append(versions.MINIO)
     if broker:
@@ -184,7 +204,9 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
         infra_group=INFRA,
         object_store=object_store,
         broker=broker,
-        credential_data=_credential_data(platform),
+        databases=[DatabaseAdmin(d.name, d.owner.workload, LOCAL_DATABASE_PORT + i)
+                   for i, d in enumerate(platform.databases)],
+        credential_data=_credential_data(platform, env),
         credential_dependencies=sorted(dependencies),
     )
 
@@ -202,7 +224,8 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         summary.append("the virtual host, the bounded queues, an exchange per queue and one broker user per workload")
         forwards.append(f"kubectl -n {env.infra_namespace} port-forward svc/{names.BROKER_SERVICE} 15672:15672")
     rows = [(f"provider {p.source}", p.version) for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM,
-                                                          versions.MINIO, versions.RABBITMQ)]
+                                                          versions.MINIO, versions.RABBITMQ,
+                                                          versions.POSTGRESQL)]
     rows += [(f"chart {c.chart} ({c.repository})", c.version) for c in (versions.ARGO_CD, versions.KYVERNO)]
     readme = Readme(
         spec_file=platform.spec_file,

@@ -25,6 +25,7 @@ HELM = Provider("helm", "hashicorp/helm", "3.1.1")
 RANDOM = Provider("random", "hashicorp/random", "3.9.1")
 MINIO = Provider("minio", "aminueza/minio", "3.40.1")
 RABBITMQ = Provider("rabbitmq", "cyrilgdn/rabbitmq", "1.10.1")
+POSTGRESQL = Provider("postgresql", "cyrilgdn/postgresql", "1.26.0")
 
 
 @dataclass(frozen=True)
