@@ -44,7 +44,7 @@ def rollout(platform: Platform) -> list[str]:
     first = envs[0]
     shared = bool(platform.buckets or platform.queues)
     built = [w for w in platform.workloads if w.repo]
-    secrets = [w for w in platform.workloads if w.app_secret is not None]
+    secrets = [w for w in platform.workloads if w.terraform_secrets]
     repo, path = markdown.code(platform.gitops_repo), markdown.code(platform.gitops_path or ".")
     credential = ("a deploy key of that repository (read-only)" if names.gitops_over_ssh(platform.gitops_repo)
                   else "a GitHub App installed on that repository with **Contents: read** only (not the App "

@@ -74,6 +74,8 @@ CUSTOM_RESOURCES = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("cert-manager.io/v1", "Certificate"),
     ("cilium.io/v2", "CiliumNetworkPolicy"),
+    ("external-secrets.io/v1", "ExternalSecret"),  # CRDs: test_contract_secrets.py
+    ("external-secrets.io/v1", "ClusterSecretStore"),
 }
 
 

@@ -13,6 +13,9 @@ const MODULES = {
   "gateway.networking.k8s.io/v1 Gateway": "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway",
   "gateway.networking.k8s.io/v1 HTTPRoute": "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
   "cert-manager.io/v1 Certificate": "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate",
+  "external-secrets.io/v1 ExternalSecret": "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
+  "external-secrets.io/v1 ClusterSecretStore":
+    "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
 };
 
 const documents = JSON.parse(fs.readFileSync(0, "utf8"));
