@@ -35,7 +35,7 @@ $(LSP_DIR)/node_modules/.bin/yaml-language-server: $(LSP_DIR)/package.json
 	cd $(LSP_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# CRD models (Argo CD, Gateway API, cert-manager) and TypeScript, which checks gpc's custom resources against their typings.
+# CRD models (Argo CD, Gateway API, cert-manager, External Secrets) and TypeScript, which checks gpc's custom resources against their typings.
 $(CRD_DIR)/node_modules/.bin/tsc: $(CRD_DIR)/package.json
 	cd $(CRD_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@

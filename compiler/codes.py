@@ -149,6 +149,22 @@ CODES: dict[str, Code] = {
                  "cluster: a workload named `root` collides with the environment's root application, and "
                  "hyphens can make `<platform>-<environment>-<workload>` of two environments equal.",
                  "workloads:\n  root-api: {type: service}"),
+    # GPC225-229: secrets from a secret store (compiler/semantic_secrets.py).
+    "GPC225": _e("secret source for an undeclared secret", "A workload's `secret_sources` names a secret that is "
+                 "not in its `secrets`; only declared secrets reach the pod, so the source would be read for "
+                 "nothing.", "secrets: [STRIPE_API_KEY]\nsecret_sources:\n  STRIPE_API_KEY: {key: payments/stripe}"),
+    "GPC226": _e("secrets from two places", "Some of a workload's secrets come from the secret store and some "
+                 "do not. The store (External Secrets) writes the workload's whole `<workload>-app-secrets`, so a "
+                 "secret without a source would be missing from it: give every secret a source, or none.",
+                 "secrets: [STRIPE_API_KEY, WEBHOOK_TOKEN]\nsecret_sources:\n  STRIPE_API_KEY: {key: payments/stripe}"
+                 "\n  WEBHOOK_TOKEN: {key: payments/webhook}"),
+    "GPC227": _e("no secret store in an environment", "A workload takes its secrets from the secret store, and "
+                 "every workload runs in every environment, so every environment names a store "
+                 "(`secret_store`). Without one the workload's Secret would be empty there at run time.",
+                 "environments:\n  prod:\n    secret_store:\n      vault: {server: https://vault.example.com:8200}"),
+    "GPC228": _e("secret store without exactly one provider", "An environment's `secret_store` names exactly one "
+                 "of `vault` and `aws`: External Secrets reads one provider per store.",
+                 "secret_store:\n  aws: {region: eu-west-1}"),
     # GPC230-239: the toolchain the generated CI installs (`toolchain:`).
     "GPC230": _e("gpc source not pinned", "The platform repository's CI installs exactly the gpc the spec "
                  "names, and only pinned: a git source needs the full 40-hex `commit` (a branch or tag can be "

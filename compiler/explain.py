@@ -198,7 +198,12 @@ class _Explainer:
         if w.credentials_secret is not None:
             self.add("secrets", w.credentials_secret, ", ".join(w.credential_keys), "derived",
                      note="created by Terraform: this workload's own broker/object-store credentials")
-        if w.app_secret is not None:
+        if w.app_secret is not None and w.store_secrets:
+            self.add("secrets", w.app_secret, ", ".join(w.secrets), "workload", (*self.base, "secret_sources"),
+                     note="written by External Secrets from the environment's secret store: "
+                     + ", ".join(f"{s.name} <- {s.key}" + (f"#{s.property}" if s.property else "")
+                                 for s in w.store_secrets))
+        elif w.app_secret is not None:
             self.add("secrets", w.app_secret, ", ".join(w.secrets), "workload", (*self.base, "secrets"),
                      note="values filled in by an operator, never in the spec")
         if w.contract_config_map is not None:

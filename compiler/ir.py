@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from compiler import names
 from compiler.diagnostics import Position
+from compiler.ir_secrets import Store, StoreSecret
 from compiler.source import Source
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
@@ -197,6 +198,18 @@ class Workload:
     team: str | None = None  # the owning team (a key of Platform.teams)
     admit: tuple[Peer, ...] = ()  # in-cluster callers that are not gpc workloads
     egress: tuple[Egress, ...] = ()  # destinations outside the cluster
+    store_secrets: tuple[StoreSecret, ...] = ()  # non-empty: `secrets` come from the environment's store
+
+    @property
+    def terraform_secrets(self) -> bool:
+        """Operators pass the values of `secrets` to Terraform (`TF_VAR_app_secrets`)."""
+        return self.app_secret is not None and not self.store_secrets
+
+    @property
+    def secret_refs(self) -> tuple[str, ...]:
+        """Every Secret the workload's pods read (not the image pull secret): what Reloader watches."""
+        # From the wiring itself, so any Secret a new kind of use wires in is covered with no edit here.
+        return tuple(sorted({v.secret.name for p in self.placements for v in p.env_vars if v.secret is not None}))
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
@@ -296,6 +309,7 @@ class Environment:
     dns: Dns = DEFAULT_DNS
     edge: Edge | None = None
     network: Network = Network(False, (), ())
+    secret_store: Store | None = None  # only when some workload reads secrets from it
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -463,6 +477,22 @@ class Platform:
     include: tuple[str, ...] = ()  # the root spec's include patterns, as written
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def reloads(self) -> bool:
+        """Some long-running workload reads a Secret: Reloader restarts it when one changes."""
+        return any(w.kind == "Deployment" and w.secret_refs for w in self.workloads)
+
+    def operators(self, env: Environment) -> tuple[str, ...]:
+        """The cluster-wide operators `env` installs (`names.OPERATORS`): External Secrets when a
+        workload reads a store, Reloader when a long-running one reads a Secret; only the first
+        environment on each cluster installs them, and they serve every environment there."""
+        cluster = names.cluster_url(env.cluster)
+        if next(e for e in self.environments if names.cluster_url(e.cluster) == cluster) is not env:
+            return ()
+        wanted = {names.EXTERNAL_SECRETS: any(w.store_secrets for w in self.workloads),
+                  names.RELOADER: self.reloads}
+        return tuple(name for name in names.OPERATORS if wanted[name])
 
     @property
     def pull_secret(self) -> str | None:

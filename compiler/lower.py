@@ -25,6 +25,7 @@ from compiler.ir import (
     Volume,
     Workload,
 )
+from compiler.ir_secrets import Store, StoreSecret
 from compiler.kinds import credential_keys
 from compiler.model import (
     AnyWorkload,
@@ -44,6 +45,7 @@ from compiler.model import GpcSource as GpcSourceSpec
 from compiler.model import Platform as Spec
 from compiler.model import Queue as SpecQueue
 from compiler.model_scaling import DEFAULT_CPU_PERCENT, AutoscaleOverride, merged
+from compiler.model_secrets import SecretStore as SecretStoreSpec
 from compiler.quantity import parse_quantity
 from compiler.source import Source
 from compiler.wiring import wiring
@@ -52,7 +54,9 @@ from compiler.wiring import wiring
 def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = None) -> Platform:
     """Build the IR from a spec that passed the model and semantic checks."""
     groups_used = {names.GROUP_OF_TYPE[w.type] for w in spec.workloads.values()}
-    if spec.storage.buckets or spec.messaging.queues or spec.storage.databases:
+    readers = any(w.secret_sources for w in spec.workloads.values())
+    # Reloader and External Secrets Operator run in the infra namespace too.
+    if spec.storage.buckets or spec.messaging.queues or spec.storage.databases or readers or _reloads(spec):
         groups_used.add("infra")
     environments = []
     for env_name, env in spec.environments.items():
@@ -64,6 +68,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
             dns=Dns(dns.namespace, tuple(sorted(dns.pod_labels.items())), tuple(sorted(set(dns.ports))),
                     dns.node_local_address),
             edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
+            secret_store=_store(env.secret_store, prefix) if readers and env.secret_store else None,
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -187,7 +192,24 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         team=w.team,
         admit=lower_edges.admitted(w),
         egress=lower_edges.egress(w),
+        store_secrets=tuple(StoreSecret(n, src.key, src.property) for n, src in sorted(w.secret_sources.items())),
     )
+
+
+def _reloads(spec: Spec) -> bool:
+    """As `ir.Platform.reloads`, before the IR exists: a long-running workload reads a Secret."""
+    return any(w.type != "job" and (w.secrets or credential_keys({u.kind for u in w.uses.values()}))
+               for w in spec.workloads.values())
+
+
+def _store(store: SecretStoreSpec, prefix: str) -> Store:
+    common = {"name": names.secret_store(prefix), "refresh_interval": store.refresh_interval}
+    if store.vault is not None:
+        v = store.vault
+        return Store("vault", server=v.server.rstrip("/"), path=v.path, version=v.version, namespace=v.namespace,
+                     approle_path=v.approle_path, **common)
+    assert store.aws is not None, "semantic_secrets.check_stores lets no store without a provider pass"
+    return Store("aws", region=store.aws.region, role=store.aws.role, **common)
 
 
 # A pod's deadline counts from its start on a node; before that it may wait for the scheduler

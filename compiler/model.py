@@ -24,6 +24,7 @@ from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
 from compiler.model_scaling import Autoscale, AutoscaleOverride
+from compiler.model_secrets import SecretSource, SecretStore
 from compiler.timezones import time_zone_error
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -350,6 +351,12 @@ class WorkloadBase(Strict):
     secrets: list[EnvName] = Field(default_factory=list, description="Secret environment variables, by "
                                    "name only. Values live in the workload's own Kubernetes Secret "
                                    "`<workload>-app-secrets`, never in the spec.", examples=[["STRIPE_API_KEY"]])
+    secret_sources: dict[EnvName, SecretSource] = Field(
+        default_factory=dict, description="Where each of `secrets` is kept in the environment's secret store "
+        "(`environments.<env>.secret_store`), by name. Absent (the default), operators pass the values to "
+        "Terraform (`TF_VAR_app_secrets`). Present, every secret of this workload comes from the store, in "
+        "every environment: External Secrets writes `<workload>-app-secrets` with the same keys and refreshes it.",
+        examples=[{"STRIPE_API_KEY": {"key": "payments/stripe", "property": "api_key"}}])
     uses: dict[str, Use] = Field(default_factory=dict, description=_USES_DESCRIPTION)
     team: Name | None = Field(None, description="The team that owns this workload: a key of the root spec's "
                               "`teams`. In a file the root spec includes, the file's `team` is the default.",
@@ -546,6 +553,9 @@ class Environment(Strict):
                                       "or Ingress, the gateway, the default domain, the certificate issuer.")
     network: Network = Field(default_factory=Network, description="The cluster's network plugin and address "
                              "ranges, for egress policies.")
+    secret_store: SecretStore | None = Field(None, description="The secret store the workloads' "
+                                             "`secret_sources` are read from in this environment (Vault or AWS "
+                                             "Secrets Manager), through External Secrets Operator.")
 
 
 class GitOps(Strict):

@@ -101,6 +101,37 @@ def app_secret(workload: str) -> str:
     return f"{workload}-app-secrets"
 
 
+# External Secrets Operator: the store's own credential, created by the platform engineer in the
+# environment's infra namespace (the store reads it from there; no workload namespace holds it).
+SECRET_STORE_CREDENTIALS = "secret-store-credentials"
+STORE_VAULT_ROLE_ID_KEY = "role-id"
+STORE_VAULT_SECRET_ID_KEY = "secret-id"
+STORE_AWS_ACCESS_KEY_ID_KEY = "access-key-id"
+STORE_AWS_SECRET_ACCESS_KEY_KEY = "secret-access-key"
+# The cluster-wide operators the argocd target installs in an environment's infra namespace, and the
+# labels of their controller pods (which the kustomize target's NetworkPolicies select).
+EXTERNAL_SECRETS = "external-secrets"
+RELOADER = "reloader"
+OPERATORS = (EXTERNAL_SECRETS, RELOADER)
+OPERATOR_POD_LABELS = {
+    EXTERNAL_SECRETS: {LABEL_NAME: "external-secrets", LABEL_INSTANCE: "external-secrets"},
+    RELOADER: {"app": "reloader-reloader", "release": "reloader"},
+}
+# Stakater Reloader: the annotation on a Deployment listing the Secrets whose change restarts it.
+RELOADER_SECRETS_ANNOTATION = "secret.reloader.stakater.com/reload"
+
+
+def secret_store_dir(env: str) -> str:
+    """The kustomize folder holding `env`'s ClusterSecretStore (synced by its own Application)."""
+    return f"kustomize/_platform/secret-store/{env}"
+
+
+def secret_store(prefix: str) -> str:
+    """The ClusterSecretStore of the environment whose namespaces start with `prefix` (unique per
+    cluster, as the prefixes are: GPC224)."""
+    return f"{prefix}-secrets"
+
+
 def contract_config_map(workload: str) -> str:
     """ConfigMap carrying the message schemas of the queues `workload` uses."""
     return f"{workload}-contract"

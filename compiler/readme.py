@@ -44,7 +44,7 @@ def rollout(platform: Platform) -> list[str]:
     first = envs[0]
     shared = bool(platform.buckets or platform.queues)
     built = [w for w in platform.workloads if w.repo]
-    secrets = [w for w in platform.workloads if w.app_secret is not None]
+    secrets = [w for w in platform.workloads if w.terraform_secrets]
     repo, path = markdown.code(platform.gitops_repo), markdown.code(platform.gitops_path or ".")
     credential = ("a deploy key of that repository (read-only)" if names.gitops_over_ssh(platform.gitops_repo)
                   else "a GitHub App installed on that repository with **Contents: read** only (not the App "
@@ -56,6 +56,8 @@ def rollout(platform: Platform) -> list[str]:
     if secrets:
         inputs.append("the values of the workloads' declared secrets (`TF_VAR_app_secrets`; the plan fails while "
                       "one is missing: " + ", ".join(f"`{w.name}`" for w in secrets) + ")")
+    stores = any(e.secret_store is not None for e in envs)
+    operators = sorted({o for e in envs for o in platform.operators(e)})
     step = 0
 
     def item(title: str, text: str) -> str:
@@ -67,7 +69,7 @@ def rollout(platform: Platform) -> list[str]:
         "## Roll out from zero",
         "",
         "What a platform engineer does, in order. Every environment is a cluster of its own with its own Argo CD; "
-        f"do steps 3 to {5 if shared else 4} for each environment ({order}) before its workloads are delivered.",
+        f"do steps 3 to {4 + shared + stores} for each environment ({order}) before its workloads are delivered.",
         "",
         item("Commit this tree", f"Push it to {repo}, branch {markdown.code(platform.gitops_branch)}, folder "
              f"{path}: every Argo CD application reads it from there, and `gpc compile --check` in CI keeps it "
@@ -81,12 +83,17 @@ def rollout(platform: Platform) -> list[str]:
              "variable."),
         item("Argo CD takes over", "The root application syncs `argocd/<env>/` in waves, each waiting for the "
              "previous one to be healthy: the AppProject; the Kyverno policies (`kyverno/`) and the namespace-wide "
-             "NetworkPolicies; " + ("the shared infrastructure (object store, broker); " if shared else "")
+             "NetworkPolicies" + (" (with the operators: " + ", ".join(_OPERATORS[o] for o in operators) + ")"
+                                  if operators else "") + "; "
+             + ("the secret store; " if stores else "")
+             + ("the shared infrastructure (object store, broker); " if shared else "")
              + _autoscalers(platform)
              + "the ApplicationSets of the workloads. These platform layers sync on their own in every environment, "
              "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
              "[Argo CD](argocd/README.md#bootstrap)." + _metrics_api(platform)),
     ]
+    if stores:
+        lines.append(item("The secret store's credential", store_step(platform)))
     if shared:
         lines.append(item("The services", "Once the shared infrastructure is healthy, in `terraform/<env>/services/`: "
                           "`terraform init` and `terraform apply`. It creates the buckets, queues and vhost, one "
@@ -138,6 +145,37 @@ def _autoscalers(platform: Platform) -> str:
     return text + (f"KEDA{where}, the autoscaler of the workloads that scale on a queue's depth, from its pinned chart "
             f"into the `{names.KEDA_NAMESPACE}` namespace with its CRDs, in a project of its own that alone may "
             "install cluster-wide objects; ")
+
+
+_OPERATORS = {names.EXTERNAL_SECRETS: "External Secrets, which writes secrets from the store",
+              names.RELOADER: "Reloader, which restarts a workload when a Secret it reads changes"}
+
+
+def store_step(platform: Platform) -> str:
+    """What the platform engineer gives External Secrets: a credential of the store, once per environment."""
+    parts = []
+    for env in platform.environments:
+        store = env.secret_store
+        if store is None:
+            continue
+        keys = {w.name: sorted({s.key for s in w.store_secrets}) for w in platform.workloads if w.store_secrets}
+        every = ", ".join(f"`{k}`" for k in sorted({k for ks in keys.values() for k in ks}))
+        if store.provider == "vault":
+            grant = (f"an AppRole at `{store.approle_path}` of {_cell(store.server or '')} whose policy may only read "
+                     f"{every} under `{store.path}/` (KV {store.version})")
+        else:
+            grant = (f"an access key that may only `sts:AssumeRole` `{store.role}`, which may only "
+                     f"`secretsmanager:GetSecretValue` {every} in `{store.region}`" if store.role else
+                     f"an access key that may only `secretsmanager:GetSecretValue` {every} in `{store.region}`")
+        literals = " ".join(f"--from-literal={k}=..." for k in store.credential_keys)
+        parts.append(f"`{env.name}`: {grant}, stored as `kubectl -n {env.infra_namespace} create secret generic "
+                     f"{names.SECRET_STORE_CREDENTIALS} {literals}`")
+    return ("As soon as `terraform apply` has created the namespaces, give External Secrets its read-only "
+            "credential of the environment's secret store: the ClusterSecretStore reads it from the infra namespace, "
+            "which no workload can read; until it exists the store is not ready, the root application waits at its "
+            "wave, and no workload is delivered. "
+            + "; ".join(parts) + ". Put the values themselves in the store under those keys. Rotating a value "
+            "there restarts the workloads that read it within the refresh interval (Reloader).")
 
 
 def render_readme(platform: Platform) -> Artifact:

@@ -12,7 +12,15 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve, semantic_databases, semantic_edges, semantic_scaling
+from compiler import (
+    ir,
+    names,
+    resolve,
+    semantic_databases,
+    semantic_edges,
+    semantic_scaling,
+    semantic_secrets,
+)
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
@@ -572,4 +580,6 @@ CHECKS: tuple[Check, ...] = (
     semantic_scaling.check_autoscale,
     semantic_scaling.check_autoscale_overrides,
     semantic_scaling.check_autoscale_quota,
+    semantic_secrets.check_secret_sources,
+    semantic_secrets.check_stores,
 )

@@ -28,13 +28,17 @@ TYPINGS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject",
     ("keda.sh/v1alpha1", "TriggerAuthentication"):
         "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication",
+    ("external-secrets.io/v1", "ExternalSecret"):
+        "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
+    ("external-secrets.io/v1", "ClusterSecretStore"):
+        "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
 }
 
 
 def crd_tools() -> tuple[str, str]:
     node = require_tool("node")
     tsc = CRDS / "node_modules" / ".bin" / "tsc"
-    packages = ("argo-cd", "gateway-api", "cert-manager", "keda")
+    packages = ("argo-cd", "gateway-api", "cert-manager", "keda", "external-secrets")
     if not all((CRDS / "node_modules" / "@kubernetes-models" / p).is_dir() for p in packages) or not tsc.exists():
         unavailable("the CRD models are not installed (run `make setup-test`)")
     return node, str(tsc)

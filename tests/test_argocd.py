@@ -20,7 +20,7 @@ from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from targets import load_target
-from targets.argocd import TARGET, charts
+from targets.argocd import TARGET, charts, operators
 from targets.argocd.common import ARGOCD_NAMESPACE, FINALIZER, IN_CLUSTER, SYNC_WAVE
 
 PARAM = re.compile(r"^\{\{ \.([A-Za-z][A-Za-z0-9]*) \}\}$")
@@ -235,8 +235,18 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                 apps = [a for a in objects.of_kind("Application") if a["spec"]["project"] == name]
                 assert [a["spec"]["source"].get("chart") for a in apps] == [charts.KEDA.chart]
             elif objects.env.namespaces:
-                assert whitelist == [{"group": g, "kind": k}
-                                     for g, k in [*POLICY_KINDS[compiled.platform.guardrails.policy_kind], *operator]]
+                # Beyond the policies: the charts' and operators' CRDs, webhooks and ClusterRoles, the store.
+                operators = compiled.platform.operators(objects.env)
+                extra = set(operator)
+                if operators:
+                    extra |= {("rbac.authorization.k8s.io", "ClusterRole"),
+                              ("rbac.authorization.k8s.io", "ClusterRoleBinding")}
+                if names.EXTERNAL_SECRETS in operators:
+                    extra.add(("apiextensions.k8s.io", "CustomResourceDefinition"))
+                if objects.env.secret_store is not None:
+                    extra.add(("external-secrets.io", "ClusterSecretStore"))
+                expected = set(POLICY_KINDS[compiled.platform.guardrails.policy_kind]) | extra
+                assert whitelist == [{"group": g, "kind": k} for g, k in sorted(expected)]
                 assert project["spec"]["orphanedResources"]["warn"] is True
 
 
@@ -295,7 +305,7 @@ def test_every_kustomize_overlay_is_delivered_by_exactly_one_application(compile
     kustomize = load_target("kustomize")
     platform = compiled.platform
     written = {a.path for a in kustomize.render(platform)}
-    overlay = re.compile(r"^(kustomize/[^/]+/overlays/([^/]+))/kustomization\.yaml$")
+    overlay = re.compile(r"^(kustomize/[^/]+/(?:overlays|secret-store)/([^/]+))/kustomization\.yaml$")
     for objects in compiled.envs.values():
         env = objects.env
         overlays = {m[1] for p in written if (m := overlay.match(p)) and m[2] == env.name}
@@ -326,6 +336,7 @@ def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled,
         target.write_text(artifact.text, "utf-8")
     for objects in compiled.envs.values():
         built: set[tuple[str, str]] = set()
+        cluster_built: set[tuple[str, str]] = set()
         for app in objects.applications:
             source = app["spec"]["source"]
             if source["repoURL"] != platform.gitops_repo or not rel(platform, source["path"]).startswith("kustomize/"):
@@ -335,7 +346,8 @@ def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled,
             for doc in yaml.safe_load_all(out):
                 if doc:
                     group = doc["apiVersion"].rpartition("/")[0]
-                    built.add((group, doc["kind"]))
+                    # Every namespaced object gpc delivers names its namespace (the overlays set it).
+                    (built if "namespace" in doc["metadata"] else cluster_built).add((group, doc["kind"]))
         # A scaled workload that awaits its first image has its autoscaler deleted until CI's first
         # delivery (targets/kustomize/scaling.py); that delivery brings it, so it must be allowed.
         built |= {("autoscaling", "HorizontalPodAutoscaler") if p.autoscale.queue is None
@@ -344,11 +356,13 @@ def test_namespaced_whitelist_is_exactly_the_kinds_delivered(compiled: Compiled,
                   for p in w.placements if p.autoscale is not None and p.env == objects.env.name}
         project = objects.projects[f"{platform.name}-{objects.env.name}"]["spec"]
         whitelist = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
-        chart_kinds = {k for c in (charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR)
-                       if f"{c.role}.yaml" in objects.files for k in c.kinds}
+        every_chart = (charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR, *operators.CHARTS.values())
+        chart_kinds = {k for c in every_chart if f"{c.role}.yaml" in objects.files for k in c.kinds}
         # A migrating owner's Job appears with its first image (the image component drops it until then).
         if any(w.awaits_delivery and w.database is not None and w.database.migrate for w in platform.workloads):
             chart_kinds.add(("batch", "Job"))
+        cluster_whitelist = {(k["group"], k["kind"]) for k in project["clusterResourceWhitelist"]}
+        assert cluster_built <= cluster_whitelist, f"delivered but not allowed: {cluster_built - cluster_whitelist}"
         assert built <= whitelist, f"delivered but not allowed: {built - whitelist}"
         assert whitelist <= built | chart_kinds, f"allowed but never delivered: {whitelist - built - chart_kinds}"
 

@@ -9,6 +9,7 @@ exist in the chart's own `values.yaml` (tests/charts/README.md says where both f
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ import pytest
 import yaml
 
 from compiler import names
-from targets.argocd import charts
+from targets.argocd import charts, operators
 
 CHARTS = Path(__file__).parent / "charts"
 FILES = {charts.OBJECT_STORE.role: "minio", charts.BROKER.role: "rabbitmq",
-         charts.DATABASE_OPERATOR.role: "cloudnative-pg", charts.KEDA.role: "keda"}
+         charts.DATABASE_OPERATOR.role: "cloudnative-pg", charts.KEDA.role: "keda",
+         operators.EXTERNAL_SECRETS.role: "external-secrets", operators.RELOADER.role: "reloader"}
 SCHEMALESS = {charts.KEDA.role}  # KEDA's chart ships no values.schema.json: the key check is all there is
+VALUES = {**charts.VALUES, **operators.VALUES}
 # Kubernetes objects the charts render verbatim (`toYaml`): their keys are the API's, which
 # kubernetes-validate checks elsewhere, not the chart's defaults.
 VERBATIM = {("podSecurityContext",), ("containerSecurityContext",),
@@ -87,3 +90,38 @@ def test_keda_values_are_the_charts_own() -> None:
     # Every image the chart runs is the one gpc names, at the pinned version.
     images = {f"{i['registry']}/{i['repository']}:{i['tag']}" for k, i in values["image"].items() if k != "pullPolicy"}
     assert images == set(charts.KEDA.images)
+
+
+@pytest.mark.parametrize("chart", [operators.EXTERNAL_SECRETS, operators.RELOADER], ids=lambda c: c.role)
+def test_operator_values_are_the_charts_own(chart: charts.Chart) -> None:
+    defaults, schema = chart_files(chart)
+    values = VALUES[chart.role]()
+    # External Secrets' schema is draft 2020-12; Reloader's names no draft (draft 7, as Helm reads it).
+    draft = jsonschema.Draft202012Validator if "2020-12" in schema.get("$schema", "") else jsonschema.Draft7Validator
+    validator = draft(schema)
+    assert [e.message for e in validator.iter_errors(values)] == []
+    assert unknown_keys(values, defaults) == []
+    misspelled = json.loads(json.dumps(values))
+    if chart is operators.RELOADER:
+        misspelled["reloader"]["reloadStrategi"] = misspelled["reloader"].pop("reloadStrategy")
+        assert unknown_keys(misspelled, defaults) == ["reloader.reloadStrategi"]
+        misspelled["reloader"]["reloadStrategy"] = "restart"
+        assert list(validator.iter_errors(misspelled))  # not one of the chart's strategies
+    else:
+        misspelled["webhook"]["creat"] = misspelled["webhook"].pop("create")
+        assert unknown_keys(misspelled, defaults) == ["webhook.creat"]
+
+
+def test_the_operators_run_hardened_with_exactly_one_controller() -> None:
+    eso, reloader = operators.external_secrets_values(), operators.reloader_values()
+    # The restricted Pod Security level of the infra namespace: non-root, no escalation, no capabilities.
+    for container in (eso["securityContext"], reloader["reloader"]["deployment"]["containerSecurityContext"]):
+        assert container["allowPrivilegeEscalation"] is False and container["capabilities"] == {"drop": ["ALL"]}
+        assert container["runAsNonRoot"] is True and container["readOnlyRootFilesystem"] is True
+    assert eso["webhook"]["create"] is False and eso["certController"]["create"] is False
+    assert eso["crds"]["conversion"] == {"enabled": False}  # no webhook to convert with
+    assert all(eso[k] is False for k in ("processClusterExternalSecret", "processPushSecret",
+                                         "processClusterPushSecret", "processClusterGenerator", "processSecretStore"))
+    for chart in (operators.EXTERNAL_SECRETS, operators.RELOADER):
+        assert chart.chart is not None and chart.source_repo.startswith("https://")
+        assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", chart.version)

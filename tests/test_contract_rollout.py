@@ -107,6 +107,7 @@ def test_the_crd_checks_bite(tmp_path: Path) -> None:
 
 def test_repository_secret_exists_before_the_root_application(platform: Platform) -> None:
     tree = compiled_tree(platform)
+    # Charts come from OCI registries or Helm repositories (`chart`); everything else from Git.
     git_sources = {o["spec"]["source"]["repoURL"] for _, o in argocd_objects(tree) if o["kind"] == "Application"
                    and not o["spec"]["source"]["repoURL"].startswith("oci://") and "chart" not in o["spec"]["source"]}
     assert git_sources == {platform.gitops_repo}
@@ -150,9 +151,10 @@ def test_platform_layers_sync_automatically_in_every_environment(platform: Platf
         assert root in layers
         if env.namespaces:
             expected = {"policies", "platform"} | ({"object-store"} if platform.buckets else set()) \
-                | ({"broker"} if platform.queues else set()) \
+                | ({"broker"} if platform.queues else set()) | set(platform.operators(env)) \
                 | ({"keda"} if platform.scales_on_queues(env.name) else set()) \
-                | ({"database-operator", "databases"} if platform.databases else set())
+                | ({"database-operator", "databases"} if platform.databases else set()) \
+                | ({"secret-store"} if env.secret_store is not None else set())
             assert {n.rpartition(".")[2] for n in layers if n != root} == expected
         for name, app in layers.items():
             # Every Application the root application waits for must get Healthy without a person.

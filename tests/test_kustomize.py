@@ -77,6 +77,8 @@ CUSTOM_RESOURCES = {
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schema: tests/test_cnpg_schema.py
+    ("external-secrets.io/v1", "ExternalSecret"),  # CRDs: test_contract_secrets.py
+    ("external-secrets.io/v1", "ClusterSecretStore"),
 }
 
 

@@ -161,7 +161,26 @@ def _created_secrets(spec: Path) -> dict[tuple[str, str, str], set[str]]:
                 keys = set(local["credential_data"][workload])
                 assert keys == set(secret["keys"]), workload
                 created[(env.name, namespaces[secret["group"]], secret["name"])] = keys
+    # The Secrets External Secrets writes from the environment's store: never one Terraform writes too.
+    for (env_name, namespace, name), keys in _external_secrets(platform).items():
+        assert (env_name, namespace, name) not in created, f"two owners of {name} in {env_name}"
+        created[(env_name, namespace, name)] = keys
     return created
+
+
+def _external_secrets(platform: Any) -> dict[tuple[str, str, str], set[str]]:
+    """(env, namespace, target Secret) -> keys of every ExternalSecret the kustomize overlays hold."""
+    from targets import load_target
+
+    out: dict[tuple[str, str, str], set[str]] = {}
+    for artifact in load_target("kustomize").render(platform):
+        parts = artifact.path.split("/")
+        if not artifact.path.endswith("/externalsecret.yaml") or parts[2] != "overlays":
+            continue
+        doc = yaml.safe_load(artifact.text)
+        namespace = platform.workload(parts[1]).placement(parts[3]).namespace
+        out[(parts[3], namespace, doc["spec"]["target"]["name"])] = {d["secretKey"] for d in doc["spec"]["data"]}
+    return out
 
 
 @spec_param

@@ -6,6 +6,9 @@
     argocd/<env>/project.yaml           the environment's AppProject                       wave -3
     argocd/<env>/policies.yaml          Application: Kyverno policies (kyverno/)           wave -2
     argocd/<env>/platform-overlay.yaml  Application: namespace-wide NetworkPolicies        wave -2
+    argocd/<env>/external-secrets.yaml  Application: External Secrets Operator chart       wave -2
+    argocd/<env>/reloader.yaml          Application: Stakater Reloader chart               wave -2
+    argocd/<env>/secret-store.yaml      Application: the environment's ClusterSecretStore  wave -1
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
     argocd/<env>/cluster-project.yaml   AppProject of cluster infrastructure (with KEDA)   wave -3
@@ -27,7 +30,7 @@ from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.argocd import apps, appsets, project
+from targets.argocd import apps, appsets, operators, project
 from targets.argocd.common import ROOT_FILE
 from targets.argocd.readme import readme
 
@@ -42,6 +45,10 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
         return files  # no workloads and no shared infrastructure: nothing to protect or deliver
     files["policies.yaml"] = [apps.policies(platform, env)]
     files["platform-overlay.yaml"] = [apps.platform_overlay(platform, env)]
+    for chart in operators.operator_charts(platform, env):
+        files[f"{chart.role}.yaml"] = [apps.operator(platform, env, chart)]
+    if env.secret_store is not None:
+        files["secret-store.yaml"] = [apps.secret_store(platform, env)]
     for chart in project.infra_charts(platform):
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
     if platform.scales_on_queues(env.name):

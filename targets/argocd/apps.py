@@ -8,7 +8,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.rootapp import destination
-from targets.argocd import charts
+from targets.argocd import charts, operators
 from targets.argocd.common import (
     WAVE_INFRA,
     WAVE_PLATFORM,
@@ -23,6 +23,7 @@ from targets.argocd.project import cluster_project_name
 PLATFORM_ROLE = "platform"
 POLICIES_ROLE = "policies"
 DATABASES_ROLE = "databases"
+SECRET_STORE_ROLE = "secret-store"
 
 
 def platform_overlay(platform: Platform, env: Environment) -> dict[str, Any]:
@@ -41,14 +42,9 @@ def policies(platform: Platform, env: Environment) -> dict[str, Any]:
 
 
 def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
-    source = {
-        "repoURL": chart.source_repo,
-        "targetRevision": chart.version,
-        "path": ".",
-        "helm": {"releaseName": chart.release, "valuesObject": charts.VALUES[chart.role]()},
-    }
     return platform_application(platform, name=role_name(platform, env, chart.role),
-                                project=project_name(platform, env), source=source, namespace=env.infra_namespace,
+                                project=project_name(platform, env),
+                                source=chart.source(charts.VALUES[chart.role]()), namespace=env.infra_namespace,
                                 wave=chart.wave)
 
 
@@ -74,3 +70,19 @@ def databases(platform: Platform, env: Environment) -> dict[str, Any]:
                                 project=project_name(platform, env),
                                 source=git_source(platform, names.databases_dir(env.name)),
                                 namespace=env.infra_namespace, wave=WAVE_INFRA)
+
+
+def operator(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    """A cluster-wide operator (targets/argocd/operators.py), up before the infrastructure that uses it."""
+    return platform_application(platform, name=role_name(platform, env, chart.role),
+                                project=project_name(platform, env),
+                                source=chart.source(operators.VALUES[chart.role]()), namespace=env.infra_namespace,
+                                wave=WAVE_PLATFORM)
+
+
+def secret_store(platform: Platform, env: Environment) -> dict[str, Any]:
+    """The environment's ClusterSecretStore, once External Secrets' CRDs exist (one wave later)."""
+    return platform_application(platform, name=role_name(platform, env, SECRET_STORE_ROLE),
+                                project=project_name(platform, env),
+                                source=git_source(platform, names.secret_store_dir(env.name)),
+                                namespace=default_namespace(env), wave=WAVE_INFRA)

@@ -35,7 +35,7 @@ class Chart:
     release: str  # Helm release name; with fullnameOverride it names the Services
     kinds: tuple[tuple[str, str], ...]  # (group, kind) the chart renders with the values below
     images: tuple[str, ...]  # every image the chart runs, pinned by digest (KEDA: by version, see below)
-    chart: str | None = None  # the chart's name in a classic Helm repository; None: `repo` is an OCI one
+    chart: str | None = None  # the chart's name in a Helm (HTTP) repository; None: `repo` is an OCI one
     namespace: str | None = None  # its own namespace; None: the environment's infra namespace
     cluster_kinds: tuple[tuple[str, str], ...] = ()  # cluster-scoped (group, kind) it renders
     wave: int = -1  # its Application's sync wave (names the order; argocd/common.py's WAVE_*)
@@ -43,6 +43,12 @@ class Chart:
     @property
     def source_repo(self) -> str:
         return self.repo if self.chart is not None else f"oci://{self.repo}"
+
+    def source(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The Application's source: a chart of a Helm repository, or the root of an OCI artifact."""
+        where = {"chart": self.chart} if self.chart is not None else {"path": "."}
+        return {"repoURL": self.source_repo, "targetRevision": self.version, **where,
+                "helm": {"releaseName": self.release, "valuesObject": values}}
 
 
 def _security(uid: int) -> tuple[dict[str, Any], dict[str, Any]]:

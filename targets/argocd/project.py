@@ -16,7 +16,7 @@ from compiler import names
 from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform, Workload
 from compiler.rootapp import GroupKind, group_kinds, metadata
-from targets.argocd import charts
+from targets.argocd import charts, operators
 from targets.argocd.common import (
     API_VERSION,
     IN_CLUSTER,
@@ -96,21 +96,29 @@ def edge_kinds(w: Workload, env: Environment) -> set[GroupKind]:
 
 def namespaced_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
     kinds = workload_kinds(platform, env)
-    for chart in infra_charts(platform):
+    for chart in (*infra_charts(platform), *operators.operator_charts(platform, env)):
         kinds |= set(chart.kinds)
     if platform.databases:
         kinds.add(("postgresql.cnpg.io", "Cluster"))
+    if any(w.store_secrets for w in platform.workloads):
+        kinds.add(("external-secrets.io", "ExternalSecret"))
     return sorted(kinds)
 
 
-def cluster_kinds(platform: Platform) -> list[GroupKind]:
-    """Cluster-scoped kinds: the policies' and what an infrastructure chart installs (CRDs, webhooks)."""
-    charts_kinds = {k for chart in infra_charts(platform) for k in chart.cluster_kinds}
-    return [*POLICY_KINDS[platform.guardrails.policy_kind], *sorted(charts_kinds)]
+def cluster_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
+    """The Kyverno policy kinds, and what the infrastructure charts, the operators and the secret store
+    install that is cluster-scoped (CRDs, webhooks, ClusterRoles)."""
+    kinds: set[GroupKind] = set(POLICY_KINDS[platform.guardrails.policy_kind])
+    for chart in (*infra_charts(platform), *operators.operator_charts(platform, env)):
+        kinds |= set(chart.cluster_kinds)
+    if env.secret_store is not None:
+        kinds.add(("external-secrets.io", "ClusterSecretStore"))
+    return sorted(kinds)
 
 
-def source_repos(platform: Platform) -> list[str]:
-    return sorted({platform.gitops_repo} | {c.source_repo for c in infra_charts(platform)})
+def source_repos(platform: Platform, env: Environment) -> list[str]:
+    charts_used = (*infra_charts(platform), *operators.operator_charts(platform, env))
+    return sorted({platform.gitops_repo} | {c.source_repo for c in charts_used})
 
 
 def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
@@ -120,10 +128,10 @@ def environment_project(platform: Platform, env: Environment) -> dict[str, Any]:
         "metadata": metadata(platform, project_name(platform, env), WAVE_PROJECT, finalizer=False),
         "spec": {
             "description": f"{platform.name} in {env.name}: workloads, shared infrastructure and policies",
-            "sourceRepos": source_repos(platform),
+            "sourceRepos": source_repos(platform, env),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in sorted(env.namespaces.values())],
             # Without namespaces there are no policies to deliver (see environment_files).
-            "clusterResourceWhitelist": group_kinds(cluster_kinds(platform)) if env.namespaces else [],
+            "clusterResourceWhitelist": group_kinds(cluster_kinds(platform, env)) if env.namespaces else [],
             "namespaceResourceWhitelist": group_kinds(namespaced_kinds(platform, env)),
             "orphanedResources": {"warn": True, "ignore": [dict(o) for o in ORPHANS_OWNED_ELSEWHERE]},
             **team_roles(platform, env),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler import markdown, names
 from compiler.ir import Platform
-from targets.argocd import project
+from targets.argocd import operators, project
 from targets.argocd.common import (
     ARGOCD_NAMESPACE,
     ROOT_FILE,
@@ -103,4 +103,16 @@ def readme(platform: Platform) -> str:
         lines += ["", "Buckets, vhosts, users, queues and data volumes are created by Terraform, never by the charts."]
     else:
         lines.append("None: the spec declares no buckets and no queues.")
+    installed = sorted({c for env in platform.environments for c in operators.operator_charts(platform, env)},
+                       key=lambda c: c.role)
+    if installed:
+        lines += ["", "## Operators", "",
+                  f"Cluster-wide, installed once per cluster (by its first environment), at wave {WAVE_PLATFORM}: "
+                  "External Secrets writes the workloads' secrets from the environment's store (its "
+                  f"ClusterSecretStore follows at wave {WAVE_INFRA}); Reloader restarts a Deployment when a Secret it "
+                  "names in `secret.reloader.stakater.com/reload` changes. See docs/secrets.md of gpc.", "",
+                  "| application | chart | version | images |", "|---|---|---|---|"]
+        for chart in installed:
+            images = "<br>".join(f"`{image}`" for image in chart.images)
+            lines.append(f"| {chart.role} | `{chart.source_repo}` ({chart.chart}) | {chart.version} | {images} |")
     return "\n".join(lines) + "\n"

@@ -7,7 +7,9 @@ Layout (relative to out/<spec>/):
     kustomize/<workload>/overlays/<env>/       namespace, this environment's patches (Argo CD builds this)
     kustomize/<workload>/overlays/<env>/image/ the image tag: a Component CI owns (gpc writes it once)
     kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods,
-                                               the Gateway when the environment has gpc create it
+                                               the operators' egress, the Gateway when the environment has gpc
+                                               create it
+    kustomize/_platform/secret-store/<env>/    the environment's ClusterSecretStore (targets/kustomize/secrets.py)
 
 What the overlays reference but do not create: the namespaces, each workload's ServiceAccount,
 its Secrets and the PersistentVolumeClaims are Terraform's (names.py names them for both
@@ -53,7 +55,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, databases, edge, graph, meta, network, overlay
+from targets.kustomize import base, databases, edge, graph, meta, network, overlay, secrets
 
 
 class KustomizeTarget:
@@ -96,7 +98,7 @@ class KustomizeTarget:
         for group, namespace in sorted(env.namespaces.items()):
             docs = [network.default_deny(platform, namespace)]
             if group == "infra":
-                docs += network.infra_policies(platform, env)
+                docs += network.infra_policies(platform, env) + secrets.operator_policies(platform, env)
                 if platform.databases:
                     docs += databases.policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
@@ -105,6 +107,12 @@ class KustomizeTarget:
             out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))
         listing = [posixpath.basename(a.path) for a in out]
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
+        if env.secret_store is not None:
+            store = names.secret_store_dir(env_name)
+            out.append(Artifact(f"{store}/clustersecretstore.yaml",
+                                dump(secrets.cluster_secret_store(platform, env), platform.spec_file)))
+            out.append(Artifact(f"{store}/kustomization.yaml",
+                                dump(_kustomization(["clustersecretstore.yaml"]), platform.spec_file)))
         return out
 
 

@@ -53,6 +53,10 @@ def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, d
     kind = workload.kind
     template = pod_template(platform, workload, values, pod_annotations)
     annotations = {**meta.description(workload), **meta.skips(*_skips(workload))}
+    if kind == "Deployment" and workload.secret_refs:
+        # Stakater Reloader (installed by the argocd target) restarts the pods when one of these
+        # changes: a rotated credential or a refreshed external secret. Jobs read theirs at start.
+        annotations[names.RELOADER_SECRETS_ANNOTATION] = ",".join(workload.secret_refs)
     if kind == "Deployment":
         files["deployment.yaml"] = _deployment(platform, workload, values, template, annotations)
         if workload.port is not None:  # a worker serves nothing: no Service

@@ -70,8 +70,8 @@ def labels(platform: Platform, workload: Workload) -> dict[str, str]:
     return result
 
 
-def platform_labels(platform: Platform, name: str) -> dict[str, str]:
-    return {NAME: name, COMPONENT: "network-policy", PART_OF: platform.name, MANAGED_BY: "gpc"}
+def platform_labels(platform: Platform, name: str, component: str = "network-policy") -> dict[str, str]:
+    return {NAME: name, COMPONENT: component, PART_OF: platform.name, MANAGED_BY: "gpc"}
 
 
 def metadata(name: str, labels: dict[str, str], annotations: dict[str, str] | None = None,

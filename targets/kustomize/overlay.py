@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import edge, meta, migration, network, scaling
+from targets.kustomize import edge, meta, migration, network, scaling, secrets
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -54,6 +54,8 @@ def files(platform: Platform, graph: Graph, workload: Workload,
             patches.append({"path": "poddisruptionbudget-patch.yaml"})
     extra: dict[str, dict[str, Any]] = dict(edge.route_files(platform, workload, env))
     extra.update(scaling.files(platform, workload, placement))
+    if workload.store_secrets:
+        extra["externalsecret.yaml"] = secrets.external_secret(platform, workload, env)
     fqdn = edge.fqdn_policy(platform, workload, env)
     if fqdn is not None:
         extra["ciliumnetworkpolicy.yaml"] = fqdn

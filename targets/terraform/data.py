@@ -202,7 +202,7 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
         infra_volumes=_infra_volumes(platform, env),
         app_secrets={
             w.name: {"group": w.group, "name": w.app_secret, "keys": list(w.secrets)}
-            for w in workloads if w.app_secret is not None
+            for w in workloads if w.terraform_secrets
         },
         image_pull_secret=pull_secret,
         registry_hosts=list(platform.registry_hosts) if pull_secret else None,

@@ -15,6 +15,9 @@ const MODULES = {
   "cert-manager.io/v1 Certificate": "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate",
   "keda.sh/v1alpha1 ScaledObject": "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject",
   "keda.sh/v1alpha1 TriggerAuthentication": "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication",
+  "external-secrets.io/v1 ExternalSecret": "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
+  "external-secrets.io/v1 ClusterSecretStore":
+    "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
 };
 
 const documents = JSON.parse(fs.readFileSync(0, "utf8"));
