@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve, semantic_edges
+from compiler import ir, names, resolve, semantic_edges, semantic_preview
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
@@ -567,4 +567,5 @@ CHECKS: tuple[Check, ...] = (
     semantic_edges.check_paths,
     semantic_edges.check_exposure,
     semantic_edges.check_egress,
+    semantic_preview.check_previews,
 )

@@ -22,7 +22,7 @@ from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.argocd import apps, appsets, project
+from targets.argocd import apps, appsets, preview, project
 from targets.argocd.common import ROOT_FILE
 from targets.argocd.readme import readme
 
@@ -41,6 +41,7 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
     for group, appset in appsets.application_sets(platform, env).items():
         files[f"{group}.yaml"] = [appset]
+    files.update(preview.files(platform, env.name))
     return files
 
 

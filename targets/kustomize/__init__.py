@@ -53,7 +53,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, edge, graph, meta, network, overlay
+from targets.kustomize import base, edge, graph, meta, network, overlay, preview
 
 
 class KustomizeTarget:
@@ -70,6 +70,7 @@ class KustomizeTarget:
             artifacts += self._workload(platform, lookups, workload)
         for env in platform.environments:
             artifacts += self._platform_overlay(platform, env.name)
+        artifacts += preview.artifacts(platform)
         return sorted(artifacts, key=lambda a: a.path)
 
     def _workload(self, platform: Platform, lookups: graph.Graph, workload: Workload) -> list[Artifact]:
@@ -97,8 +98,10 @@ class KustomizeTarget:
                 docs += network.infra_policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
         gateway = edge.gateway(platform, env)
+        additions = preview.gateway_additions(platform, env_name, gateway)
         if gateway is not None:
             out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))
+        out += [Artifact(f"{here}/{name}", dump(obj, platform.spec_file)) for name, obj in additions.items()]
         listing = [posixpath.basename(a.path) for a in out]
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
         return out
