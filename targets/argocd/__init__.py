@@ -54,6 +54,9 @@ class ArgoCDTarget:
 
     def render(self, platform: Platform) -> list[Artifact]:
         artifacts = [Artifact("argocd/README.md", readme(platform))]
+        previews = preview.readme(platform)
+        if previews is not None:
+            artifacts.append(Artifact("argocd/previews.md", previews))
         for env in platform.environments:
             folder = names.argocd_dir(env.name)
             for file, documents in sorted(environment_files(platform, env).items()):
