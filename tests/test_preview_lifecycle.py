@@ -363,3 +363,26 @@ def test_no_network_path_between_a_preview_and_anything_else(
     ns = preview_pods[0].namespace
     assert (f"checkout@{ns}", f"rabbitmq@{ns}", "TCP", 5672) in reached
     assert ("proxy", f"checkout@{ns}", "TCP", 8080) in reached
+
+
+def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
+                                               built: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    import json
+
+    _, tree = compiled
+    gpc = require_tool("gpc")
+    app, docs = built["pr-checkout-service-1"]
+    sha = app["metadata"]["annotations"]["gpc.dev/head-sha"]
+    done = subprocess.run([gpc, "preview", str(SPEC), f"{REPO}#1", "--sha", sha, "--format", "json",
+                           "-o", str(tree.parent)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    assert said["namespace"] == app["spec"]["destination"]["namespace"]
+    built_images = {d["metadata"]["name"]: (d["spec"]["template"] if d["kind"] == "Deployment" else
+                                            d["spec"]["jobTemplate"]["spec"]["template"])["spec"]["containers"][0]["image"]
+                    for d in docs if d["kind"] in ("Deployment", "CronJob")}
+    assert {w["name"]: w["image"] for w in said["workloads"]}.items() <= built_images.items()
+    routes = [d for d in docs if d["kind"] == "HTTPRoute"]
+    assert list(said["hostnames"].values()) == routes[0]["spec"]["hostnames"]
+    wrong = subprocess.run([gpc, "preview", str(SPEC), "acme/unknown#1"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "previews exist for: acme/checkout-service" in wrong.stderr
