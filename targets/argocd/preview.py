@@ -55,8 +55,10 @@ def project(platform: Platform, preview: Preview) -> dict[str, Any]:
         "spec": {
             "description": f"{platform.name}: previews of pull requests, copies of {preview.from_env}",
             "sourceRepos": [platform.gitops_repo],
-            # Argo CD checks a Namespace object's own name against these destinations too, so the
-            # one cluster-scoped kind allowed below can only be a preview's namespace.
+            # The one cluster-scoped kind is Namespace. Which Namespace is fixed by construction, not
+            # by the project (whether Argo CD checks a Namespace object's name against these
+            # destinations was not verified): every preview is built from this reviewed tree, whose
+            # only Namespace kustomize renames to the Application's destination, `pr-<repo>-<n>`.
             "destinations": [{"server": names.IN_CLUSTER, "namespace": s.namespace("*")} for s in preview.sources],
             "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
             "namespaceResourceWhitelist": rootapp.group_kinds(NAMESPACED_KINDS),
