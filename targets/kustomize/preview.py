@@ -97,7 +97,8 @@ def _common_files(platform: Platform, preview: Preview) -> dict[str, Any]:
         # In an environment Terraform creates each workload's ServiceAccount; a preview has no
         # Terraform run, so it brings its own (without API tokens unless the spec asks for them).
         "serviceaccounts.yaml": [{"apiVersion": "v1", "kind": "ServiceAccount",
-                                  "metadata": {"name": w.service_account, "labels": meta.labels(platform, w)},
+                                  "metadata": {"name": w.service_account, "labels": meta.labels(platform, w),
+                                               "annotations": meta.skips(preview_infra.NO_NAMESPACE)},
                                   "automountServiceAccountToken": w.api_access} for w in platform.workloads],
     }
     files.update(preview_infra.files(platform, preview))

@@ -35,6 +35,11 @@ OBJECT_STORE_KEY = "object-store"  # the generated password of MinIO's root user
 ROOT_USER = "preview-admin"
 RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "250m", "memory": "512Mi"}}
 _NOTHING = "^$"
+# checkov's reasons, as annotations on the objects it would flag (targets/kustomize/meta.skips)
+NO_NAMESPACE = ("CKV_K8S_21", "a preview's objects name no namespace; Argo CD's kustomize.namespace sets the "
+                "pull request's")
+IMAGE_USER = ("CKV_K8S_40", "the image's own non-root user (999 RabbitMQ, 1001 MinIO), as in every environment")
+MINIO_ENV = ("CKV_K8S_35", "MinIO reads its root user only from environment variables")
 
 
 def files(platform: Platform, preview: Preview) -> dict[str, list[dict[str, Any]]]:
@@ -153,16 +158,18 @@ def _hardened(user: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return pod, container
 
 
-def _deployment(platform: Platform, name: str, pod: dict[str, Any]) -> dict[str, Any]:
+def _deployment(platform: Platform, name: str, pod: dict[str, Any], *skips: tuple[str, str]) -> dict[str, Any]:
     labels = _labels(platform, name)
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": labels},
+    metadata = {"name": name, "labels": labels, "annotations": meta.skips(NO_NAMESPACE, IMAGE_USER, *skips)}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
             "spec": {"replicas": 1, "strategy": {"type": "Recreate"},
                      "selector": {"matchLabels": {meta.NAME: name}},
                      "template": {"metadata": {"labels": labels}, "spec": pod}}}
 
 
 def _service(platform: Platform, name: str, port: int) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": _labels(platform, name)},
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": _labels(platform, name),
+                                                               "annotations": meta.skips(NO_NAMESPACE)},
             "spec": {"selector": {meta.NAME: name}, "ports": [{"name": name, "port": port, "targetPort": port,
                                                               "protocol": "TCP"}]}}
 
@@ -177,7 +184,8 @@ def broker(platform: Platform) -> list[dict[str, Any]]:
             f"listeners.tcp.default = {names.BROKER_PORT}\n"
             "log.console = true\nlog.file = false\nvm_memory_high_watermark.relative = 0.4\n")
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-config",
-                                                                    "labels": _labels(platform, name)},
+                                                                    "labels": _labels(platform, name),
+                                                                    "annotations": meta.skips(NO_NAMESPACE)},
               "data": {"20-preview.conf": conf}}
     pod_sc, c_sc = _hardened(999)
     pod = {
@@ -236,4 +244,4 @@ def object_store(platform: Platform) -> list[dict[str, Any]]:
         }],
         "volumes": [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
     }
-    return [_deployment(platform, name, pod), _service(platform, name, names.OBJECT_STORE_PORT)]
+    return [_deployment(platform, name, pod, MINIO_ENV), _service(platform, name, names.OBJECT_STORE_PORT)]
