@@ -315,6 +315,35 @@ def explain(spec: Path, workload: str, env_name: str | None, out_dir: Path | Non
     click.echo(to_json(explanation) if fmt == "json" else to_text(explanation), nl=False)
 
 
+@cli.command("preview")
+@click.argument("spec", type=_spec_path)
+@click.argument("pull_request", metavar="OWNER/REPO#NUMBER")
+@click.option("--sha", default="<head sha>", show_default=True, help="The pull request's head commit.")
+@_out_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def preview(spec: Path, pull_request: str, sha: str, out_dir: Path | None, fmt: str) -> None:
+    """What the preview of one pull request would contain (spec `previews`).
+
+    Its namespace and Argo CD Application, hostnames, every workload with its image (the pull
+    request's for the repository's own workloads, the `from` environment's for the others) and
+    variables, its own broker, object store and credentials, its quota, and when it ends.
+    """
+    from compiler.explain_preview import PreviewRequestError, describe, parse_pull, to_json, to_text
+    from compiler.location import locate
+
+    result, _ = _workload_in_env(spec, None, None)
+    assert result.platform is not None
+    if result.platform.previews is None:
+        raise click.BadParameter(f"{result.file} has no `previews` block", param_hint="SPEC")
+    try:
+        source, number = parse_pull(pull_request, result.platform.previews)
+    except PreviewRequestError as err:
+        raise click.BadParameter(str(err), param_hint="OWNER/REPO#NUMBER") from None
+    tree, _ = locate(result.platform, out_dir)
+    described = describe(result.platform, source, number, sha, tree)
+    click.echo(to_json(described) if fmt == "json" else to_text(described), nl=False)
+
+
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("platform.yaml"))
 @click.option("--name", default=None, help="The platform's name. Default: the file's stem (shop.yaml -> shop), "

@@ -288,6 +288,39 @@ CODES: dict[str, Code] = {
     "GPC265": _e("database sized for an unknown environment", "A key of a database's `environments` is not an "
                  "environment of the spec, so that size would apply nowhere.",
                  "storage:\n  databases:\n    payments:\n      environments:\n        prod: {instances: 3}"),
+    # -- GPC290-299: previews per pull request (compiler/semantic_preview.py) ------------------
+    "GPC290": _e("previews copy an unknown environment", "`previews.from` names the environment a preview "
+                 "copies and whose cluster runs it; it must be a key of `environments`.",
+                 "environments:\n  dev: {}\npreviews:\n  from: dev"),
+    "GPC291": _e("invalid preview duration", "`previews.ttl` and `previews.requeue_after` are durations in days, "
+                 "hours, minutes (`3d`, `72h`, `5m`). A preview lives from 1h (the janitor runs hourly) to 30d "
+                 "(longer is an environment, not a preview); Argo CD asks GitHub for pull requests every "
+                 "30s to 24h.", "previews:\n  from: dev\n  ttl: 72h\n  requeue_after: 5m"),
+    "GPC292": _e("preview count out of range", "`previews.max` is how many previews of one repository may "
+                 "exist at once: at least 1 (0 would be no previews: remove the block), at most 50.",
+                 "previews:\n  from: dev\n  max: 5"),
+    "GPC293": _e("preview quota too small", "A preview runs one replica of every workload of `from`, one run of "
+                 "each job and its own broker and object store (250m CPU and 512Mi each); its quota must hold "
+                 "all of that at once, or the preview never becomes healthy.",
+                 "previews:\n  from: dev\n  quota: {cpu: \"4\", memory: 8Gi, pods: 30}"),
+    "GPC294": _e("preview quota over the guardrails", "A preview may not get more than the environment it "
+                 "copies is allowed: its quota is at most the sum of `guardrails.quotas` of the services and "
+                 "jobs namespaces, for each resource both declare.",
+                 "guardrails:\n  quotas:\n    services: {cpu: \"4\"}\n    jobs: {cpu: \"4\"}\n"
+                 "previews:\n  from: dev\n  quota: {cpu: \"8\"}"),
+    "GPC295": _e("invalid preview quota", "`previews.quota.cpu` and `memory` are Kubernetes quantities "
+                 "above zero, `pods` a whole number of at least 1.",
+                 "previews:\n  from: dev\n  quota: {cpu: 2500m, memory: 6Gi, pods: 20}"),
+    "GPC296": _e("previews for forks", "A fork's `pull_request` run gets a read-only token and no secrets, so "
+                 "it cannot push the preview image; the only way around it, `pull_request_target`, runs the "
+                 "fork's code with the base repository's secrets. gpc does neither: forks get no preview.",
+                 "previews:\n  from: dev\n  allow: {forks: false}"),
+    "GPC297": _e("invalid preview label", "`previews.label` is the GitHub label that asks for a preview; CI "
+                 "adds `<label>-ready` once the image is pushed. GitHub label names are at most 50 characters "
+                 "(44 here, with the suffix), and Argo CD's filter cannot match a label with a comma.",
+                 "previews:\n  from: dev\n  label: preview"),
+    "GPC298": _e("nothing to preview", "A preview starts from a pull request on a workload's repository; no "
+                 "workload names its `repo`.", "workloads:\n  api:\n    repo: acme/api"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

@@ -7,12 +7,15 @@ secrets, environment variables, guardrails) is computed here once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from compiler import names
 from compiler.diagnostics import Position
 from compiler.ir_secrets import Store, StoreSecret
 from compiler.source import Source
+
+if TYPE_CHECKING:
+    from compiler.ir_preview import Preview
 
 Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
 WorkloadType = Literal["service", "worker", "job"]
@@ -475,6 +478,7 @@ class Platform:
     teams: tuple[Team, ...] = ()
     team_files: tuple[tuple[str, str | None], ...] = ()  # (included file, its team), sorted
     include: tuple[str, ...] = ()  # the root spec's include patterns, as written
+    previews: Preview | None = None  # spec `previews` (compiler/ir_preview.py)
     # Where each spec value came from, so target checks (GPC3xx) point at the spec's line too.
     source: Source | None = field(default=None, compare=False, repr=False)
 

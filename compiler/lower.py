@@ -75,7 +75,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         for w in spec.workloads.values() for use in w.uses.values() if isinstance(use, VolumeUse)
     }
     workloads = tuple(_lower_workload(spec, name, w, environments) for name, w in sorted(spec.workloads.items()))
-    return Platform(
+    platform = Platform(
         name=spec.name,
         spec_name=spec_name,
         spec_file=spec_file,
@@ -104,6 +104,15 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
                     for name, t in sorted(spec.teams.items())),
         source=source,
     )
+    if spec.previews is None:
+        return platform
+    from dataclasses import replace
+
+    from compiler.lower_preview import lower_previews
+
+    exposure = spec.environments[spec.previews.from_].exposure
+    domain = exposure.domain if exposure is not None else None
+    return replace(platform, previews=lower_previews(spec.previews, platform, domain))
 
 
 def lower_gpc_source(gpc: GpcSourceSpec | None) -> GpcSource:

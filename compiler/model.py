@@ -870,3 +870,11 @@ class Platform(Strict):
                                    "limits the platform team sets for each. Only this root spec declares them.")
     toolchain: Toolchain = Field(default_factory=Toolchain, description="Where the generated CI gets its "
                                  "tools (gpc itself), pinned.")
+    previews: Previews | None = Field(None, description="A preview environment per pull request on a "
+                                      "workload's repository (compiler/model_preview.py).")
+
+
+# Last: the previews block builds on this module's types (Strict, Text, Quantity, Whole).
+from compiler.model_preview import Previews  # noqa: E402
+
+Platform.model_rebuild()

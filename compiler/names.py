@@ -72,6 +72,15 @@ OBJECT_STORE_PORT = 9000
 # addressing (or they address `<bucket>.<host>`, which no in-cluster DNS name resolves).
 OBJECT_STORE_REGION = "us-east-1"
 
+# The pinned images of the shared infrastructure (registry, repository, tag@digest): the Helm charts
+# of each environment (targets/argocd/charts.py) and each preview's own instances run the same ones.
+MINIO_IMAGE = ("docker.io", "cloudpirates/image-minio",
+               "RELEASE.2025-10-15T17-29-55Z-hardened@sha256:8dc02a7e509336c8bbb67962086d691bdcde20a2c9327ed68e5081a681f6dbfc")
+RABBITMQ_IMAGE = ("docker.io", "rabbitmq",
+                  "4.3.6-management@sha256:316ffd2a847e59112eee2c65f04bbd0989d93aaf1486c07b721f8d22d863b968")
+BUSYBOX_IMAGE = ("docker.io", "busybox",
+                 "1.37.0@sha256:b3255e7dfbcd10cb367af0d409747d511aeb66dfac98cf30e97e87e4207dd76f")
+
 # Keys of a workload's credentials Secret, created by Terraform, referenced by the manifests.
 AMQP_URL_KEY = "AMQP_URL"
 DATABASE_URL_KEY = "DATABASE_URL"

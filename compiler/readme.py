@@ -230,6 +230,12 @@ def render_readme(platform: Platform) -> Artifact:
         root = names.argocd_root_application(platform.name, env.name)
         sync = "automatic" if env.auto_sync else "manual"
         lines.append(f"| `{env.name}` | {_cell(env.cluster)} | {namespaces} | `{root}` | {sync} |")
+    if platform.previews is not None:
+        p = platform.previews
+        lines += ["", f"Pull requests labelled `{p.label}` get a preview: a copy of `{p.from_env}` in a namespace "
+                  f"`pr-<repo>-<number>` of its own, for at most {p.ttl_seconds // 3600}h, at most {p.max} per "
+                  "repository. What starts one, and what removes what in which order: "
+                  "[argocd/previews.md](argocd/previews.md)."]
     lines += ["", "## Workloads", "", "| workload | type | repository | uses | environments |",
               "|---|---|---|---|---|"]
     for w in platform.workloads:

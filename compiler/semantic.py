@@ -18,6 +18,7 @@ from compiler import (
     resolve,
     semantic_databases,
     semantic_edges,
+    semantic_preview,
     semantic_scaling,
     semantic_secrets,
 )
@@ -582,4 +583,5 @@ CHECKS: tuple[Check, ...] = (
     semantic_scaling.check_autoscale_quota,
     semantic_secrets.check_secret_sources,
     semantic_secrets.check_stores,
+    semantic_preview.check_previews,
 )

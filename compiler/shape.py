@@ -9,6 +9,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from compiler import model, scalars
@@ -34,6 +35,11 @@ _PATTERNS = {
 }
 _CUSTOM_CODES = {"quantity": "GPC105", "duration": "GPC108", "message_schema": "GPC106", "time_zone": "GPC112"}
 
+
+
+def _field(model: type[BaseModel], key: str) -> FieldInfo | None:
+    """The field a spec key names: its alias when it has one (`previews.from`), else its name."""
+    return next((f for n, f in model.model_fields.items() if (f.alias or n) == key), None)
 
 def check_shape(source: Source) -> tuple[Platform | None, list[Diagnostic]]:
     written = _written_differently(source)
@@ -75,7 +81,7 @@ def _diagnostic(source: Source, error: ErrorDetails) -> Diagnostic:
     file = source.file
     if kind == "extra_forbidden":
         key = str(path[-1])
-        known = sorted(owner.model_fields) if owner else []
+        known = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []
         use_kind = _use_kind(owner)
         if use_kind is not None and key == "access" and not use_kind.accesses:
             return Diagnostic("GPC204", f"'{path[-2]}' uses a {use_kind.name}, which takes no 'access'", file,
@@ -210,7 +216,7 @@ def _written_differently(source: Source) -> list[tuple[Path, Diagnostic]]:
                 break
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             for key, value in data.items() if isinstance(data, dict) else ():
-                field = annotation.model_fields.get(key)
+                field = _field(annotation, key)
                 if field is not None:
                     full = typing.Annotated[(field.annotation, *field.metadata)] if field.metadata \
                         else field.annotation
@@ -303,7 +309,7 @@ def _resolve(loc: tuple[str | int, ...]) -> tuple[Path, type[BaseModel] | None, 
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             owner = annotation
             path.append(element)
-            field = annotation.model_fields.get(str(element))
+            field = _field(annotation, str(element))
             annotation = field.annotation if field else None
         elif origin is dict:
             path.append(element)

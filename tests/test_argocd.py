@@ -73,11 +73,15 @@ def compile_platform(platform: Platform) -> Compiled:
     envs: dict[str, EnvObjects] = {}
     for env in platform.environments:
         prefix = names.argocd_dir(env.name) + "/"
+        # The previews' project and pull-request ApplicationSets have rules of their own (a project of
+        # `pr-*` namespaces, a generator that is not a list): tests/test_preview_lifecycle.py.
         files = {a.path.removeprefix(prefix): list(yaml.safe_load_all(a.text))
-                 for a in artifacts if a.path.startswith(prefix)}
+                 for a in artifacts if a.path.startswith(prefix) and not a.path.endswith("/previews.yaml")}
         objects = EnvObjects(env, files)
         for appset in objects.of_kind("ApplicationSet"):
             for generator in appset["spec"]["generators"]:
+                if "list" not in generator:
+                    continue  # previews' pull-request generator: tests/test_preview_lifecycle.py
                 for element in generator["list"]["elements"]:
                     app = expand(appset["spec"]["template"], element)
                     app["metadata"]["namespace"] = appset["metadata"]["namespace"]

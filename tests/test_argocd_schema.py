@@ -69,6 +69,13 @@ DEFS: dict[str, Any] = {
         "path": STRING,
         "chart": STRING,
         "directory": _obj({"recurse": BOOL, "exclude": STRING, "include": STRING}),
+        "kustomize": _obj({
+            "namespace": STRING,
+            "images": {"type": "array", "items": NONEMPTY},
+            "patches": {"type": "array", "items": _obj({
+                "target": _obj({"group": STRING, "version": STRING, "kind": STRING, "name": STRING}),
+                "patch": NONEMPTY, "path": STRING})},
+        }),
         "helm": _obj({
             "releaseName": STRING,
             "valuesObject": {"type": "object"},  # the chart's values: checked by the chart tests
@@ -112,6 +119,13 @@ APPLICATION_SET = _obj({
             "missingkey=error", "missingkey=zero", "missingkey=default", "missingkey=invalid"]}},
         "generators": {"type": "array", "minItems": 1, "items": _obj({
             "list": _obj({"elements": {"type": "array", "items": {"type": "object"}}}, ["elements"]),
+            # previews (targets/argocd/preview.py): the GitHub pull-request generator
+            "pullRequest": _obj({
+                "github": _obj({"owner": NONEMPTY, "repo": NONEMPTY, "api": STRING, "appSecretName": STRING,
+                                "tokenRef": _obj({"secretName": NONEMPTY, "key": NONEMPTY}, ["secretName", "key"]),
+                                "labels": {"type": "array", "items": NONEMPTY}}, ["owner", "repo"]),
+                "requeueAfterSeconds": {"type": "integer", "minimum": 0},
+            }),
         })},
         "syncPolicy": _obj({
             "preserveResourcesOnDeletion": BOOL,

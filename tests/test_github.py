@@ -73,6 +73,10 @@ def test_every_workload_with_a_repo_gets_its_workflows(compiled: tuple[Platform,
         expected |= {f"{folder}/README.md", f"{folder}/.github/workflows/ci.yaml",
                      f"{folder}/.github/workflows/deliver.yaml"}
         expected |= {f"{folder}/.github/workflows/promote-{e.name}.yaml" for e in platform.environments[1:]}
+    for source in platform.previews.sources if platform.previews else ():
+        folder = f"github/{source.workloads[0]}"  # one copy per repository (tests/test_preview_ci.py)
+        expected |= {f"{folder}/.github/workflows/preview.yaml", f"{folder}/.github/workflows/preview-janitor.yaml",
+                     f"{folder}/.github/preview/janitor.py"}
     assert paths == expected
     for a in artifacts:
         assert a.owner == "gpc"
@@ -167,6 +171,14 @@ def test_permissions_are_minimal(compiled: tuple[Platform, list[Artifact]]) -> N
             if path.endswith("/deliver.yaml") and name == "publish":
                 w = platform.workload(path.split("/")[1])
                 assert writes == ({"id-token", "packages"} if registry_host(w.image) == "ghcr.io" else {"id-token"})
+            elif path.endswith("/preview.yaml") and name == "image":  # push, label, record a Deployment
+                w = platform.workload(path.split("/")[1])
+                packages = {"packages"} if registry_host(w.image) == "ghcr.io" else set()
+                assert writes == packages | {"pull-requests", "deployments"}
+            elif path.endswith("/preview.yaml") and name == "teardown":
+                assert writes == {"deployments"}
+            elif path.endswith("/preview-janitor.yaml"):  # take labels off, mark Deployments inactive
+                assert writes == {"pull-requests", "deployments"}
             else:
                 assert not writes, f"{path}: job {name} can write {writes}"
             assert set(granted.values()) <= {"read", "write"}
@@ -177,7 +189,8 @@ def test_permissions_are_minimal(compiled: tuple[Platform, list[Artifact]]) -> N
 # login (GitHub restricts logins to letters, digits, '-' and a '[bot]' suffix); no title, body or
 # branch name, and only in `env:` or the guard's checkout ref.
 EVENT_FIELDS = {"github.event.pull_request.base.sha", "github.event.pull_request.head.sha",
-                "github.event.pull_request.user.login"}
+                "github.event.pull_request.user.login", "github.event.pull_request.number"}
+ANYWHERE = {"github.event.pull_request.number"}  # an integer: safe in a concurrency group too
 
 
 def test_no_pull_request_target_and_no_untrusted_context(compiled: tuple[Platform, list[Artifact]]) -> None:
@@ -188,12 +201,11 @@ def test_no_pull_request_target_and_no_untrusted_context(compiled: tuple[Platfor
         used = {m.strip() for m in EXPRESSION.findall(text) if "github.event." in m}
         assert used <= EVENT_FIELDS, f"{path}: {used - EVENT_FIELDS}"
         data = load(text)
-        for job in data["jobs"].values():
-            allowed_places = [*job.get("env", {}).values()] + [
-                s.get("with", {}).get("ref", "") for s in job["steps"]]
-            for field in used:
-                in_places = sum(str(v).count(field) for v in allowed_places)
-                assert text.count(field) == in_places, f"{path}: {field} outside env/ref"
+        allowed_places = [v for job in data["jobs"].values() for v in (
+            *job.get("env", {}).values(), *(s.get("with", {}).get("ref", "") for s in job["steps"]))]
+        for field in used - ANYWHERE:
+            in_places = sum(str(v).count(field) for v in allowed_places)
+            assert text.count(field) == in_places, f"{path}: {field} outside env/ref"
 
 
 def test_no_expression_inside_a_script(compiled: tuple[Platform, list[Artifact]]) -> None:

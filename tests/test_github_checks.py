@@ -132,6 +132,7 @@ def test_a_hostile_spec_string_stays_a_string() -> None:
         "github.event_name == 'pull_request' && github.ref || github.sha",
         "github.event.pull_request.base.sha", "github.event.pull_request.head.sha",
         "github.event.pull_request.user.login", "vars.GPC_CI_IDENTITIES",
+        "github.repository", "github.event.pull_request.number", "env.PR_TAG",  # previews: owner/name and an integer
     }
     seen = 0
     for path, text in texts.items():

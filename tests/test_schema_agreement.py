@@ -94,6 +94,19 @@ messaging:
   queues:
     orders:
       dead_letter: «dead_letter»
+previews:
+  from: dev
+  label: «previews.label»
+  ttl: «previews.ttl»
+  max: «previews.max»
+  requeue_after: «previews.requeue_after»
+  quota:
+    cpu: «previews.cpu»
+    memory: «previews.memory»
+    pods: «previews.pods»
+  allow:
+    bots: «previews.bots»
+    drafts: «previews.drafts»
 guardrails:
   max:
     service:
@@ -274,6 +287,15 @@ FIELDS: dict[str, tuple[str, str, list[str]]] = {
     "dns.label_key": ("pattern", "k8s-app", _pattern_text("k8s-app", "-bad", "a/b/c")),
     "dns.label_value": ("text", "kube-dns", SHORT["text"]),
     "dns.port": ("int", "53", SHORT["int"]),
+    "previews.label": ("text", "preview", SHORT["text"]),
+    "previews.ttl": ("text", "72h", SHORT["text"]),
+    "previews.requeue_after": ("text", "5m", SHORT["text"]),
+    "previews.max": ("int", "5", SHORT["int"]),
+    "previews.pods": ("int", "30", SHORT["int"]),
+    "previews.cpu": ("quantity", '"16"', SHORT["quantity"]),
+    "previews.memory": ("quantity", "32Gi", SHORT["quantity"]),
+    "previews.bots": ("bool", "false", SHORT["bool"]),
+    "previews.drafts": ("bool", "true", SHORT["bool"]),
     "dns.node_local_address": ("pattern", "169.254.20.10", _pattern_text("169.254.20.10", "not-an-ip", "::1",
                                                                          "999.1.1.1")),
 }

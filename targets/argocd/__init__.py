@@ -30,7 +30,7 @@ from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.argocd import apps, appsets, operators, project
+from targets.argocd import apps, appsets, operators, preview, project
 from targets.argocd.common import ROOT_FILE
 from targets.argocd.readme import readme
 
@@ -58,6 +58,7 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
         files["databases.yaml"] = [apps.databases(platform, env)]
     for group, appset in appsets.application_sets(platform, env).items():
         files[f"{group}.yaml"] = [appset]
+    files.update(preview.files(platform, env.name))
     return files
 
 
@@ -70,6 +71,9 @@ class ArgoCDTarget:
 
     def render(self, platform: Platform) -> list[Artifact]:
         artifacts = [Artifact("argocd/README.md", readme(platform))]
+        previews = preview.readme(platform)
+        if previews is not None:
+            artifacts.append(Artifact("argocd/previews.md", previews))
         for env in platform.environments:
             folder = names.argocd_dir(env.name)
             for file, documents in sorted(environment_files(platform, env).items()):

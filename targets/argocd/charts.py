@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import names
+from compiler.names import BUSYBOX_IMAGE, MINIO_IMAGE, RABBITMQ_IMAGE
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -67,14 +68,6 @@ def _resources(cpu: str, memory: str) -> dict[str, Any]:
 def _probe(initial: int, period: int, timeout: int) -> dict[str, Any]:
     return {"enabled": True, "initialDelaySeconds": initial, "periodSeconds": period, "timeoutSeconds": timeout,
             "failureThreshold": 3, "successThreshold": 1}
-
-
-MINIO_IMAGE = ("docker.io", "cloudpirates/image-minio",
-               "RELEASE.2025-10-15T17-29-55Z-hardened@sha256:8dc02a7e509336c8bbb67962086d691bdcde20a2c9327ed68e5081a681f6dbfc")
-RABBITMQ_IMAGE = ("docker.io", "rabbitmq",
-                  "4.3.6-management@sha256:316ffd2a847e59112eee2c65f04bbd0989d93aaf1486c07b721f8d22d863b968")
-BUSYBOX_IMAGE = ("docker.io", "busybox",
-                 "1.37.0@sha256:b3255e7dfbcd10cb367af0d409747d511aeb66dfac98cf30e97e87e4207dd76f")
 
 
 CNPG_IMAGE = ("ghcr.io", "cloudnative-pg/cloudnative-pg",

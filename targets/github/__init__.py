@@ -13,7 +13,7 @@ from compiler import yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
-from targets.github import checks, guard, pins, platform, readme, readme_platform, workload
+from targets.github import checks, guard, pins, platform, preview, readme, readme_platform, workload
 
 ROOT = "github"
 
@@ -49,6 +49,9 @@ class GitHubTarget:
                 preamble = workload.CI_CHECKOV_SKIPS if file == "ci.yaml" else ""
                 artifacts.append(Artifact(f"{folder}/.github/workflows/{file}",
                                           _workflow_text(data, ir.spec_file, preamble)))
+        for path, content in preview.files(ir).items():
+            text = content if isinstance(content, str) else _workflow_text(content, ir.spec_file)
+            artifacts.append(Artifact(f"{ROOT}/{path}", text))
         return sorted(artifacts, key=lambda a: a.path)
 
 

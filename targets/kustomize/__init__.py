@@ -55,7 +55,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, databases, edge, graph, meta, network, overlay, secrets
+from targets.kustomize import base, databases, edge, graph, meta, network, overlay, preview, secrets
 
 
 class KustomizeTarget:
@@ -74,6 +74,7 @@ class KustomizeTarget:
             artifacts += self._platform_overlay(platform, env.name)
             if platform.databases and "infra" in env.namespaces:
                 artifacts += self._databases(platform, env.name)
+        artifacts += preview.artifacts(platform)
         return sorted(artifacts, key=lambda a: a.path)
 
     def _workload(self, platform: Platform, lookups: graph.Graph, workload: Workload) -> list[Artifact]:
@@ -103,8 +104,10 @@ class KustomizeTarget:
                     docs += databases.policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
         gateway = edge.gateway(platform, env)
+        additions = preview.gateway_additions(platform, env_name, gateway)
         if gateway is not None:
             out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))
+        out += [Artifact(f"{here}/{name}", dump(obj, platform.spec_file)) for name, obj in additions.items()]
         listing = [posixpath.basename(a.path) for a in out]
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
         if env.secret_store is not None:
