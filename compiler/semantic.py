@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve, semantic_edges, semantic_scaling
+from compiler import ir, names, resolve, semantic_edges, semantic_enabled, semantic_scaling
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
@@ -570,4 +570,6 @@ CHECKS: tuple[Check, ...] = (
     semantic_scaling.check_autoscale,
     semantic_scaling.check_autoscale_overrides,
     semantic_scaling.check_autoscale_quota,
+    semantic_enabled.check_disabled_references,
+    semantic_enabled.check_disabled_everywhere,
 )
