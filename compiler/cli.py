@@ -244,6 +244,12 @@ def _workload_in_env(spec: Path, workload: str | None, env_name: str | None) -> 
     if env_name is not None and env_name not in envs:
         raise click.BadParameter(f"no environment '{env_name}' in {result.file} (known: {', '.join(envs)})",
                                  param_hint="--env")
+    if workload is not None:
+        on = [e.name for e in result.platform.environments_of(result.platform.workload(workload))]
+        if env_name is not None and env_name not in on:
+            raise click.BadParameter(f"workload '{workload}' is switched off in environment '{env_name}' (enabled: "
+                                     f"false); it runs in: {', '.join(on)}", param_hint="--env")
+        return result, env_name or on[0]
     return result, env_name or envs[0]
 
 

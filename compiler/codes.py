@@ -226,6 +226,14 @@ CODES: dict[str, Code] = {
                  "targets of the workload's own `autoscale`.",
                  "workloads:\n  web: {type: service, autoscale: {max_replicas: 4}}\nenvironments:\n  prod:\n"
                  "    overrides: {workloads: {web: {autoscale: {max_replicas: 12}}}}"),
+    "GPC277": _e("uses a workload switched off", "A workload enabled in an environment uses a service that an "
+                 "override switches off there (`enabled: false`). The service has no objects in that environment, "
+                 "so its `<ALIAS>_URL` would point at nothing and its NetworkPolicy would admit nobody.",
+                 "environments:\n  dev:\n    overrides:\n      workloads:\n        gpu-report: {enabled: false}\n"
+                 "        dashboard: {enabled: false}"),
+    "GPC278": _e("workload switched off everywhere", "Every environment switches the workload off (`enabled: "
+                 "false`): it would compile to nothing. Remove it from the spec, or enable it somewhere.",
+                 "environments:\n  dev:\n    overrides: {workloads: {nightly: {enabled: false}}}\n  prod: {}"),
     "GPC276": _e("autoscaling beyond the quota", "`max_replicas` times one pod's resources (the limits, or the "
                  "CPU request without a CPU limit: what the namespace quota counts), or `max_replicas` itself, "
                  "is more than the namespace's quota. The quota would refuse the pods the autoscaler asks for "
@@ -360,6 +368,11 @@ CODES: dict[str, Code] = {
                  "name, and neither it nor `gitops.path` may contain `${{`: GitHub reads them in workflow "
                  "trigger filters, where an expression cannot be written literally.",
                  "gitops:\n  branch: main\n  path: out/fraud"),
+    "GPC383": _e("too many gateway listeners", "gpc creates the environment's Gateway with one HTTP listener and "
+                 "one HTTPS listener per TLS hostname of its exposed workloads, and the Gateway API allows at most "
+                 "64 listeners on one Gateway: the API server would refuse it.",
+                 "environments:\n  prod:\n    exposure:\n      domain: shop.example.com\n"
+                 "      gateway: {name: shared, namespace: gateways, create: false}   # wildcard listener"),
     # -- GPC4xx: the compiled tree ----------------------------------------------------------
     "GPC401": _e("compiled tree not at gitops.path", "`gitops.path` is where Argo CD and the platform CI read "
                  "the compiled tree, and `gpc compile` writes it to `OUT/<spec file stem>/`. Without `-o`, OUT "

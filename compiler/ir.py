@@ -217,6 +217,10 @@ class Workload:
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
 
+    def enabled_in(self, env: str) -> bool:
+        """Deployed in `env`: an override `enabled: false` leaves it out there, with everything it owns."""
+        return any(p.env == env for p in self.placements)
+
     @property
     def initial_tag(self) -> str:
         """The tag gpc seeds each environment's CI-owned image component with."""
@@ -520,6 +524,15 @@ class Platform:
 
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)
+
+    def workloads_in(self, env: str) -> tuple[Workload, ...]:
+        """The workloads deployed in `env` (an override may switch one off there)."""
+        return tuple(w for w in self.workloads if w.enabled_in(env))
+
+    def environments_of(self, workload: Workload) -> tuple[Environment, ...]:
+        """The environments `workload` is deployed in, in promotion order: its CI delivers to the first
+        and promotes along the rest (a switched-off environment is skipped)."""
+        return tuple(e for e in self.environments if workload.enabled_in(e.name))
 
     def scales_on_queues(self, env: str) -> bool:
         """A workload of `env` scales on queue depth: the environment needs KEDA."""

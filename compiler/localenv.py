@@ -94,7 +94,7 @@ def render(platform: Platform, spec_file: str, workload: str | None, env: str, f
     """What `gpc env` prints: one workload's variables, or (workload None) every workload's,
     as dotenv lines or JSON."""
     ports = local_ports(platform)
-    chosen = [workload] if workload is not None else [w.name for w in platform.workloads]
+    chosen = [workload] if workload is not None else [w.name for w in platform.workloads_in(env)]
     contracts = {name: local_env(platform, name, env, ports) for name in chosen}
     if fmt == "json":
         rows = {name: [asdict(v) for v in variables] for name, variables in contracts.items()}

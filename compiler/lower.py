@@ -197,7 +197,7 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         credential_keys=keys,
         app_secret=names.app_secret(name) if w.secrets else None,
         contract_config_map=names.contract_config_map(name) if has_schema else None,
-        placements=tuple(_place(spec, name, w, env, group) for env in envs),
+        placements=tuple(_place(spec, name, w, env, group) for env in envs if _enabled(spec, name, env.name)),
         team=w.team,
         admit=lower_edges.admitted(w),
         egress=lower_edges.egress(w),
@@ -296,6 +296,11 @@ def _place(spec: Spec, name: str, w: AnyWorkload, env: Environment, group: str) 
         time_zone=time_zone,
         autoscale=scaling,
     )
+
+
+def _enabled(spec: Spec, name: str, env: str) -> bool:
+    override = spec.environments[env].overrides.workloads.get(name)
+    return override is None or override.enabled
 
 
 def _scaling(w: Service | Worker, override: AutoscaleOverride | None, name: str) -> Scaling:

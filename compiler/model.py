@@ -468,6 +468,10 @@ class WorkloadOverride(Strict):
     """Per-environment changes to one workload."""
 
     model_config = ConfigDict(title="Workload override")
+    enabled: bool = Field(True, description="`false`: the workload does not exist in this environment (a "
+                          "nightly GPU job off in dev): no objects, credentials, network policy entries, Argo CD "
+                          "application or CI promotion step here. A workload enabled here may not use it.",
+                          examples=[False])
     replicas: Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole)] | None = Field(
         None, description="Number of pods (services and workers without `autoscale`).", examples=[3])
     autoscale: AutoscaleOverride | None = Field(

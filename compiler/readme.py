@@ -3,7 +3,7 @@ platform out from zero, in order, the platform as a graph, and what each folder 
 
 from __future__ import annotations
 
-from compiler import markdown, names
+from compiler import markdown, names, readme_cluster
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from compiler.yamlout import flat
@@ -90,7 +90,7 @@ def rollout(platform: Platform) -> list[str]:
              + _autoscalers(platform)
              + "the ApplicationSets of the workloads. These platform layers sync on their own in every environment, "
              "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
-             "[Argo CD](argocd/README.md#bootstrap)." + _metrics_api(platform)),
+             "[Argo CD](argocd/README.md#bootstrap)."),
     ]
     if stores:
         lines.append(item("The secret store's credential", store_step(platform)))
@@ -125,14 +125,7 @@ def rollout(platform: Platform) -> list[str]:
                 else f"by hand: `{names.argocd_application(platform.name, env.name, '<workload>')}`")
         lines.append(f"| `{env.name}` | {_cell(env.cluster)} | [`{_terraform_readme(env)}`]({_terraform_readme(env)}) "
                      f"| `{root}` | {sync} |")
-    return [*lines, ""]
-
-
-def _metrics_api(platform: Platform) -> str:
-    if any(p.autoscale is not None and p.autoscale.queue is None for w in platform.workloads for p in w.placements):
-        return (" The HorizontalPodAutoscalers of the workloads that scale on CPU or memory read the cluster's "
-                "resource metrics API (`metrics-server`), which the cluster must provide: gpc does not install it.")
-    return ""
+    return [*lines, "", *readme_cluster.section(platform)]
 
 
 def _autoscalers(platform: Platform) -> str:

@@ -18,6 +18,7 @@ from compiler import (
     resolve,
     semantic_databases,
     semantic_edges,
+    semantic_enabled,
     semantic_preview,
     semantic_scaling,
     semantic_secrets,
@@ -584,4 +585,6 @@ CHECKS: tuple[Check, ...] = (
     semantic_secrets.check_secret_sources,
     semantic_secrets.check_stores,
     semantic_preview.check_previews,
+    semantic_enabled.check_disabled_references,
+    semantic_enabled.check_disabled_everywhere,
 )

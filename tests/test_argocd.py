@@ -281,7 +281,7 @@ def test_applicationsets_name_every_workload_overlay_once(compiled: Compiled) ->
     for objects in compiled.envs.values():
         env = objects.env
         generated = Counter(rel(platform, a["spec"]["source"]["path"]) for a in objects.generated)
-        expected = Counter(names.overlay_dir(w.name, env.name) for w in platform.workloads)
+        expected = Counter(names.overlay_dir(w.name, env.name) for w in platform.workloads_in(env.name))
         assert generated == expected
         for app in objects.generated:
             workload = platform.workload(app["metadata"]["labels"]["app.kubernetes.io/name"])

@@ -137,7 +137,7 @@ def test_routes_listeners_certificates_and_hostname_egress_agree(spec: Path) -> 
         docs = {p: d for p, d in custom_resources(tree)}
         gateway = docs.get(f"{names.platform_overlay_dir(env.name)}/gateway.yaml")
         listeners = {item["name"]: item for item in gateway["spec"]["listeners"]} if gateway else {}
-        for w in platform.workloads:
+        for w in platform.workloads_in(env.name):
             route = w.placement(env.name).route
             here = names.overlay_dir(w.name, env.name)
             fqdn = docs.get(f"{here}/ciliumnetworkpolicy.yaml")

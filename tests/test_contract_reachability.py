@@ -111,7 +111,7 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
     ips = _pod_ips(env)
     out: list[Endpoint] = []
     by_workload: dict[str, Endpoint] = {}
-    for w in c.platform.workloads:
+    for w in c.platform.workloads_in(env.name):
         for doc in c.builds[names.overlay_dir(w.name, env.name)]:
             if doc["kind"] not in WORKLOAD_KINDS:
                 continue
@@ -251,7 +251,7 @@ def platform_infra(endpoints: list[Endpoint], charts: list[Endpoint]) -> list[En
 def test_reachability_is_exactly_what_the_spec_declares(sid: str, trees: Callable[[str], Compiled]) -> None:  # noqa: F811
     c = trees(sid)
     for env in c.platform.environments:
-        overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads]
+        overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads_in(env.name)]
         overlays.append(names.platform_overlay_dir(env.name))
         policies = [d for o in overlays for d in c.builds[o] if d["kind"] == "NetworkPolicy"]
         endpoints, by_workload = _endpoints(c, env)

@@ -58,7 +58,7 @@ def test_a_scaled_deployment_has_one_owner_of_its_pod_count(platform: Any, tmp_p
     kubectl = require_tool("kubectl")
     _write(compiled_tree(platform), tmp_path)
     for w in scaled:
-        for env in platform.environments:
+        for env in platform.environments_of(w):
             overlay = tmp_path / names.overlay_dir(w.name, env.name)
             states = [("as compiled", _build(kubectl, overlay))]
             if w.awaits_delivery:
@@ -107,7 +107,7 @@ def _broker_users(tree: dict[str, str], env: str) -> dict[str, dict[str, str]]:
 def test_every_keda_trigger_reads_its_queue_with_the_workloads_own_user(platform: Any) -> None:
     tree = compiled_tree(platform)
     for w in platform.workloads:
-        for env in platform.environments:
+        for env in platform.environments_of(w):
             here = names.overlay_dir(w.name, env.name)
             if f"{here}/scaledobject.yaml" not in tree:
                 continue

@@ -65,7 +65,7 @@ def build(folder: Path) -> list[dict[str, Any]]:
 
 
 def workload_overlays(platform: Platform) -> list[str]:
-    return [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments]
+    return [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments_of(w)]
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 
 def placements(tree: Tree) -> Iterator[tuple[Workload, str, dict[str, Any]]]:
     for w in tree.platform.workloads:
-        for env in tree.platform.environments:
+        for env in tree.platform.environments_of(w):
             yield w, env.name, tree.workload(w, env.name)
 
 
@@ -162,7 +162,7 @@ def test_every_service_account_lists_the_pull_secret_terraform_creates(tree: Tre
         assert pull["type"] == "kubernetes.io/dockerconfigjson"
         # ... holds a login for every registry an image comes from, written only, never stored.
         built = {pod_spec(tree.workload(w, env.name))["containers"][0]["image"].rsplit(":", 1)[0]
-                 for w in tree.platform.workloads}
+                 for w in tree.platform.workloads_in(env.name)}
         assert local["registry_hosts"] == sorted({_host(i) for i in built})
         assert set(pull["data_wo"]) == {".dockerconfigjson"} and "data" not in pull
         assert {"registry_credentials", "registry_credentials_revision"} <= variables
@@ -273,11 +273,12 @@ def _run_deliver_step(tree: Tree, w: Workload, scratch: Path) -> None:
 
 
 def test_the_first_delivery_brings_a_waiting_workload_up(tree: Tree, tmp_path: Path) -> None:
-    first = tree.platform.environments[0].name
     waiting = [w for w in tree.platform.workloads if w.awaits_delivery and w.repo]
     if not waiting:
         pytest.skip("no workload of this spec waits for a delivery by its CI")
     for w in waiting:
+        # Its CI delivers to the first environment it is switched on in.
+        first, *later = [e.name for e in tree.platform.environments_of(w)]
         _run_deliver_step(tree, w, tmp_path)
         docs = build(tree.tree / names.overlay_dir(w.name, first))
         (obj,) = [d for d in docs if d["kind"] in WORKLOAD_KINDS and d["metadata"]["name"] == w.name]
@@ -290,8 +291,8 @@ def test_the_first_delivery_brings_a_waiting_workload_up(tree: Tree, tmp_path: P
         elif obj["kind"] == "Deployment":
             assert obj["spec"]["replicas"] == w.placement(first).replicas.value
         # Delivering to the first environment leaves the others waiting.
-        for env in tree.platform.environments[1:]:
-            assert _is_down(tree.workload(w, env.name)), (w.name, env.name)
+        for env_name in later:
+            assert _is_down(tree.workload(w, env_name)), (w.name, env_name)
 
 
 # -- jobs: deadlines per attempt, evidence kept ---------------------------------------------------

@@ -94,11 +94,14 @@ def test_all_prints_a_set_that_agrees(spec: Path | None, crowded: Path) -> None:
     doc = contracts(spec or crowded)
     values = {w: {row["name"]: row["value"] for row in rows} for w, rows in doc["workloads"].items()}
     ports = {w: int(v["PORT"]) for w, v in values.items() if "PORT" in v}
-    assert ports == doc["ports"]
+    # Local ports are the same whichever environment is printed (a switched-off service keeps its own).
+    assert ports == {w: p for w, p in doc["ports"].items() if w in values}
     assert len(set(ports.values())) == len(ports)
     assert not set(ports.values()) & {5672, 9000}
     calls = 0
     for w in load_ir(spec or crowded).workloads:
+        if w.name not in values:
+            continue  # switched off in the environment printed
         for use in w.calls:
             url = values[w.name][f"{use.alias.upper().replace('-', '_')}_URL"]
             assert urlsplit(url).port == ports[use.target] != ports.get(w.name), f"{w.name}: {use.alias}={url}"

@@ -72,7 +72,7 @@ def test_every_workload_with_a_repo_gets_its_workflows(compiled: tuple[Platform,
         folder = f"github/{w.name}"
         expected |= {f"{folder}/README.md", f"{folder}/.github/workflows/ci.yaml",
                      f"{folder}/.github/workflows/deliver.yaml"}
-        expected |= {f"{folder}/.github/workflows/promote-{e.name}.yaml" for e in platform.environments[1:]}
+        expected |= {f"{folder}/.github/workflows/promote-{e.name}.yaml" for e in platform.environments_of(w)[1:]}
     for source in platform.previews.sources if platform.previews else ():
         folder = f"github/{source.workloads[0]}"  # one copy per repository (tests/test_preview_ci.py)
         expected |= {f"{folder}/.github/workflows/preview.yaml", f"{folder}/.github/workflows/preview-janitor.yaml",
@@ -262,9 +262,9 @@ def test_ci_builds_and_tests_pull_requests_without_pushing(compiled: tuple[Platf
 def test_deliver_pushes_the_commit_image_then_bumps_the_first_environment(
         compiled: tuple[Platform, list[Artifact]]) -> None:
     platform, artifacts = compiled
-    first = platform.environments[0]
     gitops = github_repo(platform.gitops_repo)
     for w in (w for w in platform.workloads if w.repo):
+        first = platform.environments_of(w)[0]  # the first environment the workload is switched on in
         deliver = workload_files(artifacts, w)["deliver.yaml"]
         assert deliver["on"]["push"]["branches"] == ["main"]
         assert "**.md" in deliver["on"]["push"]["paths-ignore"]
@@ -304,8 +304,8 @@ def test_deliver_pushes_the_commit_image_then_bumps_the_first_environment(
 
 def test_later_environments_are_promoted_by_pull_request_only(compiled: tuple[Platform, list[Artifact]]) -> None:
     platform, artifacts = compiled
-    envs = platform.environments
     for w in (w for w in platform.workloads if w.repo):
+        envs = platform.environments_of(w)  # a promotion skips an environment the workload is off in
         files = workload_files(artifacts, w)
         promotions = {k: v for k, v in files.items() if k.startswith("promote-")}
         assert set(promotions) == {f"promote-{e.name}.yaml" for e in envs[1:]}
@@ -369,9 +369,9 @@ def test_readme_lists_every_secret_and_variable_the_workflows_read(compiled: tup
     for w in (w for w in platform.workloads if w.repo):
         readme = by_path[f"github/{w.name}/README.md"]
         assert "stage named `test`" in readme
-        for env in platform.environments[1:]:
+        for env in platform.environments_of(w)[1:]:
             assert f"promote-{env.name}.yaml" in readme
-        if len(platform.environments) > 1:
+        if len(platform.environments_of(w)) > 1:
             assert "pull request" in readme and "No workflow ever pushes directly" in readme
 
 
@@ -471,7 +471,7 @@ def test_the_gitops_key_reaches_only_main_only_environment_jobs(compiled: tuple[
                 assert set(re.findall(r"secrets\.([A-Z_]+)", str(job))) <= {
                     "GITHUB_TOKEN", "REGISTRY_USERNAME", "REGISTRY_PASSWORD"}, (path, name)
     # deliver's deploy job and one promotion job per later environment, for each CI-built workload.
-    assert readers == sum(len(platform.environments) for w in platform.workloads if w.repo)
+    assert readers == sum(len(platform.environments_of(w)) for w in platform.workloads if w.repo)
 
 
 @pytest.mark.parametrize("mutate", [

@@ -211,7 +211,7 @@ def _origin_with_tree(platform: Platform, tmp_path: Path) -> tuple[Path, Path]:
     assert done.returncode == 0, done.stderr
     if "kustomize" not in TARGETS:  # seed the CI-owned files the kustomize target would
         for w in platform.workloads:
-            for env in platform.environments:
+            for env in platform.environments_of(w):
                 f = work / platform.gitops_path / names.image_component_dir(w.name, env.name) / "kustomization.yaml"
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_text(f"kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\nimages:\n"

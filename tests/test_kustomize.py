@@ -133,7 +133,7 @@ def kustomize_build(kubectl: str, folder: Path) -> list[dict[str, Any]]:
 
 
 def overlay_dirs(platform: Platform) -> list[str]:
-    dirs = [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments]
+    dirs = [names.overlay_dir(w.name, e.name) for w in platform.workloads for e in platform.environments_of(w)]
     dirs += [names.platform_overlay_dir(e.name) for e in platform.environments]
     return dirs + [names.databases_dir(e.name) for e in platform.environments
                    if platform.databases and "infra" in e.namespaces]
@@ -180,7 +180,7 @@ def container_of(obj: dict[str, Any]) -> dict[str, Any]:
 
 def containers(c: Compiled) -> Iterator[tuple[Workload, str, dict[str, Any], dict[str, Any]]]:
     for w in c.platform.workloads:
-        for env in c.platform.environments:
+        for env in c.platform.environments_of(w):
             pod = pod_template(c.workload(w, env.name))["spec"]
             assert len(pod["containers"]) == 1
             yield w, env.name, pod, pod["containers"][0]
@@ -224,7 +224,7 @@ def test_overlays_are_exactly_the_paths_argocd_points_at(compiled: Compiled) -> 
              if "/overlays/" in str(p) and p.parent.name != "image"}
     assert found == expected
     for w in compiled.platform.workloads:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             path = compiled.tree / names.overlay_dir(w.name, env.name) / "kustomization.yaml"
             overlay = yaml.safe_load(path.read_text("utf-8"))
             component = names.image_component_dir(w.name, env.name)
@@ -265,7 +265,7 @@ def test_every_artifact_is_generated_yaml_under_kustomize(compiled: Compiled) ->
 
 def test_objects_land_in_the_placement_namespace_with_recommended_labels(compiled: Compiled) -> None:
     for w in compiled.platform.workloads:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             placement = w.placement(env.name)
             instance = names.argocd_application(compiled.platform.name, env.name, w.name)
             for doc in compiled.docs(names.overlay_dir(w.name, env.name)):
@@ -383,7 +383,7 @@ def test_every_container_is_hardened(compiled: Compiled) -> None:
 
 def test_services_get_a_service_and_a_pdb_only_with_several_replicas(compiled: Compiled) -> None:
     for w in compiled.platform.services:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             overlay = names.overlay_dir(w.name, env.name)
             svc = compiled.one(overlay, "Service", w.name)
             port = {"name": "http", "port": w.port, "targetPort": "http", "protocol": "TCP"}
@@ -399,7 +399,7 @@ def test_services_get_a_service_and_a_pdb_only_with_several_replicas(compiled: C
 
 def test_workers_get_no_service_and_a_pdb_only_with_several_replicas(compiled: Compiled) -> None:
     for w in compiled.platform.workers:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             overlay = names.overlay_dir(w.name, env.name)
             assert compiled.docs(overlay, "Service") == [], (w.name, env.name)
             assert [d["kind"] for d in compiled.docs(overlay, "Deployment")] == ["Deployment"]
@@ -422,7 +422,7 @@ def test_gpu_workloads_are_scheduled_on_gpu_nodes_only(compiled: Compiled) -> No
 
 def test_jobs_rerun_on_change_and_cronjobs_clean_up(compiled: Compiled) -> None:
     for w in compiled.platform.jobs:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             obj = compiled.workload(w, env.name)
             annotations = obj["metadata"].get("annotations", {})
             spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
@@ -453,7 +453,7 @@ def test_contract_config_map_carries_the_schemas_the_env_points_at(compiled: Com
     import json
 
     for w in compiled.platform.workloads:
-        for env in compiled.platform.environments:
+        for env in compiled.platform.environments_of(w):
             overlay = names.overlay_dir(w.name, env.name)
             refs = [v.config_map for v in w.placement(env.name).env_vars if v.config_map is not None]
             maps = compiled.docs(overlay, "ConfigMap")
@@ -521,11 +521,11 @@ DEFAULT_DNS: Peer = ("kube-system", (("k8s-app", "kube-dns"),), (("TCP", 53), ("
 def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -> None:
     p = compiled.platform
     for w in p.workloads:
-        for env in p.environments:
+        for env in p.environments_of(w):
             policy = compiled.one(names.overlay_dir(w.name, env.name), "NetworkPolicy", w.name)["spec"]
             assert policy["podSelector"] == {"matchLabels": {NAME: w.name}}
             assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
-            callers = [c for c in p.workloads if any(u.target == w.name for u in c.calls)]
+            callers = [c for c in p.workloads_in(env.name) if any(u.target == w.name for u in c.calls)]
             want_in: set[Peer] = {(c.placement(env.name).namespace, ((NAME, c.name),), (("TCP", w.port or 0),))
                                   for c in callers}
             if w.port is not None:  # callers the spec admits, and the gateway's pods where exposed
@@ -566,11 +566,12 @@ def test_platform_overlay_denies_by_default_and_admits_declared_users(compiled: 
         assert deny == set(env.namespaces.values())
         infra = {d["metadata"]["name"]: d["spec"] for d in docs
                  if d["metadata"]["namespace"] == env.infra_namespace}
-        for name, port, users in (("rabbitmq", names.BROKER_PORT, [w for w in p.workloads if w.queues]),
-                                  ("minio", names.OBJECT_STORE_PORT, [w for w in p.workloads if w.buckets])):
-            if not users:
+        for name, port, every_user in (("rabbitmq", names.BROKER_PORT, [w for w in p.workloads if w.queues]),
+                                       ("minio", names.OBJECT_STORE_PORT, [w for w in p.workloads if w.buckets])):
+            if not every_user:
                 assert f"{name}-clients" not in infra
                 continue
+            users = [w for w in every_user if w.enabled_in(env.name)]  # switched-off ones are not admitted
             spec = infra[f"{name}-clients"]
             assert spec["podSelector"] == {"matchLabels": {NAME: name}}
             admitted = {peer for peer in _peers(spec["ingress"], "from") if peer[2]}

@@ -82,7 +82,7 @@ def test_checkov_finds_nothing_and_every_skip_is_explained(tmp_path: Path) -> No
     scanned = {f["file_path"].rsplit("/kustomization.yaml", 1)[0] for f in passed}
     for sid, p in platforms.items():
         for w in p.workloads:
-            for env in p.environments:
+            for env in p.environments_of(w):
                 overlay = f"/{sid}/{p.spec_name}/{names.overlay_dir(w.name, env.name)}"
                 assert any(s.endswith(overlay) for s in scanned), f"checkov did not build {overlay}"
 

@@ -251,12 +251,12 @@ def _expected_grants(w: Any, versioned: set[str]) -> set[tuple[str, str]]:
 @spec_param
 def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
     platform = _ir(spec)
-    for _env, stage, module, _ in _modules(spec):
+    for env, stage, module, _ in _modules(spec):
         if stage != "services":
             continue
         local = locals_of(module)
-        bucket_users = {w.name for w in platform.workloads if w.buckets}
-        queue_users = {w.name for w in platform.workloads if w.queues}
+        bucket_users = {w.name for w in platform.workloads_in(env) if w.buckets}
+        queue_users = {w.name for w in platform.workloads_in(env) if w.queues}
         assert set(local.get("object_store_users", {})) == bucket_users
         assert set(local.get("broker_users", {})) == queue_users
         exchanges = local.get("exchanges", {})
@@ -278,7 +278,7 @@ def test_each_workload_gets_exactly_the_trust_it_declared(spec: Path) -> None:
                 assert publishes == bool(writable)
                 readable = {q for q in all_queues if re.fullmatch(perms["read"], q)}
                 assert readable == {u.target for u in w.queues if u.access == "consume"}, w.name
-            if w.credentials_secret is not None:
+            if w.credentials_secret is not None and w.enabled_in(env):
                 for key, expression in local["credential_data"][w.name].items():
                     indexed = set(re.findall(r'\["([^"]*)"\]', expression))
                     assert indexed == {w.name}, (w.name, key, expression)

@@ -77,7 +77,7 @@ def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str
     """`{group: ApplicationSet}` for each workload group (services, jobs) that has workloads."""
     result: dict[str, dict[str, Any]] = {}
     for group in GROUP_ROLES:
-        workloads = [w for w in platform.workloads if w.group == group]
+        workloads = [w for w in platform.workloads_in(env.name) if w.group == group]
         if not workloads:
             continue
         result[group] = {

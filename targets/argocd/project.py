@@ -55,7 +55,7 @@ def infra_charts(platform: Platform) -> tuple[charts.Chart, ...]:
 def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
     """The namespaced kinds the kustomize overlays of `env` (workloads and platform overlay) contain."""
     kinds: set[GroupKind] = {("networking.k8s.io", "NetworkPolicy")}
-    for w in platform.workloads:
+    for w in platform.workloads_in(env.name):
         placement = w.placement(env.name)
         if w.kind == "Deployment":
             kinds.add(("apps", "Deployment"))
@@ -74,7 +74,8 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
         if w.database is not None and w.database.migrate is not None:  # the owner's PreSync migration
             kinds.add(("batch", "Job"))
         kinds |= edge_kinds(w, env)
-    if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route for w in platform.workloads):
+    if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route
+                                                                        for w in platform.workloads_in(env.name)):
         kinds.add(("gateway.networking.k8s.io", "Gateway"))
     return kinds
 
@@ -145,7 +146,7 @@ def team_roles(platform: Platform, env: Environment) -> dict[str, Any]:
     project = project_name(platform, env)
     roles = []
     for team in platform.teams:
-        apps = [names.argocd_application(platform.name, env.name, w.name) for w in platform.workloads
+        apps = [names.argocd_application(platform.name, env.name, w.name) for w in platform.workloads_in(env.name)
                 if w.team == team.name]
         if team.github is None or not apps:
             continue

@@ -38,7 +38,7 @@ def policy(platform: Platform) -> str:
         "identities_variable": IDENTITIES_VARIABLE,
         "workloads": {
             w.name: {"image": w.image,
-                     "image_files": [component_path(platform, w, env) for env in platform.environments]}
+                     "image_files": [component_path(platform, w, env) for env in platform.environments_of(w)]}
             for w in ci_built(platform)
         },
     }

@@ -25,7 +25,7 @@ def header(platform: Platform) -> list[str]:
 
 
 def workload_readme(platform: Platform, workload: Workload) -> str:
-    first = platform.environments[0]
+    first = platform.environments_of(workload)[0]
     repo = md_code(workload.repo or "")
     gitops = md_code(gitops_repo(platform))
     image = md_code(f"{workload.image}:<commit sha>")
@@ -50,7 +50,7 @@ def workload_readme(platform: Platform, workload: Workload) -> str:
         f"GitHub merges it once {gitops}'s required checks pass, and {md_code(first.name)} deploys it. "
         "Deliveries queue and are never cancelled halfway |",
     ]
-    for source, target in pairwise(platform.environments):
+    for source, target in pairwise(platform.environments_of(workload)):
         lines.append(
             f"| `promote-{target.name}.yaml` | by hand, from `{DEFAULT_BRANCH}`: Actions → *promote to "
             f"{target.name}* → Run workflow | opens a pull request in {gitops} that gives "
@@ -164,7 +164,8 @@ def _app_section(platform: Platform, workload: Workload) -> list[str]:
 
 
 def _flow(platform: Platform, workload: Workload) -> list[str]:
-    first, rest = platform.environments[0], platform.environments[1:]
+    envs = platform.environments_of(workload)
+    first, rest = envs[0], envs[1:]
     gitops = md_code(gitops_repo(platform))
     image = md_code(f"{workload.image}:<commit sha>")
     lines = [
@@ -181,7 +182,7 @@ def _flow(platform: Platform, workload: Workload) -> list[str]:
     ]
     if rest:
         step = 3
-        for source, target in pairwise(platform.environments):
+        for source, target in pairwise(envs):
             lines.append(
                 f"{step}. Running `promote-{target.name}.yaml` reads the tag {md_code(source.name)} runs from "
                 f"{md_code(component_path(platform, workload, source))}, writes it into "

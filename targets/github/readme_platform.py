@@ -104,7 +104,7 @@ def _install_section(source: GpcSource) -> list[str]:
 def _guard_section(platform: Platform) -> list[str]:
     example = next((w for w in platform.workloads if w.repo), None)
     files = (f" (for {md_code(example.name)}: "
-             f"{md_code(component_path(platform, example, platform.environments[0]))} and its siblings of the "
+             f"{md_code(component_path(platform, example, platform.environments_of(example)[0]))} and its siblings of the "
              "other environments)") if example else ""
     return [
         "## The guard: each workload's CI changes only its own image files",

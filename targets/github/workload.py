@@ -43,7 +43,7 @@ CI_CHECKOV_SKIPS = (
 def workflow_files(platform: Platform, workload: Workload) -> dict[str, Workflow]:
     """File name under .github/workflows/ -> workflow."""
     files = {"ci.yaml": ci(workload), names.DELIVER_WORKFLOW: deliver(platform, workload)}
-    envs = platform.environments
+    envs = platform.environments_of(workload)  # a promotion skips an environment it is switched off in
     for source, target in pairwise(envs):
         files[f"promote-{target.name}.yaml"] = promote(platform, workload, source, target)
     return files
@@ -69,7 +69,7 @@ def ci(workload: Workload) -> Workflow:
 
 
 def deliver(platform: Platform, workload: Workload) -> Workflow:
-    first = platform.environments[0]
+    first = platform.environments_of(workload)[0]
     publish_permissions = {"contents": "read", "id-token": "write"}  # id-token: keyless cosign signing
     if uses_ghcr(workload):
         publish_permissions["packages"] = "write"

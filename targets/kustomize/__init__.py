@@ -63,7 +63,18 @@ class KustomizeTarget:
     description = "Kustomize bases and per-environment overlays for every workload, NetworkPolicies"
 
     def check(self, platform: Platform) -> list[Diagnostic]:
-        return []
+        problems = []
+        for env in platform.environments:
+            gateway = edge.gateway(platform, env)
+            count = len(gateway["spec"]["listeners"]) if gateway is not None else 0
+            if count > edge.MAX_LISTENERS:
+                problems.append(Diagnostic(
+                    "GPC383", f"the gateway gpc creates in environment '{env.name}' needs {count} listeners (one "
+                    f"for HTTP, one per TLS hostname); a Gateway has at most {edge.MAX_LISTENERS}",
+                    platform.spec_file, platform.position((*env.path, "exposure", "gateway")),
+                    hint="serve fewer hostnames over TLS there, or name an existing Gateway whose listeners use a "
+                    "wildcard certificate"))
+        return problems
 
     def render(self, platform: Platform) -> list[Artifact]:
         artifacts: list[Artifact] = []
@@ -84,6 +95,8 @@ class KustomizeTarget:
         out = [Artifact(f"{folder}/{name}", dump(obj, spec_file)) for name, obj in objects.items()]
         out.append(Artifact(f"{folder}/kustomization.yaml", dump(_kustomization(list(objects)), spec_file)))
         for env in platform.environments:
+            if not workload.enabled_in(env.name):
+                continue  # switched off there: no overlay, so no Application and no image file either
             here = names.overlay_dir(workload.name, env.name)
             files = overlay.files(platform, lookups, workload, env)
             out += [Artifact(f"{here}/{name}", dump(content, spec_file)) for name, content in files.items()]

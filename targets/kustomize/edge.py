@@ -136,7 +136,7 @@ def gateway(platform: Platform, env: Environment) -> dict[str, Any] | None:
     edge = env.edge
     if edge is None or not edge.create_gateway:
         return None
-    exposed = [w for w in platform.workloads if w.placement(env.name).route is not None]
+    exposed = [w for w in platform.workloads_in(env.name) if w.placement(env.name).route is not None]
     if not exposed:
         return None
     listeners: list[dict[str, Any]] = [
@@ -164,6 +164,10 @@ def gateway(platform: Platform, env: Environment) -> dict[str, Any] | None:
         "metadata": meta.metadata(edge.gateway_name, labels, namespace=edge.gateway_namespace),
         "spec": {"gatewayClassName": edge.gateway_class, "listeners": listeners},
     }
+
+
+# Gateway API's `spec.listeners` has `maxItems: 64` (gateway.networking.k8s.io/v1 Gateway CRD).
+MAX_LISTENERS = 64
 
 
 def fqdn_policy(platform: Platform, workload: Workload, env: Environment) -> dict[str, Any] | None:

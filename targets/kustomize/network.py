@@ -86,7 +86,7 @@ def ingress_rules(graph: Graph, workload: Workload, env: Environment) -> list[di
         return []
     rules = [
         {"from": [peer(caller.placement(env.name).namespace, meta.selector(caller))], "ports": tcp(workload.port)}
-        for caller in graph.callers.get(workload.name, ())
+        for caller in graph.callers.get(workload.name, ()) if caller.enabled_in(env.name)
     ]
     if workload.placement(env.name).route is not None and env.edge is not None:
         # The pods that forward public traffic, to the exposed port and nothing else.
@@ -170,9 +170,11 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
         (names.OBJECT_STORE_SERVICE, OBJECT_STORE_POD, names.OBJECT_STORE_PORT,
          [w for w in platform.workloads if w.buckets]),
     ]
-    for name, pods, port, users in shared:
-        if not users:
-            continue
+    for name, pods, port, every_user in shared:
+        if not every_user:
+            continue  # the chart is not installed (argocd target: infra_charts)
+        # Only the users deployed here: a switched-off workload is admitted nowhere.
+        users = [w for w in every_user if w.enabled_in(env.name)]
         # Pods of one chart also talk to each other (clustering, erasure sets) on their own ports.
         same = {"podSelector": {"matchLabels": dict(pods)}}
         ingress: list[dict[str, Any]] = [

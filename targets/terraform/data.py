@@ -160,7 +160,7 @@ def _pod_security(enforce: str, version: str) -> dict[str, str]:
 
 def cluster(platform: Platform, env: Environment, root_application: str) -> ClusterLocals:
     """The locals of terraform/<env>/cluster/."""
-    workloads = platform.workloads
+    workloads = platform.workloads_in(env.name)
     version = f"v{platform.kubernetes_version}"
     description = {"kubernetes.io/description": platform.description} if platform.description else {}
     pull_secret = platform.pull_secret if workloads else None
@@ -313,8 +313,9 @@ def _limits(platform: Platform, wtype: str, *, cpu_limits: bool = True) -> dict[
 
 def services(platform: Platform, env: Environment) -> ServicesLocals:
     """The locals of terraform/<env>/services/: the object store and the broker."""
-    queue_users = {w.name: w for w in platform.workloads if w.queues}
-    bucket_users = {w.name: w for w in platform.workloads if w.buckets}
+    # Only the workloads deployed here: a switched-off one gets no user, key or credentials Secret.
+    queue_users = {w.name: w for w in platform.workloads_in(env.name) if w.queues}
+    bucket_users = {w.name: w for w in platform.workloads_in(env.name) if w.buckets}
     versioned = {b.name for b in platform.buckets if b.versioning}
     queues: dict[str, Any] = {}
     for q in platform.queues:
@@ -353,7 +354,7 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
         database_roles=database_roles(platform) if platform.databases else None,
         credentials={
             w.name: {"group": w.group, "name": w.credentials_secret, "keys": list(w.credential_keys)}
-            for w in platform.workloads if w.credentials_secret is not None
+            for w in platform.workloads_in(env.name) if w.credentials_secret is not None
         },
     )
 

@@ -130,7 +130,7 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
 def _credential_data(platform: Platform, env: Environment) -> dict[str, dict[str, Hcl]]:
     """Each workload's Secret: exactly its credential keys, each from its own user only."""
     out: dict[str, dict[str, Hcl]] = {}
-    for w in platform.workloads:
+    for w in platform.workloads_in(env.name):
         if w.credentials_secret is None:
             continue
         k = hcl.key(w.name)
@@ -234,8 +234,9 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         namespaces=[env.namespaces[g] for g in sorted(env.namespaces)],
         infra=infra,
         infra_namespace=env.infra_namespace,
-        app_secrets=any(w.terraform_secrets for w in platform.workloads),
-        app_secret_list=[f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads if w.terraform_secrets],
+        app_secrets=any(w.terraform_secrets for w in platform.workloads_in(env.name)),
+        app_secret_list=[f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads_in(env.name)
+                         if w.terraform_secrets],
         image_pull_secret=platform.pull_secret if platform.workloads else None,
         registry_hosts=list(platform.registry_hosts),
         root_application=bootstrap.application,
