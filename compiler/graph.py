@@ -16,7 +16,7 @@ from typing import Literal
 
 from compiler.ir import Platform, Use, Workload
 
-Kind = Literal["service", "worker", "job", "cronjob", "queue", "bucket", "volume"]
+Kind = Literal["service", "worker", "job", "cronjob", "queue", "bucket", "volume", "database"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Graph:
 
 
 _PREFIX: dict[Kind, str] = {"service": "svc", "worker": "worker", "job": "job", "cronjob": "job", "queue": "queue", "bucket": "bucket",
-                            "volume": "volume"}
+                            "volume": "volume", "database": "db"}
 
 
 def build_graph(platform: Platform, team: str | None = None) -> Graph:
@@ -67,6 +67,8 @@ def build_graph(platform: Platform, team: str | None = None) -> Graph:
         add("bucket", "bucket", b.name, "bucket" + (", versioned" if b.versioning else ""))
     for v in platform.volumes:
         add("volume", "volume", v.name, f"volume, {v.size} {v.access_mode}")
+    for d in platform.databases:
+        add("database", "database", d.name, f"postgres {d.version}")
 
     edges: list[Edge] = []
     for w in platform.workloads:
@@ -118,6 +120,8 @@ def _edge(workload: str, other: str, use: Use) -> Edge:
         return Edge(workload, other, str(use.access), both_ways=use.access == "readwrite")
     if use.kind == "volume":
         return Edge(other, workload, "mount (read-only)") if use.read_only else Edge(workload, other, "mount", True)
+    if use.kind == "database":
+        return Edge(other, workload, "read") if use.access == "read" else Edge(workload, other, str(use.access), True)
     return Edge(workload, other, "calls")
 
 
@@ -125,7 +129,7 @@ def _edge(workload: str, other: str, use: Use) -> Edge:
 
 _MERMAID_SHAPES: dict[Kind, tuple[str, str]] = {
     "service": ("([", "])"), "worker": ("[", "]"), "job": ("[[", "]]"), "cronjob": ("{{", "}}"),
-    "queue": (">", "]"), "bucket": ("[(", ")]"), "volume": ("[/", "\\]"),
+    "queue": (">", "]"), "bucket": ("[(", ")]"), "volume": ("[/", "\\]"), "database": ("[(", ")]"),
 }
 _MERMAID_STYLE: dict[Kind, str] = {
     "service": "fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
@@ -135,6 +139,7 @@ _MERMAID_STYLE: dict[Kind, str] = {
     "queue": "fill:#fff3e0,stroke:#e65100,color:#bf360c",
     "bucket": "fill:#e8f5e9,stroke:#2e7d32,color:#1b5e20",
     "volume": "fill:#eceff1,stroke:#455a64,color:#263238",
+    "database": "fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
 }
 
 # Named HTML entities, not Mermaid's own `#34;` codes: Mermaid 12 renders those codes as text
@@ -178,6 +183,7 @@ _DOT_SHAPES: dict[Kind, str] = {
     "queue": 'shape=cds, style=filled, fillcolor="#fff3e0", color="#e65100"',
     "bucket": 'shape=cylinder, style=filled, fillcolor="#e8f5e9", color="#2e7d32"',
     "volume": 'shape=folder, style=filled, fillcolor="#eceff1", color="#455a64"',
+    "database": 'shape=cylinder, style=filled, fillcolor="#e3f2fd", color="#1565c0"',
 }
 
 

@@ -26,9 +26,11 @@ FRAGMENT_TABLES: tuple[tuple[str, ...], ...] = (
     ("messaging", "queues"),
     ("storage", "buckets"),
     ("storage", "volumes"),
+    ("storage", "databases"),
 )
 FRAGMENT_KEYS = ("team", "workloads", "messaging", "storage")
-_KINDS = {"workloads": "workload", "queues": "queue", "buckets": "bucket", "volumes": "volume"}
+_KINDS = {"workloads": "workload", "queues": "queue", "buckets": "bucket", "volumes": "volume",
+          "databases": "database"}
 
 
 def display_path(path: Path) -> str:

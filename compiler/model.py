@@ -321,8 +321,9 @@ else:  # the tagged union of USE_MODELS, picked by the key a use names
 
 _USES_DESCRIPTION = (
     "What this workload uses, by a local alias. Each entry becomes environment variables named after "
-    "the alias (`<ALIAS>_QUEUE`, `<ALIAS>_BUCKET`, `<ALIAS>_URL`, `<ALIAS>_PATH`, ...) and, for queues "
-    "and buckets, a credential of its own limited to the declared access."
+    "the alias (`<ALIAS>_QUEUE`, `<ALIAS>_BUCKET`, `<ALIAS>_URL`, `<ALIAS>_PATH`, ...; a database gives "
+    "`DATABASE_URL` and the libpq `PG*` variables) and, for queues, buckets and databases, a credential "
+    "of its own limited to the declared access."
 )
 
 
@@ -823,9 +824,10 @@ class Team(Strict):
                                examples=["@acme/payments"])
     max: MaxByType | None = Field(None, description="Largest resources one of this team's workloads may ask "
                                   "for, within `guardrails.max`. A team's own file cannot change it.")
-    declares: list[Literal["queues", "buckets", "volumes"]] = Field(
+    declares: list[Literal["queues", "buckets", "volumes", "databases"]] = Field(
         ["queues", "buckets", "volumes"], description="What this team's workloads may own: queues, buckets and "
-        "volumes declared with this team (or in this team's file).", examples=[["queues", "buckets"]])
+        "volumes declared with this team (or in this team's file), and databases when listed.",
+        examples=[["queues", "buckets"]])
 
 
 class Platform(Strict):

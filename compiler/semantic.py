@@ -508,6 +508,7 @@ def _owned(spec: Platform) -> Iterator[tuple[str, str, str, Path]]:
         ("queue", ("messaging", "queues"), spec.messaging.queues),
         ("bucket", ("storage", "buckets"), spec.storage.buckets),
         ("volume", ("storage", "volumes"), spec.storage.volumes),
+        ("database", ("storage", "databases"), spec.storage.databases),
     )
     for kind, path, table in tables:
         for name, item in table.items():

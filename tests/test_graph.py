@@ -34,7 +34,7 @@ LSP = ROOT / "tests" / "lsp"
 FRAUD = ROOT / "specs" / "fraud.yaml"
 GPU_CRON = ROOT / "tests" / "cases" / "valid" / "gpu-cron" / "platform.yaml"
 MERMAID_SHAPES = {"service": "stadium", "worker": "square", "job": "subroutine", "cronjob": "hexagon", "queue": "odd",
-                  "bucket": "cylinder", "volume": "trapezoid"}
+                  "bucket": "cylinder", "volume": "trapezoid", "database": "cylinder"}
 
 
 def edges_by_name(graph: Graph) -> set[tuple[str, str, str, bool]]:
@@ -84,7 +84,7 @@ def test_every_use_is_an_edge(spec: Path) -> None:
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[A-Za-z0-9_]+", i) for i in ids)
     assert len(graph.nodes) == len(platform.workloads) + len(platform.queues) + len(platform.buckets) + len(
-        platform.volumes)
+        platform.volumes) + len(platform.databases)
 
 
 # -- hostile names -----------------------------------------------------------------------------

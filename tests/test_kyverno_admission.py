@@ -85,7 +85,10 @@ def test_every_generated_workload_and_its_pods_are_admitted(spec: Path, kind: st
     platform = load_ir(spec)
     delivery = delivered[spec_id(spec)]
     rules = guardrail_rules(platform)
-    assert len(delivery.workloads) == len(platform.workloads) * len(platform.environments)
+    # ... and each delivered database owner's migration Job (a PreSync hook), which must be admitted too.
+    migrations = sum(1 for w in platform.workloads if w.database is not None and w.database.migrate
+                     and not w.awaits_delivery)
+    assert len(delivery.workloads) == (len(platform.workloads) + migrations) * len(platform.environments)
     for manifest in delivery.workloads:
         namespace = manifest["metadata"]["namespace"]
         for request, expected in (

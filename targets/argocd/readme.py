@@ -115,4 +115,22 @@ def readme(platform: Platform) -> str:
         for chart in installed:
             images = "<br>".join(f"`{image}`" for image in chart.images)
             lines.append(f"| {chart.role} | `{chart.source_repo}` ({chart.chart}) | {chart.version} | {images} |")
+    if platform.databases:
+        lines += ["", "## Databases", "", *DATABASES_TEXT]
     return "\n".join(lines) + "\n"
+
+
+DATABASES_TEXT = [
+    "Each database is its own CloudNativePG `Cluster` in the infra namespace (`databases.yaml`, wave -1, after "
+    "the operator at wave -2 and before the workloads), not one shared Cluster per environment: a database's "
+    "size and PostgreSQL major are its own, a failover, restore or major upgrade of one touches no other, and a "
+    "workload's login role exists only on the server of the database it declared. The price is one primary "
+    "(and its replicas) per database.",
+    "",
+    "The login roles and their grants are Terraform's (`terraform/<env>/services/databases.tf`): read = SELECT, "
+    "write = SELECT/INSERT/UPDATE/DELETE, owner = owns the schema `app` (DDL); PUBLIC may not connect. Each "
+    "workload's `DATABASE_URL` and `PGPASSWORD` are in its credentials Secret. The operator watches only the "
+    "infra namespace, but its CRDs, webhooks and ClusterRoles are cluster-wide: environments sharing a cluster "
+    "share them. Argo CD never deletes or prunes a Cluster (it owns the volume claims of its data). An owner "
+    "that declares `migrate` runs it as a PreSync hook Job before each sync of its Application.",
+]

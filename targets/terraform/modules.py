@@ -159,6 +159,7 @@ class Readme:
     cluster: str
     namespaces: list[str]
     infra: bool  # the environment has shared infrastructure
+    admin_secrets: bool  # the cluster module creates the object store's or broker's admin Secrets
     infra_namespace: str
     app_secrets: bool  # some workload declares secrets
     app_secret_list: list[str]  # "<Secret> (<keys>)"

@@ -213,7 +213,7 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
 
 def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, cluster: data.ClusterLocals,
             services: bool) -> str:
-    infra = INFRA in env.namespaces and bool(platform.buckets or platform.queues)
+    infra = INFRA in env.namespaces and bool(platform.buckets or platform.queues or platform.databases)
     summary = []
     forwards = []
     if platform.buckets:
@@ -223,6 +223,10 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
     if platform.queues:
         summary.append("the virtual host, the bounded queues, an exchange per queue and one broker user per workload")
         forwards.append(f"kubectl -n {env.infra_namespace} port-forward svc/{names.BROKER_SERVICE} 15672:15672")
+    if platform.databases:
+        summary.append("one login role per workload on each database, with exactly the grants of its access")
+        forwards += [f"kubectl -n {env.infra_namespace} port-forward svc/{names.database_cluster(d.name)}-rw "
+                     f"{LOCAL_DATABASE_PORT + i}:{names.DATABASE_PORT}" for i, d in enumerate(platform.databases)]
     rows = [(f"provider {p.source}", p.version) for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM,
                                                           versions.MINIO, versions.RABBITMQ,
                                                           versions.POSTGRESQL)]
@@ -233,6 +237,7 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         cluster=env.cluster,
         namespaces=[env.namespaces[g] for g in sorted(env.namespaces)],
         infra=infra,
+        admin_secrets=INFRA in env.namespaces and bool(platform.buckets or platform.queues),
         infra_namespace=env.infra_namespace,
         app_secrets=any(w.terraform_secrets for w in platform.workloads_in(env.name)),
         app_secret_list=[f"{w.app_secret} ({', '.join(w.secrets)})" for w in platform.workloads_in(env.name)
