@@ -81,6 +81,7 @@ def rollout(platform: Platform) -> list[str]:
              "Terraform will not destroy) and admin Secrets, installs Kyverno and Argo CD, then the repository "
              "Secret, and last the root application. The environment's `terraform/<env>/README.md` lists every "
              "variable."),
+        *([item("The secret store's credential", store_step(platform))] if stores else []),
         item("Argo CD takes over", "The root application syncs `argocd/<env>/` in waves, each waiting for the "
              "previous one to be healthy: the AppProject; the Kyverno policies (`kyverno/`) and the namespace-wide "
              "NetworkPolicies" + (" (with the operators: " + ", ".join(_OPERATORS[o] for o in operators) + ")"
@@ -92,8 +93,6 @@ def rollout(platform: Platform) -> list[str]:
              "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
              "[Argo CD](argocd/README.md#bootstrap)."),
     ]
-    if stores:
-        lines.append(item("The secret store's credential", store_step(platform)))
     if shared:
         lines.append(item("The services", "Once the shared infrastructure is healthy, in `terraform/<env>/services/`: "
                           "`terraform init` and `terraform apply`. It creates the buckets, queues and vhost, one "

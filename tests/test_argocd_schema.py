@@ -99,6 +99,13 @@ DEFS: dict[str, Any] = {
         "source": {"$ref": "#/$defs/source"},
         "destination": {"$ref": "#/$defs/destination"},
         "syncPolicy": {"$ref": "#/$defs/syncPolicy"},
+        # Argo CD's ResourceIgnoreDifferences (argoproj.io/v1alpha1 types.go).
+        "ignoreDifferences": {"type": "array", "items": _obj({
+            "group": STRING, "kind": NONEMPTY, "name": STRING, "namespace": STRING,
+            "jsonPointers": {"type": "array", "items": NONEMPTY},
+            "jqPathExpressions": {"type": "array", "items": NONEMPTY},
+            "managedFieldsManagers": {"type": "array", "items": NONEMPTY},
+        }, ["kind"])},
     }, ["destination", "project"]),
 }
 

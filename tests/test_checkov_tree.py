@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import CHECKOV_ENV, ROOT, all_spec_files, load_ir, require_tool, spec_id
 
-from compiler.checkov import PATH, SKIPS
+from compiler.checkov import PATH, SKIPS, STORE_SKIPS
 
 # Built at run time so that no scanner reads this test file as holding a key.
 CONTROL_KEY = "AKIA" + "Z7QW3RT5YU2LP4MX"
@@ -76,10 +76,11 @@ def test_every_compiled_tree_scans_clean_with_every_framework(tmp_path: Path) ->
     for r in (r for r in results if r["check_type"] == "secrets"):
         for c in r["results"]["skipped_checks"]:
             _, path = _in_tree(c, trees)
-            matching = {s for s in SKIPS if s.check == c["check_id"] and re.search(s.files, path)}
+            matching = {s for s in SKIPS + STORE_SKIPS if s.check == c["check_id"] and re.search(s.files, path)}
             assert matching, (c["check_id"], path)
             used |= matching
-    assert used == set(SKIPS), f"stale skips in .checkov.yaml: {set(SKIPS) - used}"
+    # (the store's skip is written only into trees with ExternalSecrets, which a valid case has)
+    assert used == set(SKIPS + STORE_SKIPS), f"stale skips in .checkov.yaml: {set(SKIPS + STORE_SKIPS) - used}"
 
 
 def _in_tree(check: dict[str, Any], trees: list[str]) -> tuple[str, str]:
@@ -94,8 +95,15 @@ def test_the_config_is_what_checkov_reads() -> None:
     from compiler.checkov import render_checkov_config
 
     text = render_checkov_config(platform).text
+    assert not any(w.store_secrets for w in platform.workloads)
     assert yaml.safe_load(text) == {"skip-check": [f"{s.check}:{s.files}" for s in SKIPS]}
     assert platform.spec_file in text.splitlines()[0]
     for skip in SKIPS:
         assert ":" not in skip.files, "checkov splits an entry at its colon"
         assert f"# {skip.check}: {skip.reason}" in text
+    # A tree with secrets from a store skips the ExternalSecrets' key names too.
+    store = next(load_ir(p) for p in all_spec_files() if any(w.store_secrets for w in load_ir(p).workloads))
+    text = render_checkov_config(store).text
+    assert yaml.safe_load(text) == {"skip-check": [f"{s.check}:{s.files}" for s in SKIPS + STORE_SKIPS]}
+    for skip in STORE_SKIPS:
+        assert ":" not in skip.files and f"# {skip.check}: {skip.reason}" in text

@@ -253,12 +253,13 @@ def test_readme_rolls_the_platform_out_from_zero_in_order(platform: Platform) ->
     steps = re.findall(r"^(\d+)\. \*\*(.+?)\.\*\*", section, re.M)
     assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
     titles = [t for _, t in steps]
-    order = ["Commit this tree", "A read-only credential for Argo CD", "The cluster", "Argo CD takes over"]
+    order = ["Commit this tree", "A read-only credential for Argo CD", "The cluster"]
     if any(env.secret_store is not None for env in platform.environments):
-        # External Secrets' credential of each store: the store's Application waits for it.
+        # External Secrets' credential of each store, before Argo CD waits for the store to be ready.
         order.append("The secret store's credential")
         for env in platform.environments:
             assert f"kubectl -n {env.infra_namespace} create secret generic {names.SECRET_STORE_CREDENTIALS}" in readme
+    order.append("Argo CD takes over")
     if platform.buckets or platform.queues:
         order.append("The services")
     order.append("CI of this repository")

@@ -103,6 +103,17 @@ def test_every_pod_that_reads_a_secret_is_restarted_when_it_changes_and_no_other
         assert app["spec"]["destination"]["namespace"] == env.infra_namespace
     assert set(installed) == reloaded_clusters
     assert all(len(envs) == 1 for envs in installed.values()), installed
+    # The annotation Reloader writes on a restart is not Git's: Argo CD neither reports nor reverts it
+    # in the ApplicationSets that deliver a Deployment Reloader watches, and is told nothing else.
+    for env in platform.environments:
+        for group, appset in ((g, a) for g, a in _argocd(platform, env.name).items() if a["kind"] == "ApplicationSet"):
+            spec = appset["spec"]["template"]["spec"]
+            watched = any(w.kind == "Deployment" and w.secret_refs and f"{w.group}.yaml" == group
+                          for w in platform.workloads)
+            expected = [{"group": "apps", "kind": "Deployment", "jqPathExpressions": [
+                '.spec.template.metadata.annotations."reloader.stakater.com/last-reloaded-from"']}]
+            assert spec.get("ignoreDifferences") == (expected if watched else None), (env.name, group)
+            assert ("RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]) == watched
 
 
 def test_secrets_from_a_store_reach_the_secret_the_pods_read(platform: Platform, tmp_path: Path) -> None:

@@ -51,8 +51,19 @@ def uses_teams(platform: Platform) -> bool:
     return any(w.team is not None for w in platform.workloads)
 
 
-def template(platform: Platform, env: Environment) -> dict[str, Any]:
+# Reloader restarts a Deployment by writing this annotation on its pod template (the `annotations`
+# strategy, targets/argocd/operators.py). Git never has it: without this, self-heal would remove it
+# again (one more rollout, and an Application that is never in sync).
+RELOADED_FROM = '.spec.template.metadata.annotations."reloader.stakater.com/last-reloaded-from"'
+
+
+def template(platform: Platform, env: Environment, workloads: list[Workload]) -> dict[str, Any]:
     team = {names.LABEL_TEAM: param("team")} if uses_teams(platform) else {}
+    sync_policy = workload_sync_policy(env)
+    ignored: dict[str, Any] = {}
+    if any(w.kind == "Deployment" and w.secret_refs for w in workloads):
+        ignored = {"ignoreDifferences": [{"group": "apps", "kind": "Deployment", "jqPathExpressions": [RELOADED_FROM]}]}
+        sync_policy["syncOptions"] = [*sync_policy["syncOptions"], "RespectIgnoreDifferences=true"]
     return {
         "metadata": {
             "name": param("name"),
@@ -68,7 +79,8 @@ def template(platform: Platform, env: Environment) -> dict[str, Any]:
             "project": param("project"),
             "source": {"repoURL": param("repoURL"), "targetRevision": param("revision"), "path": param("path")},
             "destination": {"server": IN_CLUSTER, "namespace": param("namespace")},
-            "syncPolicy": workload_sync_policy(env),
+            "syncPolicy": sync_policy,
+            **ignored,
         },
     }
 
@@ -88,7 +100,7 @@ def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str
                 "goTemplate": True,
                 "goTemplateOptions": ["missingkey=error"],
                 "generators": [{"list": {"elements": [element(platform, env, w) for w in workloads]}}],
-                "template": template(platform, env),
+                "template": template(platform, env, workloads),
             },
         }
     return result
