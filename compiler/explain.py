@@ -255,7 +255,8 @@ def explain(platform: Platform, source: Source, workload: str, env: str,
     explainer.env()
     explainer.storage()
     explainer.secrets()
-    return Explanation(platform.spec_file, workload, env, tuple(e.name for e in platform.environments),
+    # The environments it runs in (an override may switch it off elsewhere): the ones --env may name.
+    return Explanation(platform.spec_file, workload, env, tuple(e.name for e in platform.environments_of(w)),
                        tuple(explainer.rows))
 
 

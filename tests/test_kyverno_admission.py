@@ -86,9 +86,9 @@ def test_every_generated_workload_and_its_pods_are_admitted(spec: Path, kind: st
     delivery = delivered[spec_id(spec)]
     rules = guardrail_rules(platform)
     # ... and each delivered database owner's migration Job (a PreSync hook), which must be admitted too.
-    migrations = sum(1 for w in platform.workloads if w.database is not None and w.database.migrate
-                     and not w.awaits_delivery)
-    assert len(delivery.workloads) == (len(platform.workloads) + migrations) * len(platform.environments)
+    migrations = sum(len(platform.environments_of(w)) for w in platform.workloads
+                     if w.database is not None and w.database.migrate and not w.awaits_delivery)
+    assert len(delivery.workloads) == sum(len(platform.environments_of(w)) for w in platform.workloads) + migrations
     for manifest in delivery.workloads:
         namespace = manifest["metadata"]["namespace"]
         for request, expected in (

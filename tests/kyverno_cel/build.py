@@ -102,7 +102,7 @@ def deliver(platform: Platform, root: Path, kubectl: str) -> Delivery:
     one per overlay. The policies are rendered in every kind `guardrails.policy_kind` offers.
     """
     write_artifacts(platform, root, ("kustomize",))
-    overlays = [names.overlay_dir(w.name, env.name) for w in platform.workloads for env in platform.environments]
+    overlays = [names.overlay_dir(w.name, env.name) for w in platform.workloads for env in platform.environments_of(w)]
     (root / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": overlays,
     }), encoding="utf-8")
