@@ -205,8 +205,10 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
             edges |= {(src.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
         if w.database is not None:  # the declared database's instances, on the Postgres port only
             edges |= {(src.name, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
-            if w.database.migrate is not None:  # its migration pods: DNS and the same database
-                migrate = names.migration_job(w.name)
+            migrate = names.migration_job(w.name)
+            # Its migration pods: DNS and the same database. The Job is built only once the owner
+            # has an image (the image component drops it while the owner awaits its first delivery).
+            if w.database.migrate is not None and any(e.name == migrate for e in endpoints):
                 edges |= dns(migrate)
                 edges |= {(migrate, d.name, "TCP", names.DATABASE_PORT) for d in databases[w.database.target]}
         if w.api_access:  # egress to the API server's ports; NetworkPolicy cannot name its address,

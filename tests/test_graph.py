@@ -50,6 +50,7 @@ def test_fraud_graph_nodes_and_edges() -> None:
     assert {(n.name, n.kind) for n in graph.nodes} == {
         ("checkout", "service"), ("fraud-inference", "service"), ("fraud-trainer", "cronjob"),
         ("checkout-events", "queue"), ("fraud-models", "bucket"), ("model-artifacts", "volume"),
+        ("transactions", "database"),
     }
     assert edges_by_name(graph) == {
         ("checkout", "checkout-events", "publish", False),
@@ -58,6 +59,8 @@ def test_fraud_graph_nodes_and_edges() -> None:
         ("fraud-models", "fraud-inference", "read", False),
         ("checkout", "fraud-inference", "calls", False),
         ("fraud-trainer", "model-artifacts", "mount", True),
+        ("checkout", "transactions", "owner", True),
+        ("transactions", "fraud-trainer", "read", False),
     }
     trainer = next(n for n in graph.nodes if n.name == "fraud-trainer")
     assert trainer.detail == "cron dev: 0 */6 * * *, prod: 0 */3 * * *", "a prod override of the schedule shows"
@@ -106,9 +109,9 @@ HOSTILE = [
 
 
 def rename(platform: Platform, names: list[str]) -> Platform:
-    """The same platform with every workload, queue, bucket and volume renamed (uses follow)."""
+    """The same platform with every workload, queue, bucket, volume and database renamed (uses follow)."""
     old = [w.name for w in platform.workloads] + [q.name for q in platform.queues] + [
-        b.name for b in platform.buckets] + [v.name for v in platform.volumes]
+        b.name for b in platform.buckets] + [v.name for v in platform.volumes] + [d.name for d in platform.databases]
     new = dict(zip(old, (names * 3)[: len(old)], strict=True))
 
     def use(u: Any) -> Any:
@@ -122,6 +125,8 @@ def rename(platform: Platform, names: list[str]) -> Platform:
         queues=tuple(dataclasses.replace(q, name=new[q.name]) for q in platform.queues),
         buckets=tuple(dataclasses.replace(b, name=new[b.name]) for b in platform.buckets),
         volumes=tuple(dataclasses.replace(v, name=new[v.name]) for v in platform.volumes),
+        databases=tuple(dataclasses.replace(d, name=new[d.name], roles=tuple(
+            dataclasses.replace(r, workload=new[r.workload]) for r in d.roles)) for d in platform.databases),
     )
 
 

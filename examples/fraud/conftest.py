@@ -1,5 +1,5 @@
-"""Fixtures of the fraud example's tests: one real RabbitMQ and one real S3 server per pytest
-worker (started on first use, stopped by PID at the end), reset between tests."""
+"""Fixtures of the fraud example's tests: one real RabbitMQ, one real S3 server and one real
+PostgreSQL per pytest worker (started on first use, stopped by PID at the end), reset between tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ for path in (HERE, HERE / "checkout", HERE / "trainer", HERE / "inference"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from fraud_harness import objectstore, rabbitmq  # noqa: E402
+from fraud_harness import objectstore, postgres, rabbitmq  # noqa: E402
 from fraud_harness.stack import LocalPlatform  # noqa: E402
 from fraud_harness.tools import require  # noqa: E402
 
@@ -23,6 +23,7 @@ from fraud_harness.tools import require  # noqa: E402
 def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
     require(rabbitmq.available())
     require(objectstore.available())
+    require(postgres.available())
     platform = LocalPlatform(tmp_path_factory.mktemp("fraud-platform")).start()
     try:
         yield platform
@@ -32,7 +33,7 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPl
 
 @pytest.fixture
 def fraud(local_platform: LocalPlatform) -> Iterator[LocalPlatform]:
-    """The platform with empty queues and buckets; app processes started in the test are stopped after it."""
+    """The platform with empty queues, buckets and tables; app processes started in the test are stopped after it."""
     local_platform.reset()
     try:
         yield local_platform

@@ -1,10 +1,11 @@
 """`make demo`: the fraud platform running for real on this machine, step by step.
 
-Starts a RabbitMQ and an S3 server (SeaweedFS) on loopback, sets them up as the platform would
-for specs/fraud.yaml (vhost, queues with a dead-letter queue, one broker user and one
-object-store identity per workload, each limited to what the spec declares), starts checkout and
-inference with their `gpc env` variables, sends scripted transactions, runs the trainer, and
-shows predictions from the model it trained. Everything it started is stopped at the end, also
+Starts a RabbitMQ, an S3 server (SeaweedFS) and a PostgreSQL on loopback, sets them up as the
+platform would for specs/fraud.yaml (vhost, queues with a dead-letter queue, one broker user,
+one object-store identity and one database role per workload, each limited to what the spec
+declares; checkout's migration creates its table), starts checkout and inference with their
+`gpc env` variables, sends scripted transactions, runs the trainer, shows predictions from the
+model it trained and the transactions checkout recorded with their verdicts. Everything it started is stopped at the end, also
 on Ctrl-C or a failure.
 """
 
@@ -21,7 +22,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from fraud_harness import data, objectstore, rabbitmq
+import psycopg
+from fraud_harness import data, objectstore, postgres, rabbitmq
 from fraud_harness.stack import LocalPlatform
 from minio.error import S3Error
 
@@ -45,7 +47,7 @@ def main() -> int:
     parser.add_argument("--transactions", type=int, default=300, help="historical transactions to send (300)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, data) at the end")
     args = parser.parse_args()
-    for problem in (rabbitmq.available(), objectstore.available()):
+    for problem in (rabbitmq.available(), objectstore.available(), postgres.available()):
         if problem:
             print(f"demo: {problem}", file=sys.stderr)
             return 2
@@ -70,7 +72,7 @@ def main() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\n== Stopping everything the demo started", flush=True)
         platform.close()
-        say(f"apps, RabbitMQ (and its epmd) and SeaweedFS stopped; {time.monotonic() - started:.0f}s in all")
+        say(f"apps, RabbitMQ (and its epmd), SeaweedFS and PostgreSQL stopped; {time.monotonic() - started:.0f}s in all")
         if args.keep:
             say(f"working folder kept: {workdir}")
         else:
@@ -92,14 +94,20 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
             f"read {user.read!r}")
     for workload, identity in plan.store_users.items():
         say(f"object-store identity {identity.name!r} ({workload}): {', '.join(identity.actions)}")
-    say("checkout gets no object-store credentials; inference gets no broker user")
+    for workload, role in sorted(plan.databases["database_roles"].items()):
+        grants = role["table_privileges"] or ["owns schema " + plan.databases["databases"][role["database"]]["schema"]]
+        say(f"database role {role['role']!r} ({workload}) on {role['database']!r}: {role['access']} "
+            f"({', '.join(grants)})")
+    say("checkout gets no object-store credentials; inference gets no broker user and no database role")
 
-    step(2, "Starting RabbitMQ and SeaweedFS (S3) on loopback")
+    step(2, "Starting RabbitMQ, SeaweedFS (S3) and PostgreSQL on loopback; checkout's migration runs")
     t = time.monotonic()
     platform.start()
     say(f"RabbitMQ on 127.0.0.1:{platform.broker.port} (PID {platform.broker.server.pid if platform.broker.server else '?'}),"
         f" S3 at {platform.store.endpoint} (PID {platform.store.server.pid if platform.store.server else '?'}),"
-        f" ready in {time.monotonic() - t:.1f}s")
+        f" PostgreSQL on 127.0.0.1:{platform.postgres.port}, ready in {time.monotonic() - t:.1f}s")
+    say(f"python -m fraud_checkout.migrate (checkout's role): tables "
+        f"{[r[0] for r in platform.rows('checkout', 'SELECT tablename FROM pg_tables WHERE tableowner = current_user')]}")
 
     step(3, "Starting inference and checkout with their `gpc env` variables")
     logs = workdir / "logs"
@@ -167,13 +175,35 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
             f"{'yes' if event['card_present'] else 'no':<5} {truth:<6} {verdict:<8} {fraud['score']:.3f}")
     say(f"{right}/{len(fresh)} verdicts match the known outcome; model version {fraud['model_version']}")
 
-    step(10, "Least privilege: inference may read models but not write them")
+    step(10, "The transactions database: what checkout recorded, read with the trainer's read-only role")
+    (total, judged, flagged), = platform.rows("fraud-trainer", "SELECT count(*), count(*) FILTER (WHERE verdict_available), "
+                                              "count(*) FILTER (WHERE is_fraud) FROM transactions")
+    say(f"{total} transactions recorded: {judged} with a verdict from the model, {flagged} flagged as fraud")
+    for row in platform.rows("fraud-trainer", "SELECT transaction_id, amount, currency, is_fraud, round(score::numeric, 3), "
+                                              "model_version FROM transactions WHERE verdict_available "
+                                              "ORDER BY recorded_at DESC, transaction_id LIMIT 5"):
+        say("  " + " | ".join(str(v) for v in row))
+    second = platform.trainer(logs / "trainer-2.log", workdir / "scratch")
+    if second.run() != 0:
+        raise RuntimeError(f"the second trainer run failed:\n{second.tail()}")
+    newest = sorted(o.object_name for o in admin.list_objects(BUCKET, prefix="models/", recursive=True)
+                    if o.object_name.endswith("metadata.json"))[-1]
+    say(f"the trainer's next run scores the served model's recorded verdicts against the outcomes: "
+        f"{json.loads(admin.get_object(BUCKET, newest).read())['served_model']}")
+
+    step(11, "Least privilege: inference may read models but not write them; the trainer may read "
+             "transactions but not write them")
     reader = platform.store.client_for("fraud-inference")
     try:
         reader.put_object(BUCKET, "models/99999999T000000000000Z/model.json", io.BytesIO(b"{}"), 2)
         raise RuntimeError("inference could write the model bucket")
     except S3Error as e:
         say(f"inference writing {BUCKET!r}: {e.code}")
+    try:
+        platform.rows("fraud-trainer", "UPDATE transactions SET is_fraud = false RETURNING 1")
+        raise RuntimeError("the trainer could change recorded transactions")
+    except psycopg.errors.InsufficientPrivilege as e:
+        say(f"the trainer updating transactions: {str(e).strip()}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """What the platform creates for a spec, read from gpc's own IR and names (as the Terraform
 target does): the broker vhost, queues, per-workload users and permissions; the buckets and
 per-workload object-store identities; and each workload's environment, which is the
-`gpc env` wiring contract with the local endpoints and real credentials filled in."""
+`gpc env` wiring contract with the local endpoints and real credentials filled in. The
+databases, roles and grants are the Terraform services module's own data (`databases`,
+`database_roles`), loaded by fraud_harness.postgres as tests/test_terraform_postgres.py does."""
 
 from __future__ import annotations
 
@@ -61,6 +63,8 @@ class Plan:
     broker_users: dict[str, BrokerUser]  # by workload
     store_users: dict[str, StoreUser]  # by workload
     uses: dict[str, list[Any]]  # workload -> its ir.Use entries
+    # The services module's locals `databases` and `database_roles` (none: no database).
+    databases: dict[str, Any] = field(default_factory=lambda: {"databases": {}, "database_roles": {}})
 
 
 def store_actions(uses: list[tuple[str, str]]) -> tuple[str, ...]:
@@ -104,7 +108,8 @@ def load(spec: Path = SPEC) -> Plan:
             store_users[w.name] = StoreUser(names.object_store_user(w.name), store_actions(bucket_uses))
     return Plan(spec=spec, vhost=broker["broker_vhost"], queues=queues, exchanges=exchanges,
                 buckets={b.name: b.versioning for b in platform.buckets}, broker_users=broker_users,
-                store_users=store_users, uses=uses)
+                store_users=store_users, uses=uses,
+                databases={k: broker[k] for k in ("databases", "database_roles")})
 
 
 @cache
@@ -118,7 +123,8 @@ def contract(spec: Path, workload: str) -> tuple[tuple[str, str, bool], ...]:
 
 def workload_env(plan: Plan, workload: str, *, amqp_port: int, s3_endpoint: str,
                  service_urls: dict[str, str], volume_paths: dict[str, str], port: int | None = None,
-                 overrides: dict[str, str] | None = None) -> dict[str, str]:
+                 overrides: dict[str, str] | None = None, pg_port: int | None = None,
+                 pg_passwords: dict[str, str] | None = None) -> dict[str, str]:
     """The contract's variables, with values for this local platform. Only contract names."""
     from compiler import names
 
@@ -136,6 +142,18 @@ def workload_env(plan: Plan, workload: str, *, amqp_port: int, s3_endpoint: str,
         assert env[names.S3_ACCESS_KEY] == store_user.name
         env[names.S3_SECRET_KEY] = store_user.secret_key
         env["S3_ENDPOINT"] = s3_endpoint
+    if "DATABASE_URL" in env:
+        # The role and database are the contract's (asserted to be Terraform's); the port and
+        # this workload's own password are the local server's.
+        url = urlsplit(env["DATABASE_URL"])
+        role = plan.databases["database_roles"][workload]
+        assert unquote(url.username or "") == role["role"] == env["PGUSER"], (url.username, role)
+        assert url.path.lstrip("/") == role["database"] == env["PGDATABASE"], (url.path, role)
+        assert pg_port is not None and pg_passwords is not None, f"{workload} uses a database: start Postgres"
+        password = pg_passwords[workload]
+        env["DATABASE_URL"] = url._replace(netloc=f"{quote(role['role'], safe='')}:{quote(password, safe='')}"
+                                                  f"@127.0.0.1:{pg_port}").geturl()
+        env["PGHOST"], env["PGPORT"], env["PGPASSWORD"] = "127.0.0.1", str(pg_port), password
     for use in plan.uses[workload]:
         prefix = names.env_prefix(use.alias)
         if use.kind == "service":

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
+import psycopg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,6 +17,7 @@ from starlette.routing import Route
 
 from . import verdict
 from .config import Settings, redact
+from .ledger import Ledger
 from .publisher import PUBLISH_TIMEOUT_SECONDS, NotPublished, Publisher, QueueFull
 from .schema import load_validator, problems
 
@@ -26,6 +28,7 @@ QUEUE_FULL_RETRY_SECONDS = 60
 def create_app(settings: Settings, publisher: Publisher | None = None) -> Starlette:
     validator = load_validator(settings.message_schema)
     publisher = publisher or Publisher(settings.amqp_url, settings.exchange, settings.queue)
+    ledger = Ledger(settings.database_url)
     http = httpx.AsyncClient()
 
     async def checkout(request: Request) -> JSONResponse:
@@ -53,7 +56,16 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
                 headers={"Retry-After": str(QUEUE_FULL_RETRY_SECONDS if full else 2)},
             )
         fraud = await verdict.ask(http, settings.fraud_url, event, settings.fraud_timeout_seconds)
-        return JSONResponse({"status": "accepted", "transaction_id": transaction_id, "event": event, "fraud": fraud})
+        # The event is published (the trainer will learn from it) whether or not the record lands:
+        # a database outage costs the record, and the answer says so, not the transaction.
+        try:
+            await ledger.record(event, fraud)
+            recorded = True
+        except psycopg.Error as e:
+            log.warning("transaction %s not recorded: %s", transaction_id, e)
+            recorded = False
+        return JSONResponse({"status": "accepted", "transaction_id": transaction_id, "event": event, "fraud": fraud,
+                             "recorded": recorded})
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -65,14 +77,15 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        log.info("checkout starting: broker %s, exchange %r, inference %s",
-                 redact(settings.amqp_url), settings.exchange, settings.fraud_url)
+        log.info("checkout starting: broker %s, exchange %r, inference %s, database %s",
+                 redact(settings.amqp_url), settings.exchange, settings.fraud_url, redact(settings.database_url))
         publisher.start()
         try:
             yield
         finally:
             await asyncio.to_thread(publisher.stop)
             await http.aclose()
+            await ledger.close()
 
     return Starlette(
         routes=[

@@ -21,11 +21,13 @@ class Settings:
     message_schema: str
     fraud_url: str
     fraud_timeout_seconds: float
+    database_url: str  # the transactions database, as checkout's own role (the owner)
     log_level: str
 
 
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
-    required = ("PORT", "AMQP_URL", "EVENTS_EXCHANGE", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL")
+    required = ("PORT", "AMQP_URL", "EVENTS_EXCHANGE", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "FRAUD_URL",
+                "DATABASE_URL")
     missing = [n for n in required if not env.get(n)]
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env specs/fraud.yaml checkout`)")
@@ -44,6 +46,7 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
         message_schema=env["EVENTS_MESSAGE_SCHEMA"],
         fraud_url=env["FRAUD_URL"].rstrip("/"),
         fraud_timeout_seconds=timeout,
+        database_url=env["DATABASE_URL"],
         log_level=env.get("LOG_LEVEL", "info").lower(),
     )
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pika
 
-from . import store
+from . import served, store
 from .config import ConfigError, Settings, from_env, redact
 from .consume import ack_through, collect
 from .dataset import Dataset
@@ -54,6 +54,8 @@ def run(settings: Settings) -> int:
             now = datetime.now(UTC)
             version = store.new_version(now)
             document, metadata = train(history, version, now)
+            metadata["served_model"] = served.score(settings.database_url, batch.events)
+            log.info("the served model on this batch: %s", metadata["served_model"])
             log.info("trained %s on %d event(s) (%s; fraud %d, legitimate %d)", document["kind"],
                      metadata["n_samples"], metadata["label_source"], metadata["class_balance"]["fraud"],
                      metadata["class_balance"]["legitimate"])

@@ -27,12 +27,13 @@ class Settings:
     s3_access_key: str
     s3_secret_key: str
     scratch: Path
+    database_url: str  # the transactions database, as the trainer's own read-only role
     log_level: str
 
 
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
     required = ("AMQP_URL", "EVENTS_QUEUE", "EVENTS_MESSAGE_SCHEMA", "MODELS_BUCKET", "S3_ENDPOINT",
-                "S3_REGION", "S3_FORCE_PATH_STYLE", "S3_ACCESS_KEY", "S3_SECRET_KEY", "SCRATCH_PATH")
+                "S3_REGION", "S3_FORCE_PATH_STYLE", "S3_ACCESS_KEY", "S3_SECRET_KEY", "SCRATCH_PATH", "DATABASE_URL")
     missing = [n for n in required if not env.get(n)]
     if missing:
         raise ConfigError(f"missing environment variables: {', '.join(missing)} (see `gpc env specs/fraud.yaml fraud-trainer`)")
@@ -54,6 +55,7 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
         s3_access_key=env["S3_ACCESS_KEY"],
         s3_secret_key=env["S3_SECRET_KEY"],
         scratch=Path(env["SCRATCH_PATH"]),
+        database_url=env["DATABASE_URL"],
         log_level=env.get("LOG_LEVEL", "info").lower(),
     )
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from fraud_harness import data
-from fraud_trainer import features, labels, model, store
+from fraud_harness.ports import free_port
+from fraud_trainer import features, labels, model, served, store
 from fraud_trainer.dataset import Dataset
 from fraud_trainer.schema import load_validator, problems
 
@@ -112,3 +113,15 @@ def spec_schema() -> str:
 
     env = {name: value for name, value, _ in plan.contract(plan.SPEC, "fraud-trainer")}
     return env["EVENTS_MESSAGE_SCHEMA"]
+
+
+def test_scoring_the_served_model_needs_labels_and_never_stops_training() -> None:
+    """No labelled event: nothing to score, no connection. A database that is down: the metadata
+    says so instead of the run failing (the events would go back to the queue for nothing)."""
+    down = f"postgresql://fraud-trainer:x@127.0.0.1:{free_port()}/transactions?sslmode=disable"
+    unlabelled = [{k: v for k, v in e.items() if k != "label"} for e in data.stream(5, fraud_rate=0.5, seed=7)]
+    assert served.score(down, unlabelled) == {"labelled": 0, "with_verdict": 0, "caught": 0, "missed": 0,
+                                              "false_alarms": 0, "correct_passes": 0}
+    result = served.score(down, data.stream(5, fraud_rate=0.5, seed=7))
+    assert result["labelled"] == 5 and result["with_verdict"] is None
+    assert result["error"].startswith("transactions database unavailable:") and ":x@" not in result["error"]

@@ -21,3 +21,12 @@ data "kubernetes_secret_v1" "broker_admin" {
     namespace = data.kubernetes_namespace_v1.group["infra"].metadata[0].name
   }
 }
+
+data "kubernetes_secret_v1" "database_superuser" {
+  for_each = local.databases
+
+  metadata {
+    name      = each.value.superuser_secret
+    namespace = data.kubernetes_namespace_v1.group["infra"].metadata[0].name
+  }
+}

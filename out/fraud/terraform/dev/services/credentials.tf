@@ -16,6 +16,12 @@ resource "kubernetes_secret_v1" "credentials" {
   depends_on = [
     minio_iam_user_policy_attachment.workload,
     minio_s3_bucket.bucket,
+    postgresql_default_privileges.transactions_sequence,
+    postgresql_default_privileges.transactions_table,
+    postgresql_grant.transactions_database,
+    postgresql_grant.transactions_schema,
+    postgresql_grant.transactions_sequence,
+    postgresql_grant.transactions_table,
     rabbitmq_binding.queue,
     rabbitmq_permissions.workload,
     rabbitmq_queue.queue,
@@ -25,7 +31,9 @@ resource "kubernetes_secret_v1" "credentials" {
 locals {
   credential_data = {
     "checkout" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(rabbitmq_user.workload["checkout"].name), urlencode(random_password.broker["checkout"].result), local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))
+      "AMQP_URL"     = format("amqp://%s:%s@%s:%d/%s", urlencode(rabbitmq_user.workload["checkout"].name), urlencode(random_password.broker["checkout"].result), local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))
+      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(postgresql_role.transactions["checkout"].name), urlencode(postgresql_role.transactions["checkout"].password), "transactions-rw.fraud-detection-dev-infra.svc.cluster.local", 5432, "transactions", "require")
+      "PGPASSWORD"   = postgresql_role.transactions["checkout"].password
     }
     "fraud-inference" = {
       "S3_ACCESS_KEY" = minio_iam_user.workload["fraud-inference"].name
@@ -33,6 +41,8 @@ locals {
     }
     "fraud-trainer" = {
       "AMQP_URL"      = format("amqp://%s:%s@%s:%d/%s", urlencode(rabbitmq_user.workload["fraud-trainer"].name), urlencode(random_password.broker["fraud-trainer"].result), local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))
+      "DATABASE_URL"  = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(postgresql_role.transactions["fraud-trainer"].name), urlencode(postgresql_role.transactions["fraud-trainer"].password), "transactions-rw.fraud-detection-dev-infra.svc.cluster.local", 5432, "transactions", "require")
+      "PGPASSWORD"    = postgresql_role.transactions["fraud-trainer"].password
       "S3_ACCESS_KEY" = minio_iam_user.workload["fraud-trainer"].name
       "S3_SECRET_KEY" = minio_iam_user.workload["fraud-trainer"].secret
     }

@@ -19,6 +19,11 @@ output "broker_users" {
   value       = { for workload, user in rabbitmq_user.workload : workload => user.name }
 }
 
+output "transactions_roles" {
+  description = "Login role of each workload that uses database transactions."
+  value       = { for workload, role in postgresql_role.transactions : workload => role.name }
+}
+
 output "credential_secrets" {
   description = "Credentials Secret of each workload, as namespace/name (the values stay in the cluster)."
   value = {

@@ -18,3 +18,17 @@ provider "rabbitmq" {
   username = "gpc-admin"
   password = data.kubernetes_secret_v1.broker_admin.data["rabbitmq-password"]
 }
+
+# "transactions": its own CloudNativePG cluster, signed in to as `postgres` with the password
+# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+provider "postgresql" {
+  alias           = transactions
+  host            = var.postgres_endpoints["transactions"].host
+  port            = var.postgres_endpoints["transactions"].port
+  database        = "transactions"
+  username        = "postgres"
+  password        = data.kubernetes_secret_v1.database_superuser["transactions"].data["password"]
+  sslmode         = "require"
+  superuser       = true
+  connect_timeout = 15
+}

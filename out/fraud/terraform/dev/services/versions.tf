@@ -11,6 +11,10 @@ terraform {
       source  = "aminueza/minio"
       version = "3.40.1"
     }
+    postgresql = {
+      source  = "cyrilgdn/postgresql"
+      version = "1.26.0"
+    }
     rabbitmq = {
       source  = "cyrilgdn/rabbitmq"
       version = "1.10.1"

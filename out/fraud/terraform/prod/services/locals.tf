@@ -119,11 +119,42 @@ locals {
     }
   }
 
+  databases = {
+    "transactions" = {
+      "host"             = "transactions-rw.fraud-detection-prod-infra.svc.cluster.local"
+      "port"             = 5432
+      "schema"           = "app"
+      "owner"            = "checkout"
+      "superuser_secret" = "transactions-superuser"
+    }
+  }
+
+  database_roles = {
+    "checkout" = {
+      "database"            = "transactions"
+      "role"                = "checkout"
+      "access"              = "owner"
+      "database_privileges" = ["CONNECT"]
+      "schema_privileges"   = []
+      "table_privileges"    = []
+      "sequence_privileges" = []
+    }
+    "fraud-trainer" = {
+      "database"            = "transactions"
+      "role"                = "fraud-trainer"
+      "access"              = "read"
+      "database_privileges" = ["CONNECT"]
+      "schema_privileges"   = ["USAGE"]
+      "table_privileges"    = ["SELECT"]
+      "sequence_privileges" = ["SELECT"]
+    }
+  }
+
   credentials = {
     "checkout" = {
       "group" = "services"
       "name"  = "checkout-credentials"
-      "keys"  = ["AMQP_URL"]
+      "keys"  = ["AMQP_URL", "DATABASE_URL", "PGPASSWORD"]
     }
     "fraud-inference" = {
       "group" = "services"
@@ -133,7 +164,7 @@ locals {
     "fraud-trainer" = {
       "group" = "jobs"
       "name"  = "fraud-trainer-credentials"
-      "keys"  = ["AMQP_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY"]
+      "keys"  = ["AMQP_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "DATABASE_URL", "PGPASSWORD"]
     }
   }
 }

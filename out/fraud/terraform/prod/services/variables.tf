@@ -47,3 +47,14 @@ variable "rabbitmq_endpoint" {
     error_message = "The rabbitmq_endpoint variable is the management API URL, such as http://127.0.0.1:15672."
   }
 }
+
+variable "postgres_endpoints" {
+  description = "Where Terraform reaches each database's primary (Service <database>-rw port 5432 in the infra namespace), as seen from where it runs: for example through kubectl port-forward."
+  type = map(object({
+    host = string
+    port = number
+  }))
+  default = {
+    "transactions" = { host = "127.0.0.1", port = 15432 }
+  }
+}
