@@ -144,6 +144,28 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Scrape:
+    """Where Prometheus scrapes a workload (compiler/lower_obs.py): through its Service when the
+    metrics are on a service's own port, else by pod port."""
+
+    port: int
+    path: str
+    monitor: Literal["ServiceMonitor", "PodMonitor"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A service's availability objective: `target` percent of requests succeed over the window."""
+
+    target: float
+    window_days: int
+
+    @property
+    def error_budget(self) -> float:
+        return round(1 - self.target / 100, 10)
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     type: WorkloadType
@@ -179,6 +201,8 @@ class Workload:
     team: str | None = None  # the owning team (a key of Platform.teams)
     admit: tuple[Peer, ...] = ()  # in-cluster callers that are not gpc workloads
     egress: tuple[Egress, ...] = ()  # destinations outside the cluster
+    metrics: Scrape | None = None  # scraped in environments with monitoring
+    objective: Objective | None = None  # services: the SLO its burn-rate alerts guard
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
@@ -259,6 +283,16 @@ DEFAULT_DNS = Dns("kube-system", (("k8s-app", "kube-dns"),), (53,), None)
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """The Prometheus of an environment: what its monitor and rule selectors match, where its pods
+    run (the only ones admitted to metrics ports), and whether alerts route to teams."""
+
+    selector: tuple[tuple[str, str], ...]  # sorted
+    scraper: Peer
+    route_to_teams: bool
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     cluster: str
@@ -268,6 +302,7 @@ class Environment:
     dns: Dns = DEFAULT_DNS
     edge: Edge | None = None
     network: Network = Network(False, (), ())
+    monitoring: Monitoring | None = None
 
     @property
     def path(self) -> tuple[str, ...]:

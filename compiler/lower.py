@@ -3,7 +3,7 @@ every derived name and the wiring contract computed once)."""
 
 from __future__ import annotations
 
-from compiler import lower_edges, names, resolve
+from compiler import lower_edges, lower_obs, names, resolve
 from compiler.ir import (
     Bucket,
     Dns,
@@ -58,6 +58,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
             dns=Dns(dns.namespace, tuple(sorted(dns.pod_labels.items())), tuple(sorted(set(dns.ports))),
                     dns.node_local_address),
             edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
+            monitoring=lower_obs.monitoring(env),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -160,6 +161,8 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         team=w.team,
         admit=lower_edges.admitted(w),
         egress=lower_edges.egress(w),
+        metrics=lower_obs.metrics(w),
+        objective=lower_obs.objective(w),
     )
 
 

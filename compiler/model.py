@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
+from compiler.model_obs import Metrics, Monitoring, Slo
 from compiler.timezones import time_zone_error
 
 NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -343,6 +344,10 @@ class WorkloadBase(Strict):
                                "this workload's port by namespace and pod labels, never everyone.")
     egress: list[Egress] = Field(default_factory=list, description="What this workload may reach outside the "
                                  "cluster: CIDRs or hostnames, with ports. Nothing else outside is reachable.")
+    metrics: Metrics | None = Field(None, description="Where the workload serves Prometheus metrics, scraped "
+                                    "in environments with `monitoring`. Default: a service's port at "
+                                    "`/metrics`; a worker is scraped only when it names a port; a job is not "
+                                    "scraped (its runs are watched through kube-state-metrics).")
 
 
 class Service(WorkloadBase):
@@ -353,6 +358,8 @@ class Service(WorkloadBase):
     port: Whole = Field(8080, ge=1, le=65535, description="Port the container listens on.", examples=[8080])
     replicas: Whole = Field(1, ge=0, le=1000, description="Number of pods.", examples=[2])
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
+    slo: Slo = Field(default_factory=Slo, description="The availability objective its burn-rate alerts "
+                     "guard, in environments with `monitoring`.")
 
 
 class Probe(Strict):
@@ -513,6 +520,9 @@ class Environment(Strict):
                                       "or Ingress, the gateway, the default domain, the certificate issuer.")
     network: Network = Field(default_factory=Network, description="The cluster's network plugin and address "
                              "ranges, for egress policies.")
+    monitoring: Monitoring | None = Field(None, description="The Prometheus that monitors this environment: "
+                                          "gpc writes a monitor and alerting rules per workload "
+                                          "and admits the Prometheus to the metrics ports. Absent: none.")
 
 
 class GitOps(Strict):

@@ -59,6 +59,7 @@ GROUP_OF_TYPE = {"service": "services", "worker": "services", "job": "jobs"}
 
 BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
+BROKER_METRICS_PORT = 15692  # rabbitmq_prometheus, scraped by an environment's Prometheus
 OBJECT_STORE_SERVICE = "minio"
 OBJECT_STORE_PORT = 9000
 # The object store's region, for request signing: MinIO's region when none is configured. SDKs

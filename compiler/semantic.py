@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from compiler import guardrails as gr
-from compiler import ir, names, resolve, semantic_edges
+from compiler import ir, names, resolve, semantic_edges, semantic_obs
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
@@ -21,6 +21,7 @@ from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 from compiler.toolchain import check_toolchain
+from compiler.wiring import TELEMETRY_VARIABLES
 
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -418,6 +419,8 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
         if isinstance(w, Service):
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
+        for var in TELEMETRY_VARIABLES:
+            claim(var, "gpc (OpenTelemetry)", ("workloads", wname))
         kinds = {u.kind for u in w.uses.values()}
         for kind in USE_KINDS.values():
             if kind.name in kinds:
@@ -567,4 +570,5 @@ CHECKS: tuple[Check, ...] = (
     semantic_edges.check_paths,
     semantic_edges.check_exposure,
     semantic_edges.check_egress,
+    semantic_obs.check_monitoring,
 )

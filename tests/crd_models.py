@@ -25,13 +25,18 @@ TYPINGS = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"):
         "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute",
     ("cert-manager.io/v1", "Certificate"): "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
+    ("monitoring.coreos.com/v1", "PrometheusRule"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
 }
 
 
 def crd_tools() -> tuple[str, str]:
     node = require_tool("node")
     tsc = CRDS / "node_modules" / ".bin" / "tsc"
-    packages = ("argo-cd", "gateway-api", "cert-manager")
+    packages = ("argo-cd", "gateway-api", "cert-manager", "prometheus-operator")
     if not all((CRDS / "node_modules" / "@kubernetes-models" / p).is_dir() for p in packages) or not tsc.exists():
         unavailable("the CRD models are not installed (run `make setup-test`)")
     return node, str(tsc)

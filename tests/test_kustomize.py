@@ -74,6 +74,9 @@ CUSTOM_RESOURCES = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("cert-manager.io/v1", "Certificate"),
     ("cilium.io/v2", "CiliumNetworkPolicy"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),  # validated by tests/test_monitoring.py
+    ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 
 

@@ -53,7 +53,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, edge, graph, meta, network, overlay
+from targets.kustomize import base, edge, graph, meta, monitoring, network, overlay
 
 
 class KustomizeTarget:
@@ -96,6 +96,9 @@ class KustomizeTarget:
             if group == "infra":
                 docs += network.infra_policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
+        observed = monitoring.platform_docs(platform, env)
+        if observed:
+            out.append(Artifact(f"{here}/monitoring.yaml", dump_all(observed, platform.spec_file)))
         gateway = edge.gateway(platform, env)
         if gateway is not None:
             out.append(Artifact(f"{here}/gateway.yaml", dump(gateway, platform.spec_file)))

@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import edge, meta, network
+from targets.kustomize import edge, meta, monitoring, network
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -56,6 +56,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     fqdn = edge.fqdn_policy(platform, workload, env)
     if fqdn is not None:
         extra["ciliumnetworkpolicy.yaml"] = fqdn
+    extra.update(monitoring.overlay_files(platform, workload, env))
     out.update(extra)
     resources_list += sorted(extra)
     net = network.overlay_patch(graph, workload, env)

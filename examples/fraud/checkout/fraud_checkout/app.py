@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import verdict
 from .config import Settings, redact
+from .metrics import HttpMetrics, Measured
 from .publisher import PUBLISH_TIMEOUT_SECONDS, NotPublished, Publisher, QueueFull
 from .schema import load_validator, problems
 
@@ -74,12 +76,15 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
             await asyncio.to_thread(publisher.stop)
             await http.aclose()
 
+    metrics = HttpMetrics({"/checkout", "/healthz", "/readyz"})
     return Starlette(
         routes=[
             Route("/checkout", checkout, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
+        middleware=[Middleware(Measured, metrics=metrics)],
         lifespan=lifespan,
     )
 
