@@ -4,6 +4,7 @@ the alert that a scheduled job missed its runs: robfig/cron's semantics, as Kube
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 
 from compiler.cron import _FIELDS
@@ -31,6 +32,7 @@ def _values(field: str, low: int, high: int, names: dict[str, int]) -> set[int]:
     return out
 
 
+@lru_cache(maxsize=1024)  # a platform's jobs share a few schedules; each scan walks five years
 def longest_gap_seconds(schedule: str) -> int | None:
     """None: the schedule runs less than twice in five years (`0 0 30 2 *` never runs)."""
     text = MACROS.get(schedule.strip(), schedule.strip())

@@ -30,6 +30,8 @@ TYPINGS = {
     ("monitoring.coreos.com/v1", "PodMonitor"): "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
     ("monitoring.coreos.com/v1", "PrometheusRule"):
         "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig",
 }
 
 

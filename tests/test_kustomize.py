@@ -77,6 +77,7 @@ CUSTOM_RESOURCES = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),  # validated by tests/test_monitoring.py
     ("monitoring.coreos.com/v1", "PodMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"),
 }
 
 

@@ -32,7 +32,7 @@ from test_kustomize import Compiled, trees  # noqa: F401
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
 
-MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
+MONITORING_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule", "AlertmanagerConfig"}
 
 # The metrics each exporter provides that gpc's rules may read (names from each exporter's docs:
 # kube-state-metrics docs/metrics/workload/*.md, RabbitMQ's rabbitmq_prometheus metrics.md
@@ -42,10 +42,11 @@ EXPORTERS = {
         "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas",
         "kube_pod_container_status_waiting_reason", "kube_job_failed", "kube_job_status_start_time",
         "kube_job_status_active", "kube_pod_status_unschedulable", "kube_cronjob_status_last_successful_time",
-        "kube_cronjob_spec_suspend",
+        "kube_cronjob_spec_suspend", "kube_job_status_succeeded", "kube_job_status_failed",
     },
-    "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages"},
-    "workloads": {"http_requests_total"},
+    "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
+                            "rabbitmq_queue_messages"},
+    "workloads": {"http_requests_total", "http_request_duration_seconds_bucket"},
 }
 KNOWN_METRICS = set().union(*EXPORTERS.values())
 # A metric name followed by its selector or a range (gpc always writes a selector).
@@ -384,7 +385,7 @@ def test_every_monitor_and_rule_is_valid_against_its_crd(tmp_path: Path) -> None
     assert len(unknown_key_errors(tsc, [misspelled], tmp_path)) == 1
 
 
-def test_removing_a_workload_removes_its_monitor_and_rules(tmp_path: Path) -> None:
+def test_removing_a_workload_removes_its_monitor_rules_and_dashboard(tmp_path: Path) -> None:
     spec = next(p for p in SPECS if spec_id(p) == "fraud")
     data = yaml.safe_load(spec.read_text(encoding="utf-8"))
     del data["workloads"]["fraud-inference"], data["workloads"]["checkout"]["uses"]["fraud"]
@@ -392,10 +393,11 @@ def test_removing_a_workload_removes_its_monitor_and_rules(tmp_path: Path) -> No
         env.get("overrides", {}).get("workloads", {}).pop("fraud-inference", None)
     smaller = tmp_path / "fraud.yaml"
     smaller.write_text(yaml.safe_dump(data), encoding="utf-8")
-    before = {p for p, _ in documents(load_ir(spec))}
-    after = {p for p, _ in documents(load_ir(smaller))}
+    before = {p for p, _ in documents(load_ir(spec))} | {p for p, _ in dashboards_of(load_ir(spec))}
+    after = {p for p, _ in documents(load_ir(smaller))} | {p for p, _ in dashboards_of(load_ir(smaller))}
     gone = before - after
     assert gone and all("/fraud-inference/" in p for p in gone), gone
+    assert any(p.endswith("/dashboard.yaml") for p in gone)
     assert not any("/fraud-inference/" in p for p in after)
 
 
@@ -481,3 +483,90 @@ def test_the_example_services_export_the_metrics_the_slo_rules_read(app: str) ->
     exported = {name for name, _, _ in samples}
     assert EXPORTERS["workloads"] <= exported, EXPORTERS["workloads"] - exported
     assert any(name == "http_requests_total" and 'code="503"' in labels for name, labels, _ in samples)
+
+
+# -- dashboards -------------------------------------------------------------------------------------
+
+
+def dashboards_of(platform: Platform) -> list[tuple[str, dict[str, Any]]]:
+    """(path, dashboard) of every ConfigMap the Grafana sidecar loads."""
+    import json
+
+    out = []
+    for path, text in sorted(compiled_tree(platform).items()):
+        if path.startswith("kustomize/") and path.endswith(".yaml"):
+            for doc in yaml.safe_load_all(text):
+                if isinstance(doc, dict) and doc.get("kind") == "ConfigMap" and \
+                        doc["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
+                    out += [(path, json.loads(body)) for body in doc["data"].values()]
+    return out
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_dashboard_query_parses_and_reads_only_exported_metrics(spec: Path, tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    platform = load_ir(spec)
+    queries = [(path, t["expr"]) for path, board in dashboards_of(platform) for panel in board["panels"]
+               for t in panel.get("targets", [])]
+    assert queries
+    for path, expr in queries:
+        used = set(METRIC.findall(expr))
+        assert used and used <= KNOWN_METRICS, f"{path}: unknown {used - KNOWN_METRICS} in {expr}"
+    # promtool parses PromQL only in rule files: each query becomes a recording rule.
+    rules = {"groups": [{"name": "dashboards", "rules": [{"record": f"dashboard:query{i}", "expr": e}
+                                                          for i, (_, e) in enumerate(queries)]}]}
+    (tmp_path / "queries.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
+    done = subprocess.run([promtool, "check", "rules", str(tmp_path / "queries.yaml")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_each_workload_dashboard_has_a_panel_per_dependency_and_the_environment_one_every_workload(spec: Path) -> None:
+    platform = load_ir(spec)
+    boards = dashboards_of(platform)
+    for env in platform.environments:
+        here = [(p, b) for p, b in boards if f"/overlays/{env.name}/" in p]
+        if env.monitoring is None:
+            assert here == []
+            continue
+        for w in platform.workloads:
+            (board,) = [b for p, b in here if p.startswith(f"kustomize/{w.name}/")]
+            titles = [panel["title"] for panel in board["panels"]]
+            assert sorted(t.split(":")[0] for t in titles if not t.startswith(f"{w.name}:")) == \
+                sorted(u.alias for u in w.uses), titles
+        (whole,) = [b for p, b in here if p.startswith("kustomize/_platform/")]
+        titles = {panel["title"].split(":")[0] for panel in whole["panels"]}
+        assert titles == {w.name for w in platform.workloads} | {f"queue {q.name}" for q in platform.queues}
+        assert len({b["uid"] for _, b in here}) == len(here)  # Grafana keys dashboards by uid
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_alert_reaches_its_teams_receiver_or_the_null_one(spec: Path) -> None:
+    """Each alert, by its labels, walks the AlertmanagerConfig of its namespace (the operator only
+    matches alerts whose `namespace` is the config's) to its owning team's receiver, or in an
+    environment with `alerts: none` to a receiver with no integration."""
+    platform = load_ir(spec)
+    docs = list(documents(platform))
+    for env in platform.environments:
+        if env.monitoring is None:
+            continue
+        configs = {d["metadata"]["namespace"]: d["spec"] for p, d in docs
+                   if d["kind"] == "AlertmanagerConfig" and f"/overlays/{env.name}/" in p}
+        for path, doc in docs:
+            if doc["kind"] != "PrometheusRule" or f"/overlays/{env.name}/" not in path:
+                continue
+            for rule in doc["spec"]["groups"][0]["rules"]:
+                labels = rule["labels"]
+                spec_ = configs[labels["namespace"]]
+                route = spec_["route"]
+                matches = [r for r in route.get("routes", []) if all(labels.get(m["name"]) == m["value"]
+                                                                     for m in r["matchers"])]
+                receiver = matches[0]["receiver"] if matches else route["receiver"]
+                if not env.monitoring.route_to_teams:
+                    assert all(labels.get(m["name"]) == m["value"] for m in route["matchers"])
+                    assert {"name": receiver} in spec_["receivers"]  # no integration: nobody is paged
+                else:
+                    assert receiver == labels["team"], (path, rule["alert"], labels)
+                    (hook,) = next(r for r in spec_["receivers"] if r["name"] == receiver)["webhookConfigs"]
+                    assert hook["urlSecret"]["name"] == f"alerts-{labels['team']}"

@@ -163,9 +163,16 @@ def workload_alerts(w: Workload, env: Environment) -> list[Alert]:
     return job_alerts(w, placement.namespace, placement.effective_resources.gpu > 0, schedule)
 
 
-def queue_alerts(platform: Platform, queue: Queue) -> list[Alert]:
+def queue_team(platform: Platform, queue: Queue) -> str | None:
+    """The team a queue's alerts go to: its consumers' (who fall behind), else None (the platform's)."""
+    consumers = sorted({w.team for w in platform.workloads if w.team
+                        for u in w.queues if u.target == queue.name and u.access == "consume"})
+    return consumers[0] if consumers else None
+
+
+def queue_alerts(platform: Platform, queue: Queue, namespace: str) -> list[Alert]:
     vhost = names.broker_vhost(platform.name)
-    subject = (("queue", queue.name),)
+    subject = (("namespace", namespace), ("queue", queue.name))
     ready = f"rabbitmq_queue_messages_ready{selector(vhost=vhost, queue=queue.name)}"
     out = [Alert("QueueBacklogGrowing", f"{ready} > 0\nand\ndelta({ready}[30m]) > 0", "30m", "ticket",
                  f"queue {queue.name} has kept growing for an hour: its consumers fall behind or stopped",

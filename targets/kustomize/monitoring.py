@@ -1,6 +1,7 @@
 """What an environment with `monitoring` adds to the overlays: a ServiceMonitor or PodMonitor per
 scraped workload, a PrometheusRule per workload (targets/kustomize/alerts.py) and one for the
-queues, a PodMonitor for the broker's own metrics, and the NetworkPolicy rules that admit the
+queues, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
+(targets/kustomize/alertmanager.py), a PodMonitor for the broker's own metrics, and the NetworkPolicy rules that admit the
 environment's Prometheus pods to exactly the metrics ports (targets/kustomize/network.py).
 
 Every monitor and rule carries the labels the Prometheus selects them by (`monitoring.prometheus
@@ -14,7 +15,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
-from targets.kustomize import alerts, meta
+from targets.kustomize import alertmanager, alerts, dashboards, meta
 from targets.kustomize.network import BROKER_POD
 
 API = alerts.API
@@ -58,27 +59,33 @@ def overlay_files(platform: Platform, w: Workload, env: Environment) -> dict[str
     if rules:
         out["prometheusrule.yaml"] = alerts.prometheus_rule(
             w.name, None, _labels(meta.labels(platform, w), env), rules, alerts.routing(env, w.team))
+    out["dashboard.yaml"] = dashboards.config_map(f"{w.name}-dashboard", meta.labels(platform, w), w.name,
+                                                  dashboards.workload_dashboard(platform, w, env))
     return out
 
 
 def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
-    """The broker's PodMonitor and the queues' rules, in the infra namespace."""
-    infra = env.namespaces.get("infra")
-    if env.monitoring is None or infra is None or not platform.queues:
+    """The environment's dashboard; the broker's PodMonitor and the queues' rules, in the infra namespace."""
+    if env.monitoring is None or not env.namespaces:
         return []
+    home = env.namespaces.get("services") or sorted(env.namespaces.values())[0]
+    routes = alertmanager.configs(platform, env, _labels({meta.NAME: alertmanager.NAME, meta.PART_OF: platform.name,
+                                                          meta.MANAGED_BY: "gpc"}, env))
+    board = dashboards.config_map(
+        "environment-dashboard", {meta.NAME: "environment", meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"},
+        "environment", dashboards.environment_dashboard(platform, env), namespace=home)
+    infra = env.namespaces.get("infra")
+    if infra is None or not platform.queues:
+        return [board, *routes]
     labels = _labels({meta.NAME: names.BROKER_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"}, env)
     broker = {"apiVersion": API, "kind": "PodMonitor",
               "metadata": {"name": names.BROKER_SERVICE, "namespace": infra, "labels": labels},
               "spec": {"selector": {"matchLabels": dict(BROKER_POD)},
                        "podMetricsEndpoints": [{"portNumber": BROKER_METRICS_PORT, "path": BROKER_METRICS_PATH,
                                                 "interval": SCRAPE_INTERVAL}]}}
-    docs = [broker]
-    owners = {w.name: w.team for w in platform.workloads}
+    docs = [board, *routes, broker]
     for queue in platform.queues:
-        # The queue's alerts go to the team of its consumers (who fall behind), else the platform's.
-        consumers = sorted({owners[w.name] or "" for w in platform.workloads
-                            for u in w.queues if u.target == queue.name and u.access == "consume"})
-        team = next((t for t in consumers if t), None)
-        docs.append(alerts.prometheus_rule(f"queue-{queue.name}", infra, labels, alerts.queue_alerts(platform, queue),
-                                           alerts.routing(env, team)))
+        docs.append(alerts.prometheus_rule(f"queue-{queue.name}", infra, labels,
+                                           alerts.queue_alerts(platform, queue, infra),
+                                           alerts.routing(env, alerts.queue_team(platform, queue))))
     return docs
