@@ -59,8 +59,10 @@ def overlay_files(platform: Platform, w: Workload, env: Environment) -> dict[str
     if rules:
         out["prometheusrule.yaml"] = alerts.prometheus_rule(
             w.name, None, _labels(meta.labels(platform, w), env), rules, alerts.routing(env, w.team))
+    # The namespace written out (the overlay sets the same): scanners read the file alone.
     out["dashboard.yaml"] = dashboards.config_map(f"{w.name}-dashboard", meta.labels(platform, w), w.name,
-                                                  dashboards.workload_dashboard(platform, w, env))
+                                                  dashboards.workload_dashboard(platform, w, env),
+                                                  namespace=w.placement(env.name).namespace)
     return out
 
 
