@@ -240,6 +240,17 @@ CODES: dict[str, Code] = {
                  "exactly when the load needs them.",
                  "guardrails:\n  quotas: {services: {cpu: \"4\", memory: 4Gi}}\nworkloads:\n  web:\n"
                  "    resources: {cpu: 500m, memory: 512Mi}\n    autoscale: {max_replicas: 8}"),
+    # -- GPC280-289: observability (monitoring, metrics, objectives) --------------------------------
+    "GPC280": _e("Prometheus selected by a label gpc sets per workload", "`monitoring.prometheus.selector` "
+                 "names a label (`app.kubernetes.io/instance`, `name` or `component`) that gpc sets to a different "
+                 "value on each workload's objects (Argo CD's tracking label, the workload's name, its type), "
+                 "so the Prometheus would select at most one workload's monitors and rules and silently ignore "
+                 "the rest.", "monitoring:\n  prometheus:\n    selector: {release: monitoring}"),
+    "GPC281": _e("metrics on a job", "A job's runs are short-lived: Prometheus would scrape them seldom or never. "
+                 "gpc alerts on its runs (failed, late, over time, unscheduled) from kube-state-metrics.", "fraud-trainer:\n  type: job\n  schedule: \"0 */6 * * *\""),
+    "GPC282": _e("worker metrics without a port", "A worker serves no HTTP and has no port of its own, so its "
+                 "`metrics` must say which port its metrics endpoint listens on.",
+                 "fulfil:\n  type: worker\n  metrics: {port: 9090}"),
     # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
     "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
                  "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",

@@ -166,6 +166,28 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class Scrape:
+    """Where Prometheus scrapes a workload (compiler/lower_obs.py): through its Service when the
+    metrics are on a service's own port, else by pod port."""
+
+    port: int
+    path: str
+    monitor: Literal["ServiceMonitor", "PodMonitor"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A service's availability objective: `target` percent of requests succeed over the window."""
+
+    target: float
+    window_days: int
+
+    @property
+    def error_budget(self) -> float:
+        return round(1 - self.target / 100, 10)
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     type: WorkloadType
@@ -213,6 +235,8 @@ class Workload:
         """Every Secret the workload's pods read (not the image pull secret): what Reloader watches."""
         # From the wiring itself, so any Secret a new kind of use wires in is covered with no edit here.
         return tuple(sorted({v.secret.name for p in self.placements for v in p.env_vars if v.secret is not None}))
+    metrics: Scrape | None = None  # scraped in environments with monitoring
+    objective: Objective | None = None  # services: the SLO its burn-rate alerts guard
 
     def placement(self, env: str) -> Placement:
         return next(p for p in self.placements if p.env == env)
@@ -307,6 +331,16 @@ DEFAULT_DNS = Dns("kube-system", (("k8s-app", "kube-dns"),), (53,), None)
 
 
 @dataclass(frozen=True)
+class Monitoring:
+    """The Prometheus of an environment: what its monitor and rule selectors match, where its pods
+    run (the only ones admitted to metrics ports), and whether alerts route to teams."""
+
+    selector: tuple[tuple[str, str], ...]  # sorted
+    scraper: Peer
+    route_to_teams: bool
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     cluster: str
@@ -317,6 +351,7 @@ class Environment:
     edge: Edge | None = None
     network: Network = Network(False, (), ())
     secret_store: Store | None = None  # only when some workload reads secrets from it
+    monitoring: Monitoring | None = None
 
     @property
     def path(self) -> tuple[str, ...]:

@@ -3,7 +3,7 @@ every derived name and the wiring contract computed once)."""
 
 from __future__ import annotations
 
-from compiler import lower_edges, names, resolve
+from compiler import lower_edges, lower_obs, names, resolve
 from compiler.ir import (
     Bucket,
     Database,
@@ -69,6 +69,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
                     dns.node_local_address),
             edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
             secret_store=_store(env.secret_store, prefix) if readers and env.secret_store else None,
+            monitoring=lower_obs.monitoring(env),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]
@@ -202,6 +203,8 @@ def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environmen
         admit=lower_edges.admitted(w),
         egress=lower_edges.egress(w),
         store_secrets=tuple(StoreSecret(n, src.key, src.property) for n, src in sorted(w.secret_sources.items())),
+        metrics=lower_obs.metrics(w),
+        objective=lower_obs.objective(w),
     )
 
 

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from compiler import names, quantity
 from compiler.kinds import USE_KINDS, kinds_phrase
 from compiler.model_edges import Admit, Egress, Expose, Exposure, Hostname, Network
+from compiler.model_obs import Metrics, Monitoring, Slo
 from compiler.model_scaling import Autoscale, AutoscaleOverride
 from compiler.model_secrets import SecretSource, SecretStore
 from compiler.timezones import time_zone_error
@@ -371,6 +372,10 @@ class WorkloadBase(Strict):
                                "this workload's port by namespace and pod labels, never everyone.")
     egress: list[Egress] = Field(default_factory=list, description="What this workload may reach outside the "
                                  "cluster: CIDRs or hostnames, with ports. Nothing else outside is reachable.")
+    metrics: Metrics | None = Field(None, description="Where the workload serves Prometheus metrics, scraped "
+                                    "in environments with `monitoring`. Default: a service's port at "
+                                    "`/metrics`; a worker is scraped only when it names a port; a job is not "
+                                    "scraped (its runs are watched through kube-state-metrics).")
 
 
 class Service(WorkloadBase):
@@ -386,6 +391,8 @@ class Service(WorkloadBase):
         "HorizontalPodAutoscaler), or on the depth of a consumed queue (KEDA), down to zero with `queue`. "
         "Replaces `replicas`.", examples=[{"min_replicas": 2, "max_replicas": 10, "cpu": 70}])
     health: Health = Field(default_factory=Health, description="HTTP liveness and readiness probes.")
+    slo: Slo = Field(default_factory=Slo, description="The availability objective its burn-rate alerts "
+                     "guard, in environments with `monitoring`.")
 
 
 class Probe(Strict):
@@ -561,6 +568,9 @@ class Environment(Strict):
     secret_store: SecretStore | None = Field(None, description="The secret store the workloads' "
                                              "`secret_sources` are read from in this environment (Vault or AWS "
                                              "Secrets Manager), through External Secrets Operator.")
+    monitoring: Monitoring | None = Field(None, description="The Prometheus that monitors this environment: "
+                                          "gpc writes a monitor and alerting rules per workload "
+                                          "and admits the Prometheus to the metrics ports. Absent: none.")
 
 
 class GitOps(Strict):

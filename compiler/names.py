@@ -59,6 +59,7 @@ GROUP_OF_TYPE = {"service": "services", "worker": "services", "job": "jobs"}
 
 BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
+BROKER_METRICS_PORT = 15692  # rabbitmq_prometheus, scraped by an environment's Prometheus
 OBJECT_STORE_SERVICE = "minio"
 # KEDA, installed by the argocd target where a workload scales on queue depth. Its own namespace:
 # its operator, metrics API server and webhooks talk to the API server, which the default-deny

@@ -19,6 +19,7 @@ from compiler import (
     semantic_databases,
     semantic_edges,
     semantic_enabled,
+    semantic_obs,
     semantic_preview,
     semantic_scaling,
     semantic_secrets,
@@ -31,6 +32,7 @@ from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 from compiler.toolchain import check_toolchain
+from compiler.wiring import TELEMETRY_VARIABLES
 
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -428,6 +430,8 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
         if isinstance(w, Service):
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
+        for var in TELEMETRY_VARIABLES:
+            claim(var, "gpc (OpenTelemetry)", ("workloads", wname))
         kinds = {u.kind for u in w.uses.values()}
         for kind in USE_KINDS.values():
             if kind.name in kinds:
@@ -588,4 +592,5 @@ CHECKS: tuple[Check, ...] = (
     semantic_preview.check_previews,
     semantic_enabled.check_disabled_references,
     semantic_enabled.check_disabled_everywhere,
+    semantic_obs.check_monitoring,
 )

@@ -35,6 +35,7 @@ def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tu
     out: list[ir.EnvVar] = []
     if isinstance(w, Service):
         out.append(ir.EnvVar("PORT", "port the service listens on", value=str(w.port), origin=(*base, "port")))
+    out += telemetry(spec, name, env)
     for kind in USE_KINDS.values():
         first = next((alias for alias, use in uses if use.kind == kind.name), None)
         if first is not None:
@@ -45,6 +46,23 @@ def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tu
         out.append(ir.EnvVar(secret, "declared secret", secret=ir.SecretRef(names.app_secret(name), secret),
                              origin=(*base, "secrets", index)))
     return tuple(out)
+
+
+# OpenTelemetry's resource variables, read by every OpenTelemetry SDK: traces, metrics and logs of
+# a workload name the same service, platform and environment whichever exporter sends them.
+OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
+OTEL_RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
+TELEMETRY_VARIABLES = (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME)
+
+
+def telemetry(spec: Platform, name: str, env: ir.Environment) -> list[ir.EnvVar]:
+    attributes = f"deployment.environment.name={env.name},service.namespace={spec.name},gpc.workload={name}"
+    origin: Path = ("workloads", name)
+    return [
+        ir.EnvVar(OTEL_SERVICE_NAME, "OpenTelemetry service name: the workload's name", value=name, origin=origin),
+        ir.EnvVar(OTEL_RESOURCE_ATTRIBUTES, "OpenTelemetry resource attributes: environment, platform, workload",
+                  value=attributes, origin=origin),
+    ]
 
 
 def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origin: Path) -> list[ir.EnvVar]:

@@ -32,13 +32,20 @@ TYPINGS = {
         "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
     ("external-secrets.io/v1", "ClusterSecretStore"):
         "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
+    ("monitoring.coreos.com/v1", "PodMonitor"): "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
+    ("monitoring.coreos.com/v1", "PrometheusRule"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"):
+        "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig",
 }
 
 
 def crd_tools() -> tuple[str, str]:
     node = require_tool("node")
     tsc = CRDS / "node_modules" / ".bin" / "tsc"
-    packages = ("argo-cd", "gateway-api", "cert-manager", "keda", "external-secrets")
+    packages = ("argo-cd", "gateway-api", "cert-manager", "keda", "external-secrets", "prometheus-operator")
     if not all((CRDS / "node_modules" / "@kubernetes-models" / p).is_dir() for p in packages) or not tsc.exists():
         unavailable("the CRD models are not installed (run `make setup-test`)")
     return node, str(tsc)

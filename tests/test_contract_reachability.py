@@ -8,6 +8,9 @@ ports; the broker's and object store's pods reach each other and DNS. Nothing el
 anything: not a pod of another namespace, not a stray pod in the platform's own namespaces, not
 an address outside the cluster.
 
+Monitoring (issue 16): an environment's Prometheus pods reach each scraped workload on its metrics
+port and the broker on its metrics port, and nothing else; a neighbour pod of theirs reaches nothing.
+
 The edges (issue 14): the pods that forward public traffic (the environment's `exposure.proxy`)
 reach exposed workloads on their port only; callers a workload `admit`s reach its port, and their
 unlabelled neighbours do not; a workload reaches the addresses inside its egress CIDRs on the
@@ -34,7 +37,7 @@ from compiler.ir import Environment, Platform
 # What the CloudPirates charts label their pods with (app.kubernetes.io/name = the chart's name),
 # the ports they listen on, and the cluster DNS as kubeadm, GKE, EKS and AKS deploy it.
 BROKER_LABELS = {"app.kubernetes.io/name": "rabbitmq"}
-BROKER_PORTS = (("TCP", 5672), ("TCP", 15672), ("TCP", 25672), ("TCP", 4369))
+BROKER_PORTS = (("TCP", 5672), ("TCP", 15672), ("TCP", 15692), ("TCP", 25672), ("TCP", 4369))
 OBJECT_STORE_LABELS = {"app.kubernetes.io/name": "minio"}
 OBJECT_STORE_PORTS = (("TCP", 9000), ("TCP", 9001))
 # CloudNativePG instance pods (labelled with their Cluster) and the operator's pod.
@@ -88,6 +91,7 @@ def _edge_endpoints(c: Compiled, env: Environment, ips: Iterator[str]) -> list[E
     out: list[Endpoint] = []
     peers = [env.edge.proxy] if env.edge is not None else []
     peers += [a for w in c.platform.workloads for a in w.admit]
+    peers += [env.monitoring.scraper] if env.monitoring is not None else []
     for i, peer in enumerate(dict.fromkeys(peers)):
         out.append(Endpoint(f"peer{i}@{peer.namespace}", peer.namespace, dict(peer.pods), next(ips), web))
         out.append(Endpoint(f"neighbour{i}@{peer.namespace}", peer.namespace, {"app": "neighbour"}, next(ips), web))
@@ -164,6 +168,10 @@ def declared_edges(platform: Platform, env: Environment, endpoints: list[Endpoin
             for peer in peers:
                 edges |= {(e.name, w.name, "TCP", w.port) for e in endpoints if e.namespace == peer.namespace
                           and all(e.labels.get(k) == v for k, v in peer.pods)}
+        if env.monitoring is not None and w.metrics is not None:  # the scraper, to the metrics port only
+            scraper = env.monitoring.scraper
+            edges |= {(e.name, w.name, "TCP", w.metrics.port) for e in endpoints if e.namespace == scraper.namespace
+                      and all(e.labels.get(k) == v for k, v in scraper.pods)}
         for rule in w.egress:
             if rule.cidr is None:
                 continue
@@ -173,6 +181,11 @@ def declared_edges(platform: Platform, env: Environment, endpoints: list[Endpoin
                 if address in block and not any(address in r for r in cluster):
                     edges |= {(w.name, dst.name, proto, port) for proto, port in dst.ports
                               if proto == rule.protocol and port in rule.ports}
+    if env.monitoring is not None:  # and to the broker's metrics port
+        scraper = env.monitoring.scraper
+        edges |= {(e.name, b.name, "TCP", names.BROKER_METRICS_PORT) for e in endpoints
+                  if e.namespace == scraper.namespace and all(e.labels.get(k) == v for k, v in scraper.pods)
+                  for b in endpoints if b.name.startswith("rabbitmq-")}
     return edges
 
 

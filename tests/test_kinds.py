@@ -49,10 +49,11 @@ def test_wiring_produces_only_declared_variables(path) -> None:  # type: ignore[
     """The collision check (GPC218) reserves the names the table declares; lowering must never
     produce a contract variable outside them, or a collision could go unreported."""
     from compiler import names
+    from compiler.wiring import TELEMETRY_VARIABLES
 
     platform = load_ir(path)
     for w in platform.workloads:
-        declared = {"PORT", *w.secrets, *(v for v in w.placements[0].plain_env)}
+        declared = {"PORT", *TELEMETRY_VARIABLES, *w.secrets, *(v for v in w.placements[0].plain_env)}
         for use in w.uses:
             kind = USE_KINDS[use.kind]
             declared |= {v.name for v in kind.shared} | set(kind.variable_names(use.alias))

@@ -79,6 +79,10 @@ CUSTOM_RESOURCES = {
     ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schema: tests/test_cnpg_schema.py
     ("external-secrets.io/v1", "ExternalSecret"),  # CRDs: test_contract_secrets.py
     ("external-secrets.io/v1", "ClusterSecretStore"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),  # validated by tests/test_monitoring.py
+    ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"),
 }
 
 
@@ -361,12 +365,16 @@ def test_every_container_is_hardened(compiled: Compiled) -> None:
             assert bool(mount.get("readOnly")) is use.read_only, where
             assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == use.target, where
         if w.type == "service":
-            assert c["ports"] == [{"name": "http", "containerPort": w.port, "protocol": "TCP"}]
+            metrics = ([{"name": "metrics", "containerPort": w.metrics.port, "protocol": "TCP"}]
+                       if w.metrics is not None and w.metrics.port != w.port else [])
+            assert c["ports"] == [{"name": "http", "containerPort": w.port, "protocol": "TCP"}, *metrics]
             assert c["livenessProbe"]["httpGet"] == {"path": w.health_path, "port": "http"}, where
             assert c["readinessProbe"]["httpGet"] == {"path": w.readiness_path, "port": "http"}, where
         elif w.type == "worker":
-            # No port, no HTTP probe; the one probe the spec names (if any) is liveness and readiness.
-            assert "ports" not in c and "restartPolicy" not in pod, where
+            # No port but its metrics port, no HTTP probe; the one probe the spec names (if any) is
+            # liveness and readiness.
+            metrics = [{"name": "metrics", "containerPort": w.metrics.port, "protocol": "TCP"}] if w.metrics else []
+            assert c.get("ports", []) == metrics and "restartPolicy" not in pod, where
             if w.probe_exec is None and w.probe_tcp_port is None:
                 assert "livenessProbe" not in c and "readinessProbe" not in c, where
             else:
@@ -456,7 +464,8 @@ def test_contract_config_map_carries_the_schemas_the_env_points_at(compiled: Com
         for env in compiled.platform.environments_of(w):
             overlay = names.overlay_dir(w.name, env.name)
             refs = [v.config_map for v in w.placement(env.name).env_vars if v.config_map is not None]
-            maps = compiled.docs(overlay, "ConfigMap")
+            maps = [m for m in compiled.docs(overlay, "ConfigMap")  # not the Grafana dashboards
+                    if m["metadata"].get("labels", {}).get("grafana_dashboard") != "1"]
             if not refs:
                 assert maps == []
                 continue
@@ -532,6 +541,9 @@ def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -
                 want_in |= {(a.namespace, a.pods, (("TCP", w.port),)) for a in w.admit}
                 if w.placement(env.name).route is not None and env.edge is not None:
                     want_in.add((env.edge.proxy.namespace, env.edge.proxy.pods, (("TCP", w.port),)))
+            if env.monitoring is not None and w.metrics is not None:  # the Prometheus, to the metrics port
+                scraper = env.monitoring.scraper
+                want_in.add((scraper.namespace, scraper.pods, (("TCP", w.metrics.port),)))
             assert _peers(policy.get("ingress") or [], "from") == want_in, (w.name, env.name)
             want_out: set[Peer] = dns_peers(env)
             for callee in {u.target for u in w.calls}:
@@ -580,6 +592,9 @@ def test_platform_overlay_denies_by_default_and_admits_declared_users(compiled: 
                                           and w.placement(env.name).autoscale.queue is not None for w in users):
                 # KEDA's operator reads the depth of the queues workloads scale on.
                 users_in.add((names.KEDA_NAMESPACE, names.KEDA_OPERATOR_POD, (("TCP", port),)))
+            if name == "rabbitmq" and env.monitoring is not None:  # the Prometheus, to the metrics port
+                scraper = env.monitoring.scraper
+                users_in.add((scraper.namespace, scraper.pods, (("TCP", names.BROKER_METRICS_PORT),)))
             assert admitted == users_in
         if "infra" in env.namespaces:
             assert _peers(infra["allow-dns"]["egress"], "to") == dns_peers(env)

@@ -193,7 +193,9 @@ def broker_values() -> dict[str, Any]:
         "rbac": {"create": False},
         "replicaCount": 1,
         "pdb": {"create": False},
-        "metrics": {"enabled": False},
+        # rabbitmq_prometheus on names.BROKER_METRICS_PORT: an environment's Prometheus scrapes it
+        # with the PodMonitor the kustomize target writes; the NetworkPolicy admits only that one.
+        "metrics": {"enabled": True, "port": names.BROKER_METRICS_PORT},
         "config": {"memoryHighWatermark": {"enabled": True, "type": "relative", "value": 0.4}},
         "service": {"type": "ClusterIP", "amqpPort": names.BROKER_PORT},
         "resources": _resources("500m", "1Gi"),

@@ -74,6 +74,14 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
         if w.database is not None and w.database.migrate is not None:  # the owner's PreSync migration
             kinds.add(("batch", "Job"))
         kinds |= edge_kinds(w, env)
+        if env.monitoring is not None:  # every workload has alerting rules and a dashboard there
+            kinds |= {("monitoring.coreos.com", "PrometheusRule"), ("", "ConfigMap")}
+            if w.metrics is not None:
+                kinds.add(("monitoring.coreos.com", w.metrics.monitor))
+    if env.monitoring is not None and platform.workloads_in(env.name):
+        kinds.add(("monitoring.coreos.com", "AlertmanagerConfig"))
+    if env.monitoring is not None and platform.queues and "infra" in env.namespaces:
+        kinds |= {("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule")}
     if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route
                                                                         for w in platform.workloads_in(env.name)):
         kinds.add(("gateway.networking.k8s.io", "Gateway"))

@@ -55,7 +55,18 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform, Workload
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all, flat
-from targets.kustomize import base, databases, edge, graph, meta, network, overlay, preview, secrets
+from targets.kustomize import (
+    base,
+    databases,
+    edge,
+    graph,
+    meta,
+    monitoring,
+    network,
+    overlay,
+    preview,
+    secrets,
+)
 
 
 class KustomizeTarget:
@@ -116,6 +127,9 @@ class KustomizeTarget:
                 if platform.databases:
                     docs += databases.policies(platform, env)
             out.append(Artifact(f"{here}/{group}.yaml", dump_all(docs, platform.spec_file)))
+        observed = monitoring.platform_docs(platform, env)
+        if observed:
+            out.append(Artifact(f"{here}/monitoring.yaml", dump_all(observed, platform.spec_file)))
         gateway = edge.gateway(platform, env)
         additions = preview.gateway_additions(platform, env_name, gateway)
         if gateway is not None:

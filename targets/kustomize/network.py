@@ -82,15 +82,19 @@ def admitted_rules(workload: Workload) -> list[dict[str, Any]]:
 
 
 def ingress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
-    if workload.port is None:
-        return []
-    rules = [
-        {"from": [peer(caller.placement(env.name).namespace, meta.selector(caller))], "ports": tcp(workload.port)}
-        for caller in graph.callers.get(workload.name, ()) if caller.enabled_in(env.name)
-    ]
-    if workload.placement(env.name).route is not None and env.edge is not None:
-        # The pods that forward public traffic, to the exposed port and nothing else.
-        rules.append({"from": [external_peer(env.edge.proxy)], "ports": tcp(workload.port)})
+    rules = []
+    if workload.port is not None:
+        rules = [
+            {"from": [peer(caller.placement(env.name).namespace, meta.selector(caller))],
+             "ports": tcp(workload.port)}
+            for caller in graph.callers.get(workload.name, ()) if caller.enabled_in(env.name)
+        ]
+        if workload.placement(env.name).route is not None and env.edge is not None:
+            # The pods that forward public traffic, to the exposed port and nothing else.
+            rules.append({"from": [external_peer(env.edge.proxy)], "ports": tcp(workload.port)})
+    if env.monitoring is not None and workload.metrics is not None:
+        # The environment's Prometheus, to the metrics port and nothing else.
+        rules.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(workload.metrics.port)})
     return rules
 
 
@@ -186,6 +190,8 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
             # KEDA's operator reads the queue depths (with each workload's own broker user).
             ingress.append({"from": [peer(names.KEDA_NAMESPACE, dict(names.KEDA_OPERATOR_POD))], "ports": tcp(port)})
         ingress.append({"from": [same]})
+        if name == names.BROKER_SERVICE and env.monitoring is not None:
+            ingress.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(names.BROKER_METRICS_PORT)})
         # Not named after the chart: a chart may render a NetworkPolicy of its own fullname.
         out.append(_policy(platform, f"{name}-clients", ns, {
             "podSelector": {"matchLabels": dict(pods)},

@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, EnvVar, Platform, Resources, Workload
 from compiler.yamlout import dump
-from targets.kustomize import edge, meta, migration, network, scaling, secrets
+from targets.kustomize import edge, meta, migration, monitoring, network, scaling, secrets
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
 from targets.kustomize.layers import Changes, base_values, changes
@@ -62,6 +62,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     if migration.command(workload) is not None:
         extra["migrate-job.yaml"] = migration.job(platform, workload, env)
         extra["migrate-networkpolicy.yaml"] = migration.network_policy(platform, workload, env)
+    extra.update(monitoring.overlay_files(platform, workload, env))
     out.update(extra)
     resources_list += sorted(extra)
     net = network.overlay_patch(graph, workload, env)

@@ -46,8 +46,14 @@ def container(workload: Workload, values: Values) -> dict[str, Any]:
         c["command"] = list(workload.command)
     if workload.args is not None:
         c["args"] = list(workload.args)
+    ports = []
     if workload.port is not None:
-        c["ports"] = [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}]
+        ports.append({"name": "http", "containerPort": workload.port, "protocol": "TCP"})
+    if workload.metrics is not None and workload.metrics.port != workload.port:
+        # Declared so that a PodMonitor finds it: Prometheus discovers pods by their declared ports.
+        ports.append({"name": "metrics", "containerPort": workload.metrics.port, "protocol": "TCP"})
+    if ports:
+        c["ports"] = ports
     if values.env:
         c["env"] = [env_entry(v) for v in values.env]
     c["resources"] = resources(values.resources)

@@ -18,6 +18,10 @@ const MODULES = {
   "external-secrets.io/v1 ExternalSecret": "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
   "external-secrets.io/v1 ClusterSecretStore":
     "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
+  "monitoring.coreos.com/v1 ServiceMonitor": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
+  "monitoring.coreos.com/v1 PodMonitor": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
+  "monitoring.coreos.com/v1 PrometheusRule": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
+  "monitoring.coreos.com/v1alpha1 AlertmanagerConfig": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig",
 };
 
 const documents = JSON.parse(fs.readFileSync(0, "utf8"));

@@ -68,11 +68,13 @@ def definitions(plan: Plan, admin_password: str) -> dict[str, Any]:
 
 
 class Broker:
-    def __init__(self, workdir: Path, plan: Plan) -> None:
+    def __init__(self, workdir: Path, plan: Plan, *, prometheus: bool = False) -> None:
         self.dir = workdir
         self.plan = plan
         self.admin_password = secrets.token_urlsafe(18)
         self.port, self.dist_port, self.epmd_port = free_ports(3)
+        # rabbitmq_prometheus, as the broker image runs it in the cluster (tests/test_monitoring.py).
+        self.metrics_port = free_ports(1)[0] if prometheus else None
         self.node = f"fraud{os.getpid()}p{self.port}@localhost"
         self.epmd: Process | None = None
         self.server: Process | None = None
@@ -123,13 +125,16 @@ class Broker:
             raise RuntimeError(problem)
         d = self.dir
         (d / "home").mkdir(parents=True, exist_ok=True)
-        (d / "enabled_plugins").write_text("[].\n")
+        plugins = "rabbitmq_prometheus" if self.metrics_port is not None else ""
+        (d / "enabled_plugins").write_text(f"[{plugins}].\n")
         (d / "rabbitmq-env.conf").write_text("")
         (d / "definitions.json").write_text(json.dumps(definitions(self.plan, self.admin_password), indent=1))
         (d / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             f"load_definitions = {d / 'definitions.json'}\n"
             "log.console = false\nlog.file.level = info\n"
+            + (f"prometheus.tcp.port = {self.metrics_port}\nprometheus.tcp.ip = 127.0.0.1\n"
+               if self.metrics_port is not None else "")
         )
         if self.epmd is None:
             self.epmd = Process("epmd", [shutil.which("epmd") or "epmd", "-port", str(self.epmd_port),

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import psycopg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from . import verdict
 from .config import Settings, redact
 from .ledger import Ledger
+from .metrics import HttpMetrics, Measured
 from .publisher import PUBLISH_TIMEOUT_SECONDS, NotPublished, Publisher, QueueFull
 from .schema import load_validator, problems
 
@@ -87,12 +89,15 @@ def create_app(settings: Settings, publisher: Publisher | None = None) -> Starle
             await http.aclose()
             await ledger.close()
 
+    metrics = HttpMetrics({"/checkout", "/healthz", "/readyz"})
     return Starlette(
         routes=[
             Route("/checkout", checkout, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
+        middleware=[Middleware(Measured, metrics=metrics)],
         lifespan=lifespan,
     )
 

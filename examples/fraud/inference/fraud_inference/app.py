@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .config import Settings
+from .metrics import HttpMetrics, Measured
 from .store import ModelHolder, client
 
 log = logging.getLogger("fraud_inference")
@@ -99,12 +101,15 @@ def create_app(settings: Settings, holder: ModelHolder | None = None) -> Starlet
             stop.set()
             await asyncio.to_thread(poller.join, 10)
 
+    metrics = HttpMetrics({"/predict", "/model", "/healthz", "/readyz"})
     return Starlette(
         routes=[
             Route("/predict", predict, methods=["POST"]),
             Route("/model", model, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
+        middleware=[Middleware(Measured, metrics=metrics)],
         lifespan=lifespan,
     )

@@ -88,3 +88,32 @@ def test_an_object_store_outage_does_not_stop_predictions(fraud: LocalPlatform, 
     finally:
         link.close()
     assert inference.alive() and "cannot check bucket" in inference.output()
+
+
+def _requests_total(text: str, route: str, code: str) -> float:
+    """The `http_requests_total` sample of a route and status code in a Prometheus exposition."""
+    import re
+
+    pattern = rf'^http_requests_total\{{(?=[^}}]*route="{re.escape(route)}")(?=[^}}]*code="{code}")[^}}]*\}} (\S+)$'
+    found = re.search(pattern, text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_requests_are_counted_by_status_code_where_prometheus_scrapes(fraud: LocalPlatform, tmp_path: Path) -> None:
+    """The metrics gpc's availability alerts read (http_requests_total by code, on GET /metrics at
+    the service's port, its ServiceMonitor's endpoint): each answer counted under its status code."""
+    _publish_model(fraud, T0 - timedelta(days=2))
+    inference = fraud.service("fraud-inference", tmp_path, overrides={"MODEL_POLL_SECONDS": "0.2"})
+    inference.start_and_wait()
+    inference.wait_ready(timeout=10)
+    transaction = data.stream(1, seed=83)[0]
+    for _ in range(3):
+        assert inference.post("/predict", transaction).status_code == 200
+    bad = inference.post("/predict", {"amount": "a lot"})
+    assert bad.status_code // 100 == 4
+    exposition = inference.get("/metrics")
+    assert exposition.status_code == 200 and exposition.headers["content-type"].startswith("text/plain")
+    text = exposition.text
+    assert _requests_total(text, "/predict", "200") == 3
+    assert _requests_total(text, "/predict", str(bad.status_code)) == 1
+    assert 'http_request_duration_seconds_bucket{le="0.005",method="POST",route="/predict"}' in text

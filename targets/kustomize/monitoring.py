@@ -1,0 +1,93 @@
+"""What an environment with `monitoring` adds to the overlays: a ServiceMonitor or PodMonitor per
+scraped workload, a PrometheusRule per workload (targets/kustomize/alerts.py) and one for the
+queues, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
+(targets/kustomize/alertmanager.py), a PodMonitor for the broker's own metrics, and the NetworkPolicy rules that admit the
+environment's Prometheus pods to exactly the metrics ports (targets/kustomize/network.py).
+
+Every monitor and rule carries the labels the Prometheus selects them by (`monitoring.prometheus
+.selector`), merged last so no gpc label can shadow them: a monitor whose labels miss the selector
+is silently ignored, the most reported way monitoring fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import names
+from compiler.ir import Environment, Platform, Workload
+from targets.kustomize import alertmanager, alerts, dashboards, meta
+from targets.kustomize.network import BROKER_POD
+
+API = alerts.API
+# RabbitMQ's rabbitmq_prometheus plugin (enabled in the official image): per-queue metrics on the
+# per-object endpoint; the aggregated `/metrics` sums them over all queues.
+BROKER_METRICS_PORT = names.BROKER_METRICS_PORT
+BROKER_METRICS_PATH = "/metrics/per-object"
+SCRAPE_INTERVAL = "30s"
+
+
+def _labels(base: dict[str, str], env: Environment) -> dict[str, str]:
+    assert env.monitoring is not None
+    return {**base, **dict(env.monitoring.selector)}
+
+
+def monitor(platform: Platform, w: Workload, env: Environment) -> dict[str, Any] | None:
+    if env.monitoring is None or w.metrics is None:
+        return None
+    labels = _labels(meta.labels(platform, w), env)
+    # job = the workload's name on both kinds, which the rules select by.
+    if w.metrics.monitor == "ServiceMonitor":
+        endpoint: dict[str, Any] = {"port": "http", "path": w.metrics.path, "interval": SCRAPE_INTERVAL}
+        spec: dict[str, Any] = {"jobLabel": meta.NAME, "selector": {"matchLabels": meta.selector(w)},
+                                "endpoints": [endpoint]}
+    else:
+        endpoint = {"port": "metrics", "path": w.metrics.path, "interval": SCRAPE_INTERVAL}
+        spec = {"jobLabel": meta.NAME, "selector": {"matchLabels": meta.selector(w)},
+                "podMetricsEndpoints": [endpoint]}
+    return {"apiVersion": API, "kind": w.metrics.monitor, "metadata": meta.metadata(w.name, labels), "spec": spec}
+
+
+def overlay_files(platform: Platform, w: Workload, env: Environment) -> dict[str, dict[str, Any]]:
+    """File name -> object, added to the workload's overlay in environments with monitoring."""
+    if env.monitoring is None:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    mon = monitor(platform, w, env)
+    if mon is not None:
+        out[f"{mon['kind'].lower()}.yaml"] = mon
+    rules = alerts.workload_alerts(w, env)
+    if rules:
+        out["prometheusrule.yaml"] = alerts.prometheus_rule(
+            w.name, None, _labels(meta.labels(platform, w), env), rules, alerts.routing(env, w.team))
+    # The namespace written out (the overlay sets the same): scanners read the file alone.
+    out["dashboard.yaml"] = dashboards.config_map(f"{w.name}-dashboard", meta.labels(platform, w), w.name,
+                                                  dashboards.workload_dashboard(platform, w, env),
+                                                  namespace=w.placement(env.name).namespace)
+    return out
+
+
+def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
+    """The environment's dashboard; the broker's PodMonitor and the queues' rules, in the infra namespace."""
+    if env.monitoring is None or not env.namespaces:
+        return []
+    home = env.namespaces.get("services") or sorted(env.namespaces.values())[0]
+    routes = alertmanager.configs(platform, env, _labels({meta.NAME: alertmanager.NAME, meta.PART_OF: platform.name,
+                                                          meta.MANAGED_BY: "gpc"}, env))
+    board = dashboards.config_map(
+        "environment-dashboard", {meta.NAME: "environment", meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"},
+        "environment", dashboards.environment_dashboard(platform, env), namespace=home)
+    infra = env.namespaces.get("infra")
+    if infra is None or not platform.queues:
+        return [board, *routes]
+    labels = _labels({meta.NAME: names.BROKER_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"}, env)
+    broker = {"apiVersion": API, "kind": "PodMonitor",
+              "metadata": {"name": names.BROKER_SERVICE, "namespace": infra, "labels": labels},
+              "spec": {"selector": {"matchLabels": dict(BROKER_POD)},
+                       "podMetricsEndpoints": [{"portNumber": BROKER_METRICS_PORT, "path": BROKER_METRICS_PATH,
+                                                "interval": SCRAPE_INTERVAL}]}}
+    docs = [board, *routes, broker]
+    for queue in platform.queues:
+        docs.append(alerts.prometheus_rule(f"queue-{queue.name}", infra, labels,
+                                           alerts.queue_alerts(platform, queue, infra),
+                                           alerts.routing(env, alerts.queue_team(platform, queue))))
+    return docs
