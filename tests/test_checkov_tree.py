@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import CHECKOV_ENV, ROOT, all_spec_files, load_ir, require_tool, spec_id
 
-from compiler.checkov import PATH, SKIPS, STORE_SKIPS
+from compiler.checkov import PATH, SKIPS, STORE_SKIPS, Skip
 
 # Built at run time so that no scanner reads this test file as holding a key.
 CONTROL_KEY = "AKIA" + "Z7QW3RT5YU2LP4MX"
@@ -41,14 +41,10 @@ def reports(stdout: str) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.slow
-def test_every_compiled_tree_scans_clean_with_every_framework(tmp_path: Path) -> None:
-    """One repository holding every spec's tree (<case>/out/<spec>/), scanned in one checkov run with
-    one `-d` per tree: each tree is its own root, and checkov reads each tree's `.checkov.yaml`."""
-    tool = require_tool("checkov")
-    repo = tmp_path / "gitops"
+def compile_trees(repo: Path, specs: list[Path]) -> list[str]:
+    """Each spec's tree in one repository (<case>/out/<spec>/), with the planted control key."""
     trees = []
-    for spec in all_spec_files():
+    for spec in specs:
         platform = load_ir(spec)
         out = f"{spec_id(spec)}/out"  # several test specs are called platform.yaml: one folder each
         done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(spec), "-o", str(repo / out)],
@@ -62,23 +58,53 @@ def test_every_compiled_tree_scans_clean_with_every_framework(tmp_path: Path) ->
                            f"data:\n  aws_access_key_id: {CONTROL_KEY}\n")
         trees.append(tree)
     assert len(set(trees)) == len(trees)
+    return trees
 
-    run = subprocess.run([tool, "--skip-download", *(arg for t in trees for arg in ("-d", t)), "-o", "json"],
-                         cwd=repo, capture_output=True, text=True, timeout=1500, env={**os.environ, **CHECKOV_ENV})
+
+def scan(repo: Path, trees: list[str], *flags: str) -> list[dict[str, Any]]:
+    """One checkov run with one `-d` per tree: each tree is its own root, and checkov reads each
+    tree's `.checkov.yaml`."""
+    run = subprocess.run([require_tool("checkov"), "--skip-download", *(a for t in trees for a in ("-d", t)),
+                          *flags, "-o", "json"],
+                         cwd=repo, capture_output=True, text=True, timeout=1200, env={**os.environ, **CHECKOV_ENV})
     results = reports(run.stdout)
+    assert results, run.stderr[-2000:]
+    return results
+
+
+def skip_of(check: dict[str, Any], trees: list[str]) -> set[Skip]:
+    """The skips of .checkov.yaml that explain one skipped finding."""
+    _, path = _in_tree(check, trees)
+    return {s for s in SKIPS + STORE_SKIPS if s.check == check["check_id"] and re.search(s.files, path)}
+
+
+# One tree per test, all frameworks: a whole run over every tree took checkov more than 25 minutes on
+# two cores (it scans one root after another), so the trees are spread over the test workers.
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
+def test_every_compiled_tree_scans_clean_with_every_framework(spec: Path, tmp_path: Path) -> None:
+    trees = compile_trees(tmp_path / "gitops", [spec])
+    results = scan(tmp_path / "gitops", trees)
     assert {r["check_type"] for r in results} >= FRAMEWORKS, "checkov skipped a framework it should run"
     failed = {(c["check_id"], _in_tree(c, trees)) for r in results for c in r["results"]["failed_checks"]}
     assert failed == {("CKV_SECRET_2", (t, CONTROL)) for t in trees}, failed
     for r in results:
         assert r["summary"]["parsing_errors"] == 0, (r["check_type"], r["results"].get("parsing_errors"))
-    # Every skipped secret finding is one .checkov.yaml explains, and every skip is still needed.
-    used = set()
+    # Every skipped secret finding is one that .checkov.yaml explains.
     for r in (r for r in results if r["check_type"] == "secrets"):
         for c in r["results"]["skipped_checks"]:
-            _, path = _in_tree(c, trees)
-            matching = {s for s in SKIPS + STORE_SKIPS if s.check == c["check_id"] and re.search(s.files, path)}
-            assert matching, (c["check_id"], path)
-            used |= matching
+            assert skip_of(c, trees), (c["check_id"], _in_tree(c, trees))
+
+
+@pytest.mark.slow
+def test_every_skip_is_still_needed(tmp_path: Path) -> None:
+    """Over every tree (secrets only, the framework the skips are for): each skip explains a finding."""
+    trees = compile_trees(tmp_path / "gitops", all_spec_files())
+    results = scan(tmp_path / "gitops", trees, "--framework", "secrets")
+    used: set[Skip] = set()
+    for r in results:
+        for c in r["results"]["skipped_checks"]:
+            used |= skip_of(c, trees)
     # (the store's skip is written only into trees with ExternalSecrets, which a valid case has)
     assert used == set(SKIPS + STORE_SKIPS), f"stale skips in .checkov.yaml: {set(SKIPS + STORE_SKIPS) - used}"
 
