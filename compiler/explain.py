@@ -197,7 +197,7 @@ class _Explainer:
         w = self.w
         if w.credentials_secret is not None:
             self.add("secrets", w.credentials_secret, ", ".join(w.credential_keys), "derived",
-                     note="created by Terraform: this workload's own broker/object-store credentials")
+                     note="created by Terraform: this workload's own broker, object-store and database credentials")
         if w.app_secret is not None and w.store_secrets:
             self.add("secrets", w.app_secret, ", ".join(w.secrets), "workload", (*self.base, "secret_sources"),
                      note="written by External Secrets from the environment's secret store: "

@@ -114,7 +114,7 @@ def test_environment_variables_and_the_wiring_contract() -> None:
         where = env[name].where
         assert where is not None and int(where.split(":")[1]) == line_of(FRAUD, f"{alias}: {{", "repo: acme/fraud-trainer")
         assert at(FRAUD, env[name]).startswith("{"), "it points at the `uses` entry that gives it"
-    assert row(e, "fraud-trainer-credentials").value == "AMQP_URL, S3_ACCESS_KEY, S3_SECRET_KEY"
+    assert row(e, "fraud-trainer-credentials").value == "AMQP_URL, S3_ACCESS_KEY, S3_SECRET_KEY, DATABASE_URL, PGPASSWORD"
     assert row(e, "volume scratch").value == "model-artifacts at /artifacts (read-write, 1Gi ReadWriteOnce)"
 
 

@@ -28,7 +28,7 @@ from compiler import guardrails as gr
 from compiler import names
 from compiler.ir import Platform
 from compiler.target import Artifact
-from targets.argocd import charts
+from targets.argocd import charts, operators
 from targets.kyverno import TARGET
 from targets.kyverno import cel as kcel
 from targets.kyverno.images import signed_images
@@ -343,13 +343,19 @@ def test_argo_cd_may_sync_exactly_the_kinds_written(platform: Platform) -> None:
     for kind in POLICY_KIND_CHOICES:
         chosen = with_kind(platform, kind)
         written = {(d["apiVersion"].split("/")[0], d["kind"]) for d in render_policies(platform, kind)}
-        # With databases, the CloudNativePG chart's own cluster-scoped kinds (tests/test_argocd.py).
+        # With databases, the CloudNativePG chart's own cluster-scoped kinds (tests/test_argocd.py); the
+        # operators an environment installs and its secret store add theirs (tests/test_argocd.py).
         written |= set(charts.DATABASE_OPERATOR.cluster_kinds) if platform.databases else set()
+        projects = {}
         for artifact in ARGOCD.render(chosen):
-            if not artifact.path.endswith(".yaml"):
+            if artifact.path.endswith(".yaml"):
+                projects |= {d["metadata"]["name"]: d for d in yaml.safe_load_all(artifact.text)
+                             if isinstance(d, dict) and d["kind"] == "AppProject"}
+        for env in chosen.environments:
+            project = projects[f"{chosen.name}-{env.name}"]["spec"]
+            if not project["clusterResourceWhitelist"]:
                 continue
-            for doc in yaml.safe_load_all(artifact.text):
-                # KEDA's own project (tests/test_argocd.py checks its whitelist) is not the policies'.
-                if isinstance(doc, dict) and doc["kind"] == "AppProject" and doc["spec"]["clusterResourceWhitelist"] \
-                        and not doc["metadata"]["name"].endswith(".cluster"):
-                    assert {(k["group"], k["kind"]) for k in doc["spec"]["clusterResourceWhitelist"]} == written
+            expected = written | {k for c in operators.operator_charts(chosen, env) for k in c.cluster_kinds}
+            if env.secret_store is not None:
+                expected.add(("external-secrets.io", "ClusterSecretStore"))
+            assert {(k["group"], k["kind"]) for k in project["clusterResourceWhitelist"]} == expected

@@ -72,10 +72,10 @@ class Broker:
         self.dir = workdir
         self.plan = plan
         self.admin_password = secrets.token_urlsafe(18)
-        self.port, self.dist_port, self.epmd_port = free_ports(3)
         # rabbitmq_prometheus, as the broker image runs it in the cluster (tests/test_monitoring.py).
-        self.metrics_port = free_ports(1)[0] if prometheus else None
-        self.node = f"fraud{os.getpid()}p{self.port}@localhost"
+        self.prometheus = prometheus
+        self.metrics_port: int | None = None
+        self._pick_ports()
         self.epmd: Process | None = None
         self.server: Process | None = None
 
@@ -115,9 +115,15 @@ class Broker:
                 for stale in ("mnesia", "log"):
                     shutil.rmtree(self.dir / stale, ignore_errors=True)
                 output.unlink(missing_ok=True)
-                self.port, self.dist_port, self.epmd_port = free_ports(3)
-                self.node = f"fraud{os.getpid()}p{self.port}@localhost"
+                self._pick_ports()
         raise AssertionError("unreachable")
+
+    def _pick_ports(self) -> None:
+        # All in one call, so that no two of them can be the same port.
+        ports = free_ports(4 if self.prometheus else 3)
+        self.port, self.dist_port, self.epmd_port = ports[:3]
+        self.metrics_port = ports[3] if self.prometheus else None
+        self.node = f"fraud{os.getpid()}p{self.port}@localhost"
 
     def _start(self, timeout: float) -> Broker:
         problem = available()
