@@ -340,6 +340,11 @@ CODES: dict[str, Code] = {
                  "previews:\n  from: dev\n  label: preview"),
     "GPC298": _e("nothing to preview", "A preview starts from a pull request on a workload's repository; no "
                  "workload names its `repo`.", "workloads:\n  api:\n    repo: acme/api"),
+    "GPC299": _e("previews of a platform with databases", "A preview runs its own broker and object store, "
+                 "but no database server yet, so a workload that uses a database could not start in it "
+                 "(its Secret would lack DATABASE_URL). Until previews get their own database, a platform "
+                 "with `storage.databases` offers no previews.",
+                 "storage:\n  buckets:\n    models: {}\npreviews:\n  from: dev"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

@@ -54,6 +54,11 @@ def check_previews(spec: Platform, report: Reporter) -> None:
     if not any(w.repo for w in spec.workloads.values()):
         report("GPC298", "no workload names its repository, so no pull request can start a preview", _HERE,
                key=True, hint="set `repo: owner/name` on the workloads whose pull requests get previews")
+    if spec.storage.databases:
+        # A preview gets its own broker and object store (targets/kustomize/preview_infra.py) but no
+        # database server yet: its workloads' DATABASE_URL would name a key no preview Secret holds.
+        report("GPC299", "previews cannot copy a platform with databases yet", _HERE, key=True,
+               hint="remove `previews`, or the databases: a preview has no database server of its own")
     _check_quota(spec, report)
 
 

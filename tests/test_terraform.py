@@ -205,7 +205,9 @@ def test_kustomize_output_references_only_secrets_created_here(spec: Path) -> No
     pairs = {(name, key) for (_, _, name), keys in created.items() for key in keys}
     found = set()
     for artifact in load_target("kustomize").render(platform):
-        if not artifact.path.endswith(".yaml"):
+        # A preview (kustomize/_preview/) reads its own `preview-credentials` Secret, which External
+        # Secrets' Password generator creates in the preview's namespace, never Terraform.
+        if not artifact.path.endswith(".yaml") or artifact.path.startswith("kustomize/_preview/"):
             continue
         for doc in yaml.safe_load_all(artifact.text):
             for ref in _secret_key_refs(doc):

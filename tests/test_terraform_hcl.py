@@ -216,7 +216,10 @@ def _check(platform: ir.Platform, files: dict[str, str]) -> None:
         assert services == _json(data.services(platform, env).entries())
         for workload, values in credential_data.items():
             for expression in values.values():
-                indexed = {_decode(i) for i in re.findall(r'workload\["((?:[^"\\]|\\.)*)"\]', expression)}
+                # Every resource instance it reads (a broker or object-store user, a database's role:
+                # `postgresql_role.<database>["<workload>"]`) is the workload's own.
+                indexed = {_decode(i) for i in re.findall(r'\b[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*\["((?:[^"\\]|\\.)*)"\]',
+                                                          expression)}
                 assert indexed == {workload}, expression
         variables = {k: v for block in modules["cluster"]["variable"] for k, v in block.items()}
         assert env.cluster in variables["kubeconfig_path"]["description"]
