@@ -12,14 +12,13 @@ import re
 import secrets
 import string
 import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import ROOT, unavailable
+from preview_fraud import fraud_with_previews
 
 from compiler.pipeline import check, render
 
@@ -37,18 +36,7 @@ def render_eso(text: str, values: dict[str, str]) -> str:
 def secret_data() -> dict[str, str]:
     """The Secret `preview-credentials` as ESO would write it for a fresh preview of fraud (without its
     database: previews of a platform with databases are refused, GPC299)."""
-    data = yaml.safe_load((ROOT / "specs" / "fraud.yaml").read_text("utf-8"))
-    del data["storage"]["databases"]
-    for workload in data["workloads"].values():
-        uses = workload.get("uses", {})
-        for alias in [a for a, use in uses.items() if "database" in use]:
-            del uses[alias]
-    data["previews"] = {"from": "dev", "label": "preview", "ttl": "72h", "max": 5,
-                        "quota": {"cpu": "4", "memory": "8Gi", "pods": 20}}
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = Path(tmp) / "fraud.yaml"
-        spec.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-        checked = check(spec)
+    checked = check(fraud_with_previews())
     assert checked.ok, [d.message for d in checked.diagnostics]
     assert checked.platform is not None
     artifacts, _ = render(checked.platform, ["kustomize"])

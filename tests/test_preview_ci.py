@@ -18,6 +18,7 @@ import pytest
 import yaml
 from conftest import all_spec_files, load_ir, spec_id
 from gha_expr import evaluate
+from preview_fraud import fraud_with_previews
 
 from targets.github import TARGET
 
@@ -78,7 +79,7 @@ def test_no_job_a_fork_can_start_reads_a_secret_or_writes(spec: Path) -> None:
 
 
 def test_the_check_bites_on_a_preview_job_without_the_same_repository_guard() -> None:
-    platform, workflows = _workflows(Path(__file__).resolve().parent.parent / "specs" / "fraud.yaml")
+    platform, workflows = _workflows(fraud_with_previews())
     assert platform.previews is not None
     text = workflows["github/checkout/.github/workflows/preview.yaml"]
     workflow = yaml.safe_load(text)

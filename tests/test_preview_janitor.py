@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from conftest import ROOT, require_tool
+from preview_fraud import fraud_with_previews
 
 from compiler import writer
 from compiler.pipeline import check, render
@@ -106,7 +107,7 @@ def github() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
 def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository as the workload repository holds the generated preview files."""
     git = require_tool("git")
-    checked = check(ROOT / "specs" / "fraud.yaml")
+    checked = check(fraud_with_previews())
     assert checked.platform is not None
     artifacts, _ = render(checked.platform, list(TARGETS))
     tree = tmp_path_factory.mktemp("tree") / "fraud"

@@ -29,17 +29,18 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, require_tool
+from conftest import require_tool
 from crd_models import crd_tools, schema_errors, unknown_key_errors
 from gha_expr import evaluate
 from netpol import Endpoint, reachability
+from preview_fraud import fraud_with_previews
 
 from compiler import names, writer
 from compiler.ir import Platform
 from compiler.pipeline import check, render
 from targets import TARGETS
 
-SPEC = ROOT / "specs" / "fraud.yaml"
+SPEC = fraud_with_previews()  # fraud without its database (tests/preview_fraud.py)
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 REPO = "acme/checkout-service"
 CUSTOM = {("external-secrets.io/v1", "ExternalSecret"), ("generators.external-secrets.io/v1alpha1", "Password"),
