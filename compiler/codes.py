@@ -307,6 +307,25 @@ CODES: dict[str, Code] = {
     "GPC265": _e("database sized for an unknown environment", "A key of a database's `environments` is not an "
                  "environment of the spec, so that size would apply nowhere.",
                  "storage:\n  databases:\n    payments:\n      environments:\n        prod: {instances: 3}"),
+    "GPC266": _e("invalid backup schedule", "A database's `backup.schedule` is a five-field cron schedule "
+                 "(minute hour day-of-month month day-of-week, UTC) or an @-macro, as for CronJobs. gpc adds the "
+                 "seconds field CloudNativePG's ScheduledBackup wants (it reads `0 3 * * *` as every hour at "
+                 "minute 3, second 0).",
+                 "storage:\n  databases:\n    payments:\n      environments:\n        prod:\n"
+                 "          backup: {schedule: \"0 3 * * *\", retention: 14d}"),
+    "GPC267": _e("invalid backup retention", "A database's `backup.retention` is how long CloudNativePG keeps "
+                 "base backups and WAL: a whole positive number of days, weeks or months (`14d`, `4w`, `6m`).",
+                 "storage:\n  databases:\n    payments:\n      environments:\n        prod:\n"
+                 "          backup: {schedule: \"0 3 * * *\", retention: 4w}"),
+    "GPC268": _e("backups without an object store", "Backups go to the environment's own object store, which "
+                 "gpc installs for `storage.buckets`; a platform without buckets has none.",
+                 "storage:\n  buckets:\n    models: {}\n  databases:\n    payments:\n      environments:\n"
+                 "        prod:\n          backup: {schedule: \"0 3 * * *\"}"),
+    "GPC269": _e("backup bucket name unusable", "A database's backups go to the bucket `<database>-backups`, its "
+                 "own; a declared bucket of that name would mix them with a workload's objects, and a bucket name "
+                 "has at most 63 characters.",
+                 "storage:\n  buckets:\n    payments-archive: {}\n  databases:\n    payments:\n"
+                 "      environments:\n        prod:\n          backup: {schedule: \"0 3 * * *\"}"),
     # -- GPC290-299: previews per pull request (compiler/semantic_preview.py) ------------------
     "GPC290": _e("previews copy an unknown environment", "`previews.from` names the environment a preview "
                  "copies and whose cluster runs it; it must be a key of `environments`.",

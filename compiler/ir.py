@@ -371,6 +371,15 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class DatabaseBackup:
+    """Backups of a database in one environment: base backups on `schedule` (five-field cron, UTC),
+    WAL continuously, kept `retention` (CloudNativePG's `<n>d|w|m`)."""
+
+    schedule: str
+    retention: str
+
+
+@dataclass(frozen=True)
 class DatabaseSize:
     """A database's size in one environment (the database's own fields, then the environment's)."""
 
@@ -379,6 +388,7 @@ class DatabaseSize:
     storage: str
     cpu: str
     memory: str
+    backup: DatabaseBackup | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from compiler import lower_edges, lower_obs, names, resolve
 from compiler.ir import (
     Bucket,
     Database,
+    DatabaseBackup,
     DatabaseRole,
     DatabaseSize,
     Dns,
@@ -135,8 +136,10 @@ def _lower_database(spec: Spec, name: str) -> Database:
             value = getattr(size, field) if size is not None else None
             return getattr(db, field) if value is None else value
 
+        backup = size.backup if size is not None else None
         sizes.append(DatabaseSize(env_name, int(str(pick("instances"))), str(pick("storage")), str(pick("cpu")),
-                                  str(pick("memory"))))
+                                  str(pick("memory")),
+                                  DatabaseBackup(backup.schedule.strip(), backup.retention) if backup else None))
     roles = tuple(
         DatabaseRole(wname, names.database_role(wname), use.access)
         for wname, w in sorted(spec.workloads.items()) for use in w.uses.values()

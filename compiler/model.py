@@ -659,6 +659,18 @@ class Volume(Strict):
     storage_class: str | None = Field(None, description="StorageClass; the cluster default when absent.")
 
 
+class DatabaseBackup(Strict):
+    """Base backups and WAL of a database, to a bucket of the environment's own object store."""
+
+    model_config = ConfigDict(title="Database backup")
+    schedule: str = Field(description="When a base backup starts: a five-field cron schedule in UTC (minute hour "
+                          "day-of-month month day-of-week) or a macro such as `@daily`. WAL is archived "
+                          "continuously in between.", examples=["0 3 * * *"])
+    retention: str = Field("30d", description="How long backups are kept: a whole number of days, weeks or "
+                           "months (`14d`, `4w`, `6m`); older base backups and their WAL are deleted.",
+                           examples=["14d"])
+
+
 class DatabaseSize(Strict):
     """A database's size in one environment; what is absent comes from the database itself."""
 
@@ -669,6 +681,10 @@ class DatabaseSize(Strict):
     cpu: Quantity | None = Field(None, description="CPU of each instance (request = limit).", examples=["1"])
     memory: Quantity | None = Field(None, description="Memory of each instance (request = limit).",
                                     examples=["2Gi"])
+    backup: DatabaseBackup | None = Field(
+        None, description="Back the database up in this environment: base backups on a schedule and continuous "
+        "WAL archiving to a bucket of the environment's object store. Absent: no backups here.",
+        examples=[{"schedule": "0 3 * * *", "retention": "14d"}])
 
 
 class Database(Strict):

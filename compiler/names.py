@@ -193,6 +193,23 @@ def database_host(database: str, ns: str) -> str:
     return service_host(f"{database_cluster(database)}-rw", ns)
 
 
+def database_backup_bucket(database: str) -> str:
+    """The bucket of a database's backups in its environment's object store (its own: its
+    object-store user may touch nothing else)."""
+    return f"{database_cluster(database)}-backups"
+
+
+def database_backup_user(database: str) -> str:
+    """The object-store user (and policy) of a database's backups. A workload's user is its name,
+    which has no underscore, so the two never meet."""
+    return f"backup_{database_cluster(database)}"
+
+
+def database_backup_secret(database: str) -> str:
+    """The Secret (infra namespace) with the backup user's keys, written by Terraform."""
+    return f"{database_cluster(database)}-backup"
+
+
 def database_superuser_secret(database: str) -> str:
     """The Secret CloudNativePG writes the `postgres` superuser's password to (`<cluster>-superuser`)."""
     return f"{database_cluster(database)}-superuser"

@@ -1,4 +1,4 @@
-"""Checks of `storage.databases` and the workloads' database uses (GPC260-GPC265).
+"""Checks of `storage.databases` and the workloads' database uses (GPC260-GPC269).
 
 A reference to an undeclared database, an access a database use does not take and a variable
 collision come from the kinds table (GPC203, GPC204, GPC218); what is only true of databases is here.
@@ -6,10 +6,13 @@ collision come from the kinds table (GPC203, GPC204, GPC218); what is only true 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from compiler import names
+from compiler.cron import cron_error
 from compiler.hints import did_you_mean
-from compiler.model import DatabaseUse, Platform
+from compiler.model import DatabaseBackup, DatabaseUse, Platform
 from compiler.quantity import parse_quantity
 from compiler.source import Path
 
@@ -18,6 +21,9 @@ if TYPE_CHECKING:
 
 # The PostgreSQL majors CloudNativePG 1.27 runs and the community still supports.
 SUPPORTED_VERSIONS = range(14, 18)
+# CloudNativePG's `backup.retentionPolicy` (its CRD pattern): days, weeks or months, never zero.
+RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
+BUCKET_NAME_MAX = 63  # S3 and MinIO
 
 
 def _phrase() -> str:
@@ -78,6 +84,8 @@ def check_databases(spec: Platform, report: Reporter) -> None:
                        hint=did_you_mean(ename, spec.environments) or "size only declared environments")
                 continue
             sizes.append((epath, size.instances, size.storage))
+            if size.backup is not None:
+                _check_backup(spec, dname, size.backup, (*epath, "backup"), report)
         for path, instances, storage in sizes:
             if storage is not None and parse_quantity(storage) > most:
                 report("GPC261", f"database '{dname}' asks for storage {storage}; the guardrails allow at most "
@@ -87,3 +95,30 @@ def check_databases(spec: Platform, report: Reporter) -> None:
                 report("GPC261", f"database '{dname}' asks for {instances} instances; the guardrails allow at "
                        f"most {rails.max_instances}", (*path, "instances"),
                        hint="lower it, or raise guardrails.databases.max_instances")
+
+
+def _check_backup(spec: Platform, dname: str, backup: DatabaseBackup, path: Path, report: Reporter) -> None:
+    problem = cron_error(backup.schedule)
+    if problem is not None:
+        report("GPC266", f"backup schedule '{backup.schedule}' of database '{dname}': {problem}",
+               (*path, "schedule"), hint="five fields, minute first, in UTC: '0 3 * * *' is 03:00 every day")
+    if not RETENTION.match(backup.retention):
+        report("GPC267", f"backup retention '{backup.retention}' of database '{dname}' is not a whole number of "
+               "days, weeks or months", (*path, "retention"), hint="for example '14d', '4w' or '6m'")
+    if not spec.storage.buckets:
+        # The object store is installed for the buckets (targets/argocd infra_charts); a platform
+        # without any has none to back up to.
+        report("GPC268", f"database '{dname}' asks for backups, but the platform has no object store to keep "
+               "them in", path, key=True,
+               hint="gpc installs the object store for 'storage.buckets'; declare the bucket your workloads "
+               "need first, or leave backups out")
+    bucket = names.database_backup_bucket(dname)
+    if bucket in spec.storage.buckets:
+        report("GPC269", f"the backups of database '{dname}' go to bucket '{bucket}', which the spec declares "
+               "for its workloads", ("storage", "buckets", bucket), key=True,
+               hint=f"rename the bucket: '{bucket}' holds the backups of database '{dname}' and nothing else")
+    elif len(bucket) > BUCKET_NAME_MAX:
+        report("GPC269", f"the backups of database '{dname}' would go to bucket '{bucket}', longer than "
+               f"{BUCKET_NAME_MAX} characters", path, key=True,
+               hint=f"shorten the database's name to at most {BUCKET_NAME_MAX - len(bucket) + len(dname)} "
+               "characters")

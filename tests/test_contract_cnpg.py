@@ -5,7 +5,10 @@ the `clusters.postgresql.cnpg.io` CRD of the operator chart gpc pins (0.29.0, Cl
 1.30.0), copied to tests/crds/cnpg-cluster-v1.schema.json with its descriptions removed. That
 schema is generated from the same Go types as the upstream API reference (cloudnative-pg.v1.md),
 so it is those fields, with their types and enums. The API server prunes unknown fields of a
-structural schema silently; here an unknown field is an error, so a misspelled key fails.
+structural schema silently; here an unknown field is an error, so a misspelled key fails. The
+`ScheduledBackup` of a backed-up database is checked the same way against the
+`scheduledbackups.postgresql.cnpg.io` CRD of the same chart (tests/crds/cnpg-scheduledbackup-v1.schema.json),
+and the object-store side of its backups against the Terraform that creates it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from compiler import names
 from targets.argocd import charts
 
 SCHEMA = Path(__file__).parent / "crds" / "cnpg-cluster-v1.schema.json"
+BACKUP_SCHEMA = Path(__file__).parent / "crds" / "cnpg-scheduledbackup-v1.schema.json"
 
 
 def closed(schema: Any) -> Any:
@@ -42,17 +46,30 @@ def closed(schema: Any) -> Any:
     return out
 
 
-@pytest.fixture(scope="module")
-def validator() -> jsonschema.Draft7Validator:
-    stored = json.loads(SCHEMA.read_text(encoding="utf-8"))
+def _validator(path: Path) -> jsonschema.Draft7Validator:
+    stored = json.loads(path.read_text(encoding="utf-8"))
     assert f"chart {charts.DATABASE_OPERATOR.version}" in stored["source"], \
         "the schema must come from the pinned operator chart: copy it again after a bump"
     return jsonschema.Draft7Validator(closed(stored["schema"]))
 
 
-def clusters(tree: dict[str, str]) -> list[dict[str, Any]]:
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft7Validator:
+    return _validator(SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def backup_validator() -> jsonschema.Draft7Validator:
+    return _validator(BACKUP_SCHEMA)
+
+
+def clusters(tree: dict[str, str], kind: str = "Cluster") -> list[dict[str, Any]]:
     return [doc for path, text in sorted(tree.items()) if path.startswith("kustomize/_databases/")
-            for doc in yaml.safe_load_all(text) if doc and doc.get("kind") == "Cluster"]
+            for doc in yaml.safe_load_all(text) if doc and doc.get("kind") == kind]
+
+
+def _errors(validator: jsonschema.Draft7Validator, doc: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
 
 
 def test_every_cluster_validates_against_the_crd(platform: Any, validator: jsonschema.Draft7Validator) -> None:
@@ -61,8 +78,7 @@ def test_every_cluster_validates_against_the_crd(platform: Any, validator: jsons
     assert len(found) == len(platform.databases) * len(infra_envs)
     for doc in found:
         assert doc["apiVersion"] == "postgresql.cnpg.io/v1"
-        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
-        assert errors == [], doc["metadata"]["name"]
+        assert _errors(validator, doc) == [], doc["metadata"]["name"]
         db = next(d for d in platform.databases if names.database_cluster(d.name) == doc["metadata"]["name"])
         size = db.size(next(e.name for e in infra_envs if e.infra_namespace == doc["metadata"]["namespace"]))
         spec = doc["spec"]
@@ -70,6 +86,74 @@ def test_every_cluster_validates_against_the_crd(platform: Any, validator: jsons
         assert spec["resources"]["requests"] == spec["resources"]["limits"] == {"cpu": size.cpu, "memory": size.memory}
         assert spec["imageName"].endswith(f":{db.version}")
         assert spec["bootstrap"]["initdb"]["database"] == db.name
+        if size.backup is None:
+            assert "backup" not in spec, doc["metadata"]["name"]
+            continue
+        store = spec["backup"]["barmanObjectStore"]
+        assert spec["backup"]["retentionPolicy"] == size.backup.retention
+        assert store["destinationPath"] == f"s3://{names.database_backup_bucket(db.name)}/"
+        assert store["endpointURL"] == (f"http://{names.OBJECT_STORE_SERVICE}.{doc['metadata']['namespace']}"
+                                        f".svc.cluster.local:{names.OBJECT_STORE_PORT}")
+        assert {ref["name"] for ref in store["s3Credentials"].values()} == {names.database_backup_secret(db.name)}
+
+
+def test_every_scheduled_backup_validates_and_runs_when_the_spec_says(
+        platform: Any, backup_validator: jsonschema.Draft7Validator) -> None:
+    """One ScheduledBackup per database and environment that asks for backups; its six-field
+    schedule (seconds first, as CloudNativePG's parser reads it) fires at the minutes the spec's
+    five-field schedule names, never every hour."""
+    found = clusters(compiled_tree(platform), "ScheduledBackup")
+    wanted = {(e.infra_namespace, db.name): db.size(e.name).backup for e in platform.environments
+              if "infra" in e.namespaces for db in platform.databases if db.size(e.name).backup is not None}
+    assert {(d["metadata"]["namespace"], d["spec"]["cluster"]["name"]) for d in found} == set(wanted)
+    for doc in found:
+        assert _errors(backup_validator, doc) == [], doc["metadata"]
+        backup = wanted[(doc["metadata"]["namespace"], doc["spec"]["cluster"]["name"])]
+        schedule = doc["spec"]["schedule"]
+        if backup.schedule.startswith("@"):
+            assert schedule == backup.schedule
+        else:
+            assert schedule.split() == ["0", *backup.schedule.split()]
+        assert doc["spec"]["method"] == "barmanObjectStore" and doc["spec"]["immediate"] is True
+
+
+def test_backups_reach_their_own_bucket_with_their_own_user(platform: Any) -> None:
+    """The Secret and bucket each Cluster names are the ones Terraform creates, and the user's policy
+    names that bucket and no other."""
+    from test_terraform_support import locals_of, parse
+
+    tree = compiled_tree(platform)
+    for env in platform.environments:
+        backed = {db.name for db in platform.databases if db.size(env.name).backup is not None}
+        path = f"terraform/{env.name}/services/locals.tf"
+        local = locals_of(parse(tree[path])) if path in tree else {}
+        made = local.get("database_backups", {})
+        assert set(made) == backed, env.name
+        for name, entry in made.items():
+            assert (entry["bucket"], entry["keys_secret"]) == (names.database_backup_bucket(name),
+                                                          names.database_backup_secret(name))
+            resources = {r for st in entry["policy"]["Statement"] for r in st["Resource"]}
+            assert resources == {f"arn:aws:s3:::{entry['bucket']}", f"arn:aws:s3:::{entry['bucket']}/*"}
+            assert not any("*" in a for st in entry["policy"]["Statement"] for a in st["Action"])
+
+
+def test_in_tree_backups_only_on_an_operator_that_still_has_them() -> None:
+    """CloudNativePG removes `barmanObjectStore` in 1.31.0 (its 1.30 release notes): a bump of the
+    operator chart past 1.30 must move the backups to the Barman Cloud plugin first, or the
+    operator would drop them. This fails the bump until it does."""
+    version = tuple(int(p) for p in charts.CNPG_IMAGE[2].split("@")[0].split("."))
+    assert version < (1, 31), "switch database backups to the Barman Cloud plugin before this operator bump"
+
+
+def test_the_backup_schema_check_bites(backup_validator: jsonschema.Draft7Validator) -> None:
+    good = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "ScheduledBackup", "metadata": {"name": "orders"},
+            "spec": {"schedule": "0 0 3 * * *", "cluster": {"name": "orders"}, "method": "barmanObjectStore"}}
+    assert list(backup_validator.iter_errors(good)) == []
+    for spec in ({"method": "barman"}, {"cluster": {"nmae": "orders"}}, {"immediate": "yes"},
+                 {"backupOwnerReference": "mine"}, {"schedul": "@daily"}):
+        bad = json.loads(json.dumps(good))
+        bad["spec"].update(spec)
+        assert list(backup_validator.iter_errors(bad)), spec
 
 
 def test_the_schema_check_bites(validator: jsonschema.Draft7Validator) -> None:

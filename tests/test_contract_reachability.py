@@ -4,7 +4,8 @@ semantics) and require it to equal exactly what the spec declares — nothing mo
 
 Declared: a workload reaches the services it `uses` on their port, the broker if it uses a queue,
 the object store if it uses a bucket, the cluster DNS, and (with `api_access`) the API server's
-ports; the broker's and object store's pods reach each other and DNS. Nothing else reaches
+ports; the broker's and object store's pods reach each other and DNS. The instances of a database
+backed up in the environment reach the object store's S3 port. Nothing else reaches
 anything: not a pod of another namespace, not a stray pod in the platform's own namespaces, not
 an address outside the cluster.
 
@@ -245,9 +246,12 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
         # platform's namespaces reaches that one port (platform pods have no egress to it).
         edges |= {(x.name, o.name, "TCP", names.DATABASE_OPERATOR_WEBHOOK_PORT) for x in endpoints
                   if x.namespace not in platform_namespaces}
-    for instances in databases.values():
+    for dname, instances in databases.items():
+        backed_up = next(d for d in platform.databases if d.name == dname).size(env.name).backup is not None
         for a in instances:
             edges |= api(a)
+            if backed_up:  # base backups and WAL: the object store's S3 port, nothing else of it
+                edges |= {(a.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
             edges |= {(o.name, a.name, proto, port) for o in operator for proto, port in DATABASE_PORTS}
             edges |= {(a.name, b.name, proto, port) for b in instances if b is not a for proto, port in DATABASE_PORTS}
     for group in (broker, store):

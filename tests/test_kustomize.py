@@ -76,7 +76,8 @@ CUSTOM_RESOURCES = {
     ("cilium.io/v2", "CiliumNetworkPolicy"),
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
-    ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schema: tests/test_cnpg_schema.py
+    ("postgresql.cnpg.io/v1", "Cluster"),  # against the chart's CRD schemas: tests/test_contract_cnpg.py
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"),
     ("external-secrets.io/v1", "ExternalSecret"),  # CRDs: test_contract_secrets.py
     ("external-secrets.io/v1", "ClusterSecretStore"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),  # validated by tests/test_monitoring.py
@@ -595,6 +596,9 @@ def test_platform_overlay_denies_by_default_and_admits_declared_users(compiled: 
             if name == "rabbitmq" and env.monitoring is not None:  # the Prometheus, to the metrics port
                 scraper = env.monitoring.scraper
                 users_in.add((scraper.namespace, scraper.pods, (("TCP", names.BROKER_METRICS_PORT),)))
+            if name == "minio":  # the instances of the databases backed up here
+                users_in |= {(None, ((names.DATABASE_POD_LABEL, db.name),), (("TCP", port),))
+                             for db in p.databases if db.size(env.name).backup is not None}
             assert admitted == users_in
         if "infra" in env.namespaces:
             assert _peers(infra["allow-dns"]["egress"], "to") == dns_peers(env)

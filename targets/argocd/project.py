@@ -109,6 +109,8 @@ def namespaced_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
         kinds |= set(chart.kinds)
     if platform.databases:
         kinds.add(("postgresql.cnpg.io", "Cluster"))
+    if any(db.size(env.name).backup is not None for db in platform.databases):
+        kinds.add(("postgresql.cnpg.io", "ScheduledBackup"))
     if any(w.store_secrets for w in platform.workloads):
         kinds.add(("external-secrets.io", "ExternalSecret"))
     return sorted(kinds)

@@ -151,7 +151,10 @@ class KustomizeTarget:
         here = names.databases_dir(env_name)
         out = [Artifact(f"{here}/{db.name}.yaml", dump(databases.cluster(platform, env, db), platform.spec_file))
                for db in platform.databases]
-        listing = [posixpath.basename(a.path) for a in out]
+        out += [Artifact(f"{here}/{db.name}-backup.yaml",
+                         dump(databases.scheduled_backup(platform, env, db), platform.spec_file))
+                for db in databases.backed_up(platform, env)]
+        listing = sorted(posixpath.basename(a.path) for a in out)
         out.append(Artifact(f"{here}/kustomization.yaml", dump(_kustomization(listing), platform.spec_file)))
         return out
 

@@ -11,6 +11,19 @@ Roles and grants are Terraform's (terraform/<env>/services/databases.tf), not th
 already makes every other per-workload credential. The Cluster creates the database, owned by a
 bootstrap role no workload has; the owner workload's role owns the schema inside it. The superuser
 is enabled so that Terraform can sign in (CloudNativePG writes its password to `<cluster>-superuser`).
+
+Backups (where `environments.<env>.backup` asks for them) use CloudNativePG's in-tree Barman Cloud
+support, `spec.backup.barmanObjectStore`, and a `ScheduledBackup` with `method: barmanObjectStore`:
+base backups on the schedule, WAL archived continuously, to the database's own bucket in the
+environment's object store, with an object-store user that may touch that bucket only (Terraform,
+services/database_backups.tf). Not the Barman Cloud plugin (`barmancloud.cnpg.io` ObjectStore +
+`spec.plugins`): the in-tree support is deprecated since 1.26 but still served by the operator gpc
+pins (1.30.0; upstream moved its removal to 1.31.0), while the plugin is one more operator whose
+gRPC link to CloudNativePG needs cert-manager (or hand-made certificate bundles) in every
+environment that backs up. The plugin reads the same bucket layout and its ObjectStore takes these
+very fields (upstream's migration guide), so the switch is a translation without data loss; a test
+(tests/test_contract_cnpg.py) fails as soon as the operator chart is bumped to 1.31 with this still
+emitted, so that bump cannot silently drop the backups.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Database, Environment, Platform
 from targets.kustomize import meta, migration
-from targets.kustomize.network import API_SERVER_PORTS, peer, tcp
+from targets.kustomize.network import API_SERVER_PORTS, OBJECT_STORE_POD, peer, tcp
 
 CNPG_API = "postgresql.cnpg.io/v1"
 OPERATOR_POD = {meta.NAME: names.DATABASE_OPERATOR}
@@ -53,8 +66,62 @@ def cluster(platform: Platform, env: Environment, db: Database) -> dict[str, Any
             "resources": {"requests": dict(resources), "limits": dict(resources)},
             # Nobody waits at a GitOps sync to approve the switchover of a rolling update.
             "primaryUpdateStrategy": "unsupervised",
+            **({"backup": backup_spec(env, db)} if size.backup is not None else {}),
         },
     }
+
+
+def backup_spec(env: Environment, db: Database) -> dict[str, Any]:
+    """Where and how long the Cluster keeps its base backups and WAL: its own bucket, reached with
+    the keys of its own object-store user (the Secret Terraform writes)."""
+    backup = db.size(env.name).backup
+    assert backup is not None
+    secret = names.database_backup_secret(db.name)
+    return {
+        "retentionPolicy": backup.retention,
+        "barmanObjectStore": {
+            "destinationPath": f"s3://{names.database_backup_bucket(db.name)}/",
+            "endpointURL": f"http://{names.service_host(names.OBJECT_STORE_SERVICE, env.infra_namespace)}:"
+                           f"{names.OBJECT_STORE_PORT}",
+            "s3Credentials": {
+                "accessKeyId": {"name": secret, "key": names.S3_ACCESS_KEY},
+                "secretAccessKey": {"name": secret, "key": names.S3_SECRET_KEY},
+            },
+            "wal": {"compression": "gzip"},
+            "data": {"compression": "gzip"},
+        },
+    }
+
+
+def cron_with_seconds(schedule: str) -> str:
+    """CloudNativePG parses a ScheduledBackup's schedule with robfig/cron's six-field parser, seconds
+    first: a five-field `0 3 * * *` would run every hour at minute 3. The @-macros mean the same."""
+    return schedule if schedule.startswith("@") else f"0 {schedule}"
+
+
+def scheduled_backup(platform: Platform, env: Environment, db: Database) -> dict[str, Any]:
+    backup = db.size(env.name).backup
+    assert backup is not None
+    labels = {meta.NAME: db.name, meta.COMPONENT: "database", meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"}
+    return {
+        "apiVersion": CNPG_API,
+        "kind": "ScheduledBackup",
+        "metadata": meta.metadata(names.database_cluster(db.name), labels, namespace=env.infra_namespace),
+        "spec": {
+            "schedule": cron_with_seconds(backup.schedule),
+            "cluster": {"name": names.database_cluster(db.name)},
+            "method": "barmanObjectStore",
+            # A base backup as soon as the Cluster exists: WAL archived before the first scheduled
+            # one could not be restored from anything.
+            "immediate": True,
+            # The Backup objects are records of the bucket's contents; they go with this object.
+            "backupOwnerReference": "self",
+        },
+    }
+
+
+def backed_up(platform: Platform, env: Environment) -> list[Database]:
+    return [db for db in platform.databases if db.size(env.name).backup is not None]
 
 
 def policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
@@ -74,11 +141,15 @@ def policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
         ingress += [{"from": [peer(w.placement(env.name).namespace, migration.pods(w))], "ports": tcp(names.DATABASE_PORT)}
                     for w in clients if migration.command(w) is not None]
         ingress.append({"from": [{"podSelector": {"matchLabels": dict(OPERATOR_POD)}}, same], "ports": ports})
+        egress: list[dict[str, Any]] = [{"ports": tcp(*API_SERVER_PORTS)}, {"to": [same], "ports": ports}]
+        if db.size(env.name).backup is not None:  # base backups and WAL, to the object store's S3 port
+            egress.append({"to": [{"podSelector": {"matchLabels": dict(OBJECT_STORE_POD)}}],
+                           "ports": tcp(names.OBJECT_STORE_PORT)})
         out.append(_policy(platform, f"{names.database_cluster(db.name)}-clients", ns, {
             "podSelector": {"matchLabels": pods(db.name)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": ingress,
-            "egress": [{"ports": tcp(*API_SERVER_PORTS)}, {"to": [same], "ports": ports}],
+            "egress": egress,
         }))
     out.append(_policy(platform, names.DATABASE_OPERATOR, ns, {
         "podSelector": {"matchLabels": dict(OPERATOR_POD)},

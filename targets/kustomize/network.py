@@ -189,6 +189,10 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
                                                 for w in users for p in w.placements if p.env == env.name):
             # KEDA's operator reads the queue depths (with each workload's own broker user).
             ingress.append({"from": [peer(names.KEDA_NAMESPACE, dict(names.KEDA_OPERATOR_POD))], "ports": tcp(port)})
+        if name == names.OBJECT_STORE_SERVICE:
+            # The instances of the databases backed up here (base backups, WAL), on the S3 port.
+            ingress += [{"from": [{"podSelector": {"matchLabels": {names.DATABASE_POD_LABEL: names.database_cluster(db.name)}}}],
+                         "ports": tcp(port)} for db in platform.databases if db.size(env.name).backup is not None]
         ingress.append({"from": [same]})
         if name == names.BROKER_SERVICE and env.monitoring is not None:
             ingress.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(names.BROKER_METRICS_PORT)})

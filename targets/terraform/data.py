@@ -18,6 +18,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import DEFAULT_RESOURCES, RAILS_OF_TYPE, Environment, Platform, QueueBounds, Workload
 from compiler.quantity import parse_quantity
+from targets.terraform import backups
 
 QUOTA_NAME = "gpc-quota"
 LIMIT_RANGE_NAME = "gpc-limits"
@@ -139,6 +140,7 @@ class ServicesLocals(_Locals):
     broker_users: dict[str, Strings] | None  # workload -> user, configure, write, read
     databases: Entries | None  # host, port, schema, owner (role), superuser_secret
     database_roles: Entries | None  # workload -> database, role, access, *_privileges
+    database_backups: Entries | None  # database -> bucket, user, keys_secret, ... (targets/terraform/backups.py)
     credentials: Entries  # group, name, keys
 
 
@@ -352,6 +354,7 @@ def services(platform: Platform, env: Environment) -> ServicesLocals:
                             "superuser_secret": names.database_superuser_secret(d.name)}
                    for d in platform.databases} if platform.databases else None,
         database_roles=database_roles(platform) if platform.databases else None,
+        database_backups=backups.database_backups(platform, env),
         credentials={
             w.name: {"group": w.group, "name": w.credentials_secret, "keys": list(w.credential_keys)}
             for w in platform.workloads_in(env.name) if w.credentials_secret is not None

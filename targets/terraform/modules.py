@@ -145,6 +145,7 @@ SERVICES_FILES: tuple[File[ServicesModule], ...] = (
     File("object_store.tf", "services/object_store.tf.j2", lambda m: m.object_store is not None),
     File("broker.tf", "services/broker.tf.j2", lambda m: m.broker is not None),
     File("databases.tf", "services/databases.tf.j2", lambda m: bool(m.databases)),
+    File("database_backups.tf", "services/database_backups.tf.j2", lambda m: bool(m.locals.database_backups)),
     File("credentials.tf", "services/credentials.tf.j2", lambda m: bool(m.credential_data)),
     File("outputs.tf", "services/outputs.tf.j2"),
 )

@@ -225,6 +225,8 @@ def _readme(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap, 
         forwards.append(f"kubectl -n {env.infra_namespace} port-forward svc/{names.BROKER_SERVICE} 15672:15672")
     if platform.databases:
         summary.append("one login role per workload on each database, with exactly the grants of its access")
+        if any(d.size(env.name).backup is not None for d in platform.databases):
+            summary.append("the bucket and object-store user of each database backed up here")
         forwards += [f"kubectl -n {env.infra_namespace} port-forward svc/{names.database_cluster(d.name)}-rw "
                      f"{LOCAL_DATABASE_PORT + i}:{names.DATABASE_PORT}" for i, d in enumerate(platform.databases)]
     rows = [(f"provider {p.source}", p.version) for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM,

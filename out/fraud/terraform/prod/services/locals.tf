@@ -150,6 +150,31 @@ locals {
     }
   }
 
+  database_backups = {
+    "transactions" = {
+      "bucket"      = "transactions-backups"
+      "user"        = "backup_transactions"
+      "keys_secret" = "transactions-backup"
+      "access_key"  = "S3_ACCESS_KEY"
+      "secret_key"  = "S3_SECRET_KEY"
+      "policy" = {
+        "Version" = "2012-10-17"
+        "Statement" = [
+          {
+            "Effect"   = "Allow"
+            "Action"   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
+            "Resource" = ["arn:aws:s3:::transactions-backups/*"]
+          },
+          {
+            "Effect"   = "Allow"
+            "Action"   = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+            "Resource" = ["arn:aws:s3:::transactions-backups"]
+          },
+        ]
+      }
+    }
+  }
+
   credentials = {
     "checkout" = {
       "group" = "services"
