@@ -40,11 +40,12 @@ $(CRD_DIR)/node_modules/.bin/tsc: $(CRD_DIR)/package.json
 	cd $(CRD_DIR) && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-system-deps:  ## Debian packages the integration tests need (RabbitMQ, PostgreSQL, Graphviz, Chromium for Mermaid, Prometheus's promtool)
+system-deps:  ## Debian packages the integration tests need (RabbitMQ, PostgreSQL and openssl for its TLS, Graphviz, Chromium for Mermaid, Prometheus's promtool)
 	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ] || ! command -v dot >/dev/null \
-	  || ! command -v chromium >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-pushgateway >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql graphviz chromium prometheus prometheus-pushgateway; \
-	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql graphviz chromium prometheus prometheus-pushgateway; fi; \
+	  || ! command -v chromium >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-pushgateway >/dev/null \
+	  || ! command -v openssl >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql openssl graphviz chromium prometheus prometheus-pushgateway; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server postgresql openssl graphviz chromium prometheus prometheus-pushgateway; fi; \
 	fi
 
 setup: $(VENV)/.runtime  ## install gpc into .venv

@@ -114,7 +114,7 @@ USE_KINDS: dict[str, UseKind] = {
             Variable("PGDATABASE", "the database's name"),
             Variable("PGUSER", "this workload's own role"),
             Variable(names.PGPASSWORD_KEY, "this workload's own role's password"),
-            Variable("PGSSLMODE", "require TLS (CloudNativePG serves it with a CA of its own)"),
+            Variable("PGSSLMODE", "require TLS (CloudNativePG serves it with a CA of its own; `prefer` locally)"),
         ),
         shared_origin="gpc (database credentials)",
         per_use=(),

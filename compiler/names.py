@@ -88,6 +88,9 @@ DATABASE_URL_KEY = "DATABASE_URL"
 PGPASSWORD_KEY = "PGPASSWORD"
 DATABASE_PORT = 5432
 DATABASE_SCHEMA = "app"  # the one schema of every database, owned by its owner workload's role
+# TLS, without verifying the server's certificate against a CA: CloudNativePG's CA is its own,
+# lives in the infra namespace and is renewed by the operator (90-day validity), so a copy in the
+# workloads' Secrets would go stale at its first renewal and break every client (docs/databases.md).
 DATABASE_SSLMODE = "require"
 S3_ACCESS_KEY = "S3_ACCESS_KEY"
 S3_SECRET_KEY = "S3_SECRET_KEY"

@@ -91,12 +91,18 @@ def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origi
     return []
 
 
+# In the cluster TLS is required (names.DATABASE_SSLMODE). Locally `prefer`: TLS whenever the server
+# offers it, and still a connection to a server started by hand without a certificate (the
+# postgres image's default); never `disable`, which would refuse TLS even where it is offered.
+LOCAL_SSLMODE = "prefer"
+
+
 def _database(name: str, database: str, env: ir.Environment, var: dict[str, str], creds: str,
               origin: Path) -> list[ir.EnvVar]:
     role = names.database_role(name)
     host = names.database_host(database, env.infra_namespace)
     local_url = (f"postgresql://{role}:CHANGE-ME@127.0.0.1:{LOCAL_DATABASE_PORT}/{database}"
-                 "?sslmode=disable")
+                 f"?sslmode={LOCAL_SSLMODE}")
     return [
         ir.EnvVar(names.DATABASE_URL_KEY, var[names.DATABASE_URL_KEY],
                   secret=ir.SecretRef(creds, names.DATABASE_URL_KEY), local_value=local_url, origin=origin),
@@ -106,8 +112,7 @@ def _database(name: str, database: str, env: ir.Environment, var: dict[str, str]
                   secret=ir.SecretRef(creds, names.PGPASSWORD_KEY), local_value="CHANGE-ME", origin=origin),
         ir.EnvVar("PGPORT", var["PGPORT"], value=str(names.DATABASE_PORT), local_value=str(LOCAL_DATABASE_PORT),
                   origin=origin),
-        # A local server started by hand has no certificate; in the cluster TLS is required.
-        ir.EnvVar("PGSSLMODE", var["PGSSLMODE"], value=names.DATABASE_SSLMODE, local_value="disable",
+        ir.EnvVar("PGSSLMODE", var["PGSSLMODE"], value=names.DATABASE_SSLMODE, local_value=LOCAL_SSLMODE,
                   origin=origin),
         ir.EnvVar("PGUSER", var["PGUSER"], value=role, origin=origin),
     ]

@@ -2,7 +2,8 @@
 gpc writes into `services/locals.tf` are loaded into a PostgreSQL server of our own (Debian's
 postgresql 15, loopback, a free port, its own data dir, stopped with pg_ctl), through the
 statements the provider's resources issue (fraud_harness.postgres.setup_sql), and each workload's
-role is made to do what it declared, and what it did not.
+role is made to do what it declared, and what it did not. The server serves TCP over TLS only and
+every connection uses the sslmode of the wiring contract in the cluster (names.DATABASE_SSLMODE).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, load_ir, unavailable
 from test_terraform_support import locals_of, parse, terraform_artifacts
+
+from compiler import names
 
 pytestmark = pytest.mark.slow
 SPEC = ROOT / "tests" / "cases" / "valid" / "databases" / "platform.yaml"
@@ -44,8 +47,8 @@ def _connect(server: dict[str, Any], workload: str, database: str | None = None)
 
     pg, local = server["pg"], server["local"]
     role = local["database_roles"][workload]
-    return psycopg.connect(pg.url(role["role"], pg.passwords[workload], database or role["database"]),
-                           autocommit=True)
+    return psycopg.connect(pg.url(role["role"], pg.passwords[workload], database or role["database"],
+                                  names.DATABASE_SSLMODE), autocommit=True)
 
 
 def _refused(conn: Any, statement: bytes) -> bool:
@@ -139,3 +142,22 @@ def test_a_wrong_password_is_refused(migrated: dict[str, Any]) -> None:
     pg = migrated["pg"]
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(pg.url("payments", "not-its-password", "orders")).close()
+
+
+def test_the_contracts_sslmode_encrypts_and_a_plain_connection_is_refused(migrated: dict[str, Any]) -> None:
+    """`sslmode=require` (the cluster's contract) and `prefer` (`gpc env` locally) both negotiate TLS
+    with a server that offers it; `disable` is refused by a server that only takes TLS."""
+    import psycopg
+
+    from compiler.wiring import LOCAL_SSLMODE
+
+    pg, local = migrated["pg"], migrated["local"]
+    for workload, role in sorted(local["database_roles"].items()):
+        for mode in (names.DATABASE_SSLMODE, LOCAL_SSLMODE):
+            url = pg.url(role["role"], pg.passwords[workload], role["database"], mode)
+            with psycopg.connect(url) as conn:
+                row = conn.execute(b"SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+                assert row == (True,), (workload, mode)
+    role = local["database_roles"]["api"]
+    with pytest.raises(psycopg.OperationalError, match="no encryption"):
+        psycopg.connect(pg.url(role["role"], pg.passwords["api"], role["database"], "disable")).close()

@@ -7,11 +7,14 @@ postgresql_schema, postgresql_grant, postgresql_default_privileges), so a test p
 generated data grants, not what a test author thinks it grants. Postgres refuses to run as root:
 as root the server runs as the `postgres` user the package creates (`runuser`), in a temporary
 directory it owns. The server is started and stopped with `pg_ctl` on its own data directory.
+It serves TLS only, as the cluster's does: every URL here asks for `sslmode=require`, the mode
+of the wiring contract in the cluster.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -31,6 +34,8 @@ def available() -> str | None:
     for tool in ("initdb", "pg_ctl", "postgres"):
         if not (BIN / tool).exists():
             return f"{BIN / tool} is missing (apt-get install postgresql; `make system-deps`)"
+    if shutil.which("openssl") is None:
+        return "openssl is missing (it makes the server's TLS certificate; apt-get install openssl)"
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root needs runuser to start postgres as the postgres user"
     return None
@@ -106,13 +111,29 @@ class Postgres:
         # Password authentication on every connection, as in the cluster: no trust, no peer.
         self._run(str(BIN / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=scram-sha-256",
                   f"--pwfile={pwfile}", "-E", "UTF8", "--no-instructions")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off " + self._tls()
         self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options,
                   "-w", "-t", "60", "start")
         return self
 
-    def url(self, role: str, password: str, database: str = "postgres") -> str:
-        return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
+    def _tls(self) -> str:
+        """TLS as CloudNativePG serves it: a certificate of the server's own (here a throwaway
+        self-signed one), and TCP connections only over TLS (`hostssl`), so a client whose sslmode
+        would not negotiate it is refused instead of passing unnoticed."""
+        key, cert = self.root / "server.key", self.root / "server.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                       capture_output=True, check=True, timeout=60)
+        key.chmod(0o600)
+        if os.geteuid() == 0:
+            shutil.chown(key, SUPERUSER)
+            shutil.chown(cert, SUPERUSER)
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(re.sub(r"(?m)^host(\s)", r"hostssl\1", hba.read_text()))
+        return f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+
+    def url(self, role: str, password: str, database: str = "postgres", sslmode: str = "require") -> str:
+        return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database}?sslmode={sslmode}"
 
     def admin(self, database: str = "postgres") -> str:
         return self.url(SUPERUSER, self.password, database)
