@@ -342,6 +342,22 @@ DATABASE_OPERATOR_WEBHOOK_PORT = 9443
 DATABASE_STATUS_PORT = 8000  # each instance manager's status endpoint, polled by the operator
 DATABASE_BOOTSTRAP_OWNER = "gpc_bootstrap"  # owns the database itself; never a workload's role (no '_' there)
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
+# The instance image of each supported major, pinned by digest: CloudNativePG's own signed image
+# catalog, image-catalogs/catalog-system-trixie.yaml of https://github.com/cloudnative-pg/artifacts
+# at ce5057c5f37ca1727ebb4f18681094d10124d59b (2026-08-17). `system` images, the ones that carry
+# barman-cloud, which the in-tree backups run (targets/kustomize/databases.py); on Debian trixie,
+# like CloudNativePG 1.30's own default image. The bare major tags (`:17`) were bullseye images,
+# deprecated upstream. Bump with a newer catalog, never by hand.
+POSTGRES_IMAGES = {
+    14: "14.24-202608170814-system-trixie@sha256:ba21bac878449f7bf1cc620f8a030953be94aff464ca5ba013de1ebca47479dd",
+    15: "15.19-202608170814-system-trixie@sha256:fa32b6605eee928ffcd5a8895bfdf657d08552c682acbba5af1f732a706015c3",
+    16: "16.15-202608170814-system-trixie@sha256:9715665844fb088ba6e17181cfc2e2505b3a711e7a293ac721490175f9515233",
+    17: "17.11-202608170816-system-trixie@sha256:ecaa395084a5f8831fd2655dbffc98b554473526265f53113ec969de6fc15848",
+}
+
+
+def postgres_image(major: int) -> str:
+    return f"{POSTGRES_IMAGE}:{POSTGRES_IMAGES[major]}"
 
 
 # Where the platform repository's CI installs gpc from when the spec names no `toolchain.gpc`:

@@ -19,7 +19,8 @@ from compiler.source import Path
 if TYPE_CHECKING:
     from compiler.semantic import Reporter
 
-# The PostgreSQL majors CloudNativePG 1.27 runs and the community still supports.
+# The PostgreSQL majors CloudNativePG runs and the community still supports, each with its image
+# pinned by digest (names.POSTGRES_IMAGES).
 SUPPORTED_VERSIONS = range(14, 18)
 # CloudNativePG's `backup.retentionPolicy` (its CRD pattern): days, weeks or months, never zero.
 RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")

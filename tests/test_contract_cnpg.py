@@ -84,7 +84,7 @@ def test_every_cluster_validates_against_the_crd(platform: Any, validator: jsons
         spec = doc["spec"]
         assert (spec["instances"], spec["storage"]["size"]) == (size.instances, size.storage)
         assert spec["resources"]["requests"] == spec["resources"]["limits"] == {"cpu": size.cpu, "memory": size.memory}
-        assert spec["imageName"].endswith(f":{db.version}")
+        assert spec["imageName"] == names.postgres_image(db.version)
         assert spec["bootstrap"]["initdb"]["database"] == db.name
         if size.backup is None:
             assert "backup" not in spec, doc["metadata"]["name"]
@@ -154,6 +154,18 @@ def test_the_backup_schema_check_bites(backup_validator: jsonschema.Draft7Valida
         bad = json.loads(json.dumps(good))
         bad["spec"].update(spec)
         assert list(backup_validator.iter_errors(bad)), spec
+
+
+def test_every_supported_major_runs_a_pinned_image_with_barman_cloud() -> None:
+    """Each major gpc accepts has an image of that major, pinned by digest, of the `system` type (the
+    one with barman-cloud, which in-tree backups run)."""
+    import re
+
+    from compiler.semantic_databases import SUPPORTED_VERSIONS
+
+    assert set(names.POSTGRES_IMAGES) == set(SUPPORTED_VERSIONS)
+    for major, ref in names.POSTGRES_IMAGES.items():
+        assert re.fullmatch(rf"{major}\.[0-9]+-[0-9]{{12}}-system-trixie@sha256:[0-9a-f]{{64}}", ref), ref
 
 
 def test_the_schema_check_bites(validator: jsonschema.Draft7Validator) -> None:

@@ -58,8 +58,8 @@ def cluster(platform: Platform, env: Environment, db: Database) -> dict[str, Any
         "metadata": meta.metadata(names.database_cluster(db.name), labels, annotations, namespace=env.infra_namespace),
         "spec": {
             "instances": size.instances,
-            # The major the spec declares; the operator's own default image would follow the operator.
-            "imageName": f"{names.POSTGRES_IMAGE}:{db.version}",
+            # The major the spec declares, by digest; the operator's own default would follow the operator.
+            "imageName": names.postgres_image(db.version),
             "enableSuperuserAccess": True,
             "bootstrap": {"initdb": {"database": db.name, "owner": names.DATABASE_BOOTSTRAP_OWNER}},
             "storage": {"size": size.storage},
