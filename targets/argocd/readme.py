@@ -117,6 +117,16 @@ def readme(platform: Platform) -> str:
             lines.append(f"| {chart.role} | `{chart.source_repo}` ({chart.chart}) | {chart.version} | {images} |")
     if platform.databases:
         lines += ["", "## Databases", "", *DATABASES_TEXT]
+        backed = [(env.name, db) for env in platform.environments for db in platform.databases
+                  if db.size(env.name).backup is not None]
+        if backed:
+            lines += ["", *BACKUPS_TEXT, "", "| environment | database | schedule (UTC) | kept | bucket |",
+                      "|---|---|---|---|---|"]
+            for env_name, db in backed:
+                backup = db.size(env_name).backup
+                assert backup is not None
+                lines.append(f"| `{env_name}` | `{db.name}` | `{backup.schedule}` | {backup.retention} | "
+                             f"`{names.database_backup_bucket(db.name)}` |")
     return "\n".join(lines) + "\n"
 
 
@@ -133,4 +143,25 @@ DATABASES_TEXT = [
     "infra namespace, but its CRDs, webhooks and ClusterRoles are cluster-wide: environments sharing a cluster "
     "share them. Argo CD never deletes or prunes a Cluster (it owns the volume claims of its data). An owner "
     "that declares `migrate` runs it as a PreSync hook Job before each sync of its Application.",
+    "",
+    "Health: Argo CD ships a health check for `postgresql.cnpg.io/Cluster` (`resource_customizations/"
+    "postgresql.cnpg.io/Cluster/health.lua`, in Argo CD 3.5): Healthy only in the phase \"Cluster in healthy "
+    "state\", Progressing while the primary or a replica is being set up, Degraded during a switchover, "
+    "failover or major upgrade. So the databases Application, and the wave after it, wait for every database to "
+    "be up. Clients connect with `sslmode=require`: TLS with the operator's own certificates, not verified "
+    "against its CA, which the operator renews in the infra namespace.",
+]
+
+BACKUPS_TEXT = [
+    "Backups: where an environment asks for them (`storage.databases.<db>.environments.<env>.backup`), the "
+    "Cluster archives its WAL continuously and a `ScheduledBackup` takes a base backup on the schedule (and "
+    "one as soon as it exists), with CloudNativePG's in-tree Barman Cloud support (`barmanObjectStore`, served "
+    "by the pinned 1.30 operator; upstream removes it in 1.31, so bumping the operator means moving to the "
+    "Barman Cloud plugin, with the same bucket). Each database writes to its own bucket of the environment's "
+    "object store with its own object-store user (Terraform, `services/database_backups.tf`). On the first "
+    "rollout that bucket and user come with the services step, after the databases are up: until then WAL "
+    "archiving is retried (PostgreSQL keeps the segments) and the immediate base backup fails, so the first "
+    "complete base backup is the first scheduled one after `terraform apply` of the services. Argo CD 3.5 "
+    "has no health check for backups: a failing one shows in `kubectl get backups -n <infra namespace>` and "
+    "in the Cluster's `ContinuousArchiving` condition, not as a Degraded Application.",
 ]

@@ -111,8 +111,10 @@ def scheduled_backup(platform: Platform, env: Environment, db: Database) -> dict
             "schedule": cron_with_seconds(backup.schedule),
             "cluster": {"name": names.database_cluster(db.name)},
             "method": "barmanObjectStore",
-            # A base backup as soon as the Cluster exists: WAL archived before the first scheduled
-            # one could not be restored from anything.
+            # A base backup as soon as this object exists: WAL archived before the first scheduled one
+            # could not be restored from anything. (On an environment's first rollout the bucket and
+            # its user come later, with terraform/<env>/services; that one fails and the schedule's
+            # next one is the first: targets/argocd/readme.py says so.)
             "immediate": True,
             # The Backup objects are records of the bucket's contents; they go with this object.
             "backupOwnerReference": "self",
