@@ -659,6 +659,9 @@ class Volume(Strict):
     storage_class: str | None = Field(None, description="StorageClass; the cluster default when absent.")
 
 
+RETENTION_PATTERN = r"^[1-9][0-9]*[dwm]$"  # CloudNativePG's `backup.retentionPolicy`
+
+
 class DatabaseBackup(Strict):
     """Base backups and WAL of a database, to a bucket of the environment's own object store."""
 
@@ -666,9 +669,10 @@ class DatabaseBackup(Strict):
     schedule: str = Field(description="When a base backup starts: a five-field cron schedule in UTC (minute hour "
                           "day-of-month month day-of-week) or a macro such as `@daily`. WAL is archived "
                           "continuously in between.", examples=["0 3 * * *"])
-    retention: str = Field("30d", description="How long backups are kept: a whole number of days, weeks or "
-                           "months (`14d`, `4w`, `6m`); older base backups and their WAL are deleted.",
-                           examples=["14d"])
+    # The pattern is the schema's only (editors flag it as you type); GPC267 says what is wrong.
+    retention: Annotated[str, _schema_pattern(RETENTION_PATTERN)] = Field(
+        "30d", description="How long backups are kept: a whole number of days, weeks or months (`14d`, `4w`, "
+        "`6m`); older base backups and their WAL are deleted.", examples=["14d"])
 
 
 class DatabaseSize(Strict):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from compiler import names
 from compiler.cron import cron_error
 from compiler.hints import did_you_mean
-from compiler.model import DatabaseBackup, DatabaseUse, Platform
+from compiler.model import RETENTION_PATTERN, DatabaseBackup, DatabaseUse, Platform
 from compiler.quantity import parse_quantity
 from compiler.source import Path
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # pinned by digest (names.POSTGRES_IMAGES).
 SUPPORTED_VERSIONS = range(14, 18)
 # CloudNativePG's `backup.retentionPolicy` (its CRD pattern): days, weeks or months, never zero.
-RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
+RETENTION = re.compile(RETENTION_PATTERN)
 BUCKET_NAME_MAX = 63  # S3 and MinIO
 
 

@@ -145,6 +145,16 @@ def test_in_tree_backups_only_on_an_operator_that_still_has_them() -> None:
     assert version < (1, 31), "switch database backups to the Barman Cloud plugin before this operator bump"
 
 
+def test_gpc_checks_the_retention_the_crd_accepts() -> None:
+    """GPC267 and the editor schema use the CRD's own pattern, so no retention passes gpc and fails
+    at the API server."""
+    from compiler.model import RETENTION_PATTERN
+
+    stored = json.loads(SCHEMA.read_text(encoding="utf-8"))["schema"]
+    assert stored["properties"]["spec"]["properties"]["backup"]["properties"]["retentionPolicy"]["pattern"] \
+        == RETENTION_PATTERN
+
+
 def test_the_backup_schema_check_bites(backup_validator: jsonschema.Draft7Validator) -> None:
     good = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "ScheduledBackup", "metadata": {"name": "orders"},
             "spec": {"schedule": "0 0 3 * * *", "cluster": {"name": "orders"}, "method": "barmanObjectStore"}}

@@ -36,6 +36,11 @@ def _raw(address: str) -> Hcl:
     return Hcl(address)
 
 
+def _pad(key: Hcl, width: int) -> Hcl:
+    """An escaped key padded to `width`, so the `=` of a map's lines align as `terraform fmt` wants."""
+    return Hcl(str(key).ljust(width))
+
+
 def _flat(text: str) -> str:
     return "".join(" " if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in str(text))
 
@@ -89,6 +94,7 @@ def environment() -> jinja2.Environment:
         "comment": hcl.comment,
         "ident": _ident,
         "raw": _raw,
+        "pad": _pad,
         "md": _md,
         "code": _code,
         "html_comment": _html_comment,
