@@ -88,8 +88,8 @@ def rollout(platform: Platform) -> list[str]:
                                   if operators else "") + "; "
              + ("the secret store; " if stores else "")
              + ("the shared infrastructure (object store, broker); " if shared else "")
-             + ("the database operator, then the databases (Argo CD's own health check for a CloudNativePG "
-                "`Cluster` holds the wave until each is in its healthy phase); " if platform.databases else "")
+             + ("the databases, after their operator (Argo CD's own health check for a CloudNativePG `Cluster` "
+                "holds the next wave until each is in its healthy phase); " if platform.databases else "")
              + _autoscalers(platform)
              + "the ApplicationSets of the workloads. These platform layers sync on their own in every environment, "
              "`auto_sync` or not; `kubectl -n argocd get applications` shows them reach Healthy. See "
