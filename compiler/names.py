@@ -347,7 +347,8 @@ POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
 # at ce5057c5f37ca1727ebb4f18681094d10124d59b (2026-08-17). `system` images, the ones that carry
 # barman-cloud, which the in-tree backups run (targets/kustomize/databases.py); on Debian trixie,
 # like CloudNativePG 1.30's own default image. The bare major tags (`:17`) were bullseye images,
-# deprecated upstream. Bump with a newer catalog, never by hand.
+# deprecated upstream; moving off them reorders no index, because CloudNativePG's initdb uses the C
+# collation (not glibc's, which changed between the two). Bump with a newer catalog, never by hand.
 POSTGRES_IMAGES = {
     14: "14.24-202608170814-system-trixie@sha256:ba21bac878449f7bf1cc620f8a030953be94aff464ca5ba013de1ebca47479dd",
     15: "15.19-202608170814-system-trixie@sha256:fa32b6605eee928ffcd5a8895bfdf657d08552c682acbba5af1f732a706015c3",
