@@ -118,8 +118,8 @@ def test_every_scheduled_backup_validates_and_runs_when_the_spec_says(
 
 
 def test_backups_reach_their_own_bucket_with_their_own_user(platform: Any) -> None:
-    """The Secret and bucket each Cluster names are the ones Terraform creates, and the user's policy
-    names that bucket and no other."""
+    """The Secret, keys and bucket each Cluster names are the ones Terraform creates, and the user's
+    policy names that bucket and no other."""
     from test_terraform_support import locals_of, parse
 
     tree = compiled_tree(platform)
@@ -129,9 +129,13 @@ def test_backups_reach_their_own_bucket_with_their_own_user(platform: Any) -> No
         local = locals_of(parse(tree[path])) if path in tree else {}
         made = local.get("database_backups", {})
         assert set(made) == backed, env.name
+        kept = {d["metadata"]["name"]: d["spec"]["backup"]["barmanObjectStore"] for d in clusters(tree)
+                if d["metadata"]["namespace"] == env.infra_namespace and "backup" in d["spec"]}
         for name, entry in made.items():
-            assert (entry["bucket"], entry["keys_secret"]) == (names.database_backup_bucket(name),
-                                                          names.database_backup_secret(name))
+            store = kept[names.database_cluster(name)]
+            assert store["destinationPath"] == f"s3://{entry['bucket']}/"
+            assert {(ref["name"], ref["key"]) for ref in store["s3Credentials"].values()} \
+                == {(entry["keys_secret"], entry["access_key"]), (entry["keys_secret"], entry["secret_key"])}
             resources = {r for st in entry["policy"]["Statement"] for r in st["Resource"]}
             assert resources == {f"arn:aws:s3:::{entry['bucket']}", f"arn:aws:s3:::{entry['bucket']}/*"}
             assert not any("*" in a for st in entry["policy"]["Statement"] for a in st["Action"])
