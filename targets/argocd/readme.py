@@ -160,7 +160,8 @@ BACKUPS_TEXT = [
     "Barman Cloud plugin, with the same bucket). Each database writes to its own bucket of the environment's "
     "object store with its own object-store user (Terraform, `services/database_backups.tf`). On the first "
     "rollout that bucket and user come with the services step, after the databases are up: until then WAL "
-    "archiving is retried (PostgreSQL keeps the segments) and the immediate base backup fails, so the first "
+    "archiving is retried (PostgreSQL keeps the segments, which fill the volume if that step never comes) and "
+    "the immediate base backup fails, so the first "
     "complete base backup is the first scheduled one after `terraform apply` of the services. Argo CD 3.5 "
     "has no health check for backups: a failing one shows in `kubectl get backups -n <infra namespace>` and "
     "in the Cluster's `ContinuousArchiving` condition, not as a Degraded Application.",
