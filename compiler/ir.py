@@ -338,6 +338,7 @@ class Monitoring:
     selector: tuple[tuple[str, str], ...]  # sorted
     scraper: Peer
     route_to_teams: bool
+    pushgateway: bool = False  # jobs push their run metrics to a Pushgateway in the infra namespace
 
 
 @dataclass(frozen=True)

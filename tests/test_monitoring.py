@@ -47,6 +47,11 @@ EXPORTERS = {
     "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
                             "rabbitmq_queue_messages"},
     "workloads": {"http_requests_total", "http_request_duration_seconds_bucket"},
+    # Prometheus's own per-target series (every scrape writes it).
+    "prometheus": {"up"},
+    # gpc's job-run convention, pushed by each run to the Pushgateway (docs/monitoring.md; the
+    # example trainer's fraud_trainer/runmetrics.py, proven in examples/fraud/tests/test_fraud_monitoring.py).
+    "pushgateway": {"job_run_success", "job_run_duration_seconds", "job_run_finished_timestamp_seconds"},
 }
 KNOWN_METRICS = set().union(*EXPORTERS.values())
 # A metric name followed by its selector or a range (gpc always writes a selector).
@@ -202,6 +207,15 @@ def alert_cases(platform: Platform, env: Environment, rule: dict[str, Any]) -> l
                     _series("kube_deployment_spec_replicas", key): f"{wanted}x{hold + 5}"}
         return [Case(replicas(0, 2), hold, True, key), Case(replicas(2, 2), hold, False, key),
                 Case(replicas(0, 0), hold, False, key)]  # scaled to zero on purpose (awaiting delivery)
+    if name == "NotAnswering":
+        key = {"namespace": ns, "job": w.name}
+        target = {**key, "instance": "10.0.0.7:8080"}
+        other = {**target, "job": f"{w.name}-other"}
+        second = {**target, "instance": "10.0.0.8:8080"}
+        return [Case({_series("up", target): f"0x{hold + 5}"}, hold, True, key),
+                Case({_series("up", target): f"0x{hold + 5}", _series("up", second): f"1x{hold + 5}"}, hold, False, key),
+                Case({_series("up", other): f"0x{hold + 5}"}, hold, False, key),
+                Case({_series("up", target): f"1x{hold + 5}"}, hold, False, key)]
     if name == "CrashLooping":
         key = {"namespace": ns, "pod": f"{w.name}-7d4b9c-x2k4z", "container": w.name, "reason": "CrashLoopBackOff"}
         other = {**key, "container": f"{w.name}-other"}
@@ -301,7 +315,7 @@ def test_every_alert_fires_when_it_should_and_only_then(spec: Path, tmp_path: Pa
     assert failed == [], "\n".join(failed)[-8000:]
     if spec_id(spec) == "monitoring":  # the case reaches every kind of alert gpc writes
         assert {a for a in alerts if not a.startswith("ErrorBudgetBurn")} == {
-            "NoReadyReplicas", "CrashLooping", "JobFailed", "JobOverTimeout", "GpuJobUnscheduled",
+            "NoReadyReplicas", "CrashLooping", "NotAnswering", "JobFailed", "JobOverTimeout", "GpuJobUnscheduled",
             "CronJobMissedSchedule", "QueueBacklogGrowing", "DeadLetterQueueNotEmpty"}
 
 
