@@ -11,6 +11,7 @@
     argocd/<env>/secret-store.yaml      Application: the environment's ClusterSecretStore  wave -1
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
+    argocd/<env>/pushgateway.yaml       Application: Pushgateway chart (monitoring, jobs)  wave -1
     argocd/<env>/cluster-project.yaml   AppProject of cluster infrastructure (with KEDA)   wave -3
     argocd/<env>/keda.yaml              Application: KEDA chart (a workload scales on a    wave -1
                                         queue's depth), in its own namespace
@@ -30,7 +31,7 @@ from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.argocd import apps, appsets, operators, preview, project
+from targets.argocd import apps, appsets, observability, operators, preview, project
 from targets.argocd.common import ROOT_FILE
 from targets.argocd.readme import readme
 
@@ -51,6 +52,8 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
         files["secret-store.yaml"] = [apps.secret_store(platform, env)]
     for chart in project.infra_charts(platform):
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
+    for chart in observability.charts(platform, env):
+        files[f"{chart.role}.yaml"] = [apps.monitoring(platform, env, chart)]
     if platform.scales_on_queues(env.name):
         files["cluster-project.yaml"] = [project.cluster_project(platform, env)]
         files["keda.yaml"] = [apps.keda(platform, env)]

@@ -8,7 +8,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.rootapp import destination
-from targets.argocd import charts, operators
+from targets.argocd import charts, observability, operators
 from targets.argocd.common import (
     WAVE_INFRA,
     WAVE_PLATFORM,
@@ -46,6 +46,14 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
                                 project=project_name(platform, env),
                                 source=chart.source(charts.VALUES[chart.role]()), namespace=env.infra_namespace,
                                 wave=chart.wave)
+
+
+def monitoring(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    """A monitoring chart of the environment (targets/argocd/observability.py), in its infra namespace."""
+    return platform_application(platform, name=role_name(platform, env, chart.role),
+                                project=project_name(platform, env),
+                                source=chart.source(observability.VALUES[chart.role]()),
+                                namespace=env.infra_namespace, wave=chart.wave)
 
 
 def keda(platform: Platform, env: Environment) -> dict[str, Any]:
