@@ -339,6 +339,7 @@ class Monitoring:
     scraper: Peer
     route_to_teams: bool
     pushgateway: bool = False  # jobs push their run metrics to a Pushgateway in the infra namespace
+    install: bool = False  # gpc installs kube-prometheus-stack in the scraper's namespace
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ def monitoring(env: Environment, jobs: bool) -> Monitoring | None:
         return None
     prometheus = spec.prometheus
     scraper = Peer(prometheus.namespace, tuple(sorted(prometheus.pod_labels.items())), "Prometheus")
-    return Monitoring(tuple(sorted(prometheus.selector.items())), scraper, spec.alerts == "team", jobs)
+    return Monitoring(tuple(sorted(prometheus.selector.items())), scraper, spec.alerts == "team", jobs,
+                      spec.install)
 
 
 def needs_infra(spec: Spec) -> bool:

@@ -63,6 +63,8 @@ BROKER_METRICS_PORT = 15692  # rabbitmq_prometheus, scraped by an environment's 
 OBJECT_STORE_SERVICE = "minio"
 # The Pushgateway jobs push their run metrics to (environments with monitoring and jobs), in the
 # infra namespace; its pods carry PUSHGATEWAY_POD (the chart's name label with gpc's release name).
+# Grafana's admin credentials where gpc installs kube-prometheus-stack: the platform team's Secret.
+GRAFANA_ADMIN_SECRET = "grafana-admin"
 PUSHGATEWAY_SERVICE = "pushgateway"
 PUSHGATEWAY_PORT = 9091
 PUSHGATEWAY_URL_KEY = "PUSHGATEWAY_URL"

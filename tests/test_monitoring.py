@@ -45,7 +45,8 @@ EXPORTERS = {
         "kube_cronjob_spec_suspend", "kube_job_status_succeeded", "kube_job_status_failed",
     },
     "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
-                            "rabbitmq_queue_messages"},
+                            "rabbitmq_queue_messages", "rabbitmq_queue_head_message_timestamp",
+                            "rabbitmq_queue_consumers"},
     "workloads": {"http_requests_total", "http_request_duration_seconds_bucket"},
     # Prometheus's own per-target series (every scrape writes it).
     "prometheus": {"up"},
@@ -417,7 +418,7 @@ def test_removing_a_workload_removes_its_monitor_rules_and_dashboard(tmp_path: P
 
 # -- the real broker: the metrics the queue rules read exist, per queue ---------------------------
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} ([0-9.eE+-]+)$', re.M)
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} (NaN|[+-]Inf|[0-9.eE+-]+)$', re.M)  # NaN: no head message timestamp
 
 
 def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
@@ -584,3 +585,63 @@ def test_every_alert_reaches_its_teams_receiver_or_the_null_one(spec: Path) -> N
                     assert receiver == labels["team"], (path, rule["alert"], labels)
                     (hook,) = next(r for r in spec_["receivers"] if r["name"] == receiver)["webhookConfigs"]
                     assert hook["urlSecret"]["name"] == f"alerts-{labels['team']}"
+
+
+# -- monitoring installed by gpc (`install: true`): the stack selects what gpc writes ------------------
+
+
+def test_an_installed_prometheus_selects_every_monitor_rule_and_route_gpc_writes() -> None:
+    """Where gpc installs kube-prometheus-stack, the chart values' selectors match the labels on every
+    ServiceMonitor, PodMonitor, PrometheusRule and AlertmanagerConfig of that environment (the pitfall
+    of a monitor silently ignored), Grafana's sidecar loads every dashboard ConfigMap, the Prometheus
+    runs where the NetworkPolicies admit it from, and the values are keys the pinned chart has."""
+    from test_argocd_charts import CHARTS, unknown_keys
+
+    from targets.argocd import observability
+
+    defaults = yaml.safe_load((CHARTS / f"kube-prometheus-stack-{observability.KUBE_PROMETHEUS_STACK.version}"
+                                         ".values.yaml").read_text(encoding="utf-8"))
+    checked = 0
+    for spec in SPECS:
+        platform = load_ir(spec)
+        tree = compiled_tree(platform)
+        for env in platform.environments:
+            chart = observability.stack(env)
+            if chart is None:
+                continue
+            assert env.monitoring is not None
+            values = observability.stack_values(env)
+            assert unknown_keys(values, defaults) == []
+            app = yaml.safe_load(tree[f"argocd/{env.name}/monitoring.yaml"].split("\n", 1)[1])
+            assert app["spec"]["source"]["helm"]["valuesObject"] == values
+            # kube-prometheus-stack's own monitors (kube-state-metrics) carry `release: <release>`.
+            assert app["spec"]["source"]["helm"]["releaseName"] == dict(env.monitoring.selector)["release"]
+            spec_ = values["prometheus"]["prometheusSpec"]
+            selects = {"ServiceMonitor": spec_["serviceMonitorSelector"]["matchLabels"],
+                       "PodMonitor": spec_["podMonitorSelector"]["matchLabels"],
+                       "PrometheusRule": spec_["ruleSelector"]["matchLabels"],
+                       "AlertmanagerConfig": values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigSelector"]
+                       ["matchLabels"]}
+            assert all(spec_[f"{k}NamespaceSelector"] == {} for k in ("serviceMonitor", "podMonitor", "rule"))
+            seen = set()
+            for path, doc in documents(platform):
+                if f"/overlays/{env.name}/" in path:
+                    labels = doc["metadata"]["labels"]
+                    assert selects[doc["kind"]].items() <= labels.items(), (path, doc["kind"], labels)
+                    seen.add(doc["kind"])
+                    checked += 1
+            assert seen == set(selects), seen
+            sidecar = values["grafana"]["sidecar"]["dashboards"]
+            boards = [p for p, _ in dashboards_of(platform) if f"/overlays/{env.name}/" in p]
+            assert boards and sidecar["searchNamespace"] == "ALL"
+            for path in boards:
+                for doc in yaml.safe_load_all(tree[path]):
+                    if doc and doc.get("kind") == "ConfigMap":
+                        assert doc["metadata"]["labels"].get(sidecar["label"]) == sidecar["labelValue"], path
+            # The Prometheus Operator labels the Prometheus pods `app.kubernetes.io/name: prometheus`,
+            # in the chart's namespace: exactly the scraper the NetworkPolicies admit.
+            assert chart.namespace == env.monitoring.scraper.namespace
+            assert dict(env.monitoring.scraper.pods) == {"app.kubernetes.io/name": "prometheus"}
+    assert checked, "no spec installs monitoring (tests/cases/valid/monitoring's dev should)"
+    # The check bites: a selector label a monitor lacks.
+    assert not {"release": "other"}.items() <= {"release": "monitoring"}.items()

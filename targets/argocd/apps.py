@@ -18,7 +18,7 @@ from targets.argocd.common import (
     project_name,
     role_name,
 )
-from targets.argocd.project import cluster_project_name
+from targets.argocd.project import WAVE_MONITORING, cluster_project_name, monitoring_project_name
 
 PLATFORM_ROLE = "platform"
 POLICIES_ROLE = "policies"
@@ -54,6 +54,20 @@ def monitoring(platform: Platform, env: Environment, chart: charts.Chart) -> dic
                                 project=project_name(platform, env),
                                 source=chart.source(observability.VALUES[chart.role]()),
                                 namespace=env.infra_namespace, wave=chart.wave)
+
+
+def monitoring_stack(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    """kube-prometheus-stack in the Prometheus's namespace, in the monitoring project. Server-side
+    apply: its CRDs are larger than the annotation client-side apply would store."""
+    assert chart.namespace is not None
+    app = platform_application(platform, name=role_name(platform, env, chart.role),
+                               project=monitoring_project_name(platform, env),
+                               source=chart.source(observability.stack_values(env)), namespace=chart.namespace,
+                               wave=WAVE_MONITORING)
+    app["spec"]["destination"] = destination(chart.namespace)
+    policy = app["spec"]["syncPolicy"]
+    policy["syncOptions"] = sorted({*policy.get("syncOptions", []), "ServerSideApply=true"})
+    return app
 
 
 def keda(platform: Platform, env: Environment) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Monitoring infrastructure gpc installs per environment (issue 16): the Pushgateway that jobs push
-their run metrics to, in environments with `monitoring` where the platform has jobs.
+their run metrics to, in environments with `monitoring` where the platform has jobs, and the
+Prometheus itself where an environment says `install: true` (kube-prometheus-stack, below).
 
 The chart is the Prometheus community's (Apache-2.0, https://github.com/prometheus-community/helm-charts,
 `charts/prometheus-pushgateway`), from its classic Helm repository, in the environment's infra
@@ -21,6 +22,7 @@ measured here, and a guessed one would not pull.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from compiler import names
@@ -70,3 +72,75 @@ def pushgateway_values() -> dict[str, Any]:
 
 
 VALUES = {PUSHGATEWAY.role: pushgateway_values}
+
+
+# kube-prometheus-stack (Apache-2.0, same repository, `charts/kube-prometheus-stack`), where an
+# environment says `monitoring: {install: true}`: the Prometheus Operator with its CRDs, one
+# Prometheus, one Alertmanager, kube-state-metrics (which gpc's job and replica alerts read) and
+# Grafana (whose sidecar loads gpc's dashboard ConfigMaps from every namespace). In its own
+# namespace (`monitoring.prometheus.namespace`, created by Terraform like KEDA's) and its own
+# AppProject, so the workloads' project never allows CRDs or cluster roles.
+#
+# The Helm release is named after the selector's `release` label (semantic check GPC285), which
+# the chart's own monitors and rules carry: the Prometheus selects exactly gpc's and the chart's.
+# Switched off, to keep the cluster kinds to CRDs and cluster roles: node-exporter (a privileged
+# DaemonSet), the control-plane exporters' Services in kube-system, and the admission webhooks
+# (gpc checks its rules with promtool before they are written). Grafana's admin credentials come
+# from a Secret the platform team creates (`GRAFANA_ADMIN_SECRET`): a password in the values would
+# sit in Git, and a generated one would change on every render.
+#
+# The kinds below were read from the chart's templates and its subcharts' at the pinned version
+# (no Helm binary was at hand to render them). Images: the chart's defaults, by tag.
+KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
+GRAFANA_ADMIN_SECRET = names.GRAFANA_ADMIN_SECRET
+_RBAC = "rbac.authorization.k8s.io"
+_MONITORING = "monitoring.coreos.com"
+KUBE_PROMETHEUS_STACK = Chart(
+    role="monitoring",
+    repo="https://prometheus-community.github.io/helm-charts",
+    chart="kube-prometheus-stack",
+    version=KUBE_PROMETHEUS_STACK_VERSION,
+    release="monitoring",  # replaced per environment by its selector's `release` label (`stack`)
+    kinds=(("", "ConfigMap"), ("", "Secret"), ("", "Service"), ("", "ServiceAccount"), ("apps", "Deployment"),
+           (_RBAC, "Role"), (_RBAC, "RoleBinding"), (_MONITORING, "Alertmanager"), (_MONITORING, "Prometheus"),
+           (_MONITORING, "PrometheusRule"), (_MONITORING, "ServiceMonitor")),
+    cluster_kinds=(("apiextensions.k8s.io", "CustomResourceDefinition"), (_RBAC, "ClusterRole"),
+                   (_RBAC, "ClusterRoleBinding")),
+    images=("quay.io/prometheus-operator/prometheus-operator:v0.93.1",
+            "quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1",
+            "quay.io/prometheus/prometheus:v3.14.0-distroless", "quay.io/prometheus/alertmanager:v0.34.0"),
+)
+
+
+def stack(env: Environment) -> Chart | None:
+    """kube-prometheus-stack as `env` installs it (its release named by the selector), or None."""
+    if env.monitoring is None or not env.monitoring.install:
+        return None
+    release = dict(env.monitoring.selector)["release"]
+    return replace(KUBE_PROMETHEUS_STACK, release=release, namespace=env.monitoring.scraper.namespace)
+
+
+def stack_values(env: Environment) -> dict[str, Any]:
+    assert env.monitoring is not None
+    select = {"matchLabels": dict(env.monitoring.selector)}
+    everywhere: dict[str, Any] = {}  # every namespace (nil would be the Prometheus's own only)
+    off = {"enabled": False}
+    return {
+        "crds": {"enabled": True},
+        "prometheus": {"prometheusSpec": {
+            "serviceMonitorSelectorNilUsesHelmValues": False, "serviceMonitorSelector": select,
+            "serviceMonitorNamespaceSelector": everywhere,
+            "podMonitorSelectorNilUsesHelmValues": False, "podMonitorSelector": select,
+            "podMonitorNamespaceSelector": everywhere,
+            "ruleSelectorNilUsesHelmValues": False, "ruleSelector": select, "ruleNamespaceSelector": everywhere,
+        }},
+        "alertmanager": {"alertmanagerSpec": {"alertmanagerConfigSelector": select,
+                                              "alertmanagerConfigNamespaceSelector": everywhere}},
+        "grafana": {"enabled": True, "admin": {"existingSecret": GRAFANA_ADMIN_SECRET},
+                    "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                                               "searchNamespace": "ALL"}}},
+        "kubeStateMetrics": {"enabled": True},
+        "nodeExporter": off,
+        "kubeControllerManager": off, "kubeEtcd": off, "kubeScheduler": off, "kubeProxy": off, "coreDns": off,
+        "prometheusOperator": {"admissionWebhooks": off, "tls": off},
+    }

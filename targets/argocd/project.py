@@ -196,3 +196,36 @@ def cluster_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "namespaceResourceWhitelist": group_kinds(sorted(chart.kinds)),
         },
     }
+
+
+# kube-prometheus-stack's CRDs must exist before the platform overlay (wave -2) syncs gpc's monitors
+# and rules: its project and Application come first.
+WAVE_MONITORING_PROJECT = -4
+WAVE_MONITORING = -3
+
+
+def monitoring_project_name(platform: Platform, env: Environment) -> str:
+    return role_name(platform, env, "monitoring")
+
+
+def monitoring_project(platform: Platform, env: Environment) -> dict[str, Any] | None:
+    """The project of the monitoring stack gpc installs (`monitoring.install`): its chart repository,
+    its namespace, and the CRDs and cluster roles it renders. Apart from the workloads' project for
+    the same reason as KEDA's."""
+    chart = observability.stack(env)
+    if chart is None:
+        return None
+    assert chart.namespace is not None
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": metadata(platform, monitoring_project_name(platform, env), WAVE_MONITORING_PROJECT,
+                             finalizer=False),
+        "spec": {
+            "description": f"{platform.name} in {env.name}: the monitoring stack (kube-prometheus-stack)",
+            "sourceRepos": [chart.source_repo],
+            "destinations": [{"server": IN_CLUSTER, "namespace": chart.namespace}],
+            "clusterResourceWhitelist": group_kinds(sorted(chart.cluster_kinds)),
+            "namespaceResourceWhitelist": group_kinds(sorted(chart.kinds)),
+        },
+    }

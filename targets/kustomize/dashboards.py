@@ -118,9 +118,18 @@ def environment_dashboard(platform: Platform, env: Environment) -> dict[str, Any
     for w in platform.workloads:
         title, queries, unit = health_panels(w, w.placement(env.name).namespace)[0]
         panels.append(_panel(title, queries, len(panels), unit))
+    vhost = names.broker_vhost(platform.name)
     for q in platform.queues:
         title, queries, unit = _queue_panel(platform, q.name)
         panels.append(_panel(title, queries, len(panels), unit))
+        # The head message's AMQP `timestamp` (set by its publisher; NaN without one or when empty).
+        # Per-queue publish and deliver counts are per channel in rabbitmq_prometheus (present only
+        # while the channels are open), so the flow shown is the consumers and the net growth.
+        key = selector(vhost=vhost, queue=q.name)
+        panels.append(_panel(f"queue {q.name}: flow", [
+            (f"time() - rabbitmq_queue_head_message_timestamp{key}", "age of the oldest message (s)"),
+            (f"deriv(rabbitmq_queue_messages{key}[5m])", "net growth (messages/s)"),
+            (f"rabbitmq_queue_consumers{key}", "consumers")], len(panels)))
     return _dashboard(platform, env, f"{platform.name} {env.name}", "environment", panels)
 
 

@@ -164,6 +164,12 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
         server.wait_query(f'http_requests_total{{namespace="{inference_ns}",job="fraud-inference"}}')
         ready = f'rabbitmq_queue_messages_ready{{vhost="{names.broker_vhost(ir.name)}",queue="{QUEUE}"}}'
         server.wait_query(f"{ready} == {len(events)}", timeout=60)  # the plugin refreshes every few seconds
+        # The environment dashboard's queue flow: the oldest message's age (checkout stamps each
+        # message), the net growth and the consumers, all answered by the real broker's metrics.
+        age, growth, consumers = dashboard_queries(tree, ENV, "environment", f"queue {QUEUE}: flow")
+        assert 0 <= value(server.wait_query(age)) < 600
+        assert server.wait_query(growth, timeout=60)
+        assert value(server.wait_query(consumers)) == 0  # the trainer runs later
         assert not [a for a in server.alerts() if a["labels"].get("workload") == "fraud-inference"
                     and a["labels"]["alertname"] == "NotAnswering"]
 
