@@ -26,8 +26,10 @@ def available() -> str | None:
 class Pushgateway(Process):
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        super().__init__("pushgateway", [str(shutil.which(PUSHGATEWAY)), f"--web.listen-address=127.0.0.1:{self.port}"],
-                         workdir / "pushgateway.log")
+        # In memory only: Debian's build defaults --persistence.file to /var/lib/prometheus/pushgateway.data,
+        # which every Pushgateway started on this machine would share (a test would read an older run's push).
+        super().__init__("pushgateway", [str(shutil.which(PUSHGATEWAY)), f"--web.listen-address=127.0.0.1:{self.port}",
+                                         "--persistence.file="], workdir / "pushgateway.log")
 
     @property
     def url(self) -> str:

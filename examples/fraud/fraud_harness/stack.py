@@ -121,6 +121,10 @@ class LocalPlatform:
         self.store.empty()
         self.postgres.truncate(self.plan.databases["databases"])
 
+    def adopt(self, process: Process) -> None:
+        """A process started beside the apps (a Prometheus), stopped with them."""
+        self._apps.append(process)
+
     def stop_apps(self) -> None:
         while self._apps:
             self._apps.pop().stop(grace=10)

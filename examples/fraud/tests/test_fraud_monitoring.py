@@ -2,14 +2,12 @@
 rules gpc generated for it (issue 16's main proof).
 
 The Prometheus configuration is derived from what `gpc compile specs/fraud.yaml` writes for one
-environment, never written by hand: one scrape job per generated ServiceMonitor and PodMonitor
-(its path, `honorLabels`, and the `job` and `namespace` labels the Prometheus Operator would give
-its targets: the `jobLabel`'s value, the monitor's namespace), with a static target where the
-selected pods run here (the apps started like the other example tests, the real RabbitMQ's
-rabbitmq_prometheus listener, a real Pushgateway); and every PrometheusRule of that environment as
-a rule file. Two things differ from the cluster, both to keep the test short: scrapes and
-evaluations run every second (the monitors say 30s), and a target is an address on loopback, not a
-pod found through the Kubernetes API.
+environment, never written by hand (fraud_harness/observe.py): one scrape job per generated
+ServiceMonitor and PodMonitor, with a static target where the selected pods run here (the apps
+started like the other example tests, the real RabbitMQ's rabbitmq_prometheus listener, a real
+Pushgateway); and every PrometheusRule of that environment as a rule file. Two things differ from
+the cluster, both to keep the test short: scrapes and evaluations run every second (the monitors
+say 30s), and a target is an address on loopback, not a pod found through the Kubernetes API.
 
 With the example running, the services' request metrics and the queue's depth are in Prometheus;
 inference stopped, its availability alert (`NotAnswering`) goes pending (its `for:` then delays the
@@ -19,14 +17,15 @@ Pushgateway, and the dashboard's run-history queries return them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fraud_harness import data, objectstore, postgres, rabbitmq
 from fraud_harness import prometheus as prom
+from fraud_harness.observe import compiled, dashboard_queries, prometheus, rule_files
 from fraud_harness.plan import SPEC
 from fraud_harness.stack import LocalPlatform
 from fraud_harness.tools import require
@@ -51,73 +50,6 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform
         platform.close()
 
 
-def compiled() -> dict[str, str]:
-    from compiler.pipeline import check, render
-    from targets import TARGETS
-
-    result = check(SPEC)
-    assert result.ok and result.platform is not None
-    artifacts, problems = render(result.platform, list(TARGETS))
-    assert not [p for p in problems if p.severity.value == "error"], problems
-    return {a.path: a.text for a in artifacts}
-
-
-def environment_docs(tree: dict[str, str], env: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(overlay namespace, object) of every object in the environment's overlays (as the overlay's
-    kustomization sets the namespace of those that name none)."""
-    for path, text in sorted(tree.items()):
-        parts = path.split("/")
-        if path.startswith("kustomize/") and parts[2:4] == ["overlays", env] and path.endswith(".yaml") \
-                and not path.endswith("kustomization.yaml") and len(parts) == 5:
-            kustomization = yaml.safe_load(tree["/".join([*parts[:4], "kustomization.yaml"])])
-            for doc in yaml.safe_load_all(text):
-                if isinstance(doc, dict):
-                    yield doc["metadata"].get("namespace") or kustomization.get("namespace"), doc
-
-
-def scrape_configs(tree: dict[str, str], env: str, local: dict[str, str]) -> list[dict[str, Any]]:
-    """One scrape job per generated monitor; `local`: monitor name -> where its pods' port answers here."""
-    jobs, seen = [], set()
-    for namespace, doc in environment_docs(tree, env):
-        if doc["kind"] not in ("ServiceMonitor", "PodMonitor"):
-            continue
-        name, spec = doc["metadata"]["name"], doc["spec"]
-        assert namespace, name
-        (endpoint,) = spec["endpoints" if doc["kind"] == "ServiceMonitor" else "podMetricsEndpoints"]
-        if "jobLabel" in spec:  # the operator's `job`: that label's value on the selected Service or pod
-            job = spec["selector"]["matchLabels"][spec["jobLabel"]]
-        else:  # the operator's defaults: the Service's name (the chart's, named like the monitor), `<ns>/<name>`
-            job = name if doc["kind"] == "ServiceMonitor" else f"{namespace}/{name}"
-        if "portNumber" in endpoint:
-            assert endpoint["portNumber"] == names.BROKER_METRICS_PORT, endpoint
-        else:
-            assert endpoint["port"] == "http", endpoint  # the Services' (and the Pushgateway chart's) port name
-        assert endpoint["interval"] == "30s", endpoint
-        assert name in local, f"the {doc['kind']} {name} selects pods this test does not run"
-        jobs.append({"job_name": f"{namespace}/{name}", "metrics_path": endpoint.get("path", "/metrics"),
-                     "honor_labels": bool(endpoint.get("honorLabels", False)),
-                     "static_configs": [{"targets": [local[name]], "labels": {"job": job, "namespace": namespace}}]})
-        seen.add(name)
-    assert seen == set(local), f"no monitor for {set(local) - seen}"
-    return jobs
-
-
-def rule_files(tree: dict[str, str], env: str) -> dict[str, dict[str, Any]]:
-    return {f"{ns}-{doc['metadata']['name']}.rules.yaml": doc["spec"]
-            for ns, doc in environment_docs(tree, env) if doc["kind"] == "PrometheusRule"}
-
-
-def dashboard_queries(tree: dict[str, str], env: str, workload: str, title: str) -> list[str]:
-    import json
-
-    out = []
-    for _, doc in environment_docs(tree, env):
-        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == f"{workload}-dashboard":
-            for body in doc["data"].values():
-                out += [t["expr"] for p in json.loads(body)["panels"] if title in p["title"] for t in p["targets"]]
-    return out
-
-
 def value(result: list[dict[str, Any]]) -> float:
     (sample,) = result
     return float(sample["value"][1])
@@ -138,9 +70,7 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
              names.BROKER_SERVICE: f"127.0.0.1:{observed.broker.metrics_port}",
              names.PUSHGATEWAY_SERVICE: f"127.0.0.1:{observed.pushgateway.port}"}
     rules = rule_files(tree, ENV)
-    config = {"global": {"scrape_interval": INTERVAL, "evaluation_interval": INTERVAL, "scrape_timeout": INTERVAL},
-              "scrape_configs": scrape_configs(tree, ENV, local)}
-    server = prom.Prometheus(tmp_path / "prometheus", config, rules)
+    server = prometheus(tmp_path / "prometheus", tree, ENV, local, INTERVAL)
     try:
         inference.start_and_wait()
         checkout.start_and_wait()
@@ -183,10 +113,12 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
 
         # A training run pushes its run metrics; Prometheus reads them from the Pushgateway.
         trainer = observed.trainer(tmp_path / "trainer.log", tmp_path / "scratch")
+        started = time.time()
         assert trainer.run() == 0, trainer.tail()
         infra = env.infra_namespace
         run = f'{{namespace="{infra}",job="fraud-trainer"}}'
         assert value(server.wait_query(f"job_run_success{run}")) == 1
+        assert started <= value(server.wait_query(f"job_run_finished_timestamp_seconds{run}")) <= time.time()
         assert value(server.wait_query(f"fraud_trainer_dataset_size{run}")) == len(events)
         assert value(server.wait_query(f"job_run_duration_seconds{run}")) > 0
         (info,) = server.wait_query(f"fraud_trainer_model_info{run}")
