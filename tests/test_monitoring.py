@@ -645,3 +645,22 @@ def test_an_installed_prometheus_selects_every_monitor_rule_and_route_gpc_writes
     assert checked, "no spec installs monitoring (tests/cases/valid/monitoring's dev should)"
     # The check bites: a selector label a monitor lacks.
     assert not {"release": "other"}.items() <= {"release": "monitoring"}.items()
+
+
+def test_the_example_trainer_pushes_the_job_run_metrics_the_dashboards_read() -> None:
+    """The run metrics the trainer pushes (examples/fraud/trainer/fraud_trainer/runmetrics.py) hold
+    gpc's job-run convention, which the run-history panels read; its own metrics besides."""
+    import sys
+
+    from prometheus_client import generate_latest
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "examples" / "fraud" / "trainer"))
+    from fraud_trainer.runmetrics import Run, registry
+
+    failed = generate_latest(registry(Run(), False, 1.5, 1.8e9)).decode()
+    exported = {name for name, _, _ in SAMPLE.findall(failed)} | set(re.findall(r"^(\w+) ", failed, re.M))
+    assert EXPORTERS["pushgateway"] <= exported, EXPORTERS["pushgateway"] - exported
+    assert re.search(r"^job_run_success 0\.0$", failed, re.M)
+    done = generate_latest(registry(Run(1, 240, "20261203T000000Z", 0.98), True, 4.2, 1.8e9)).decode()
+    assert re.search(r'^fraud_trainer_model_info\{model_version="20261203T000000Z"\} 1\.0$', done, re.M)
+    assert re.search(r"^fraud_trainer_dataset_size 240\.0$", done, re.M)
