@@ -76,7 +76,7 @@ bench: $(VENV)/.test  ## benchmarks against Kapitan and the write floor (bench/R
 	$(BIN)/python bench/run.py
 
 demo: $(VENV)/.test system-deps  ## run the fraud example end to end on a local broker and object store
-	$(BIN)/python examples/fraud/demo.py
+	$(BIN)/python examples/fraud/demo.py $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(LSP_DIR)/node_modules $(CRD_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -251,6 +251,19 @@ CODES: dict[str, Code] = {
     "GPC282": _e("worker metrics without a port", "A worker serves no HTTP and has no port of its own, so its "
                  "`metrics` must say which port its metrics endpoint listens on.",
                  "fulfil:\n  type: worker\n  metrics: {port: 9090}"),
+    "GPC283": _e("pod labels of an installed Prometheus", "With `install: true` gpc installs the Prometheus "
+                 "(kube-prometheus-stack), whose pods carry the labels the Prometheus Operator gives them "
+                 "(`app.kubernetes.io/name: prometheus`): other `pod_labels` would admit no pod to the metrics "
+                 "ports.", "monitoring:\n  install: true\n  prometheus:\n    selector: {release: monitoring}"),
+    "GPC284": _e("monitoring installed twice in one cluster", "Two environments on the same cluster both set "
+                 "`install: true`: their two kube-prometheus-stack releases would install the same CRDs, "
+                 "cluster roles and webhooks. Install it in one; the other names that Prometheus.",
+                 "dev:\n  monitoring: {install: true}\nstaging:\n  monitoring: {}  # the Prometheus dev installs"),
+    "GPC285": _e("installed Prometheus selecting by other labels", "With `install: true` the Prometheus "
+                 "must select gpc's monitors and rules and the chart's own (kube-state-metrics, which the job and "
+                 "replica alerts read): those carry the label `release: <Helm release>`, so the selector is that "
+                 "one label, and gpc names the release after its value.",
+                 "monitoring:\n  install: true\n  prometheus:\n    selector: {release: monitoring}"),
     # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
     "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
                  "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",

@@ -338,6 +338,8 @@ class Monitoring:
     selector: tuple[tuple[str, str], ...]  # sorted
     scraper: Peer
     route_to_teams: bool
+    pushgateway: bool = False  # jobs push their run metrics to a Pushgateway in the infra namespace
+    install: bool = False  # gpc installs kube-prometheus-stack in the scraper's namespace
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
     groups_used = {names.GROUP_OF_TYPE[w.type] for w in spec.workloads.values()}
     readers = any(w.secret_sources for w in spec.workloads.values())
     # Reloader and External Secrets Operator run in the infra namespace too.
-    if spec.storage.buckets or spec.messaging.queues or spec.storage.databases or readers or _reloads(spec):
+    if spec.storage.buckets or spec.messaging.queues or spec.storage.databases or readers or _reloads(spec) \
+            or lower_obs.needs_infra(spec):
         groups_used.add("infra")
     environments = []
     for env_name, env in spec.environments.items():
@@ -70,7 +71,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
                     dns.node_local_address),
             edge=lower_edges.edge(env, prefix), network=lower_edges.network(env),
             secret_store=_store(env.secret_store, prefix) if readers and env.secret_store else None,
-            monitoring=lower_obs.monitoring(env),
+            monitoring=lower_obs.monitoring(env, any(w.type == "job" for w in spec.workloads.values())),
         ))
     volume_groups = {
         use.volume: names.GROUP_OF_TYPE[w.type]

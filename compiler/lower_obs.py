@@ -5,15 +5,25 @@ from __future__ import annotations
 
 from compiler.ir import Monitoring, Objective, Peer, Scrape
 from compiler.model import AnyWorkload, Environment, Service
+from compiler.model import Platform as Spec
 
 
-def monitoring(env: Environment) -> Monitoring | None:
+def monitoring(env: Environment, jobs: bool) -> Monitoring | None:
+    """`jobs`: the platform has jobs, whose runs end before a scrape could read them, so they push
+    to a Pushgateway gpc installs (the infra namespace exists then: see `needs_infra`)."""
     spec = env.monitoring
     if spec is None:
         return None
     prometheus = spec.prometheus
     scraper = Peer(prometheus.namespace, tuple(sorted(prometheus.pod_labels.items())), "Prometheus")
-    return Monitoring(tuple(sorted(prometheus.selector.items())), scraper, spec.alerts == "team")
+    return Monitoring(tuple(sorted(prometheus.selector.items())), scraper, spec.alerts == "team", jobs,
+                      spec.install)
+
+
+def needs_infra(spec: Spec) -> bool:
+    """An environment with monitoring runs the jobs' Pushgateway in the infra namespace."""
+    return any(w.type == "job" for w in spec.workloads.values()) and \
+        any(e.monitoring is not None for e in spec.environments.values())
 
 
 def metrics(w: AnyWorkload) -> Scrape | None:

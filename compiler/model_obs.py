@@ -49,6 +49,11 @@ class Monitoring(_Strict):
     admits the Prometheus to each metrics port."""
 
     model_config = ConfigDict(title="Monitoring")
+    install: bool = Field(False, description="`true`: gpc installs the Prometheus (the pinned "
+                          "kube-prometheus-stack chart through Argo CD: Prometheus Operator, Prometheus, "
+                          "Alertmanager, kube-state-metrics, Grafana) in `prometheus.namespace`, selecting "
+                          "monitors and rules by `prometheus.selector`. `false`: an existing Prometheus, "
+                          "which `prometheus` describes.")
     prometheus: Prometheus = Field(default_factory=Prometheus, description="The Prometheus that scrapes "
                                    "this environment and evaluates its rules.")
     alerts: Literal["team", "none"] = Field(

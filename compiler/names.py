@@ -61,6 +61,15 @@ BROKER_SERVICE = "rabbitmq"
 BROKER_PORT = 5672
 BROKER_METRICS_PORT = 15692  # rabbitmq_prometheus, scraped by an environment's Prometheus
 OBJECT_STORE_SERVICE = "minio"
+# The Pushgateway jobs push their run metrics to (environments with monitoring and jobs), in the
+# infra namespace; its pods carry PUSHGATEWAY_POD (the chart's name label with gpc's release name).
+# Grafana's admin credentials where gpc installs kube-prometheus-stack: the platform team's Secret.
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+PUSHGATEWAY_SERVICE = "pushgateway"
+PUSHGATEWAY_PORT = 9091
+PUSHGATEWAY_URL_KEY = "PUSHGATEWAY_URL"
+PUSHGATEWAY_POD = (("app.kubernetes.io/instance", PUSHGATEWAY_SERVICE),
+                   ("app.kubernetes.io/name", "prometheus-pushgateway"))
 # KEDA, installed by the argocd target where a workload scales on queue depth. Its own namespace:
 # its operator, metrics API server and webhooks talk to the API server, which the default-deny
 # policies of gpc's namespaces would cut off. Its operator reads queue depths from the broker.

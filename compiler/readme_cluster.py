@@ -1,12 +1,12 @@
 """The generated README's "What each cluster must already run": what gpc's output uses but does not
-install, per environment. gpc installs Argo CD and Kyverno (Terraform), the object store, the broker
-and KEDA (Argo CD); the Gateway API, its controller, cert-manager, an ingress controller, Cilium,
+install, per environment. gpc installs Argo CD and Kyverno (Terraform), the object store, the broker,
+KEDA, the Pushgateway and, with `monitoring.install`, kube-prometheus-stack (Argo CD); the Gateway API, its controller, cert-manager, an ingress controller, Cilium,
 metrics-server and the Prometheus Operator are the cluster's, and an environment that needs one says so here (a test checks
 every environment's needs are listed)."""
 
 from __future__ import annotations
 
-from compiler import markdown
+from compiler import markdown, names
 from compiler.ir import Environment, Platform
 
 
@@ -33,7 +33,10 @@ def needs(platform: Platform, env: Environment) -> list[str]:
     if any(p.env == env.name and p.autoscale is not None and p.autoscale.queue is None
            for w in platform.workloads for p in w.placements):
         out.append("metrics-server (the resource metrics API the HorizontalPodAutoscalers read)")
-    if env.monitoring is not None:
+    if env.monitoring is not None and env.monitoring.install:
+        out.append(f"the Secret `{names.GRAFANA_ADMIN_SECRET}` (keys `admin-user`, `admin-password`) in the namespace "
+                   f"{markdown.code(env.monitoring.scraper.namespace)}, for the Grafana gpc installs there")
+    elif env.monitoring is not None:
         labels = ", ".join(f"`{k}: {v}`" for k, v in env.monitoring.selector)
         out.append("the Prometheus Operator (`monitoring.coreos.com` CRDs) with a Prometheus in the namespace "
                    f"{markdown.code(env.monitoring.scraper.namespace)} selecting monitors and rules by {labels}, "

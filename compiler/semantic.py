@@ -432,6 +432,8 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
         for var in TELEMETRY_VARIABLES:
             claim(var, "gpc (OpenTelemetry)", ("workloads", wname))
+        if w.type == "job":
+            claim(names.PUSHGATEWAY_URL_KEY, "gpc (the run metrics' Pushgateway)", ("workloads", wname))
         kinds = {u.kind for u in w.uses.values()}
         for kind in USE_KINDS.values():
             if kind.name in kinds:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from compiler import names
 from compiler.model import Job, Platform, Worker
+from compiler.model_obs import DEFAULT_PROMETHEUS_PODS
 
 if TYPE_CHECKING:
     from compiler.semantic import Reporter
@@ -16,9 +17,30 @@ OWN_LABELS = (names.LABEL_INSTANCE, names.LABEL_NAME, names.LABEL_COMPONENT)
 
 
 def check_monitoring(spec: Platform, report: Reporter) -> None:
+    installs: dict[str, str] = {}  # cluster -> the environment that installs monitoring there
     for env_name, env in spec.environments.items():
         if env.monitoring is None:
             continue
+        where = ("environments", env_name, "monitoring")
+        if env.monitoring.install and "pod_labels" in env.monitoring.prometheus.model_fields_set \
+                and env.monitoring.prometheus.pod_labels != DEFAULT_PROMETHEUS_PODS:
+            report("GPC283", f"environment '{env_name}' installs its Prometheus, whose pods carry the labels the "
+                   "Prometheus Operator gives them, not the pod_labels given here",
+                   (*where, "prometheus", "pod_labels"), key=True,
+                   hint="remove 'pod_labels' (gpc admits the installed Prometheus's pods to the metrics ports)")
+        selector = env.monitoring.prometheus.selector
+        if env.monitoring.install and list(selector) != ["release"]:
+            report("GPC285", f"environment '{env_name}' installs its Prometheus, which selects monitors and rules "
+                   "by the label `release` alone (the chart's own monitors carry it, named after the Helm release)",
+                   (*where, "prometheus", "selector"), key=True,
+                   hint="select by 'release: monitoring' (gpc names the Helm release after its value)")
+        if env.monitoring.install:
+            other = installs.setdefault(env.cluster, env_name)
+            if other != env_name:
+                report("GPC284", f"environments '{other}' and '{env_name}' share the cluster {env.cluster} and both "
+                       "install monitoring: two releases would fight over the same CRDs and cluster roles",
+                       (*where, "install"), key=True,
+                       hint=f"install it in '{other}' only, and name that Prometheus here ('install: false')")
         for key in env.monitoring.prometheus.selector:
             if key in OWN_LABELS:
                 report("GPC280", f"prometheus selector label '{key}' of environment '{env_name}' is one gpc sets "

@@ -36,6 +36,8 @@ def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tu
     if isinstance(w, Service):
         out.append(ir.EnvVar("PORT", "port the service listens on", value=str(w.port), origin=(*base, "port")))
     out += telemetry(spec, name, env)
+    if w.type == "job" and env.monitoring is not None and env.monitoring.pushgateway:
+        out.append(run_metrics(name, env))
     for kind in USE_KINDS.values():
         first = next((alias for alias, use in uses if use.kind == kind.name), None)
         if first is not None:
@@ -63,6 +65,15 @@ def telemetry(spec: Platform, name: str, env: ir.Environment) -> list[ir.EnvVar]
         ir.EnvVar(OTEL_RESOURCE_ATTRIBUTES, "OpenTelemetry resource attributes: environment, platform, workload",
                   value=attributes, origin=origin),
     ]
+
+
+def run_metrics(name: str, env: ir.Environment) -> ir.EnvVar:
+    """Where a job pushes its run metrics: the environment's Pushgateway (its own metrics would be
+    gone with its pod before a scrape). Only jobs are admitted there (the NetworkPolicy)."""
+    host = names.service_host(names.PUSHGATEWAY_SERVICE, env.infra_namespace)
+    return ir.EnvVar(names.PUSHGATEWAY_URL_KEY, "Pushgateway for the job's run metrics (grouping key: job = "
+                     "the workload's name)", value=f"http://{host}:{names.PUSHGATEWAY_PORT}",
+                     local_value=f"http://127.0.0.1:{names.PUSHGATEWAY_PORT}", origin=("workloads", name))
 
 
 def _shared(spec: Platform, name: str, kind: UseKind, env: ir.Environment, origin: Path) -> list[ir.EnvVar]:

@@ -20,7 +20,7 @@ from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from targets import load_target
-from targets.argocd import TARGET, charts, operators
+from targets.argocd import TARGET, charts, observability, operators
 from targets.argocd.common import ARGOCD_NAMESPACE, FINALIZER, IN_CLUSTER, SYNC_WAVE
 
 PARAM = re.compile(r"^\{\{ \.([A-Za-z][A-Za-z0-9]*) \}\}$")
@@ -238,6 +238,16 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                 assert project["spec"]["sourceRepos"] == [charts.KEDA.source_repo]
                 apps = [a for a in objects.of_kind("Application") if a["spec"]["project"] == name]
                 assert [a["spec"]["source"].get("chart") for a in apps] == [charts.KEDA.chart]
+            elif name.endswith(".monitoring"):
+                # The monitoring stack's own project (`install: true`): its CRDs and cluster roles,
+                # its chart repository, its namespace only.
+                stack = observability.stack(objects.env)
+                assert stack is not None and stack.namespace is not None
+                assert whitelist == [{"group": g, "kind": k} for g, k in sorted(stack.cluster_kinds)]
+                assert project["spec"]["sourceRepos"] == [stack.source_repo]
+                assert [d["namespace"] for d in project["spec"]["destinations"]] == [stack.namespace]
+                apps = [a for a in objects.of_kind("Application") if a["spec"]["project"] == name]
+                assert [a["spec"]["source"].get("chart") for a in apps] == [stack.chart]
             elif objects.env.namespaces:
                 # Beyond the policies: the charts' and operators' CRDs, webhooks and ClusterRoles, the store.
                 operators = compiled.platform.operators(objects.env)

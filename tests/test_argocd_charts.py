@@ -18,17 +18,19 @@ import pytest
 import yaml
 
 from compiler import names
-from targets.argocd import charts, operators
+from targets.argocd import charts, observability, operators
 
 CHARTS = Path(__file__).parent / "charts"
 FILES = {charts.OBJECT_STORE.role: "minio", charts.BROKER.role: "rabbitmq",
          charts.DATABASE_OPERATOR.role: "cloudnative-pg", charts.KEDA.role: "keda",
-         operators.EXTERNAL_SECRETS.role: "external-secrets", operators.RELOADER.role: "reloader"}
-SCHEMALESS = {charts.KEDA.role}  # KEDA's chart ships no values.schema.json: the key check is all there is
+         operators.EXTERNAL_SECRETS.role: "external-secrets", operators.RELOADER.role: "reloader",
+         observability.PUSHGATEWAY.role: "prometheus-pushgateway"}
+# KEDA's and the Pushgateway's charts ship no values.schema.json: the key check is all there is.
+SCHEMALESS = {charts.KEDA.role, observability.PUSHGATEWAY.role}
 VALUES = {**charts.VALUES, **operators.VALUES}
 # Kubernetes objects the charts render verbatim (`toYaml`): their keys are the API's, which
 # kubernetes-validate checks elsewhere, not the chart's defaults.
-VERBATIM = {("podSecurityContext",), ("containerSecurityContext",),
+VERBATIM = {("podSecurityContext",), ("containerSecurityContext",), ("securityContext",),
             *((key, c) for key in ("podSecurityContext", "securityContext", "resources")
               for c in ("operator", "metricServer", "webhooks"))}
 
@@ -78,6 +80,25 @@ def test_charts_mount_the_terraform_claim_and_create_none(chart: charts.Chart, c
     values = charts.VALUES[chart.role]()
     assert values["persistence"] == {"enabled": True, "existingClaim": claim}
     assert ("", "PersistentVolumeClaim") not in chart.kinds
+
+
+def test_pushgateway_values_are_the_charts_own() -> None:
+    chart = observability.PUSHGATEWAY
+    defaults, _ = chart_files(chart)
+    values = observability.pushgateway_values()
+    assert unknown_keys(values, defaults) == []
+    misspelled = json.loads(json.dumps(values))
+    misspelled["serviceMonitor"]["enable"] = misspelled["serviceMonitor"].pop("enabled")
+    assert unknown_keys(misspelled, defaults) == ["serviceMonitor.enable"]
+    assert {f"{values['image']['repository']}:{values['image']['tag']}"} == set(chart.images)
+    # The chart's selector labels are its name and the release (templates/_helpers.tpl at the pinned
+    # version): the pods the NetworkPolicy and gpc's ServiceMonitor select.
+    assert dict(names.PUSHGATEWAY_POD) == {"app.kubernetes.io/name": chart.chart,
+                                           "app.kubernetes.io/instance": chart.release}
+    assert values["fullnameOverride"] == names.PUSHGATEWAY_SERVICE and values["service"]["portName"] == "http"
+    # gpc writes the monitor (with the Prometheus's selector labels) and the policy; no token.
+    assert values["serviceMonitor"] == {"enabled": False} and "networkPolicy" not in values
+    assert values["automountServiceAccountToken"] is False
 
 
 def test_keda_values_are_the_charts_own() -> None:

@@ -14,7 +14,7 @@ from conftest import ROOT, all_spec_files, load_ir
 from test_argocd import compile_platform, walk
 from test_argocd_schema import errors
 
-from targets.argocd import charts, operators
+from targets.argocd import charts, observability, operators
 
 # -- hostile input ---------------------------------------------------------------------------------
 
@@ -54,9 +54,10 @@ def test_hostile_gitops_values_cannot_change_structure_or_become_template_code(t
                     assert element["path"].startswith(HOSTILE["path"].strip("/") + "/kustomize/")
         for app in objects.applications:
             # The GitOps repo, or one of the charts gpc pins (services, CloudNativePG, KEDA, External
-            # Secrets, Reloader): never a repo a hostile value names.
+            # Secrets, Reloader, the Pushgateway): never a repo a hostile value names.
             assert app["spec"]["source"]["repoURL"] in (HOSTILE["repo"], *(c.source_repo for c in (
-                charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR, charts.KEDA, *operators.CHARTS.values())))
+                charts.OBJECT_STORE, charts.BROKER, charts.DATABASE_OPERATOR, charts.KEDA, *operators.CHARTS.values(),
+                observability.PUSHGATEWAY)))
             if app["spec"]["source"]["repoURL"] == HOSTILE["repo"]:
                 assert app["spec"]["source"]["targetRevision"] == HOSTILE["branch"]
 

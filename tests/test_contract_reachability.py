@@ -10,7 +10,8 @@ anything: not a pod of another namespace, not a stray pod in the platform's own 
 an address outside the cluster.
 
 Monitoring (issue 16): an environment's Prometheus pods reach each scraped workload on its metrics
-port and the broker on its metrics port, and nothing else; a neighbour pod of theirs reaches nothing.
+port, the broker on its metrics port and the Pushgateway, and nothing else; a neighbour pod of
+theirs reaches nothing. The jobs, and only they, reach the Pushgateway (their run metrics).
 
 The edges (issue 14): the pods that forward public traffic (the environment's `exposure.proxy`)
 reach exposed workloads on their port only; callers a workload `admit`s reach its port, and their
@@ -142,6 +143,9 @@ def _endpoints(c: Compiled, env: Environment) -> tuple[list[Endpoint], dict[str,
         out += [Endpoint(f"postgres-{db.name}-{i}", infra, {names.DATABASE_POD_LABEL: db.name}, next(ips),
                          DATABASE_PORTS) for db in c.platform.databases for i in (1, 2)]
         out.append(Endpoint("cnpg-operator", infra, OPERATOR_LABELS, next(ips), OPERATOR_PORTS))
+    if infra is not None and env.monitoring is not None and env.monitoring.pushgateway:
+        out.append(Endpoint("pushgateway", infra, dict(names.PUSHGATEWAY_POD), next(ips),
+                            (("TCP", names.PUSHGATEWAY_PORT),)))
     out += dns_endpoints(env, ips)
     web = (("TCP", 80), ("TCP", 443), ("TCP", 8080))
     for ns in sorted(env.namespaces.values()):  # a pod someone started by hand in a platform namespace
@@ -182,11 +186,14 @@ def declared_edges(platform: Platform, env: Environment, endpoints: list[Endpoin
                 if address in block and not any(address in r for r in cluster):
                     edges |= {(w.name, dst.name, proto, port) for proto, port in dst.ports
                               if proto == rule.protocol and port in rule.ports}
-    if env.monitoring is not None:  # and to the broker's metrics port
+    if env.monitoring is not None:  # and to the broker's metrics port, and the jobs' Pushgateway
         scraper = env.monitoring.scraper
         edges |= {(e.name, b.name, "TCP", names.BROKER_METRICS_PORT) for e in endpoints
                   if e.namespace == scraper.namespace and all(e.labels.get(k) == v for k, v in scraper.pods)
                   for b in endpoints if b.name.startswith("rabbitmq-")}
+        edges |= {(e.name, "pushgateway", "TCP", names.PUSHGATEWAY_PORT) for e in endpoints
+                  if e.namespace == scraper.namespace and all(e.labels.get(k) == v for k, v in scraper.pods)
+                  and any(p.name == "pushgateway" for p in endpoints)}
     return edges
 
 
@@ -203,6 +210,7 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
     databases = {db.name: [e for e in endpoints if e.labels.get(names.DATABASE_POD_LABEL) == db.name]
                  for db in platform.databases}
     operator = [e for e in endpoints if e.name == "cnpg-operator"]
+    pushgateway = [e for e in endpoints if e.name == "pushgateway"]
     platform_namespaces = {ns for env in platform.environments for ns in env.namespaces.values()}
     for w in platform.workloads:
         src = by_workload.get(w.name)
@@ -215,6 +223,8 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
                 edges.add((src.name, use.target, "TCP", callee.port))
         if w.queues:
             edges |= {(src.name, b.name, "TCP", names.BROKER_PORT) for b in broker}
+        if w.type == "job":  # its run metrics (monitoring: the Pushgateway exists only there)
+            edges |= {(src.name, p.name, "TCP", names.PUSHGATEWAY_PORT) for p in pushgateway}
         if w.buckets:
             edges |= {(src.name, s.name, "TCP", names.OBJECT_STORE_PORT) for s in store}
         if w.database is not None:  # the declared database's instances, on the Postgres port only
@@ -232,7 +242,7 @@ def declared(platform: Platform, env: Environment, endpoints: list[Endpoint],
                       for proto, port in dst.ports if port in API_SERVER_PORTS}
     # The infra namespace's DNS policy is namespace-wide on purpose: every pod the charts run there
     # (servers, hooks, provisioning jobs) resolves names; nothing else is open in that namespace.
-    infra = platform_infra(endpoints, broker + store + operator)
+    infra = platform_infra(endpoints, broker + store + operator + pushgateway)
     edges |= {edge for e in infra for edge in dns(e.name)}
     # The operator and each database's instances: the API server both ways (its address is not a
     # pod's, so any non-platform address on its ports), the operator to every instance and the

@@ -53,7 +53,7 @@ def test_wiring_produces_only_declared_variables(path) -> None:  # type: ignore[
 
     platform = load_ir(path)
     for w in platform.workloads:
-        declared = {"PORT", *TELEMETRY_VARIABLES, *w.secrets, *(v for v in w.placements[0].plain_env)}
+        declared = {"PORT", *TELEMETRY_VARIABLES, names.PUSHGATEWAY_URL_KEY, *w.secrets, *(v for v in w.placements[0].plain_env)}
         for use in w.uses:
             kind = USE_KINDS[use.kind]
             declared |= {v.name for v in kind.shared} | set(kind.variable_names(use.alias))

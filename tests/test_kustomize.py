@@ -560,6 +560,8 @@ def test_network_policies_allow_exactly_what_uses_declares(compiled: Compiled) -
                               (("TCP", names.DATABASE_PORT),)))
             if w.api_access:
                 want_out.add((None, (), (("TCP", 443), ("TCP", 6443))))
+            if w.type == "job" and env.monitoring is not None:  # its run metrics, to the Pushgateway only
+                want_out.add((env.infra_namespace, names.PUSHGATEWAY_POD, (("TCP", names.PUSHGATEWAY_PORT),)))
             for e in w.egress:
                 if e.cidr is not None:
                     block = ipaddress.ip_network(e.cidr)

@@ -45,8 +45,14 @@ EXPORTERS = {
         "kube_cronjob_spec_suspend", "kube_job_status_succeeded", "kube_job_status_failed",
     },
     "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
-                            "rabbitmq_queue_messages"},
+                            "rabbitmq_queue_messages", "rabbitmq_queue_head_message_timestamp",
+                            "rabbitmq_queue_consumers"},
     "workloads": {"http_requests_total", "http_request_duration_seconds_bucket"},
+    # Prometheus's own per-target series (every scrape writes it).
+    "prometheus": {"up"},
+    # gpc's job-run convention, pushed by each run to the Pushgateway (docs/monitoring.md; the
+    # example trainer's fraud_trainer/runmetrics.py, proven in examples/fraud/tests/test_fraud_monitoring.py).
+    "pushgateway": {"job_run_success", "job_run_duration_seconds", "job_run_finished_timestamp_seconds"},
 }
 KNOWN_METRICS = set().union(*EXPORTERS.values())
 # A metric name followed by its selector or a range (gpc always writes a selector).
@@ -202,6 +208,15 @@ def alert_cases(platform: Platform, env: Environment, rule: dict[str, Any]) -> l
                     _series("kube_deployment_spec_replicas", key): f"{wanted}x{hold + 5}"}
         return [Case(replicas(0, 2), hold, True, key), Case(replicas(2, 2), hold, False, key),
                 Case(replicas(0, 0), hold, False, key)]  # scaled to zero on purpose (awaiting delivery)
+    if name == "NotAnswering":
+        key = {"namespace": ns, "job": w.name}
+        target = {**key, "instance": "10.0.0.7:8080"}
+        other = {**target, "job": f"{w.name}-other"}
+        second = {**target, "instance": "10.0.0.8:8080"}
+        return [Case({_series("up", target): f"0x{hold + 5}"}, hold, True, key),
+                Case({_series("up", target): f"0x{hold + 5}", _series("up", second): f"1x{hold + 5}"}, hold, False, key),
+                Case({_series("up", other): f"0x{hold + 5}"}, hold, False, key),
+                Case({_series("up", target): f"1x{hold + 5}"}, hold, False, key)]
     if name == "CrashLooping":
         key = {"namespace": ns, "pod": f"{w.name}-7d4b9c-x2k4z", "container": w.name, "reason": "CrashLoopBackOff"}
         other = {**key, "container": f"{w.name}-other"}
@@ -301,7 +316,7 @@ def test_every_alert_fires_when_it_should_and_only_then(spec: Path, tmp_path: Pa
     assert failed == [], "\n".join(failed)[-8000:]
     if spec_id(spec) == "monitoring":  # the case reaches every kind of alert gpc writes
         assert {a for a in alerts if not a.startswith("ErrorBudgetBurn")} == {
-            "NoReadyReplicas", "CrashLooping", "JobFailed", "JobOverTimeout", "GpuJobUnscheduled",
+            "NoReadyReplicas", "CrashLooping", "NotAnswering", "JobFailed", "JobOverTimeout", "GpuJobUnscheduled",
             "CronJobMissedSchedule", "QueueBacklogGrowing", "DeadLetterQueueNotEmpty"}
 
 
@@ -403,7 +418,7 @@ def test_removing_a_workload_removes_its_monitor_rules_and_dashboard(tmp_path: P
 
 # -- the real broker: the metrics the queue rules read exist, per queue ---------------------------
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} ([0-9.eE+-]+)$', re.M)
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\} (NaN|[+-]Inf|[0-9.eE+-]+)$', re.M)  # NaN: no head message timestamp
 
 
 def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
@@ -570,3 +585,82 @@ def test_every_alert_reaches_its_teams_receiver_or_the_null_one(spec: Path) -> N
                     assert receiver == labels["team"], (path, rule["alert"], labels)
                     (hook,) = next(r for r in spec_["receivers"] if r["name"] == receiver)["webhookConfigs"]
                     assert hook["urlSecret"]["name"] == f"alerts-{labels['team']}"
+
+
+# -- monitoring installed by gpc (`install: true`): the stack selects what gpc writes ------------------
+
+
+def test_an_installed_prometheus_selects_every_monitor_rule_and_route_gpc_writes() -> None:
+    """Where gpc installs kube-prometheus-stack, the chart values' selectors match the labels on every
+    ServiceMonitor, PodMonitor, PrometheusRule and AlertmanagerConfig of that environment (the pitfall
+    of a monitor silently ignored), Grafana's sidecar loads every dashboard ConfigMap, the Prometheus
+    runs where the NetworkPolicies admit it from, and the values are keys the pinned chart has."""
+    from test_argocd_charts import CHARTS, unknown_keys
+
+    from targets.argocd import observability
+
+    defaults = yaml.safe_load((CHARTS / f"kube-prometheus-stack-{observability.KUBE_PROMETHEUS_STACK.version}"
+                                         ".values.yaml").read_text(encoding="utf-8"))
+    checked = 0
+    for spec in SPECS:
+        platform = load_ir(spec)
+        tree = compiled_tree(platform)
+        for env in platform.environments:
+            chart = observability.stack(env)
+            if chart is None:
+                continue
+            assert env.monitoring is not None
+            values = observability.stack_values(env)
+            assert unknown_keys(values, defaults) == []
+            app = yaml.safe_load(tree[f"argocd/{env.name}/monitoring.yaml"].split("\n", 1)[1])
+            assert app["spec"]["source"]["helm"]["valuesObject"] == values
+            # kube-prometheus-stack's own monitors (kube-state-metrics) carry `release: <release>`.
+            assert app["spec"]["source"]["helm"]["releaseName"] == dict(env.monitoring.selector)["release"]
+            spec_ = values["prometheus"]["prometheusSpec"]
+            selects = {"ServiceMonitor": spec_["serviceMonitorSelector"]["matchLabels"],
+                       "PodMonitor": spec_["podMonitorSelector"]["matchLabels"],
+                       "PrometheusRule": spec_["ruleSelector"]["matchLabels"],
+                       "AlertmanagerConfig": values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigSelector"]
+                       ["matchLabels"]}
+            assert all(spec_[f"{k}NamespaceSelector"] == {} for k in ("serviceMonitor", "podMonitor", "rule"))
+            seen = set()
+            for path, doc in documents(platform):
+                if f"/overlays/{env.name}/" in path:
+                    labels = doc["metadata"]["labels"]
+                    assert selects[doc["kind"]].items() <= labels.items(), (path, doc["kind"], labels)
+                    seen.add(doc["kind"])
+                    checked += 1
+            assert seen == set(selects), seen
+            sidecar = values["grafana"]["sidecar"]["dashboards"]
+            boards = [p for p, _ in dashboards_of(platform) if f"/overlays/{env.name}/" in p]
+            assert boards and sidecar["searchNamespace"] == "ALL"
+            for path in boards:
+                for doc in yaml.safe_load_all(tree[path]):
+                    if doc and doc.get("kind") == "ConfigMap":
+                        assert doc["metadata"]["labels"].get(sidecar["label"]) == sidecar["labelValue"], path
+            # The Prometheus Operator labels the Prometheus pods `app.kubernetes.io/name: prometheus`,
+            # in the chart's namespace: exactly the scraper the NetworkPolicies admit.
+            assert chart.namespace == env.monitoring.scraper.namespace
+            assert dict(env.monitoring.scraper.pods) == {"app.kubernetes.io/name": "prometheus"}
+    assert checked, "no spec installs monitoring (tests/cases/valid/monitoring's dev should)"
+    # The check bites: a selector label a monitor lacks.
+    assert not {"release": "other"}.items() <= {"release": "monitoring"}.items()
+
+
+def test_the_example_trainer_pushes_the_job_run_metrics_the_dashboards_read() -> None:
+    """The run metrics the trainer pushes (examples/fraud/trainer/fraud_trainer/runmetrics.py) hold
+    gpc's job-run convention, which the run-history panels read; its own metrics besides."""
+    import sys
+
+    from prometheus_client import generate_latest
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "examples" / "fraud" / "trainer"))
+    from fraud_trainer.runmetrics import Run, registry
+
+    failed = generate_latest(registry(Run(), False, 1.5, 1.8e9)).decode()
+    exported = {name for name, _, _ in SAMPLE.findall(failed)} | set(re.findall(r"^(\w+) ", failed, re.M))
+    assert EXPORTERS["pushgateway"] <= exported, EXPORTERS["pushgateway"] - exported
+    assert re.search(r"^job_run_success 0\.0$", failed, re.M)
+    done = generate_latest(registry(Run(1, 240, "20261203T000000Z", 0.98), True, 4.2, 1.8e9)).decode()
+    assert re.search(r'^fraud_trainer_model_info\{model_version="20261203T000000Z"\} 1\.0$', done, re.M)
+    assert re.search(r"^fraud_trainer_dataset_size 240\.0$", done, re.M)

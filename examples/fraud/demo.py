@@ -5,8 +5,11 @@ platform would for specs/fraud.yaml (vhost, queues with a dead-letter queue, one
 one object-store identity and one database role per workload, each limited to what the spec
 declares; checkout's migration creates its table), starts checkout and inference with their
 `gpc env` variables, sends scripted transactions, runs the trainer, shows predictions from the
-model it trained and the transactions checkout recorded with their verdicts. Everything it started is stopped at the end, also
-on Ctrl-C or a failure.
+model it trained and the transactions checkout recorded with their verdicts. Where Debian's
+`prometheus` and `prometheus-pushgateway` are installed, a Prometheus scrapes it all with the scrape
+jobs and rules gpc generates for `prod` (fraud_harness/observe.py) and the trainer pushes its run
+metrics: the demo prints where to look (`--hold` keeps everything up until Enter). Everything it
+started is stopped at the end, also on Ctrl-C or a failure.
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 from types import FrameType
+from urllib.parse import quote
 
 import psycopg
 from fraud_harness import data, objectstore, postgres, rabbitmq
+from fraud_harness import prometheus as prom
+from fraud_harness.observe import compiled
+from fraud_harness.observe import prometheus as derived_prometheus
+from fraud_harness.prometheus import Prometheus
 from fraud_harness.stack import LocalPlatform
 from minio.error import S3Error
 
@@ -46,6 +54,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transactions", type=int, default=300, help="historical transactions to send (300)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, data) at the end")
+    parser.add_argument("--hold", action="store_true", help="keep everything running until Enter (to look around)")
     args = parser.parse_args()
     for problem in (rabbitmq.available(), objectstore.available(), postgres.available()):
         if problem:
@@ -53,10 +62,15 @@ def main() -> int:
             return 2
     signal.signal(signal.SIGTERM, _interrupted)
     workdir = Path(tempfile.mkdtemp(prefix="gpc-fraud-demo-"))
-    platform = LocalPlatform(workdir)
+    observed = prom.available() is None
+    if not observed:
+        print(f"demo: no Prometheus this time: {prom.available()}", file=sys.stderr)
+    platform = LocalPlatform(workdir, observed=observed)
     started = time.monotonic()
     try:
         run(platform, workdir, args.transactions)
+        if args.hold:
+            input("\n   Everything is still running: press Enter to stop it. ")
         return 0
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
@@ -72,7 +86,8 @@ def main() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\n== Stopping everything the demo started", flush=True)
         platform.close()
-        say(f"apps, RabbitMQ (and its epmd), SeaweedFS and PostgreSQL stopped; {time.monotonic() - started:.0f}s in all")
+        say(f"apps, RabbitMQ (and its epmd), SeaweedFS and PostgreSQL{', Prometheus, Pushgateway' if observed else ''} "
+            f"stopped; {time.monotonic() - started:.0f}s in all")
         if args.keep:
             say(f"working folder kept: {workdir}")
         else:
@@ -120,6 +135,7 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
     say(f"checkout  {checkout.url} (PID {checkout.pid})")
     ready = inference.get("/readyz")
     say(f"inference /readyz -> {ready.status_code} {ready.json()['reason']}")
+    server = watch(platform, workdir, checkout.port, inference.port)
 
     step(4, f"Sending {count} historical transactions (with known outcomes) through checkout")
     history = data.stream(count, fraud_rate=0.2, seed=2026)
@@ -153,6 +169,12 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
     admin = platform.store.admin()
     keys = sorted(o.object_name for o in admin.list_objects(BUCKET, prefix="models/", recursive=True))
     say(f"bucket {BUCKET!r}: {', '.join(keys)}")
+    if server is not None:
+        runs = '{__name__=~"job_run_.*|fraud_trainer_.*",job="fraud-trainer"}'
+        found = server.wait_query(runs)
+        say("run metrics in Prometheus, pushed by the run to the Pushgateway: "
+            + ", ".join(f"{r['metric']['__name__']}={float(r['value'][1]):g}" for r in found))
+        say(f"  {server_url(server)}/graph?g0.expr={quote(runs)}")
     metadata = json.loads(admin.get_object(BUCKET, keys[0]).read())
     say(f"metadata: {metadata['n_samples']} samples, {metadata['class_balance']}, labels from "
         f"{metadata['label_source']!r}, holdout ROC AUC {metadata['evaluation'].get('holdout_roc_auc')}, "
@@ -204,6 +226,28 @@ def run(platform: LocalPlatform, workdir: Path, count: int) -> None:
         raise RuntimeError("the trainer could change recorded transactions")
     except psycopg.errors.InsufficientPrivilege as e:
         say(f"the trainer updating transactions: {str(e).strip()}")
+
+
+def server_url(server: Prometheus) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def watch(platform: LocalPlatform, workdir: Path, checkout: int, inference: int) -> Prometheus | None:
+    """A Prometheus configured from the monitors and rules gpc generates for `prod`, scraping the apps,
+    the broker and the Pushgateway here (stopped with the apps)."""
+    if platform.pushgateway is None or platform.broker.metrics_port is None:
+        return None
+    local = {"checkout": f"127.0.0.1:{checkout}", "fraud-inference": f"127.0.0.1:{inference}",
+             "rabbitmq": f"127.0.0.1:{platform.broker.metrics_port}",
+             "pushgateway": f"127.0.0.1:{platform.pushgateway.port}"}
+    server = derived_prometheus(workdir / "prometheus", compiled(), "prod", local, interval="2s")
+    platform.adopt(server)
+    server.start_and_wait()
+    url = server_url(server)
+    say(f"Prometheus {url} (PID {server.pid}): scrape jobs and rules from gpc's prod monitors and PrometheusRules")
+    say(f"  targets {url}/targets   alerts {url}/alerts   rules {url}/rules")
+    say(f"  queue depth: {url}/graph?g0.expr=rabbitmq_queue_messages_ready")
+    return server
 
 
 if __name__ == "__main__":

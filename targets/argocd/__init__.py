@@ -11,6 +11,9 @@
     argocd/<env>/secret-store.yaml      Application: the environment's ClusterSecretStore  wave -1
     argocd/<env>/object-store.yaml      Application: MinIO chart (when there are buckets)  wave -1
     argocd/<env>/broker.yaml            Application: RabbitMQ chart (when there are queues) wave -1
+    argocd/<env>/pushgateway.yaml       Application: Pushgateway chart (monitoring, jobs)  wave -1
+    argocd/<env>/monitoring-project.yaml AppProject of the monitoring stack (install: true) wave -4
+    argocd/<env>/monitoring.yaml        Application: kube-prometheus-stack (install: true) wave -3
     argocd/<env>/cluster-project.yaml   AppProject of cluster infrastructure (with KEDA)   wave -3
     argocd/<env>/keda.yaml              Application: KEDA chart (a workload scales on a    wave -1
                                         queue's depth), in its own namespace
@@ -30,7 +33,7 @@ from compiler import names, rootapp, yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.argocd import apps, appsets, operators, preview, project
+from targets.argocd import apps, appsets, observability, operators, preview, project
 from targets.argocd.common import ROOT_FILE
 from targets.argocd.readme import readme
 
@@ -51,6 +54,13 @@ def environment_files(platform: Platform, env: Environment) -> dict[str, list[di
         files["secret-store.yaml"] = [apps.secret_store(platform, env)]
     for chart in project.infra_charts(platform):
         files[f"{chart.role}.yaml"] = [apps.infrastructure(platform, env, chart)]
+    for chart in observability.charts(platform, env):
+        files[f"{chart.role}.yaml"] = [apps.monitoring(platform, env, chart)]
+    stack = observability.stack(env)
+    monitoring_project = project.monitoring_project(platform, env)
+    if stack is not None and monitoring_project is not None:
+        files["monitoring-project.yaml"] = [monitoring_project]
+        files["monitoring.yaml"] = [apps.monitoring_stack(platform, env, stack)]
     if platform.scales_on_queues(env.name):
         files["cluster-project.yaml"] = [project.cluster_project(platform, env)]
         files["keda.yaml"] = [apps.keda(platform, env)]

@@ -8,7 +8,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.rootapp import destination
-from targets.argocd import charts, operators
+from targets.argocd import charts, observability, operators
 from targets.argocd.common import (
     WAVE_INFRA,
     WAVE_PLATFORM,
@@ -18,7 +18,7 @@ from targets.argocd.common import (
     project_name,
     role_name,
 )
-from targets.argocd.project import cluster_project_name
+from targets.argocd.project import WAVE_MONITORING, cluster_project_name, monitoring_project_name
 
 PLATFORM_ROLE = "platform"
 POLICIES_ROLE = "policies"
@@ -46,6 +46,28 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
                                 project=project_name(platform, env),
                                 source=chart.source(charts.VALUES[chart.role]()), namespace=env.infra_namespace,
                                 wave=chart.wave)
+
+
+def monitoring(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    """A monitoring chart of the environment (targets/argocd/observability.py), in its infra namespace."""
+    return platform_application(platform, name=role_name(platform, env, chart.role),
+                                project=project_name(platform, env),
+                                source=chart.source(observability.VALUES[chart.role]()),
+                                namespace=env.infra_namespace, wave=chart.wave)
+
+
+def monitoring_stack(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    """kube-prometheus-stack in the Prometheus's namespace, in the monitoring project. Server-side
+    apply: its CRDs are larger than the annotation client-side apply would store."""
+    assert chart.namespace is not None
+    app = platform_application(platform, name=role_name(platform, env, chart.role),
+                               project=monitoring_project_name(platform, env),
+                               source=chart.source(observability.stack_values(env)), namespace=chart.namespace,
+                               wave=WAVE_MONITORING)
+    app["spec"]["destination"] = destination(chart.namespace)
+    policy = app["spec"]["syncPolicy"]
+    policy["syncOptions"] = sorted({*policy.get("syncOptions", []), "ServerSideApply=true"})
+    return app
 
 
 def keda(platform: Platform, env: Environment) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from compiler import names
 from compiler.guardrails import POLICY_KINDS
 from compiler.ir import Environment, Platform, Workload
 from compiler.rootapp import GroupKind, group_kinds, metadata
-from targets.argocd import charts, operators
+from targets.argocd import charts, observability, operators
 from targets.argocd.common import (
     API_VERSION,
     IN_CLUSTER,
@@ -82,6 +82,8 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
         kinds.add(("monitoring.coreos.com", "AlertmanagerConfig"))
     if env.monitoring is not None and platform.queues and "infra" in env.namespaces:
         kinds |= {("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule")}
+    if observability.charts(platform, env):  # the Pushgateway's ServiceMonitor
+        kinds.add(("monitoring.coreos.com", "ServiceMonitor"))
     if env.edge is not None and env.edge.create_gateway and any(w.placement(env.name).route
                                                                         for w in platform.workloads_in(env.name)):
         kinds.add(("gateway.networking.k8s.io", "Gateway"))
@@ -105,7 +107,8 @@ def edge_kinds(w: Workload, env: Environment) -> set[GroupKind]:
 
 def namespaced_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
     kinds = workload_kinds(platform, env)
-    for chart in (*infra_charts(platform), *operators.operator_charts(platform, env)):
+    for chart in (*infra_charts(platform), *operators.operator_charts(platform, env),
+                  *observability.charts(platform, env)):
         kinds |= set(chart.kinds)
     if platform.databases:
         kinds.add(("postgresql.cnpg.io", "Cluster"))
@@ -128,7 +131,8 @@ def cluster_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
 
 
 def source_repos(platform: Platform, env: Environment) -> list[str]:
-    charts_used = (*infra_charts(platform), *operators.operator_charts(platform, env))
+    charts_used = (*infra_charts(platform), *operators.operator_charts(platform, env),
+                   *observability.charts(platform, env))
     return sorted({platform.gitops_repo} | {c.source_repo for c in charts_used})
 
 
@@ -190,6 +194,39 @@ def cluster_project(platform: Platform, env: Environment) -> dict[str, Any]:
             "description": f"{platform.name} in {env.name}: cluster infrastructure (KEDA)",
             "sourceRepos": [chart.source_repo],
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            "clusterResourceWhitelist": group_kinds(sorted(chart.cluster_kinds)),
+            "namespaceResourceWhitelist": group_kinds(sorted(chart.kinds)),
+        },
+    }
+
+
+# kube-prometheus-stack's CRDs must exist before the platform overlay (wave -2) syncs gpc's monitors
+# and rules: its project and Application come first.
+WAVE_MONITORING_PROJECT = -4
+WAVE_MONITORING = -3
+
+
+def monitoring_project_name(platform: Platform, env: Environment) -> str:
+    return role_name(platform, env, "monitoring")
+
+
+def monitoring_project(platform: Platform, env: Environment) -> dict[str, Any] | None:
+    """The project of the monitoring stack gpc installs (`monitoring.install`): its chart repository,
+    its namespace, and the CRDs and cluster roles it renders. Apart from the workloads' project for
+    the same reason as KEDA's."""
+    chart = observability.stack(env)
+    if chart is None:
+        return None
+    assert chart.namespace is not None
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": metadata(platform, monitoring_project_name(platform, env), WAVE_MONITORING_PROJECT,
+                             finalizer=False),
+        "spec": {
+            "description": f"{platform.name} in {env.name}: the monitoring stack (kube-prometheus-stack)",
+            "sourceRepos": [chart.source_repo],
+            "destinations": [{"server": IN_CLUSTER, "namespace": chart.namespace}],
             "clusterResourceWhitelist": group_kinds(sorted(chart.cluster_kinds)),
             "namespaceResourceWhitelist": group_kinds(sorted(chart.kinds)),
         },

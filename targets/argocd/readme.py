@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler import markdown, names
 from compiler.ir import Platform
-from targets.argocd import operators, project
+from targets.argocd import observability, operators, project
 from targets.argocd.common import (
     ARGOCD_NAMESPACE,
     ROOT_FILE,
@@ -115,6 +115,20 @@ def readme(platform: Platform) -> str:
         for chart in installed:
             images = "<br>".join(f"`{image}`" for image in chart.images)
             lines.append(f"| {chart.role} | `{chart.source_repo}` ({chart.chart}) | {chart.version} | {images} |")
+    monitored = [(env, [*observability.charts(platform, env), *filter(None, [observability.stack(env)])])
+                 for env in platform.environments]
+    if any(found for _, found in monitored):
+        lines += ["", "## Monitoring", "",
+                  "The jobs' Pushgateway (`pushgateway.yaml`, infra namespace: each run pushes its run metrics to it) "
+                  "and, where an environment says `monitoring: {install: true}`, kube-prometheus-stack "
+                  "(`monitoring.yaml`, in its own AppProject, a wave before the platform overlay that holds gpc's "
+                  "monitors). See docs/monitoring.md of gpc.", "",
+                  "| environment | application | chart | version | images |", "|---|---|---|---|---|"]
+        for env, found in monitored:
+            for chart in found:
+                images = "<br>".join(f"`{image}`" for image in chart.images)
+                lines.append(f"| {env.name} | {chart.role} | `{chart.source_repo}` ({chart.chart}) | {chart.version} "
+                             f"| {images} |")
     if platform.databases:
         lines += ["", "## Databases", "", *DATABASES_TEXT]
         backed = [(env.name, db) for env in platform.environments for db in platform.databases

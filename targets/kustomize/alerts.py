@@ -2,15 +2,16 @@
 becomes the alerts an operator would otherwise write by hand.
 
 - services: multi-window, multi-burn-rate alerts on their availability objective (the Google SRE
-  workbook's pairs, scaled to the objective's window), no ready replicas, crash-looping;
-- workers: no ready replicas, crash-looping;
+  workbook's pairs, scaled to the objective's window), no ready replicas, crash-looping, and no
+  replica answering its scrape;
+- workers: no ready replicas, crash-looping (and not answering, when scraped);
 - jobs: a failed run, a run over its timeout, a GPU run waiting unscheduled, and for a CronJob no
   successful run within its longest interval plus a margin (compiler/cron_gap.py);
 - queues: a growing backlog, a non-empty dead-letter queue.
 
 The metrics come from the workloads themselves (`http_requests_total` with a `code` label, the
 convention the example apps follow), kube-state-metrics (`kube_*`) and RabbitMQ's own Prometheus
-endpoint (`rabbitmq_*`, per object). Annotations are plain text (no templates), so what an alert
+endpoint (`rabbitmq_*`, per object) and Prometheus itself (`up`). Annotations are plain text (no templates), so what an alert
 says is what the spec says. Every alert carries `team` (the owner, or `platform`) and `severity`
 (`page` or `ticket`) for Alertmanager to route; an environment with `alerts: none` adds
 `route: none` for a null receiver.
@@ -98,7 +99,7 @@ def slo_alerts(w: Workload, namespace: str) -> list[Alert]:
 def deployment_alerts(w: Workload, namespace: str) -> list[Alert]:
     subject = (("namespace", namespace), ("workload", w.name))
     ns = selector(namespace=namespace, deployment=w.name)
-    return [
+    out = [
         Alert("NoReadyReplicas", f"kube_deployment_status_replicas_available{ns} == 0\nand\n"
               f"kube_deployment_spec_replicas{ns} > 0", "5m", "page",
               f"{w.name} wants replicas and has none available", subject),
@@ -106,6 +107,13 @@ def deployment_alerts(w: Workload, namespace: str) -> list[Alert]:
               f"{selector(namespace=namespace, container=w.name, reason='CrashLoopBackOff')}[5m]) >= 1",
               "15m", "page", f"a container of {w.name} keeps crashing (CrashLoopBackOff)", subject),
     ]
+    if w.metrics is not None:
+        # Prometheus's own `up` per target: pods that run but whose process hangs or died answer
+        # no scrape, which kube-state-metrics does not see (a Deployment scaled to nothing has no
+        # target at all: NoReadyReplicas covers that).
+        out.append(Alert("NotAnswering", f"max by (namespace, job) (up{selector(namespace=namespace, job=w.name)})"
+                         " == 0", "5m", "page", f"no replica of {w.name} answers on its metrics endpoint", subject))
+    return out
 
 
 def job_names(w: Workload) -> str:

@@ -43,8 +43,11 @@ def _text(title: str, content: str, index: int) -> dict[str, Any]:
             "gridPos": {"x": (index % 2) * WIDTH, "y": (index // 2) * HEIGHT, "w": WIDTH, "h": HEIGHT}}
 
 
-def health_panels(w: Workload, namespace: str) -> list[tuple[str, list[tuple[str, str]], str]]:
-    """(title, [(query, legend)], unit) of a workload's own health."""
+def health_panels(w: Workload, namespace: str, pushgateway: str | None = None
+                  ) -> list[tuple[str, list[tuple[str, str]], str]]:
+    """(title, [(query, legend)], unit) of a workload's own health; for a job whose runs push to the
+    Pushgateway in namespace `pushgateway`, the history of its runs (each run replaces the last
+    push, so the series over time are the runs)."""
     if w.kind == "Deployment":
         out = [(f"{w.name}: available replicas", [
             (f"kube_deployment_status_replicas_available{selector(namespace=namespace, deployment=w.name)}",
@@ -61,9 +64,15 @@ def health_panels(w: Workload, namespace: str) -> list[tuple[str, list[tuple[str
             ]
         return out
     runs = selector(namespace=namespace, job_name=f"~{w.name}-[0-9]+" if w.kind == "CronJob" else w.name)
-    return [(f"{w.name}: runs", [(f"sum(kube_job_status_succeeded{runs})", "succeeded pods"),
-                                 (f"sum(kube_job_status_failed{runs})", "failed pods"),
-                                 (f"sum(kube_job_status_active{runs})", "running pods")], "short")]
+    out = [(f"{w.name}: runs", [(f"sum(kube_job_status_succeeded{runs})", "succeeded pods"),
+                                (f"sum(kube_job_status_failed{runs})", "failed pods"),
+                                (f"sum(kube_job_status_active{runs})", "running pods")], "short")]
+    if pushgateway is not None:
+        pushed = selector(namespace=pushgateway, job=w.name)
+        out += [(f"{w.name}: run history, outcome", [(f"job_run_success{pushed}", "succeeded (1) or failed (0)")],
+                 "short"),
+                (f"{w.name}: run history, duration", [(f"job_run_duration_seconds{pushed}", "duration")], "s")]
+    return out
 
 
 def _queue_panel(platform: Platform, queue: str) -> tuple[str, list[tuple[str, str]], str]:
@@ -79,7 +88,8 @@ def _queue_panel(platform: Platform, queue: str) -> tuple[str, list[tuple[str, s
 def workload_dashboard(platform: Platform, w: Workload, env: Environment) -> dict[str, Any]:
     namespace = w.placement(env.name).namespace
     panels: list[dict[str, Any]] = []
-    for title, queries, unit in health_panels(w, namespace):
+    pushgateway = env.infra_namespace if env.monitoring is not None and env.monitoring.pushgateway else None
+    for title, queries, unit in health_panels(w, namespace, pushgateway):
         panels.append(_panel(title, queries, len(panels), unit))
     for use in sorted(w.uses, key=lambda u: u.alias):
         if use.kind == "queue":
@@ -108,9 +118,18 @@ def environment_dashboard(platform: Platform, env: Environment) -> dict[str, Any
     for w in platform.workloads:
         title, queries, unit = health_panels(w, w.placement(env.name).namespace)[0]
         panels.append(_panel(title, queries, len(panels), unit))
+    vhost = names.broker_vhost(platform.name)
     for q in platform.queues:
         title, queries, unit = _queue_panel(platform, q.name)
         panels.append(_panel(title, queries, len(panels), unit))
+        # The head message's AMQP `timestamp` (set by its publisher; NaN without one or when empty).
+        # Per-queue publish and deliver counts are per channel in rabbitmq_prometheus (present only
+        # while the channels are open), so the flow shown is the consumers and the net growth.
+        key = selector(vhost=vhost, queue=q.name)
+        panels.append(_panel(f"queue {q.name}: flow", [
+            (f"time() - rabbitmq_queue_head_message_timestamp{key}", "age of the oldest message (s)"),
+            (f"deriv(rabbitmq_queue_messages{key}[5m])", "net growth (messages/s)"),
+            (f"rabbitmq_queue_consumers{key}", "consumers")], len(panels)))
     return _dashboard(platform, env, f"{platform.name} {env.name}", "environment", panels)
 
 

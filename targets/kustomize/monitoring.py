@@ -1,6 +1,6 @@
 """What an environment with `monitoring` adds to the overlays: a ServiceMonitor or PodMonitor per
 scraped workload, a PrometheusRule per workload (targets/kustomize/alerts.py) and one for the
-queues, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
+queues, a ServiceMonitor for the jobs' Pushgateway, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
 (targets/kustomize/alertmanager.py), a PodMonitor for the broker's own metrics, and the NetworkPolicy rules that admit the
 environment's Prometheus pods to exactly the metrics ports (targets/kustomize/network.py).
 
@@ -66,6 +66,17 @@ def overlay_files(platform: Platform, w: Workload, env: Environment) -> dict[str
     return out
 
 
+def pushgateway_monitor(platform: Platform, env: Environment, infra: str) -> dict[str, Any]:
+    """The jobs' Pushgateway, scraped with `honorLabels`: each series keeps the `job` its run pushed
+    (the grouping key, the workload's name) instead of the Pushgateway's own."""
+    labels = _labels({meta.NAME: names.PUSHGATEWAY_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"},
+                     env)
+    endpoint = {"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL, "honorLabels": True}
+    return {"apiVersion": API, "kind": "ServiceMonitor",
+            "metadata": {"name": names.PUSHGATEWAY_SERVICE, "namespace": infra, "labels": labels},
+            "spec": {"selector": {"matchLabels": dict(names.PUSHGATEWAY_POD)}, "endpoints": [endpoint]}}
+
+
 def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
     """The environment's dashboard; the broker's PodMonitor and the queues' rules, in the infra namespace."""
     if env.monitoring is None or not env.namespaces:
@@ -77,15 +88,16 @@ def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
         "environment-dashboard", {meta.NAME: "environment", meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"},
         "environment", dashboards.environment_dashboard(platform, env), namespace=home)
     infra = env.namespaces.get("infra")
+    pushed = [pushgateway_monitor(platform, env, infra)] if infra is not None and env.monitoring.pushgateway else []
     if infra is None or not platform.queues:
-        return [board, *routes]
+        return [board, *routes, *pushed]
     labels = _labels({meta.NAME: names.BROKER_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"}, env)
     broker = {"apiVersion": API, "kind": "PodMonitor",
               "metadata": {"name": names.BROKER_SERVICE, "namespace": infra, "labels": labels},
               "spec": {"selector": {"matchLabels": dict(BROKER_POD)},
                        "podMetricsEndpoints": [{"portNumber": BROKER_METRICS_PORT, "path": BROKER_METRICS_PATH,
                                                 "interval": SCRAPE_INTERVAL}]}}
-    docs = [board, *routes, broker]
+    docs = [board, *routes, broker, *pushed]
     for queue in platform.queues:
         docs.append(alerts.prometheus_rule(f"queue-{queue.name}", infra, labels,
                                            alerts.queue_alerts(platform, queue, infra),

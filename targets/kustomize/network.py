@@ -23,6 +23,7 @@ API = "networking.k8s.io/v1"
 # The Helm charts of the shared infrastructure label their pods with these names.
 BROKER_POD = {meta.NAME: "rabbitmq"}
 OBJECT_STORE_POD = {meta.NAME: "minio"}
+PUSHGATEWAY_POD = dict(names.PUSHGATEWAY_POD)
 # The API server is not a pod: its address is the cluster's, so only the ports can be named.
 API_SERVER_PORTS = (443, 6443)
 
@@ -130,8 +131,15 @@ def egress_rules(graph: Graph, workload: Workload, env: Environment) -> list[dic
     if workload.database is not None:  # CloudNativePG labels the instance pods with their Cluster
         pods = {names.DATABASE_POD_LABEL: names.database_cluster(workload.database.target)}
         rules.append({"to": [peer(env.infra_namespace, pods)], "ports": tcp(names.DATABASE_PORT)})
+    if pushes_runs(workload, env):
+        rules.append({"to": [peer(env.infra_namespace, PUSHGATEWAY_POD)], "ports": tcp(names.PUSHGATEWAY_PORT)})
     rules += [cidr_rule(e, env.network) for e in workload.egress if e.cidr is not None]
     return rules
+
+
+def pushes_runs(workload: Workload, env: Environment) -> bool:
+    """A job in an environment with monitoring pushes its run metrics (its PUSHGATEWAY_URL)."""
+    return workload.type == "job" and env.monitoring is not None and env.monitoring.pushgateway
 
 
 def overlay_patch(graph: Graph, workload: Workload, env: Environment) -> list[dict[str, Any]]:
@@ -203,4 +211,20 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
             "ingress": ingress,
             "egress": [{"to": [same]}],
         }))
-    return out
+    return out + pushgateway_policies(platform, env)
+
+
+def pushgateway_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
+    """Exactly the environment's jobs push to the Pushgateway and exactly its Prometheus scrapes it.
+    The Pushgateway cannot tell one client from another (its web config's basic auth is one set of
+    users for every path), so this policy and the grouping key are what separates the jobs."""
+    if env.monitoring is None or not env.monitoring.pushgateway:
+        return []
+    jobs = [w for w in platform.workloads if w.enabled_in(env.name) and pushes_runs(w, env)]
+    ingress: list[dict[str, Any]] = [
+        {"from": [peer(w.placement(env.name).namespace, meta.selector(w))], "ports": tcp(names.PUSHGATEWAY_PORT)}
+        for w in jobs]
+    ingress.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(names.PUSHGATEWAY_PORT)})
+    return [_policy(platform, f"{names.PUSHGATEWAY_SERVICE}-clients", env.infra_namespace, {
+        "podSelector": {"matchLabels": dict(PUSHGATEWAY_POD)}, "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress, "egress": []})]

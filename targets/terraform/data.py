@@ -182,7 +182,10 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
         # KEDA's namespace too where Argo CD installs it (a workload scales on queue depth): the
         # namespaces are Terraform's, and Argo CD never creates one.
         system_namespaces=SYSTEM_NAMESPACES | ({"keda": names.KEDA_NAMESPACE}
-                                               if platform.scales_on_queues(env.name) else {}),
+                                               if platform.scales_on_queues(env.name) else {})
+        # And the Prometheus's where Argo CD installs kube-prometheus-stack (`monitoring.install`).
+        | ({"monitoring": env.monitoring.scraper.namespace}
+           if env.monitoring is not None and env.monitoring.install else {}),
         system_namespace_labels=_pod_security("baseline", version),
         workloads={
             w.name: {"group": w.group, "service_account": w.service_account, "description": w.description or ""}

@@ -124,8 +124,9 @@ def contract(spec: Path, workload: str) -> tuple[tuple[str, str, bool], ...]:
 def workload_env(plan: Plan, workload: str, *, amqp_port: int, s3_endpoint: str,
                  service_urls: dict[str, str], volume_paths: dict[str, str], port: int | None = None,
                  overrides: dict[str, str] | None = None, pg_port: int | None = None,
-                 pg_passwords: dict[str, str] | None = None) -> dict[str, str]:
-    """The contract's variables, with values for this local platform. Only contract names."""
+                 pg_passwords: dict[str, str] | None = None, pushgateway_url: str | None = None) -> dict[str, str]:
+    """The contract's variables, with values for this local platform. Only contract names; a job's
+    PUSHGATEWAY_URL only when a local Pushgateway runs (else the run pushes nothing)."""
     from compiler import names
 
     env = {name: value for name, value, _ in contract(plan.spec, workload)}
@@ -154,6 +155,11 @@ def workload_env(plan: Plan, workload: str, *, amqp_port: int, s3_endpoint: str,
         env["DATABASE_URL"] = url._replace(netloc=f"{quote(role['role'], safe='')}:{quote(password, safe='')}"
                                                   f"@127.0.0.1:{pg_port}").geturl()
         env["PGHOST"], env["PGPORT"], env["PGPASSWORD"] = "127.0.0.1", str(pg_port), password
+    if names.PUSHGATEWAY_URL_KEY in env:
+        if pushgateway_url is None:
+            del env[names.PUSHGATEWAY_URL_KEY]
+        else:
+            env[names.PUSHGATEWAY_URL_KEY] = pushgateway_url
     for use in plan.uses[workload]:
         prefix = names.env_prefix(use.alias)
         if use.kind == "service":

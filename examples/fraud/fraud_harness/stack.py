@@ -16,14 +16,17 @@ from .objectstore import ObjectStore
 from .ports import free_port
 from .postgres import Postgres
 from .processes import Process, python_env
+from .prometheus import Pushgateway
 from .rabbitmq import Broker
 
 
 class LocalPlatform:
-    def __init__(self, workdir: Path, spec: Path = planning.SPEC) -> None:
+    def __init__(self, workdir: Path, spec: Path = planning.SPEC, *, observed: bool = False) -> None:
+        """`observed`: the broker serves its Prometheus metrics and a Pushgateway takes the jobs' runs."""
         self.dir = workdir
         self.plan = planning.load(spec)
-        self.broker = Broker(workdir / "rabbitmq", self.plan)
+        self.broker = Broker(workdir / "rabbitmq", self.plan, prometheus=observed)
+        self.pushgateway = Pushgateway(workdir) if observed else None
         self.store = ObjectStore(workdir / "seaweedfs", self.plan)
         self.postgres = Postgres()
         self._apps: list[Process] = []
@@ -54,6 +57,8 @@ class LocalPlatform:
             self.close()
             raise errors[0]
         try:
+            if self.pushgateway is not None:
+                self.pushgateway.start_and_wait()
             self.postgres.load(self.plan.databases)
             self.migrate()
         except BaseException:
@@ -93,7 +98,8 @@ class LocalPlatform:
         return planning.workload_env(
             self.plan, workload, amqp_port=self.broker.port, s3_endpoint=self.store.endpoint,
             service_urls=service_urls or {}, volume_paths={"model-artifacts": str(scratch or self.dir / "scratch")},
-            port=port, overrides=overrides, pg_port=self.postgres.port, pg_passwords=self.postgres.passwords)
+            port=port, overrides=overrides, pg_port=self.postgres.port, pg_passwords=self.postgres.passwords,
+            pushgateway_url=self.pushgateway.url if self.pushgateway else None)
 
     def service(self, workload: str, logdir: Path, *, service_urls: dict[str, str] | None = None,
                 overrides: dict[str, str] | None = None) -> Service:
@@ -115,12 +121,18 @@ class LocalPlatform:
         self.store.empty()
         self.postgres.truncate(self.plan.databases["databases"])
 
+    def adopt(self, process: Process) -> None:
+        """A process started beside the apps (a Prometheus), stopped with them."""
+        self._apps.append(process)
+
     def stop_apps(self) -> None:
         while self._apps:
             self._apps.pop().stop(grace=10)
 
     def close(self) -> None:
         self.stop_apps()
+        if self.pushgateway is not None:
+            self.pushgateway.stop()
         self.store.stop()
         self.broker.close()
         self.postgres.close()

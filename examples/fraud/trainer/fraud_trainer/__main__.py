@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 import pika
@@ -16,6 +17,7 @@ from . import served, store
 from .config import ConfigError, Settings, from_env, redact
 from .consume import ack_through, collect
 from .dataset import Dataset
+from .runmetrics import Run, push
 from .schema import load_validator
 
 log = logging.getLogger("fraud_trainer")
@@ -25,8 +27,9 @@ MAX_MODELS_PER_RUN = 20  # bounds one run when events arrive as fast as we train
 IDLE_SECONDS = 1.5  # the queue counts as drained after this long without a delivery
 
 
-def run(settings: Settings) -> int:
-    """The number of model versions stored."""
+def run(settings: Settings, report: Run | None = None) -> int:
+    """The number of model versions stored (and what each stored, in `report`)."""
+    report = report if report is not None else Run()
     validator = load_validator(settings.message_schema)
     dataset = Dataset(settings.scratch)
     params = pika.URLParameters(settings.amqp_url)
@@ -64,6 +67,10 @@ def run(settings: Settings) -> int:
             ack_through(channel, batch)  # only now: the model trained on these events is stored
             log.info("stored model version %s; acknowledged %d event(s)", version, len(batch.events))
             stored += 1
+            report.models_stored = stored
+            report.dataset_size = metadata["n_samples"]
+            report.model_version = version
+            report.roc_auc = metadata["evaluation"].get("holdout_roc_auc")
             if len(batch.events) < MAX_EVENTS_PER_MODEL:
                 break
         if not stored:
@@ -82,12 +89,17 @@ def main() -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
+    report, started = Run(), time.monotonic()
     try:
-        run(settings)
+        run(settings, report)
     except Exception:
         log.exception("training run failed; every event not acknowledged goes back to the queue")
-        return 1
-    return 0
+        succeeded = False
+    else:
+        succeeded = True
+    if settings.pushgateway_url:
+        push(settings.pushgateway_url, settings.job_name, report, succeeded, time.monotonic() - started, time.time())
+    return 0 if succeeded else 1
 
 
 if __name__ == "__main__":

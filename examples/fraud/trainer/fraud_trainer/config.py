@@ -29,6 +29,8 @@ class Settings:
     scratch: Path
     database_url: str  # the transactions database, as the trainer's own read-only role
     log_level: str
+    pushgateway_url: str | None = None  # only in environments with monitoring
+    job_name: str = "fraud-trainer"  # the Pushgateway grouping key: OTEL_SERVICE_NAME
 
 
 def from_env(env: Mapping[str, str] = os.environ) -> Settings:
@@ -57,6 +59,8 @@ def from_env(env: Mapping[str, str] = os.environ) -> Settings:
         scratch=Path(env["SCRATCH_PATH"]),
         database_url=env["DATABASE_URL"],
         log_level=env.get("LOG_LEVEL", "info").lower(),
+        pushgateway_url=env.get("PUSHGATEWAY_URL") or None,
+        job_name=env.get("OTEL_SERVICE_NAME") or "fraud-trainer",
     )
 
 

@@ -28,8 +28,9 @@ locals {
   }
 
   system_namespaces = {
-    "argocd"  = "argocd"
-    "kyverno" = "kyverno"
+    "argocd"     = "argocd"
+    "kyverno"    = "kyverno"
+    "monitoring" = "monitoring"
   }
 
   system_namespace_labels = {
