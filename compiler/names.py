@@ -28,6 +28,9 @@ KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 # images whose signing certificate names this workflow file on this branch of that repository.
 WORKLOAD_DEFAULT_BRANCH = "main"
 DELIVER_WORKFLOW = "deliver.yaml"
+# The workflow that builds and signs a pull request's preview image (targets/github/preview.py); the
+# Kyverno policies of preview namespaces accept its signatures on pull request refs.
+PREVIEW_WORKFLOW = "preview.yaml"
 
 # Every cluster calls itself this: an environment on it names no particular cluster.
 IN_CLUSTER = "https://kubernetes.default.svc"
