@@ -331,6 +331,7 @@ POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql"
 # this folder of the GitOps repository, usually a git submodule (pinned to a commit by git itself).
 DEFAULT_GPC_PATH = "tools/gpc"
 
+KYVERNO_NAMESPACE = "kyverno"  # Terraform creates it; Kyverno and its copy of the registry pull secret live there
 KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD
 
 

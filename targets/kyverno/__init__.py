@@ -19,7 +19,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
 from compiler.yamlout import dump
-from targets.kyverno import cluster_policy, validating_policy
+from targets.kyverno import cluster_policy, pull_secret, validating_policy
 from targets.kyverno.images import IMAGE, SignedImage, preview_signed_images, signed_images
 from targets.kyverno.policy import (
     MAX_POLICY_NAME,
@@ -88,6 +88,8 @@ class KyvernoTarget:
             guardrail, image = WRITERS[platform.guardrails.policy_kind]
             docs = {r.name: guardrail(platform, r) for r in guardrail_rules(platform)}
             docs.update({s.name: image(platform, s) for s in signed_images(platform) + preview_signed_images(platform)})
+            if pull_secret.wanted(platform):
+                docs[pull_secret.NAME] = pull_secret.WRITERS[platform.guardrails.policy_kind](platform)
         artifacts = [Artifact(policy_file(name), dump(doc, platform.spec_file)) for name, doc in docs.items()]
         if docs:
             artifacts.append(Artifact(f"{names.KYVERNO_DIR}/README.md", readme(platform)))

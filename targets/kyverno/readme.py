@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from compiler.ir import Platform
 from compiler.yamlout import flat
+from targets.kyverno import pull_secret
 from targets.kyverno.images import GITHUB_OIDC_ISSUER, preview_signed_images, signed_images
 from targets.kyverno.policy import policy_name, preview_prefixes, scope, subject
 from targets.kyverno.rules import guardrail_rules
@@ -102,4 +103,13 @@ def _previews(platform: Platform) -> list[str]:
     for s in preview_signed_images(platform):
         patterns = ", ".join(f"`{_cell(p)}`" for p in s.subject_patterns)
         lines.append(f"| `{s.image}` | `{policy_name(platform, s.name)}` | {patterns} |")
-    return [*lines, ""]
+    lines.append("")
+    if pull_secret.wanted(platform):
+        namespace, secret = pull_secret.source()
+        lines += [f"`{policy_name(platform, pull_secret.NAME)}` copies the registry's pull secret `{secret}` from "
+                  f"`{namespace}` (Terraform's copy for Kyverno) into each preview namespace when Argo CD creates it, "
+                  "and keeps the copies in sync: a preview's pods pull with it as an environment's do, and get "
+                  "nothing else of the environment's. In the environment previews run in, Terraform lets Kyverno's "
+                  "background controller write Secrets for that, and scopes Kyverno's webhooks to the namespaces "
+                  "labelled as this platform's (the previews' included) instead of a list of names.", ""]
+    return lines
