@@ -100,6 +100,7 @@ class PreviewWorkload:
     cpu_request: str
     memory_request: str
     memory_limit: str
+    gpu: int = 0  # GPUs of its container
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,11 @@ class Preview:
         images = [names.RABBITMQ_IMAGE] if self.broker else []
         images += [names.MINIO_IMAGE, names.BUSYBOX_IMAGE] if self.object_store else []
         return tuple(sorted(image_ref(i) for i in images))
+
+    @property
+    def gpus(self) -> int:
+        """GPUs one preview runs at once: its ResourceQuota allows that many and no more."""
+        return sum(w.gpu for w in self.workloads)
 
     def source(self, full_name: str) -> PreviewSource:
         return next(s for s in self.sources if s.full_name == full_name)

@@ -21,6 +21,7 @@ from kyverno_cel.matching import cluster_rule_applies, constraints_match, wildca
 from test_kyverno_admission import admit_on_every_engine
 
 from compiler.ir import Platform
+from compiler.names import GPU_RESOURCE
 from targets.kyverno import rules as r
 from targets.kyverno.policy import workload_namespaces
 from targets.kyverno.rules import guardrail_rules
@@ -182,3 +183,15 @@ def test_the_preview_infrastructure_images_pass_only_in_a_preview(compiled: tupl
     pod["metadata"]["namespace"] = "pr-other-repository-1"
     results = admit_on_every_engine(guardrails(platform, kind), Request(pod)).results
     assert all(x.outcome == "skip" for x in results)
+
+
+def test_the_quota_allows_a_preview_only_the_gpus_its_workloads_declare(built: Built) -> None:
+    """The maxima of one workload type check that type's kinds in a preview, not every Pod (one
+    namespace holds both types); the preview's ResourceQuota caps GPUs for any Pod instead."""
+    for _, docs in built.values():
+        [quota] = [d for d in docs if d["kind"] == "ResourceQuota"]
+        declared = 0
+        for manifest in workloads(docs):
+            pod = pod_of(manifest)["spec"]
+            declared += sum(int(c["resources"].get("requests", {}).get(GPU_RESOURCE, 0)) for c in pod["containers"])
+        assert quota["spec"]["hard"][f"requests.{GPU_RESOURCE}"] == str(declared)

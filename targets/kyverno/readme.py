@@ -89,7 +89,7 @@ def _previews(platform: Platform) -> list[str]:
         f"The same policies apply in the namespaces of pull request previews ({namespaces}): a preview's "
         "workloads, and every Pod in its namespace, pass the same checks as an environment's. Two differences. "
         "A preview's one namespace holds services and jobs alike, so the maxima of one workload type check that "
-        "type's Deployments, Jobs and CronJobs there, not its Pods (the preview's ResourceQuota bounds them all). "
+        "type's Deployments, Jobs and CronJobs there, not its Pods (the preview's ResourceQuota bounds their totals, and its GPUs to what the preview's workloads declare). "
         "And the pinned images of the preview's own broker and object store are admitted there, and nowhere "
         "else, by exact reference and digest.",
         "",
