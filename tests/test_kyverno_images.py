@@ -210,10 +210,19 @@ def test_signatures_are_checked_on_pods_and_ephemeral_containers_only(spec: Path
 def _stand_in(signed_by: dict[str, tuple[str, str]]) -> Any:
     """Kyverno's verifyImageSignatures(image, attestors): how many attestors accept the signer
     recorded for the image (none when it is unsigned)."""
+    import re2  # Go's regexp is RE2, as Kyverno matches subjectRegExp
+
+    def accepts(identity: dict[str, str], signer: tuple[str, str]) -> bool:
+        if identity["issuer"] != signer[0]:
+            return False
+        if "subject" in identity:
+            return identity["subject"] == signer[1]
+        return re2.search(identity["subjectRegExp"], signer[1]) is not None
+
     def verify(image: Any, attestors: Any) -> int:
         signer = signed_by.get(str(image))
         return sum(1 for a in attestors if signer is not None and any(
-            (i["issuer"], i["subject"]) == signer for i in a["cosign"]["keyless"]["identities"]))
+            accepts(i, signer) for i in a["cosign"]["keyless"]["identities"]))
     return verify
 
 
@@ -324,3 +333,29 @@ def test_every_image_a_pod_may_run_is_under_a_signature_policy(spec: Path, kind:
             admitted += 1
             assert any(matches(d, image) for d in signatures), f"{image} would run unverified"
     assert admitted == 4 * len({w.image for w in platform.workloads}), "the workloads' own images pass"
+
+
+def test_in_a_preview_the_pull_requests_image_needs_its_preview_workflows_signature() -> None:
+    """The preview policy, executed: the pull request's image passes with the repository's preview
+    workflow's signature on a pull request (and the environment's images with the delivery one);
+    another ref, workflow, repository or issuer does not. The environments' policy refuses the pull
+    request's signature."""
+    platform = load_ir(PREVIEWS)
+    [preview_doc] = [d for d in image_policies(platform, "ValidatingPolicy", previews=True) if d["metadata"]["name"].endswith("-api")]
+    [env_doc] = [d for d in image_policies(platform, "ValidatingPolicy") if d["metadata"]["name"].endswith("-api")]
+    [image_name] = {g[:-2] for g in globs(preview_doc)}
+    [repo] = sorted({w.repo for w in platform.workloads if w.image == image_name and w.repo})
+    pr_image = f"{image_name}:pr-7-{'b' * 40}@{DIGEST}"
+    images = {"containers": [pr_image], "initContainers": [], "ephemeralContainers": []}
+    assert pod_images(preview_doc, {"spec": {"containers": [{"image": pr_image}]}}) == images
+    base = f"https://github.com/{repo}/.github/workflows/"
+    pull = (GITHUB_OIDC_ISSUER, f"{base}preview.yaml@refs/pull/7/merge")
+    assert run_verification(preview_doc, images, {pr_image: pull})
+    assert run_verification(preview_doc, images, {pr_image: (GITHUB_OIDC_ISSUER, signing_identity(repo))})
+    for signer in ((GITHUB_OIDC_ISSUER, f"{base}preview.yaml@refs/heads/feature"),
+                   (GITHUB_OIDC_ISSUER, f"{base}ci.yaml@refs/pull/7/merge"),
+                   (GITHUB_OIDC_ISSUER, "https://github.com/mallory/x/.github/workflows/preview.yaml@refs/pull/7/merge"),
+                   ("https://accounts.google.com", pull[1])):
+        assert not run_verification(preview_doc, images, {pr_image: signer}), signer
+    assert not run_verification(preview_doc, images, {}), "unsigned"
+    assert not run_verification(env_doc, images, {pr_image: pull}), "no pull request's image in an environment"
