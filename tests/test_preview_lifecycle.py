@@ -402,5 +402,9 @@ def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
     assert {w["name"]: w["image"] for w in said["workloads"]}.items() <= built_images.items()
     routes = [d for d in docs if d["kind"] == "HTTPRoute"]
     assert list(said["hostnames"].values()) == routes[0]["spec"]["hostnames"]
+    pulls = {p["name"] for d in docs if d["kind"] in ("Deployment", "CronJob")
+             for p in (d["spec"]["template"] if d["kind"] == "Deployment" else
+                       d["spec"]["jobTemplate"]["spec"]["template"])["spec"].get("imagePullSecrets", [])}
+    assert said["infrastructure"]["pull_secret"].startswith(f"Secret {pulls.pop()}, copied by Kyverno") and not pulls
     wrong = subprocess.run([gpc, "preview", str(SPEC), "acme/unknown#1"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "previews exist for: acme/checkout-service" in wrong.stderr
