@@ -260,7 +260,10 @@ def _workload_in_env(spec: Path, workload: str | None, env_name: str | None) -> 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--team", default=None, help="Draw one team's workloads, what they use and who uses them.")
-def graph(spec: Path, fmt: str, output: Path | None, team: str | None) -> None:
+@click.option("--preview", "pull_request", default=None, metavar="OWNER/REPO#NUMBER",
+              help="Draw the preview of that pull request (spec `previews`): which image each workload runs, "
+                   "its own broker and object store, its hostnames.")
+def graph(spec: Path, fmt: str, output: Path | None, team: str | None, pull_request: str | None) -> None:
     """Draw SPEC as a diagram: workloads, queues, buckets, volumes.
 
     Edges are labelled with the access each workload was granted.
@@ -277,12 +280,24 @@ def graph(spec: Path, fmt: str, output: Path | None, team: str | None) -> None:
     if not result.ok or result.platform is None:
         _report(result.diagnostics, "text")
         sys.exit(EXIT_SPEC)
+    if pull_request is not None and team is not None:
+        raise click.BadParameter("draws the whole preview; leave out --team", param_hint="--preview")
     teams = sorted({w.team for w in result.platform.workloads if w.team is not None})
     if team is not None and team not in teams:
         raise click.BadParameter(f"no workload of team '{team}' in {result.file} (teams: {', '.join(teams) or 'none'})",
                                  param_hint="--team")
+    preview = None
+    if pull_request is not None:
+        from compiler.explain_preview import PreviewRequestError, parse_pull
+
+        if result.platform.previews is None:
+            raise click.BadParameter(f"{result.file} has no `previews` block", param_hint="--preview")
+        try:
+            preview = parse_pull(pull_request, result.platform.previews)
+        except PreviewRequestError as err:
+            raise click.BadParameter(str(err), param_hint="--preview") from None
     try:
-        text = render(result.platform, fmt, team)
+        text = render(result.platform, fmt, team, preview)
     except GraphvizMissing as err:
         click.echo(f"gpc graph: {err}", err=True)
         sys.exit(EXIT_USAGE)

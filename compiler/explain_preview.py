@@ -57,7 +57,8 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
     for w in platform.workloads:
         pw = preview.workload(w.name)
         if w.name in source.workloads:
-            image, origin = f"{w.image}:{image_tag(number, sha)}", "this pull request (CI pushes it)"
+            image, origin = (f"{w.image}:{image_tag(number, sha)}",
+                             f"this pull request (CI pushes and signs it, {names.PREVIEW_WORKFLOW})")
         else:
             tag, origin = _deployed_tag(platform, tree, w.name, preview.from_env)
             image = f"{w.image}:{tag}"
@@ -82,7 +83,11 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
         "infrastructure": {"broker": f"{names.BROKER_SERVICE}:{names.BROKER_PORT}" if preview.broker else None,
                            "object_store": f"{names.OBJECT_STORE_SERVICE}:{names.OBJECT_STORE_PORT}"
                            if preview.object_store else None,
-                           "credentials": f"Secret {PREVIEW_SECRET}, generated in the preview"},
+                           "credentials": f"Secret {PREVIEW_SECRET}, generated in the preview",
+                           "pull_secret": (f"Secret {platform.pull_secret}, copied by Kyverno from namespace "
+                                           f"{names.KYVERNO_NAMESPACE}" if platform.pull_secret else None)},
+        "policies": "the platform's Kyverno policies (kyverno/README.md): the guardrails, and images signed by "
+                    "their delivery workflow or, for this pull request's, by its preview workflow",
         "quota": {"cpu": preview.quota_cpu, "memory": preview.quota_memory, "pods": preview.quota_pods},
         "needs": {"cpu": f"{float(cpu):g}", "memory_mib": int(memory / (1024 * 1024)), "pods": pods},
         "starts_when": f"labels '{preview.label}' and '{preview.ready_label}' (CI adds the second after the push)",
@@ -105,6 +110,9 @@ def to_text(d: dict[str, Any]) -> str:
     infra = d["infrastructure"]
     lines.append(f"own broker: {infra['broker'] or '-'}; own object store: {infra['object_store'] or '-'}; "
                  f"credentials: {infra['credentials']}")
+    if infra["pull_secret"]:
+        lines.append(f"registry login: {infra['pull_secret']}")
+    lines.append(f"admitted by: {d['policies']}")
     q, n = d["quota"], d["needs"]
     lines.append(f"quota: cpu {q['cpu']}, memory {q['memory']}, pods {q['pods']} "
                  f"(it runs cpu {n['cpu']}, memory {n['memory_mib']}Mi, {n['pods']} pods)")

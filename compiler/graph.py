@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from compiler.ir import Platform, Use, Workload
+from compiler.ir_preview import PreviewSource
 
-Kind = Literal["service", "worker", "job", "cronjob", "queue", "bucket", "volume", "database"]
+Kind = Literal["service", "worker", "job", "cronjob", "queue", "bucket", "volume", "database", "host"]
+WORKLOAD_KINDS: tuple[Kind, ...] = ("service", "worker", "job", "cronjob")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Graph:
 
 
 _PREFIX: dict[Kind, str] = {"service": "svc", "worker": "worker", "job": "job", "cronjob": "job", "queue": "queue", "bucket": "bucket",
-                            "volume": "volume", "database": "db"}
+                            "volume": "volume", "database": "db", "host": "host"}
 
 
 def build_graph(platform: Platform, team: str | None = None) -> Graph:
@@ -84,6 +86,34 @@ def build_graph(platform: Platform, team: str | None = None) -> Graph:
     edges = [e for e in edges if e.source in mine or e.target in mine]
     keep = mine | {e.source for e in edges} | {e.target for e in edges}
     return Graph(f"{platform.name} (team {team})", tuple(n for n in nodes if n.id in keep), tuple(edges))
+
+
+def build_preview_graph(platform: Platform, source: PreviewSource, number: int) -> Graph:
+    """The preview of pull request `number` of `source` (spec `previews`): the whole platform of the
+    `from` environment in one namespace, each workload marked with the image it runs (the pull
+    request's for the repository's own, `from`'s for the others), the queues and buckets on the
+    preview's own broker and object store, volumes as emptyDirs, and the public hostnames."""
+    preview = platform.previews
+    assert preview is not None, "only for a platform with previews"
+    base = build_graph(platform)
+    namespace = source.namespace(number)
+    own = set(source.workloads)
+    where = {"queue": "the preview's own RabbitMQ", "bucket": "the preview's own MinIO",
+             "volume": "an emptyDir in the preview", "database": "the preview's own PostgreSQL"}
+    nodes = []
+    for node in base.nodes:
+        if node.kind in WORKLOAD_KINDS:
+            image = f"pull request #{number}'s image" if node.name in own else f"{preview.from_env}'s image"
+            nodes.append(Node(node.id, node.name, node.kind, f"{node.detail} · {image}"))
+        else:
+            nodes.append(Node(node.id, node.name, node.kind, f"{node.detail} · {where[node.kind]}"))
+    edges = list(base.edges)
+    by_name = {n.name: n.id for n in base.nodes if n.kind in WORKLOAD_KINDS}
+    for workload, host in sorted(preview.hosts(namespace).items()):
+        host_id = f"host_{re.sub(r'[^A-Za-z0-9]', '_', workload)}"
+        nodes.append(Node(host_id, host, "host", "public hostname of the preview"))
+        edges.append(Edge(host_id, by_name[workload], "https"))
+    return Graph(f"{platform.name} preview {namespace} ({source.full_name}#{number})", tuple(nodes), tuple(edges))
 
 
 def _workload_kind(w: Workload) -> Kind:
@@ -130,6 +160,7 @@ def _edge(workload: str, other: str, use: Use) -> Edge:
 _MERMAID_SHAPES: dict[Kind, tuple[str, str]] = {
     "service": ("([", "])"), "worker": ("[", "]"), "job": ("[[", "]]"), "cronjob": ("{{", "}}"),
     "queue": (">", "]"), "bucket": ("[(", ")]"), "volume": ("[/", "\\]"), "database": ("[(", ")]"),
+    "host": ("[/", "/]"),
 }
 _MERMAID_STYLE: dict[Kind, str] = {
     "service": "fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
@@ -140,6 +171,7 @@ _MERMAID_STYLE: dict[Kind, str] = {
     "bucket": "fill:#e8f5e9,stroke:#2e7d32,color:#1b5e20",
     "volume": "fill:#eceff1,stroke:#455a64,color:#263238",
     "database": "fill:#e3f2fd,stroke:#1565c0,color:#0d47a1",
+    "host": "fill:#fffde7,stroke:#f9a825,color:#f57f17",
 }
 
 # Named HTML entities, not Mermaid's own `#34;` codes: Mermaid 12 renders those codes as text
@@ -184,6 +216,7 @@ _DOT_SHAPES: dict[Kind, str] = {
     "bucket": 'shape=cylinder, style=filled, fillcolor="#e8f5e9", color="#2e7d32"',
     "volume": 'shape=folder, style=filled, fillcolor="#eceff1", color="#455a64"',
     "database": 'shape=cylinder, style=filled, fillcolor="#e3f2fd", color="#1565c0"',
+    "host": 'shape=parallelogram, style=filled, fillcolor="#fffde7", color="#f9a825"',
 }
 
 
@@ -231,8 +264,9 @@ def to_svg(dot: str) -> str:
 FORMATS = ("mermaid", "dot", "svg")
 
 
-def render(platform: Platform, fmt: str, team: str | None = None) -> str:
-    graph = build_graph(platform, team)
+def render(platform: Platform, fmt: str, team: str | None = None,
+           preview: tuple[PreviewSource, int] | None = None) -> str:
+    graph = build_graph(platform, team) if preview is None else build_preview_graph(platform, *preview)
     if fmt == "mermaid":
         return to_mermaid(graph)
     if fmt == "dot":

@@ -17,6 +17,17 @@ POLICY_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
     "ValidatingPolicy": (("policies.kyverno.io", "ImageValidatingPolicy"), ("policies.kyverno.io", "ValidatingPolicy")),
     "ClusterPolicy": (("kyverno.io", "ClusterPolicy"),),
 }
+# The kind of the policy that copies the registry pull secret into each preview namespace, written
+# only for a platform with previews and a private registry (targets/kyverno/pull_secret.py).
+PULL_SECRET_POLICY_KIND: dict[str, tuple[str, str]] = {
+    "ValidatingPolicy": ("policies.kyverno.io", "GeneratingPolicy"),
+    "ClusterPolicy": ("kyverno.io", "ClusterPolicy"),
+}
+
+
+def copies_pull_secret(platform: ir.Platform) -> bool:
+    """Whether the kyverno target writes that policy."""
+    return platform.previews is not None and platform.pull_secret is not None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler import names
 from compiler.ir import EnvVar
 
 # GitHub allows 50 characters in a label name; CI adds `<label>-ready` after pushing the image.
@@ -72,6 +73,11 @@ class PreviewSource:
         return self.namespace("{{ .number }}")
 
 
+def image_ref(image: tuple[str, str, str]) -> str:
+    """(registry, repository, tag@digest) -> the reference a container names."""
+    return f"{image[0]}/{image[1]}:{image[2]}"
+
+
 def image_tag(number: int | str, sha: str) -> str:
     """The tag CI pushes a pull request's build under: never one the delivery workflows use (those
     are bare commit SHAs), and new for each commit, so a preview follows the head commit."""
@@ -94,6 +100,7 @@ class PreviewWorkload:
     cpu_request: str
     memory_request: str
     memory_limit: str
+    gpu: int = 0  # GPUs of its container
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,25 @@ class Preview:
     @property
     def ready_label(self) -> str:
         return self.label + READY_SUFFIX
+
+    @property
+    def namespace_prefixes(self) -> tuple[str, ...]:
+        """`pr-<slug>-`: what every preview namespace of this platform starts with (the Kyverno
+        policies match them so, as `pr-<slug>-*` or with CEL's startsWith)."""
+        return tuple(sorted(f"{NAMESPACE_PREFIX}{s.slug}-" for s in self.sources))
+
+    @property
+    def infra_images(self) -> tuple[str, ...]:
+        """The pinned images of the preview's own broker and object store (targets/kustomize/
+        preview_infra.py runs exactly these): the only images besides the workloads' a preview runs."""
+        images = [names.RABBITMQ_IMAGE] if self.broker else []
+        images += [names.MINIO_IMAGE, names.BUSYBOX_IMAGE] if self.object_store else []
+        return tuple(sorted(image_ref(i) for i in images))
+
+    @property
+    def gpus(self) -> int:
+        """GPUs one preview runs at once: its ResourceQuota allows that many and no more."""
+        return sum(w.gpu for w in self.workloads)
 
     def source(self, full_name: str) -> PreviewSource:
         return next(s for s in self.sources if s.full_name == full_name)

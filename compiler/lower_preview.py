@@ -68,7 +68,7 @@ def preview_workload(workload: ir.Workload, env: ir.Environment) -> PreviewWorkl
     res = placement.effective_resources
     cpu, memory = res.requests
     env_vars = tuple(preview_var(v, workload.name, env) for v in placement.env_vars)
-    return PreviewWorkload(workload.name, env_vars, cpu, memory, res.memory)
+    return PreviewWorkload(workload.name, env_vars, cpu, memory, res.memory, res.gpu)
 
 
 def lower_previews(spec: Previews, platform: ir.Platform, domain: str | None) -> Preview:

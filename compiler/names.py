@@ -28,6 +28,9 @@ KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 # images whose signing certificate names this workflow file on this branch of that repository.
 WORKLOAD_DEFAULT_BRANCH = "main"
 DELIVER_WORKFLOW = "deliver.yaml"
+# The workflow that builds and signs a pull request's preview image (targets/github/preview.py); the
+# Kyverno policies of preview namespaces accept its signatures on pull request refs.
+PREVIEW_WORKFLOW = "preview.yaml"
 
 # Every cluster calls itself this: an environment on it names no particular cluster.
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -374,6 +377,7 @@ def postgres_image(major: int) -> str:
 # this folder of the GitOps repository, usually a git submodule (pinned to a commit by git itself).
 DEFAULT_GPC_PATH = "tools/gpc"
 
+KYVERNO_NAMESPACE = "kyverno"  # Terraform creates it; Kyverno and its copy of the registry pull secret live there
 KYVERNO_DIR = "kyverno"  # Kyverno policies + kustomization.yaml, synced by each environment's Argo CD
 
 

@@ -16,7 +16,7 @@ from conftest import all_spec_files, load_ir, spec_id
 from test_argocd_schema import KNOWN_SYNC_OPTIONS, errors
 
 from compiler import names
-from compiler.guardrails import POLICY_KINDS
+from compiler.guardrails import POLICY_KINDS, PULL_SECRET_POLICY_KIND, copies_pull_secret
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
 from targets import load_target
@@ -259,6 +259,8 @@ def test_only_kyverno_policies_are_cluster_scoped(compiled: Compiled) -> None:
                     extra.add(("apiextensions.k8s.io", "CustomResourceDefinition"))
                 if objects.env.secret_store is not None:
                     extra.add(("external-secrets.io", "ClusterSecretStore"))
+                if copies_pull_secret(compiled.platform):  # kyverno/preview-pull-secret.yaml
+                    extra.add(PULL_SECRET_POLICY_KIND[compiled.platform.guardrails.policy_kind])
                 expected = set(POLICY_KINDS[compiled.platform.guardrails.policy_kind]) | extra
                 assert whitelist == [{"group": g, "kind": k} for g, k in sorted(expected)]
                 assert project["spec"]["orphanedResources"]["warn"] is True

@@ -171,10 +171,10 @@ def test_permissions_are_minimal(compiled: tuple[Platform, list[Artifact]]) -> N
             if path.endswith("/deliver.yaml") and name == "publish":
                 w = platform.workload(path.split("/")[1])
                 assert writes == ({"id-token", "packages"} if registry_host(w.image) == "ghcr.io" else {"id-token"})
-            elif path.endswith("/preview.yaml") and name == "image":  # push, label, record a Deployment
+            elif path.endswith("/preview.yaml") and name == "image":  # push, sign, label, record a Deployment
                 w = platform.workload(path.split("/")[1])
                 packages = {"packages"} if registry_host(w.image) == "ghcr.io" else set()
-                assert writes == packages | {"pull-requests", "deployments"}
+                assert writes == packages | {"id-token", "pull-requests", "deployments"}
             elif path.endswith("/preview.yaml") and name == "teardown":
                 assert writes == {"deployments"}
             elif path.endswith("/preview-janitor.yaml"):  # take labels off, mark Deployments inactive

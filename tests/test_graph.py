@@ -26,7 +26,7 @@ import pytest
 from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id, unavailable
 
 from compiler.cli import main
-from compiler.graph import Graph, build_graph, to_dot, to_mermaid
+from compiler.graph import Graph, build_graph, build_preview_graph, to_dot, to_mermaid
 from compiler.ir import Platform
 from compiler.readme import render_readme
 
@@ -34,7 +34,7 @@ LSP = ROOT / "tests" / "lsp"
 FRAUD = ROOT / "specs" / "fraud.yaml"
 GPU_CRON = ROOT / "tests" / "cases" / "valid" / "gpu-cron" / "platform.yaml"
 MERMAID_SHAPES = {"service": "stadium", "worker": "square", "job": "subroutine", "cronjob": "hexagon", "queue": "odd",
-                  "bucket": "cylinder", "volume": "trapezoid", "database": "cylinder"}
+                  "bucket": "cylinder", "volume": "trapezoid", "database": "cylinder", "host": "lean_right"}
 
 
 def edges_by_name(graph: Graph) -> set[tuple[str, str, str, bool]]:
@@ -352,6 +352,38 @@ def test_svg_without_graphviz_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "apt-get install graphviz" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_preview_is_drawn_with_its_images_infrastructure_and_hostnames(capsys: pytest.CaptureFixture[str]) -> None:
+    from preview_fraud import fraud_with_previews
+
+    from compiler.explain_preview import parse_pull
+
+    spec = fraud_with_previews()
+    platform = load_ir(spec)
+    source, number = parse_pull("acme/checkout-service#7", platform.previews)
+    graph = build_preview_graph(platform, source, number)
+    assert graph.name == "fraud-detection preview pr-checkout-service-7 (acme/checkout-service#7)"
+    details = {n.name: n.detail for n in graph.nodes}
+    assert details["checkout"] == "service :8080 · pull request #7's image"
+    assert details["fraud-inference"].endswith(" · dev's image") and details["fraud-trainer"].endswith(" · dev's image")
+    assert details["checkout-events"].endswith("the preview's own RabbitMQ")
+    assert details["fraud-models"].endswith("the preview's own MinIO")
+    [host] = [n for n in graph.nodes if n.kind == "host"]
+    assert host.name == "pr-checkout-service-7-checkout.dev.fraud.acme.example"
+    whole = build_graph(platform)
+    assert edges_by_name(graph) == edges_by_name(whole) | {(host.name, "checkout", "https", False)}
+    [parsed] = mermaid_parse([to_mermaid(graph)])
+    check_mermaid(graph, parsed)
+    code, out, _ = run_gpc(["graph", str(spec), "--preview", "acme/checkout-service#7"], capsys)
+    assert code == 0 and out == to_mermaid(graph)
+    for args, message in ((["--preview", "acme/elsewhere#7"], "no workload is built from"),
+                          (["--preview", "acme/checkout-service"], "is not OWNER/REPO#NUMBER"),
+                          (["--preview", "acme/checkout-service#7", "--team", "payments"], "leave out --team")):
+        code, out, err = run_gpc(["graph", str(spec), *args], capsys)
+        assert code == 2 and out == "" and message in err, err
+    code, _, err = run_gpc(["graph", str(FRAUD), "--preview", "acme/checkout-service#7"], capsys)
+    assert code == 2 and "has no `previews` block" in err
 
 
 def test_a_broken_spec_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

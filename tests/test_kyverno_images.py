@@ -39,10 +39,13 @@ from targets.kyverno.validating_policy import IMAGE_CATEGORIES
 KINDS = pytest.mark.parametrize("kind", POLICY_KIND_CHOICES)
 DIGEST = "sha256:" + "cd" * 32
 FRAUD = ROOT / "specs" / "fraud.yaml"
+PREVIEWS = ROOT / "tests" / "cases" / "valid" / "previews-monorepo" / "platform.yaml"
 
 
-def image_policies(platform: Platform, kind: str) -> list[dict[str, Any]]:
-    return [d for d in render_policies(platform, kind) if is_image_policy(d)]
+def image_policies(platform: Platform, kind: str, previews: bool = False) -> list[dict[str, Any]]:
+    """The signature policies of the environments' namespaces (or, `previews`, of the previews')."""
+    return [d for d in render_policies(platform, kind)
+            if is_image_policy(d) and ("-verify-preview-image-" in d["metadata"]["name"]) == previews]
 
 
 def globs(doc: dict[str, Any]) -> list[str]:
@@ -53,15 +56,18 @@ def globs(doc: dict[str, Any]) -> list[str]:
     return verify["imageReferences"]  # type: ignore[no-any-return]
 
 
-def signers(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    """(issuer, subject) of every accepted signer."""
+def signers(doc: dict[str, Any], key: str = "subject") -> set[tuple[str, str]]:
+    """(issuer, subject) of every accepted signer (`key`: subjectRegExp, their patterns)."""
     if doc["kind"] == "ImageValidatingPolicy":
         [attestor] = doc["spec"]["attestors"]
-        return {(i["issuer"], i["subject"]) for i in attestor["cosign"]["keyless"]["identities"]}
-    [verify] = doc["spec"]["rules"][0]["verifyImages"]
-    [attestor] = verify["attestors"]
-    assert attestor["count"] == 1, "any one of the repositories building the image"
-    return {(e["keyless"]["issuer"], e["keyless"]["subject"]) for e in attestor["entries"]}
+        identities = attestor["cosign"]["keyless"]["identities"]
+    else:
+        [verify] = doc["spec"]["rules"][0]["verifyImages"]
+        [attestor] = verify["attestors"]
+        assert attestor["count"] == 1, "any one of the repositories building the image"
+        identities = [e["keyless"] for e in attestor["entries"]]
+    assert all(("subject" in i) != ("subjectRegExp" in i) for i in identities)
+    return {(i["issuer"], i[key]) for i in identities if key in i}
 
 
 def matches(doc: dict[str, Any], image: str) -> bool:
@@ -79,15 +85,18 @@ def references(image: str) -> list[str]:
 @KINDS
 def test_each_built_image_has_one_policy_matching_it_and_nothing_else(spec: Path, kind: str) -> None:
     platform = load_ir(spec)
-    docs = image_policies(platform, kind)
-    built = {w.image for w in platform.workloads if w.repo}
-    assert len(docs) == len(built)
-    for w in platform.workloads:
-        for reference in references(w.image):
-            assert len([d for d in docs if matches(d, reference)]) == (1 if w.repo else 0), reference
-        for look_alike in (f"{w.image}-evil:1.0.0", f"{w.image}/evil:1.0.0", f"{w.image}evil@{DIGEST}",
-                           f"evil.example/{w.image}:1.0.0", w.image.replace("/", ".", 1) + ":1.0.0"):
-            assert not any(matches(d, look_alike) for d in docs), look_alike
+    for previews in (False, True):
+        docs = image_policies(platform, kind, previews)
+        built = {w.image for w in platform.workloads if w.repo}
+        assert len(docs) == (len(built) if platform.previews is not None or not previews else 0)
+        if not docs:
+            continue
+        for w in platform.workloads:
+            for reference in [*references(w.image), f"{w.image}:pr-7-{'b' * 40}"]:
+                assert len([d for d in docs if matches(d, reference)]) == (1 if w.repo else 0), reference
+            for look_alike in (f"{w.image}-evil:1.0.0", f"{w.image}/evil:1.0.0", f"{w.image}evil@{DIGEST}",
+                               f"evil.example/{w.image}:1.0.0", w.image.replace("/", ".", 1) + ":1.0.0"):
+                assert not any(matches(d, look_alike) for d in docs), look_alike
 
 
 @pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
@@ -99,6 +108,58 @@ def test_the_only_signer_is_the_repositorys_deliver_workflow_on_its_default_bran
         repos = sorted({w.repo for w in platform.workloads if w.image == image and w.repo})
         assert signers(doc) == {(GITHUB_OIDC_ISSUER, f"https://github.com/{repo}/.github/workflows/"
                                                      f"deliver.yaml@refs/heads/main") for repo in repos}
+        assert signers(doc, "subjectRegExp") == set(), "no pull request's signature outside the previews"
+
+
+@KINDS
+def test_in_a_preview_the_preview_workflow_of_the_repository_may_sign_too(kind: str) -> None:
+    """A preview's policy accepts the deliver workflow's signature (the other workloads run `from`'s
+    images) and the preview workflow's on a pull request of that repository: its merge ref, as
+    GitHub's OIDC token names it for a `pull_request` run. Not another workflow, branch or repository."""
+    import re2  # Go's regexp is RE2: google-re2 reads the patterns as Kyverno does
+
+    platform = load_ir(PREVIEWS)
+    docs = image_policies(platform, kind, previews=True)
+    assert docs
+    for doc in docs:
+        [image] = {g[:-2] for g in globs(doc)}
+        repos = sorted({w.repo for w in platform.workloads if w.image == image and w.repo})
+        assert signers(doc) == {(GITHUB_OIDC_ISSUER, signing_identity(repo)) for repo in repos}
+        patterns = signers(doc, "subjectRegExp")
+        assert {issuer for issuer, _ in patterns} == {GITHUB_OIDC_ISSUER}
+        for repo in repos:
+            base = f"https://github.com/{repo}/.github/workflows/"
+
+            def accepted(subject: str, patterns: set[tuple[str, str]] = patterns) -> bool:
+                return any(re2.search(p, subject) for _, p in patterns)  # anchored by the pattern itself
+            assert accepted(f"{base}preview.yaml@refs/pull/7/merge")
+            assert accepted(f"{base}preview.yaml@refs/pull/1234567890/merge")
+            for refused in (f"{base}preview.yaml@refs/heads/main", f"{base}preview.yaml@refs/pull/7/head",
+                            f"{base}other.yaml@refs/pull/7/merge", f"{base}previewXyaml@refs/pull/7/merge",
+                            f"https://github.com/evil/{repo.split('/')[1]}/.github/workflows/preview.yaml@refs/pull/7/merge",
+                            f"{base}preview.yaml@refs/pull/7/merge/x", f"x{base}preview.yaml@refs/pull/7/merge"):
+                assert not accepted(refused), refused
+
+
+def test_the_preview_workflow_signs_the_pull_requests_image() -> None:
+    from targets.github import TARGET as GITHUB
+
+    platform = load_ir(PREVIEWS)
+    assert platform.previews is not None
+    files = {a.path: a.text for a in GITHUB.render(platform)}
+    for source in platform.previews.sources:
+        workflow = yaml.safe_load(files[f"github/{source.workloads[0]}/.github/workflows/{names.PREVIEW_WORKFLOW}"])
+        assert list(workflow["on"]) == ["pull_request"], "the subject's ref is the pull request's merge ref"
+        job = workflow["jobs"]["image"]
+        assert job["permissions"]["id-token"] == "write"
+        steps = job["steps"]
+        build = next(i for i, s in enumerate(steps) if s.get("id") == "build")
+        [sign] = [i for i, s in enumerate(steps) if "cosign sign " in s.get("run", "")]
+        ready = next(i for i, s in enumerate(steps) if "READY_LABEL" in s.get("run", "") and "POST" in s["run"])
+        assert build < sign < ready, "signed before the preview is marked ready"
+        assert steps[sign]["env"]["DIGEST"] == "${{ steps.build.outputs.digest }}"
+        for image in source.images:
+            assert f'cosign sign --yes "{image}@${{DIGEST}}"' in steps[sign]["run"]
 
 
 def test_the_deliver_workflow_signs_that_image_on_that_branch(platform: Platform) -> None:
@@ -149,10 +210,19 @@ def test_signatures_are_checked_on_pods_and_ephemeral_containers_only(spec: Path
 def _stand_in(signed_by: dict[str, tuple[str, str]]) -> Any:
     """Kyverno's verifyImageSignatures(image, attestors): how many attestors accept the signer
     recorded for the image (none when it is unsigned)."""
+    import re2  # Go's regexp is RE2, as Kyverno matches subjectRegExp
+
+    def accepts(identity: dict[str, str], signer: tuple[str, str]) -> bool:
+        if identity["issuer"] != signer[0]:
+            return False
+        if "subject" in identity:
+            return identity["subject"] == signer[1]
+        return re2.search(identity["subjectRegExp"], signer[1]) is not None
+
     def verify(image: Any, attestors: Any) -> int:
         signer = signed_by.get(str(image))
         return sum(1 for a in attestors if signer is not None and any(
-            (i["issuer"], i["subject"]) == signer for i in a["cosign"]["keyless"]["identities"]))
+            accepts(i, signer) for i in a["cosign"]["keyless"]["identities"]))
     return verify
 
 
@@ -263,3 +333,29 @@ def test_every_image_a_pod_may_run_is_under_a_signature_policy(spec: Path, kind:
             admitted += 1
             assert any(matches(d, image) for d in signatures), f"{image} would run unverified"
     assert admitted == 4 * len({w.image for w in platform.workloads}), "the workloads' own images pass"
+
+
+def test_in_a_preview_the_pull_requests_image_needs_its_preview_workflows_signature() -> None:
+    """The preview policy, executed: the pull request's image passes with the repository's preview
+    workflow's signature on a pull request (and the environment's images with the delivery one);
+    another ref, workflow, repository or issuer does not. The environments' policy refuses the pull
+    request's signature."""
+    platform = load_ir(PREVIEWS)
+    [preview_doc] = [d for d in image_policies(platform, "ValidatingPolicy", previews=True) if d["metadata"]["name"].endswith("-api")]
+    [env_doc] = [d for d in image_policies(platform, "ValidatingPolicy") if d["metadata"]["name"].endswith("-api")]
+    [image_name] = {g[:-2] for g in globs(preview_doc)}
+    [repo] = sorted({w.repo for w in platform.workloads if w.image == image_name and w.repo})
+    pr_image = f"{image_name}:pr-7-{'b' * 40}@{DIGEST}"
+    images = {"containers": [pr_image], "initContainers": [], "ephemeralContainers": []}
+    assert pod_images(preview_doc, {"spec": {"containers": [{"image": pr_image}]}}) == images
+    base = f"https://github.com/{repo}/.github/workflows/"
+    pull = (GITHUB_OIDC_ISSUER, f"{base}preview.yaml@refs/pull/7/merge")
+    assert run_verification(preview_doc, images, {pr_image: pull})
+    assert run_verification(preview_doc, images, {pr_image: (GITHUB_OIDC_ISSUER, signing_identity(repo))})
+    for signer in ((GITHUB_OIDC_ISSUER, f"{base}preview.yaml@refs/heads/feature"),
+                   (GITHUB_OIDC_ISSUER, f"{base}ci.yaml@refs/pull/7/merge"),
+                   (GITHUB_OIDC_ISSUER, "https://github.com/mallory/x/.github/workflows/preview.yaml@refs/pull/7/merge"),
+                   ("https://accounts.google.com", pull[1])):
+        assert not run_verification(preview_doc, images, {pr_image: signer}), signer
+    assert not run_verification(preview_doc, images, {}), "unsigned"
+    assert not run_verification(env_doc, images, {pr_image: pull}), "no pull request's image in an environment"

@@ -8,6 +8,8 @@ test_terraform.py::test_terraform_evaluates_locals_to_exactly_the_platform_data.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,17 @@ def policy_namespaces(doc: dict[str, Any]) -> set[str]:
     """Every namespace a policy names as where it applies."""
     if doc["kind"] == "ClusterPolicy":
         return {ns for rule in doc["spec"]["rules"] for block in rule["match"]["any"]
-                for ns in block["resources"]["namespaces"]}
-    [selector] = [e for e in doc["spec"]["matchConstraints"]["namespaceSelector"]["matchExpressions"]
-                  if e["operator"] == "In"]
-    return set(selector["values"])
+                for ns in block["resources"].get("namespaces", [])}
+    if doc["kind"] == "GeneratingPolicy":
+        return set()  # acts on the creation of preview namespaces (cluster-scoped objects)
+    selectors = [e for e in doc["spec"].get("matchConstraints", {}).get("namespaceSelector", {}).get(
+        "matchExpressions", []) if e["operator"] == "In"]
+    if selectors:
+        return set(selectors[0]["values"])
+    # With previews a match condition names the environments' namespaces (and the previews' prefixes).
+    conditions = {c["name"]: c["expression"] for c in doc["spec"].get("matchConditions", [])}
+    listed = re.match(r"request\.namespace in (\[[^\]]*\])", conditions.get("in-the-platform-namespaces", ""))
+    return set(json.loads(listed[1])) if listed else set()
 
 
 @pytest.mark.parametrize("spec", all_spec_files(), ids=spec_id)
@@ -61,14 +70,25 @@ def test_the_webhooks_see_the_workload_namespaces_and_all_the_policies_need(spec
                                              "values": ["kyverno"]})
         workload = {ns for group, ns in env.namespaces.items() if group in names.GROUP_OF_TYPE.values()}
         here = set(env.namespaces.values())
+        # Terraform labels every namespace it creates as the platform's (kube-system and default
+        # are not its).
+        terraform = {names.LABEL_PART_OF: platform.name, names.LABEL_MANAGED_BY: "terraform"}
         for ns in sorted(here | set(SYSTEM)):
-            seen = selector_matches(selector, {names.LABEL_NAMESPACE_NAME: ns})
-            assert seen == (ns in workload), ns
+            labels = {names.LABEL_NAMESPACE_NAME: ns, **(terraform if ns not in ("kube-system", "default") else {})}
+            assert selector_matches(selector, labels) == (ns in workload), ns
+        previews = platform.previews
+        if previews is not None:
+            # The previews' namespaces, named per pull request, are seen in the environment they run in.
+            for prefix in previews.namespace_prefixes:
+                labels = {names.LABEL_NAMESPACE_NAME: f"{prefix}12", names.LABEL_PART_OF: platform.name,
+                          "gpc.dev/preview-of": platform.name}
+                assert selector_matches(selector, labels) == (env.name == previews.from_env), (env.name, prefix)
         for kind in POLICY_KIND_CHOICES:
             for doc in render_policies(platform, kind):
                 needed = policy_namespaces(doc) & here
                 assert needed <= workload, f"{doc['metadata']['name']}: the webhook would never call it in {needed - workload}"
-                if not is_image_policy(doc):
+                generates = doc["kind"] == "GeneratingPolicy" or any("generate" in r for r in doc["spec"].get("rules", []))
+                if not is_image_policy(doc) and not generates:
                     assert needed, "every guardrail applies somewhere in this environment"
 
 

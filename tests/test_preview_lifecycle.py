@@ -296,17 +296,34 @@ def _secret_refs(node: Any) -> list[dict[str, Any]]:
     return []
 
 
-def test_argo_cd_objects_and_routes_match_their_crds(compiled: tuple[Platform, Path], tmp_path: Path,
-                                                    built: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]
-                                                    ) -> None:
+def test_argo_cd_objects_and_every_custom_resource_of_a_preview_match_their_crds(
+        compiled: tuple[Platform, Path], tmp_path: Path,
+        built: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """Every custom resource a preview deploys (its ExternalSecret, Password generator and routes;
+    the other objects are Kubernetes kinds, validated strictly above), as Argo CD builds it."""
     _, tree = compiled
     node, tsc = crd_tools()
     objects = list(yaml.safe_load_all((tree / "argocd/dev/previews.yaml").read_text()))
     objects += [app for app, _ in built.values()]
-    objects += [d for _, docs in built.values() for d in docs if d["kind"] == "HTTPRoute"]
+    custom = [d for _, docs in built.values() for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM]
+    assert {(d["apiVersion"], d["kind"]) for d in custom} == CUSTOM, "every custom kind of a preview is checked"
+    objects += custom
     objects += [yaml.safe_load((tree / "kustomize/_platform/overlays/dev/gateway.yaml").read_text())]
     assert schema_errors(node, objects) == []
     assert unknown_key_errors(tsc, objects, tmp_path) == []
+
+
+def test_the_preview_crd_checks_bite(built: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]],
+                                     tmp_path: Path) -> None:
+    node, tsc = crd_tools()
+    docs = next(iter(built.values()))[1]
+    generator = next(d for d in docs if d["kind"] == "Password")
+    wrong_type = copy.deepcopy(generator)
+    wrong_type["spec"]["length"] = "32"  # an integer in the CRD
+    misspelled = copy.deepcopy(generator)
+    misspelled["spec"]["symbolz"] = 0
+    assert len(schema_errors(node, [generator, wrong_type])) == 1
+    assert len(unknown_key_errors(tsc, [generator, misspelled], tmp_path)) == 1
 
 
 def _pods(docs: list[dict[str, Any]], ips: Any) -> list[Endpoint]:
@@ -385,5 +402,9 @@ def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
     assert {w["name"]: w["image"] for w in said["workloads"]}.items() <= built_images.items()
     routes = [d for d in docs if d["kind"] == "HTTPRoute"]
     assert list(said["hostnames"].values()) == routes[0]["spec"]["hostnames"]
+    pulls = {p["name"] for d in docs if d["kind"] in ("Deployment", "CronJob")
+             for p in (d["spec"]["template"] if d["kind"] == "Deployment" else
+                       d["spec"]["jobTemplate"]["spec"]["template"])["spec"].get("imagePullSecrets", [])}
+    assert said["infrastructure"]["pull_secret"].startswith(f"Secret {pulls.pop()}, copied by Kyverno") and not pulls
     wrong = subprocess.run([gpc, "preview", str(SPEC), "acme/unknown#1"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "previews exist for: acme/checkout-service" in wrong.stderr

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import names
-from compiler.guardrails import POLICY_KINDS
+from compiler.guardrails import POLICY_KINDS, PULL_SECRET_POLICY_KIND, copies_pull_secret
 from compiler.ir import Environment, Platform, Workload
 from compiler.rootapp import GroupKind, group_kinds, metadata
 from targets.argocd import charts, observability, operators
@@ -123,6 +123,8 @@ def cluster_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
     """The Kyverno policy kinds, and what the infrastructure charts, the operators and the secret store
     install that is cluster-scoped (CRDs, webhooks, ClusterRoles)."""
     kinds: set[GroupKind] = set(POLICY_KINDS[platform.guardrails.policy_kind])
+    if copies_pull_secret(platform):
+        kinds.add(PULL_SECRET_POLICY_KIND[platform.guardrails.policy_kind])
     for chart in (*infra_charts(platform), *operators.operator_charts(platform, env)):
         kinds |= set(chart.cluster_kinds)
     if env.secret_store is not None:

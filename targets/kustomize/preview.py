@@ -142,6 +142,10 @@ def quota(platform: Platform, preview: Preview) -> dict[str, Any]:
             "spec": {"hard": {
                 "requests.cpu": preview.quota_cpu, "requests.memory": preview.quota_memory,
                 "limits.memory": preview.quota_memory, "pods": str(preview.quota_pods),
+                # The Kyverno maxima of one workload type check that type's Deployments, Jobs and
+                # CronJobs in a preview but not its Pods (one namespace holds both types): the
+                # quota caps GPUs at what the preview's workloads declare, none by default.
+                f"requests.{names.GPU_RESOURCE}": str(preview.gpus),
                 # Nothing in a preview outlives it or reaches outside the cluster on its own.
                 "persistentvolumeclaims": "0", "services.loadbalancers": "0", "services.nodeports": "0"}}}
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Platform, Workload
-from compiler.ir_preview import PREVIEW_SECRET, Preview, preview_key
+from compiler.ir_preview import PREVIEW_SECRET, Preview, image_ref, preview_key
 from targets.kustomize import meta
 
 ESO_API = "external-secrets.io/v1"
@@ -174,10 +174,6 @@ def _service(platform: Platform, name: str, port: int) -> dict[str, Any]:
                                                               "protocol": "TCP"}]}}
 
 
-def _ref(image: tuple[str, str, str]) -> str:
-    return f"{image[0]}/{image[1]}:{image[2]}"
-
-
 def broker(platform: Platform) -> list[dict[str, Any]]:
     name = names.BROKER_SERVICE
     conf = ("load_definitions = /etc/rabbitmq/definitions/definitions.json\n"
@@ -191,7 +187,7 @@ def broker(platform: Platform) -> list[dict[str, Any]]:
     pod = {
         "automountServiceAccountToken": False, "enableServiceLinks": False, "securityContext": pod_sc,
         "containers": [{
-            "name": name, "image": _ref(names.RABBITMQ_IMAGE), "imagePullPolicy": "IfNotPresent",
+            "name": name, "image": image_ref(names.RABBITMQ_IMAGE), "imagePullPolicy": "IfNotPresent",
             "ports": [{"name": "amqp", "containerPort": names.BROKER_PORT, "protocol": "TCP"}],
             "resources": RESOURCES, "securityContext": c_sc,
             "readinessProbe": {"tcpSocket": {"port": "amqp"}, "periodSeconds": 10},
@@ -224,13 +220,13 @@ def object_store(platform: Platform) -> list[dict[str, Any]]:
     pod = {
         "automountServiceAccountToken": False, "enableServiceLinks": False, "securityContext": pod_sc,
         "initContainers": [{
-            "name": "buckets", "image": _ref(names.BUSYBOX_IMAGE), "imagePullPolicy": "IfNotPresent",
+            "name": "buckets", "image": image_ref(names.BUSYBOX_IMAGE), "imagePullPolicy": "IfNotPresent",
             "command": ["mkdir", "-p", *buckets.split()], "securityContext": c_sc,
             "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
             "volumeMounts": [{"name": "data", "mountPath": "/data"}],
         }],
         "containers": [{
-            "name": name, "image": _ref(names.MINIO_IMAGE), "imagePullPolicy": "IfNotPresent",
+            "name": name, "image": image_ref(names.MINIO_IMAGE), "imagePullPolicy": "IfNotPresent",
             "args": ["server", "/data", "--address", f":{names.OBJECT_STORE_PORT}"],
             "env": [{"name": "MINIO_ROOT_USER", "valueFrom": {"secretKeyRef": {**secret, "key": "object-store.rootUser"}}},
                     {"name": "MINIO_ROOT_PASSWORD",

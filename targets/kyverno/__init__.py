@@ -19,8 +19,8 @@ from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
 from compiler.target import Artifact
 from compiler.yamlout import dump
-from targets.kyverno import cluster_policy, validating_policy
-from targets.kyverno.images import IMAGE, SignedImage, signed_images
+from targets.kyverno import cluster_policy, pull_secret, validating_policy
+from targets.kyverno.images import IMAGE, SignedImage, preview_signed_images, signed_images
 from targets.kyverno.policy import (
     MAX_POLICY_NAME,
     kustomization,
@@ -69,7 +69,8 @@ class KyvernoTarget:
                 out.append(Diagnostic(
                     "GPC341", f"allowed registry '{registry}' is not a registry host with an optional port "
                     "and path", file, platform.position(("guardrails", "allowed_registries", index)), hint="write it like 'ghcr.io/acme' or 'registry.example.com:5000/ml'"))
-        policies = [r.name for r in guardrail_rules(platform)] + [s.name for s in signed_images(platform)]
+        policies = [r.name for r in guardrail_rules(platform)] + [
+            s.name for s in signed_images(platform) + preview_signed_images(platform)]
         longest = max((policy_name(platform, p) for p in policies), key=len)
         if len(longest) > MAX_POLICY_NAME:
             out.append(Diagnostic(
@@ -86,7 +87,9 @@ class KyvernoTarget:
         else:
             guardrail, image = WRITERS[platform.guardrails.policy_kind]
             docs = {r.name: guardrail(platform, r) for r in guardrail_rules(platform)}
-            docs.update({s.name: image(platform, s) for s in signed_images(platform)})
+            docs.update({s.name: image(platform, s) for s in signed_images(platform) + preview_signed_images(platform)})
+            if pull_secret.wanted(platform):
+                docs[pull_secret.NAME] = pull_secret.WRITERS[platform.guardrails.policy_kind](platform)
         artifacts = [Artifact(policy_file(name), dump(doc, platform.spec_file)) for name, doc in docs.items()]
         if docs:
             artifacts.append(Artifact(f"{names.KYVERNO_DIR}/README.md", readme(platform)))

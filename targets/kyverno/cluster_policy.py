@@ -15,6 +15,7 @@ from targets.kyverno.policy import (
     Scope,
     metadata,
     pod_scope,
+    preview_pod_scope,
     rule_annotations,
     scope,
     subject,
@@ -32,12 +33,15 @@ REKOR = "https://rekor.sigstore.dev"  # where cosign keyless records every signa
 
 def _match(s: Scope) -> dict[str, Any]:
     blocks = []
+    # Kyverno's namespace lists take wildcards: `pr-<slug>-*` is every preview of that repository.
     if s.kinds:
-        blocks.append({"resources": {"kinds": list(s.kinds), "namespaces": list(s.namespaces),
+        blocks.append({"resources": {"kinds": list(s.kinds),
+                                     "namespaces": [*s.namespaces, *(f"{p}*" for p in s.previews)],
                                      "operations": list(OPERATIONS)}})
-    if s.pod_namespaces:
+    if s.checks_pods:
         blocks.append({"resources": {"kinds": [POD, f"{POD}/{EPHEMERAL_CONTAINERS}"],
-                                     "namespaces": list(s.pod_namespaces), "operations": list(OPERATIONS)}})
+                                     "namespaces": [*s.pod_namespaces, *(f"{p}*" for p in s.pod_previews)],
+                                     "operations": list(OPERATIONS)}})
     match: dict[str, Any] = {"match": {"any": blocks}}
     if s.excluded:
         match["exclude"] = {"any": [{"resources": {"namespaces": list(s.excluded)}}]}
@@ -73,12 +77,12 @@ def image_policy(platform: Platform, signed: SignedImage) -> dict[str, Any]:
     """Pods may run `signed.image` only when its delivery workflow signed it; Kyverno pins the
     verified digest into the Pod. Pods, not their controllers: a digest written into a Deployment
     would differ from Git and keep its Application OutOfSync."""
-    s = pod_scope(platform)
+    s = preview_pod_scope(platform) if signed.preview else pod_scope(platform)
     annotations = {
         AUTOGEN: "none",
         "policies.kyverno.io/category": "Images",
-        "policies.kyverno.io/description": f"Pods run {signed.image} only as signed by the delivery workflow of "
-                                           f"{', '.join(signed.repos)} on its default branch, pinned to its digest.",
+        "policies.kyverno.io/description": f"Pods run {signed.image} only as signed by {signed.signers}, "
+                                           "pinned to its digest.",
         "policies.kyverno.io/severity": "high",
         "policies.kyverno.io/subject": POD,
         "policies.kyverno.io/title": "Verify image signatures",
@@ -93,9 +97,10 @@ def image_policy(platform: Platform, signed: SignedImage) -> dict[str, Any]:
         "required": True,
         "useCache": True,
         "attestors": [{"count": 1, "entries": [
-            {"keyless": {"issuer": GITHUB_OIDC_ISSUER, "subject": subject_, "rekor": {"url": REKOR}},
+            {"keyless": {"issuer": GITHUB_OIDC_ISSUER, key: value, "rekor": {"url": REKOR}},
              "signatureAlgorithm": "sha256"}
-            for subject_ in signed.subjects]}],
+            for key, value in [*(("subject", s_) for s_ in signed.subjects),
+                               *(("subjectRegExp", p) for p in signed.subject_patterns)]]}],
     }
     rule = {"name": signed.name, **_match(s), "skipBackgroundRequests": True, "verifyImages": [verify]}
     return {

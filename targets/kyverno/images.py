@@ -29,11 +29,13 @@ ATTESTOR = "delivery"
 @dataclass(frozen=True)
 class SignedImage:
     """An image and the workload repositories whose delivery workflows may sign it (several when
-    workloads share an image)."""
+    workloads share an image). `preview`: the policy of the preview namespaces, which also accepts
+    the signature of those repositories' preview workflow on a pull request."""
 
     name: str  # the policy's name without the platform prefix
     image: str
     repos: tuple[str, ...]
+    preview: bool = False
 
     @property
     def globs(self) -> tuple[str, ...]:
@@ -44,12 +46,42 @@ class SignedImage:
     def subjects(self) -> tuple[str, ...]:
         return tuple(signing_identity(repo) for repo in self.repos)
 
+    @property
+    def subject_patterns(self) -> tuple[str, ...]:
+        """Regular expressions of further accepted subjects: the preview workflow on any pull request."""
+        return tuple(preview_signing_pattern(repo) for repo in self.repos) if self.preview else ()
+
+    @property
+    def signers(self) -> str:
+        """Who may sign, in words (policy descriptions and messages)."""
+        who = f"the delivery workflow of {', '.join(self.repos)} on its default branch"
+        return who + (", or its preview workflow on a pull request" if self.preview else "")
+
 
 def signing_identity(repo: str) -> str:
     """The certificate subject of a keyless signature made by `repo`'s delivery workflow on its
     default branch (the SAN GitHub's OIDC token gives Fulcio: the job's workflow ref)."""
     return (f"https://github.com/{repo}/.github/workflows/{names.DELIVER_WORKFLOW}"
             f"@refs/heads/{names.WORKLOAD_DEFAULT_BRANCH}")
+
+
+def preview_signing_pattern(repo: str) -> str:
+    """The certificate subject of a keyless signature made by `repo`'s preview workflow for a pull
+    request, as a regular expression: a `pull_request` run's workflow ref is the pull request's
+    merge ref, `refs/pull/<number>/merge`. Only a run in `repo` itself gets that subject (a fork's
+    run has no OIDC token for it, and the workflow's jobs do not run for forks)."""
+    literal = re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1",
+                     f"https://github.com/{repo}/.github/workflows/{names.PREVIEW_WORKFLOW}")
+    return f"^{literal}@refs/pull/[0-9]+/merge$"
+
+
+def preview_signed_images(platform: Platform) -> list[SignedImage]:
+    """The same images, for the preview namespaces: a preview runs the pull request's image of its
+    own repository's workloads, signed by the preview workflow, and `from`'s for the others."""
+    if platform.previews is None:
+        return []
+    return [SignedImage(s.name.replace("verify-image-", "verify-preview-image-", 1), s.image, s.repos, preview=True)
+            for s in signed_images(platform)]
 
 
 def signed_images(platform: Platform) -> list[SignedImage]:

@@ -47,28 +47,51 @@ def workload_namespaces(platform: Platform, workload_type: str | None = None) ->
     return sorted({ns for env in platform.environments for group, ns in env.namespaces.items() if group in groups})
 
 
+def preview_prefixes(platform: Platform) -> tuple[str, ...]:
+    """What the namespaces of the platform's previews start with (`pr-<repo slug>-`); none without
+    previews. A preview namespace is named per pull request, so no list of names can hold them."""
+    return platform.previews.namespace_prefixes if platform.previews is not None else ()
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where a rule applies: its workload kinds in every workload namespace, and Pods (with their
-    ephemeral containers) in `pod_namespaces`. Never an empty namespace list: Kyverno reads that
-    as every namespace."""
+    ephemeral containers) in `pod_namespaces`; and both in the namespaces starting with one of
+    `previews` (Pods only when `preview_pods`: a preview's one namespace holds services and jobs
+    alike, so a rule of one workload type checks its kinds there, not every Pod). Never an empty
+    namespace list: Kyverno reads that as every namespace."""
 
     kinds: tuple[str, ...]
     namespaces: tuple[str, ...]
     pod_namespaces: tuple[str, ...]
     excluded: tuple[str, ...]
+    previews: tuple[str, ...] = ()
+    preview_pods: bool = True
+
+    @property
+    def pod_previews(self) -> tuple[str, ...]:
+        return self.previews if self.preview_pods else ()
+
+    @property
+    def checks_pods(self) -> bool:
+        return bool(self.pod_namespaces or self.pod_previews)
 
 
 def scope(platform: Platform, rule: Rule) -> Scope:
     return Scope(rule.kinds, tuple(workload_namespaces(platform)),
                  tuple(workload_namespaces(platform, rule.pod_type)),
-                 tuple(platform.guardrails.excluded_namespaces))
+                 tuple(platform.guardrails.excluded_namespaces), preview_prefixes(platform), rule.pod_type is None)
 
 
 def pod_scope(platform: Platform) -> Scope:
     """Pods only, in every workload namespace (image verification: where images are pulled)."""
     namespaces = tuple(workload_namespaces(platform))
     return Scope((), namespaces, namespaces, tuple(platform.guardrails.excluded_namespaces))
+
+
+def preview_pod_scope(platform: Platform) -> Scope:
+    """Pods only, in the preview namespaces (the preview image policies)."""
+    return Scope((), (), (), tuple(platform.guardrails.excluded_namespaces), preview_prefixes(platform))
 
 
 def metadata(platform: Platform, name: str, annotations: dict[str, str]) -> dict[str, Any]:
@@ -91,7 +114,7 @@ def rule_annotations(rule: Rule, subject: str) -> dict[str, str]:
 
 
 def subject(s: Scope) -> str:
-    return ", ".join((*s.kinds, POD) if s.pod_namespaces else s.kinds)
+    return ", ".join((*s.kinds, POD) if s.checks_pods else s.kinds)
 
 
 def kustomization(files: list[str]) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from compiler.ir import Platform
 from compiler.yamlout import flat
-from targets.kyverno.images import GITHUB_OIDC_ISSUER, signed_images
-from targets.kyverno.policy import policy_name, scope, subject
+from targets.kyverno import pull_secret
+from targets.kyverno.images import GITHUB_OIDC_ISSUER, preview_signed_images, signed_images
+from targets.kyverno.policy import policy_name, preview_prefixes, scope, subject
 from targets.kyverno.rules import guardrail_rules
 
 KIND_NOTES = {
@@ -75,4 +76,40 @@ def readme(platform: Platform) -> str:
         lines += ["", "Not verified (their workloads name no `repo`, see GPC344): "
                   + ", ".join(f"`{image}`" for image in unsigned) + "."]
     lines += ["", CREDENTIALS[platform.registry_auth], ""]
+    if platform.previews is not None:
+        lines += _previews(platform)
     return "\n".join(lines)
+
+
+def _previews(platform: Platform) -> list[str]:
+    namespaces = ", ".join(f"`{p}*`" for p in preview_prefixes(platform))
+    lines = [
+        "## Previews",
+        "",
+        f"The same policies apply in the namespaces of pull request previews ({namespaces}): a preview's "
+        "workloads, and every Pod in its namespace, pass the same checks as an environment's. Two differences. "
+        "A preview's one namespace holds services and jobs alike, so the maxima of one workload type check that "
+        "type's Deployments, Jobs and CronJobs there, not its Pods (the preview's ResourceQuota bounds their totals, and its GPUs to what the preview's workloads declare). "
+        "And the pinned images of the preview's own broker and object store are admitted there, and nowhere "
+        "else, by exact reference and digest.",
+        "",
+        "In a preview namespace an image of a workload is admitted when its repository's delivery workflow signed "
+        "it (the environment's images) or its preview workflow did, on a pull request of that repository (the "
+        "pull request's image, tag `pr-<number>-<sha>`). Those signatures are accepted in preview namespaces only:",
+        "",
+        "| image | policy | also signed by (regular expression) |",
+        "|---|---|---|",
+    ]
+    for s in preview_signed_images(platform):
+        patterns = ", ".join(f"`{_cell(p)}`" for p in s.subject_patterns)
+        lines.append(f"| `{s.image}` | `{policy_name(platform, s.name)}` | {patterns} |")
+    lines.append("")
+    if pull_secret.wanted(platform):
+        namespace, secret = pull_secret.source()
+        lines += [f"`{policy_name(platform, pull_secret.NAME)}` copies the registry's pull secret `{secret}` from "
+                  f"`{namespace}` (Terraform's copy for Kyverno) into each preview namespace when Argo CD creates it, "
+                  "and keeps the copies in sync: a preview's pods pull with it as an environment's do, and get "
+                  "nothing else of the environment's. In the environment previews run in, Terraform lets Kyverno's "
+                  "background controller write Secrets for that, and scopes Kyverno's webhooks to the namespaces "
+                  "labelled as this platform's (the previews' included) instead of a list of names.", ""]
+    return lines

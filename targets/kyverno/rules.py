@@ -81,8 +81,8 @@ def guardrail_rules(platform: Platform) -> list[Rule]:
     return [
         require_resources(all(p.effective_resources.cpu_limited for w in platform.workloads for p in w.placements)),
         *(max_rule(rule) for rule in g.max_rules),
-        allowed_registries(gr.registry_prefixes(g)),
-        platform_images(tuple(sorted({w.image for w in platform.workloads}))),
+        allowed_registries(gr.registry_prefixes(g), preview_infra(platform)),
+        platform_images(tuple(sorted({w.image for w in platform.workloads})), preview_infra(platform)),
         disallow_latest(),
         require_tag(),
         run_as_non_root(),
@@ -92,6 +92,36 @@ def guardrail_rules(platform: Platform) -> list[Rule]:
         seccomp(),
         require_labels(),
     ]
+
+
+@dataclass(frozen=True)
+class PreviewInfra:
+    """The pinned images of a preview's own broker and object store, admitted only in the preview
+    namespaces (those starting with one of `prefixes`), by exact reference and digest."""
+
+    prefixes: tuple[str, ...]
+    images: tuple[str, ...]
+
+    def admits(self) -> str:
+        """CEL about container `c`: its image is one of them and the request is in a preview."""
+        return (f"(c.image in {cel.strings(self.images)} && "
+                f"{cel.strings(self.prefixes)}.exists(p, request.namespace.startsWith(p)))")
+
+
+def preview_infra(platform: Platform) -> PreviewInfra | None:
+    preview = platform.previews
+    if preview is None or not preview.infra_images:
+        return None
+    return PreviewInfra(preview.namespace_prefixes, preview.infra_images)
+
+
+def _or_preview_infra(test: str, infra: PreviewInfra | None) -> str:
+    return test if infra is None else f"({test} || {infra.admits()})"
+
+
+def _infra_note(infra: PreviewInfra | None) -> str:
+    return "" if infra is None else (" In a preview's namespace, also the pinned images of the preview's own "
+                                     "broker and object store.")
 
 
 def _container_rule(name: str, title: str, category: str, severity: str, description: str,
@@ -150,7 +180,7 @@ def max_rule(rule: MaxRule) -> Rule:
                            ephemeral=False)
 
 
-def allowed_registries(prefixes: tuple[str, ...]) -> Rule:
+def allowed_registries(prefixes: tuple[str, ...], infra: PreviewInfra | None = None) -> Rule:
     # Messages are plain text that Kyverno scans for `{{ variables }}`: they name the registries
     # only when all of them look like registries (otherwise GPC341 stops the compile anyway).
     if all(REGISTRY.match(p.rstrip("/")) for p in prefixes):
@@ -159,13 +189,14 @@ def allowed_registries(prefixes: tuple[str, ...]) -> Rule:
         shown = "the registries of guardrails.allowed_registries"
     return _container_rule(
         ALLOWED_REGISTRIES, "Allowed image registries", "Images", "high",
-        f"Images come only from {shown}.",
-        Check(cel.every_container(f"has(c.image) && {cel.strings(prefixes)}.exists(p, c.image.startsWith(p))"),
+        f"Images come only from {shown}." + _infra_note(infra),
+        Check(cel.every_container("has(c.image) && " + _or_preview_infra(
+                  f"{cel.strings(prefixes)}.exists(p, c.image.startsWith(p))", infra)),
               f"{ALL_CONTAINERS} must use an image under {shown}: push the image there, or add its "
               "registry to guardrails.allowed_registries in the platform spec."))
 
 
-def platform_images(images: tuple[str, ...]) -> Rule:
+def platform_images(images: tuple[str, ...], infra: PreviewInfra | None = None) -> Rule:
     """Only the workloads' own images (the ones their delivery workflows build and sign): an image
     under an allowed registry that no workload declares would escape the signature check, which
     matches each workload's image by name."""
@@ -175,9 +206,10 @@ def platform_images(images: tuple[str, ...]) -> Rule:
     return _container_rule(
         PLATFORM_IMAGES, "Only the platform's images", "Images", "high",
         "Pods run only the images of the platform's workloads, which their repositories' delivery "
-        "workflows build and sign.",
-        Check(cel.every_container(f"has(c.image) && (c.image in {cel.strings(images)} || "
-                                  f"{cel.strings(prefixes)}.exists(p, c.image.startsWith(p)))"),
+        "workflows build and sign." + _infra_note(infra),
+        Check(cel.every_container("has(c.image) && " + _or_preview_infra(
+                  f"(c.image in {cel.strings(images)} || {cel.strings(prefixes)}.exists(p, c.image.startsWith(p)))",
+                  infra)),
               f"{ALL_CONTAINERS} must run the image of one of the platform's workloads "
               f"({', '.join(images)}): only their delivery workflows build and sign images for it."))
 

@@ -19,6 +19,7 @@ from targets.kyverno.policy import (
     Scope,
     metadata,
     pod_scope,
+    preview_pod_scope,
     rule_annotations,
     scope,
     subject,
@@ -41,23 +42,38 @@ def _resource_rules(kinds: tuple[str, ...], pods: bool) -> list[dict[str, Any]]:
             for group, res in sorted(by_group.items())]
 
 
+def _in(namespaces: tuple[str, ...], prefixes: tuple[str, ...]) -> str:
+    """CEL: the request's namespace is one of `namespaces` or starts with one of `prefixes`."""
+    tests = [f"request.namespace in {cel.strings(namespaces)}"] if namespaces else []
+    tests += [f"{cel.strings(prefixes)}.exists(p, request.namespace.startsWith(p))"] if prefixes else []
+    return " || ".join(tests)
+
+
 def _match(s: Scope) -> dict[str, Any]:
     """matchConstraints, and matchConditions when Pods are checked in fewer namespaces than the
-    workload kinds (a namespaceSelector is one per policy)."""
+    workload kinds (a namespaceSelector is one per policy), or when the platform has previews: a
+    label selector cannot name the namespaces of pull requests to come, so the selector then only
+    leaves out the excluded namespaces and a condition picks the platform's, by name and prefix."""
     expressions = [{"key": names.LABEL_NAMESPACE_NAME, "operator": "In", "values": list(s.namespaces)}]
+    if s.previews:
+        expressions = []
     if s.excluded:
         expressions.append({"key": names.LABEL_NAMESPACE_NAME, "operator": "NotIn", "values": list(s.excluded)})
     out: dict[str, Any] = {"matchConstraints": {
-        "namespaceSelector": {"matchExpressions": expressions},
-        "resourceRules": _resource_rules(s.kinds, bool(s.pod_namespaces)),
+        "namespaceSelector": {"matchExpressions": expressions} if expressions else {},
+        "resourceRules": _resource_rules(s.kinds, s.checks_pods),
     }}
-    if s.pod_namespaces and s.pod_namespaces != s.namespaces:
+    conditions = []
+    if s.previews:
+        conditions.append({"name": "in-the-platform-namespaces", "expression": _in(s.namespaces, s.previews)})
+    if s.checks_pods and (s.pod_namespaces, s.pod_previews) != (s.namespaces, s.previews):
         _, pods = RESOURCES[POD]
-        out["matchConditions"] = [{
+        conditions.append({
             "name": "pods-in-their-namespaces",
-            "expression": f"request.resource.resource != {cel.string(pods)} || "
-                          f"request.namespace in {cel.strings(s.pod_namespaces)}",
-        }]
+            "expression": f"request.resource.resource != {cel.string(pods)} || {_in(s.pod_namespaces, s.pod_previews)}",
+        })
+    if conditions:
+        out["matchConditions"] = conditions
     return out
 
 
@@ -96,11 +112,11 @@ def verification(signed: SignedImage) -> str:
 
 def image_policy(platform: Platform, signed: SignedImage) -> dict[str, Any]:
     """See cluster_policy.image_policy: the same check, as an ImageValidatingPolicy."""
-    s = pod_scope(platform)
+    s = preview_pod_scope(platform) if signed.preview else pod_scope(platform)
     annotations = {
         "policies.kyverno.io/category": "Images",
-        "policies.kyverno.io/description": f"Pods run {signed.image} only as signed by the delivery workflow of "
-                                           f"{', '.join(signed.repos)} on its default branch, pinned to its digest.",
+        "policies.kyverno.io/description": f"Pods run {signed.image} only as signed by {signed.signers}, "
+                                           "pinned to its digest.",
         "policies.kyverno.io/severity": "high",
         "policies.kyverno.io/subject": POD,
         "policies.kyverno.io/title": "Verify image signatures",
@@ -117,11 +133,12 @@ def image_policy(platform: Platform, signed: SignedImage) -> dict[str, Any]:
             "matchImageReferences": [{"glob": g} for g in signed.globs],
             "validationConfigurations": {"mutateDigest": True, "required": True, "verifyDigest": True},
             "attestors": [{"name": ATTESTOR, "cosign": {"keyless": {"identities": [
-                {"issuer": GITHUB_OIDC_ISSUER, "subject": subject_} for subject_ in signed.subjects]}}}],
+                *({"issuer": GITHUB_OIDC_ISSUER, "subject": subject_} for subject_ in signed.subjects),
+                *({"issuer": GITHUB_OIDC_ISSUER, "subjectRegExp": p} for p in signed.subject_patterns)]}}}],
             "validations": [{
                 "expression": verification(signed),
-                "message": f"{signed.image} must be signed by the delivery workflow of {', '.join(signed.repos)} "
-                           "on its default branch: deploy an image that workflow built and signed.",
+                "message": f"{signed.image} must be signed by {signed.signers}: deploy an image that workflow "
+                           "built and signed.",
             }],
         },
     }

@@ -23,7 +23,7 @@ from targets.terraform import backups
 QUOTA_NAME = "gpc-quota"
 LIMIT_RANGE_NAME = "gpc-limits"
 OBJECT_STORE_ROOT_USER = "gpc-admin"
-SYSTEM_NAMESPACES = {"argocd": names.ARGOCD_NAMESPACE, "kyverno": "kyverno"}
+SYSTEM_NAMESPACES = {"argocd": names.ARGOCD_NAMESPACE, "kyverno": names.KYVERNO_NAMESPACE}
 REPOSITORY_SECRET_LABEL = "argocd.argoproj.io/secret-type"
 INFRA_GROUP = "infra"
 # One replica each, ReadWriteOnce; the sizes the charts' own claims had before Terraform owned them.
@@ -226,7 +226,7 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
             "url": platform.gitops_repo,
         },
         argocd_root_application=root_application,
-        kyverno_values=kyverno_values(env, pull_secret),
+        kyverno_values=kyverno_values(env, pull_secret, platform),
     )
 
 
@@ -238,7 +238,7 @@ KYVERNO_REPLICAS = 3
 KYVERNO_MIN_AVAILABLE = 2
 
 
-def kyverno_values(env: Environment, pull_secret: str | None) -> dict[str, Any]:
+def kyverno_values(env: Environment, pull_secret: str | None, platform: Platform | None = None) -> dict[str, Any]:
     """Values of the pinned Kyverno chart (charts/kyverno/values.yaml of Kyverno v1.19)."""
     values: dict[str, Any] = {"admissionController": {
         "replicas": KYVERNO_REPLICAS,
@@ -250,9 +250,26 @@ def kyverno_values(env: Environment, pull_secret: str | None) -> dict[str, Any]:
     # infrastructure. The chart adds the exclusion of Kyverno's own namespace.
     workload_groups = set(names.GROUP_OF_TYPE.values())
     namespaces = sorted(ns for group, ns in env.namespaces.items() if group in workload_groups)
-    if namespaces:
+    previews = platform is not None and platform.previews is not None and platform.previews.from_env == env.name
+    if namespaces and previews:
+        assert platform is not None
+        # The environment previews run in: a pull request's namespace has no name known here, so
+        # the webhooks see every namespace labelled as this platform's (Terraform's and the
+        # previews' own Namespace objects carry the label) except the system and infra ones.
+        others = sorted({*SYSTEM_NAMESPACES.values(), names.KEDA_NAMESPACE,
+                         *(ns for group, ns in env.namespaces.items() if group not in workload_groups)})
+        values["config"] = {"webhooks": {"namespaceSelector": {"matchExpressions": [
+            {"key": names.LABEL_PART_OF, "operator": "In", "values": [platform.name]},
+            {"key": names.LABEL_NAMESPACE_NAME, "operator": "NotIn", "values": others}]}}}
+    elif namespaces:
         values["config"] = {"webhooks": {"namespaceSelector": {"matchExpressions": [
             {"key": names.LABEL_NAMESPACE_NAME, "operator": "In", "values": namespaces}]}}}
+    if previews and pull_secret is not None:
+        # kyverno/preview-pull-secret.yaml: the background controller copies the pull secret into
+        # each preview namespace, which the chart's default role does not allow.
+        values["backgroundController"] = {"rbac": {"clusterRole": {"extraResources": [
+            {"apiGroups": [""], "resources": ["secrets"],
+             "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}]}}}
     # The signature policies read signatures from the workloads' registries: with a private one,
     # Kyverno logs in with its own copy of the pull secret (`--imagePullSecrets`, which both the
     # ImageValidatingPolicy and ClusterPolicy verifyImages use when a policy names no credentials).

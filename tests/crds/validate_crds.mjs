@@ -18,6 +18,8 @@ const MODULES = {
   "external-secrets.io/v1 ExternalSecret": "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
   "external-secrets.io/v1 ClusterSecretStore":
     "@kubernetes-models/external-secrets/external-secrets.io/v1/ClusterSecretStore",
+  "generators.external-secrets.io/v1alpha1 Password":
+    "@kubernetes-models/external-secrets/generators.external-secrets.io/v1alpha1/Password",
   "monitoring.coreos.com/v1 ServiceMonitor": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor",
   "monitoring.coreos.com/v1 PodMonitor": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor",
   "monitoring.coreos.com/v1 PrometheusRule": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",

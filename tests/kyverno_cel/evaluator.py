@@ -85,8 +85,8 @@ def cel_rules(policy: dict[str, Any]) -> list[CelRule]:
     if kind == "ClusterPolicy":
         out = []
         for rule in spec["rules"]:
-            if "verifyImages" in rule:
-                continue  # image signatures: see the module docstring
+            if "verifyImages" in rule or "generate" in rule:
+                continue  # image signatures: see the module docstring; generation admits anything
             validate = rule.get("validate", {})
             cel = validate.get("cel")
             if cel is None:
@@ -110,8 +110,8 @@ def cel_rules(policy: dict[str, Any]) -> list[CelRule]:
         return [CelRule(name, name, action, lambda request: constraints_match(spec["matchConstraints"], request),
                         tuple(c["expression"] for c in spec.get("matchConditions", [])),
                         tuple(spec.get("variables", [])), tuple(spec.get("validations", [])))]
-    if kind == "ImageValidatingPolicy":
-        return []  # image signatures: see the module docstring
+    if kind in ("ImageValidatingPolicy", "GeneratingPolicy"):
+        return []  # image signatures: see the module docstring; a GeneratingPolicy denies nothing
     raise NotImplementedError(f"policy kind {kind!r}")
 
 

@@ -1,4 +1,4 @@
-"""Kyverno's own CRD schemas (v1 of ClusterPolicy, ValidatingPolicy and ImageValidatingPolicy,
+"""Kyverno's own CRD schemas (v1 of ClusterPolicy, ValidatingPolicy, ImageValidatingPolicy and GeneratingPolicy,
 from Kyverno v1.19.0, the app version of the chart terraform pins; refreshed by update.py), used
 strictly: a key the schema does not declare is an error, where the API server would prune it
 silently. Also the API server's defaulting, so a test can tell what it would add to a policy.
@@ -14,7 +14,7 @@ from typing import Any
 
 HERE = Path(__file__).parent
 FILES = {"ClusterPolicy": "clusterpolicies", "ValidatingPolicy": "validatingpolicies",
-         "ImageValidatingPolicy": "imagevalidatingpolicies"}
+         "ImageValidatingPolicy": "imagevalidatingpolicies", "GeneratingPolicy": "generatingpolicies"}
 METADATA = {
     "type": "object", "required": ["name"], "additionalProperties": False,
     "properties": {

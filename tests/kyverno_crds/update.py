@@ -20,6 +20,7 @@ CRDS = {
     "clusterpolicies": "config/crds/kyverno/kyverno.io_clusterpolicies.yaml",
     "validatingpolicies": "config/crds/policies.kyverno.io/policies.kyverno.io_validatingpolicies.yaml",
     "imagevalidatingpolicies": "config/crds/policies.kyverno.io/policies.kyverno.io_imagevalidatingpolicies.yaml",
+    "generatingpolicies": "config/crds/policies.kyverno.io/policies.kyverno.io_generatingpolicies.yaml",
 }
 
 

@@ -126,9 +126,27 @@ locals {
         "namespaceSelector" = {
           "matchExpressions" = [
             {
-              "key"      = "kubernetes.io/metadata.name"
+              "key"      = "app.kubernetes.io/part-of"
               "operator" = "In"
-              "values"   = ["shop-staging-services"]
+              "values"   = ["shop"]
+            },
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "NotIn"
+              "values"   = ["argocd", "keda", "kyverno", "shop-staging-infra"]
+            },
+          ]
+        }
+      }
+    }
+    "backgroundController" = {
+      "rbac" = {
+        "clusterRole" = {
+          "extraResources" = [
+            {
+              "apiGroups" = [""]
+              "resources" = ["secrets"]
+              "verbs"     = ["create", "delete", "get", "list", "patch", "update", "watch"]
             },
           ]
         }
