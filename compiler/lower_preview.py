@@ -67,7 +67,10 @@ def preview_workload(workload: ir.Workload, env: ir.Environment) -> PreviewWorkl
     placement = workload.placement(env.name)
     res = placement.effective_resources
     cpu, memory = res.requests
-    env_vars = tuple(preview_var(v, workload.name, env) for v in placement.env_vars)
+    # A preview has no monitoring of its own (no Pushgateway, no monitors): a job there gets no
+    # PUSHGATEWAY_URL rather than one naming a Service that does not exist in its namespace.
+    env_vars = tuple(preview_var(v, workload.name, env) for v in placement.env_vars
+                     if v.name != names.PUSHGATEWAY_URL_KEY)
     return PreviewWorkload(workload.name, env_vars, cpu, memory, res.memory, res.gpu)
 
 

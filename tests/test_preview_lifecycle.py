@@ -273,6 +273,35 @@ def test_nothing_in_a_preview_refers_to_dev(compiled: tuple[Platform, Path],
         assert all(optional for r, optional in refs if r != "preview-credentials")
 
 
+def test_every_address_a_preview_pod_reads_is_a_service_of_that_preview(
+        built: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """A URL in a preview pod's environment must reach something inside the preview: a variable
+    copied from dev that names a Service the preview lacks (dev's Pushgateway, say) would fail only
+    at run time, and only in previews."""
+    urls = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([a-z0-9.-]+)(?::\d+)?")
+    for name, (_, docs) in built.items():
+        services = {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+        for doc in docs:
+            if doc["kind"] not in ("Deployment", "CronJob", "Job"):
+                continue
+            for var in _env_vars(doc):
+                match = urls.match(str(var.get("value", "")))
+                if match is None or "." in match.group(1):
+                    continue  # not a URL, or a public host name (an external API the spec declares)
+                assert match.group(1) in services, (
+                    f"{name}: {doc['metadata']['name']} reads {var['name']}={var['value']}, "
+                    f"but the preview has no Service {match.group(1)!r}")
+
+
+def _env_vars(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [v for v in node["env"] if isinstance(v, dict)] if isinstance(node.get("env"), list) else []
+        return found + [e for k, v in node.items() if k != "env" for e in _env_vars(v)]
+    if isinstance(node, list):
+        return [e for v in node for e in _env_vars(v)]
+    return []
+
+
 def _without_the_gateway(doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` without its one allowed mention of dev: the shared Gateway a route attaches to and
     whose proxy pods (labelled with that Gateway's namespace) may reach an exposed port."""
