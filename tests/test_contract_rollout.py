@@ -161,7 +161,9 @@ def test_platform_layers_sync_automatically_in_every_environment(platform: Platf
                 | ({"broker"} if platform.queues else set()) | set(platform.operators(env)) \
                 | ({"keda"} if platform.scales_on_queues(env.name) else set()) \
                 | ({"database-operator", "databases"} if platform.databases else set()) \
-                | ({"secret-store"} if env.secret_store is not None else set())
+                | ({"secret-store"} if env.secret_store is not None else set()) \
+                | ({"pushgateway"} if env.monitoring is not None and env.monitoring.pushgateway else set()) \
+                | ({"monitoring"} if env.monitoring is not None and env.monitoring.install else set())
             assert {n.rpartition(".")[2] for n in layers if n != root} == expected
         for name, app in layers.items():
             # Every Application the root application waits for must get Healthy without a person.
