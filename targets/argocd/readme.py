@@ -127,7 +127,8 @@ DATABASES_TEXT = [
     "workload's login role exists only on the server of the database it declared. The price is one primary "
     "(and its replicas) per database.",
     "",
-    "The login roles and their grants are Terraform's (`terraform/<env>/services/databases.tf`): read = SELECT, "
+    "The login roles and their grants are Terraform's (`terraform/modules/database/`, called per database by "
+    "`terraform/<env>/services/`): read = SELECT, "
     "write = SELECT/INSERT/UPDATE/DELETE, owner = owns the schema `app` (DDL); PUBLIC may not connect. Each "
     "workload's `DATABASE_URL` and `PGPASSWORD` are in its credentials Secret. The operator watches only the "
     "infra namespace, but its CRDs, webhooks and ClusterRoles are cluster-wide: environments sharing a cluster "

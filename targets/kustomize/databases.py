@@ -6,7 +6,7 @@ resources) and PostgreSQL major are its own, a failover, restore or major upgrad
 no other, and a role can only exist where its database is, so a workload's role is never even
 present on a server it did not declare. The cost is one primary (and its replicas) per database.
 
-Roles and grants are Terraform's (terraform/<env>/services/databases.tf), not the Cluster's
+Roles and grants are Terraform's (terraform/modules/database/, called per database by terraform/<env>/services/), not the Cluster's
 `managed.roles`: CloudNativePG manages role attributes but no table privileges, and Terraform
 already makes every other per-workload credential. The Cluster creates the database, owned by a
 bootstrap role no workload has; the owner workload's role owns the schema inside it. The superuser

@@ -15,7 +15,7 @@ from targets.terraform.hcl import Hcl
 if TYPE_CHECKING:
     import jinja2
 
-_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_-]*$")
 _MD_SPECIAL = set("\\`*_[]<>&|#~!")
 
 
@@ -34,6 +34,11 @@ def _raw(address: str) -> Hcl:
     if not _ADDRESS.match(address):
         raise ValueError(f"{address!r} is not a resource address")
     return Hcl(address)
+
+
+def _attributes(mapping: dict[str, Hcl], level: int) -> Hcl:
+    """The `name = expression` lines of a block body, aligned the way `terraform fmt` aligns them."""
+    return Hcl("".join(hcl.attributes(mapping, level, quoted=False)).rstrip("\n"))
 
 
 def _flat(text: str) -> str:
@@ -85,6 +90,7 @@ def environment() -> jinja2.Environment:
         "hcl": hcl.scalar,
         "hcl_key": hcl.key,
         "hcl_value": hcl.value,
+        "hcl_attributes": _attributes,
         "hcl_fragment": _fragment,
         "comment": hcl.comment,
         "ident": _ident,
