@@ -151,11 +151,14 @@ def services(platform: Platform, env: Environment, local: data.ServicesLocals,
             "policies": Hcl("local.object_store_policies")}))
     if platform.queues:
         calls.append(ModuleCall("broker", "broker", {
-            "vhost": Hcl("local.broker_vhost"), **_locals("queues", "exchanges"), "users": Hcl("local.broker_users")}))
+            "vhost": Hcl("local.broker_vhost"), "host": Hcl("local.broker_host"), "port": Hcl("local.broker_port"),
+            **_locals("queues", "exchanges"), "users": Hcl("local.broker_users")}))
     for d in platform.databases:
         module = database_module(d.name)
         calls.append(ModuleCall(module, "database", {
-            "database": hcl.string(d.name), "schema": Hcl(f"local.databases[{hcl.key(d.name)}].schema"),
+            "database": hcl.string(d.name), "host": Hcl(f"local.databases[{hcl.key(d.name)}].host"),
+            "port": Hcl(f"local.databases[{hcl.key(d.name)}].port"), "sslmode": hcl.string(names.DATABASE_SSLMODE),
+            "schema": Hcl(f"local.databases[{hcl.key(d.name)}].schema"),
             "owner": hcl.string(d.owner.workload),
             "roles": Hcl(f"{{ for workload, r in local.database_roles : workload => r if r.database == "
                          f"{hcl.string(d.name)} }}")},

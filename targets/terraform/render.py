@@ -154,24 +154,16 @@ def _credential_data(platform: Platform, env: Environment) -> dict[str, dict[str
         if w.credentials_secret is None:
             continue
         k = hcl.key(w.name)
+        # Each from its own user's instance of a module output: nothing but this workload's key.
         expressions = {
-            names.AMQP_URL_KEY: Hcl(
-                'format("amqp://%s:%s@%s:%d/%s", '
-                f"urlencode(module.broker.users[{k}]), urlencode(module.broker.passwords[{k}]), "
-                "local.broker_host, local.broker_port, urlencode(module.broker.vhost))"),
+            names.AMQP_URL_KEY: Hcl(f"module.broker.urls[{k}]"),
             names.S3_ACCESS_KEY: Hcl(f"module.object_store.users[{k}]"),
             names.S3_SECRET_KEY: Hcl(f"module.object_store.secrets[{k}]"),
         }
         if w.database is not None:
-            # Host and port are literal: the expression indexes nothing but this workload's role.
-            database = w.database.target
-            module = f"module.{calls.database_module(database)}"
-            host = names.database_host(database, env.infra_namespace)
+            module = f"module.{calls.database_module(w.database.target)}"
             expressions[names.PGPASSWORD_KEY] = Hcl(f"{module}.passwords[{k}]")
-            expressions[names.DATABASE_URL_KEY] = Hcl(
-                'format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", '
-                f"urlencode({module}.roles[{k}]), urlencode({module}.passwords[{k}]), {hcl.string(host)}, "
-                f"{names.DATABASE_PORT}, {hcl.string(database)}, {hcl.string(names.DATABASE_SSLMODE)})")
+            expressions[names.DATABASE_URL_KEY] = Hcl(f"{module}.urls[{k}]")
         out[w.name] = {key: expressions[key] for key in sorted(w.credential_keys)}
     return out
 

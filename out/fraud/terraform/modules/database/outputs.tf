@@ -9,3 +9,13 @@ output "passwords" {
   value       = { for workload, role in postgresql_role.this : workload => role.password }
   sensitive   = true
 }
+
+# Each workload's URL names its own role only.
+output "urls" {
+  description = "DATABASE_URL of each workload's login role, for its credentials Secret."
+  value = {
+    for workload, role in postgresql_role.this :
+    workload => format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(role.name), urlencode(role.password), var.host, var.port, var.database, var.sslmode)
+  }
+  sensitive = true
+}

@@ -24,6 +24,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -37,6 +39,9 @@ module "database_transactions" {
   }
 
   database = "transactions"
+  host     = local.databases["transactions"].host
+  port     = local.databases["transactions"].port
+  sslmode  = "require"
   schema   = local.databases["transactions"].schema
   owner    = "checkout"
   roles    = { for workload, r in local.database_roles : workload => r if r.database == "transactions" }
@@ -61,8 +66,8 @@ module "credentials" {
 locals {
   credential_data = {
     "checkout" = {
-      "AMQP_URL"     = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["checkout"]), urlencode(module.broker.passwords["checkout"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
-      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_transactions.roles["checkout"]), urlencode(module.database_transactions.passwords["checkout"]), "transactions-rw.fraud-detection-prod-infra.svc.cluster.local", 5432, "transactions", "require")
+      "AMQP_URL"     = module.broker.urls["checkout"]
+      "DATABASE_URL" = module.database_transactions.urls["checkout"]
       "PGPASSWORD"   = module.database_transactions.passwords["checkout"]
     }
     "fraud-inference" = {
@@ -70,8 +75,8 @@ locals {
       "S3_SECRET_KEY" = module.object_store.secrets["fraud-inference"]
     }
     "fraud-trainer" = {
-      "AMQP_URL"      = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["fraud-trainer"]), urlencode(module.broker.passwords["fraud-trainer"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
-      "DATABASE_URL"  = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_transactions.roles["fraud-trainer"]), urlencode(module.database_transactions.passwords["fraud-trainer"]), "transactions-rw.fraud-detection-prod-infra.svc.cluster.local", 5432, "transactions", "require")
+      "AMQP_URL"      = module.broker.urls["fraud-trainer"]
+      "DATABASE_URL"  = module.database_transactions.urls["fraud-trainer"]
       "PGPASSWORD"    = module.database_transactions.passwords["fraud-trainer"]
       "S3_ACCESS_KEY" = module.object_store.users["fraud-trainer"]
       "S3_SECRET_KEY" = module.object_store.secrets["fraud-trainer"]

@@ -13,6 +13,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -35,13 +37,13 @@ module "credentials" {
 locals {
   credential_data = {
     "fulfilment" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["fulfilment"]), urlencode(module.broker.passwords["fulfilment"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["fulfilment"]
     }
     "mailer" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["mailer"]), urlencode(module.broker.passwords["mailer"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["mailer"]
     }
     "storefront" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["storefront"]), urlencode(module.broker.passwords["storefront"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["storefront"]
     }
   }
 }

@@ -9,8 +9,12 @@ output "users" {
   value       = { for workload, permissions in rabbitmq_permissions.workload : workload => permissions.user }
 }
 
-output "passwords" {
-  description = "Password of each workload's broker user."
-  value       = { for workload, user in rabbitmq_user.workload : workload => user.password }
-  sensitive   = true
+# Each workload's URL names its own user only, once its permissions are set.
+output "urls" {
+  description = "AMQP URL of each workload's broker user, for its credentials Secret."
+  value = {
+    for workload, permissions in rabbitmq_permissions.workload :
+    workload => format("amqp://%s:%s@%s:%d/%s", urlencode(permissions.user), urlencode(rabbitmq_user.workload[workload].password), var.host, var.port, urlencode(permissions.vhost))
+  }
+  sensitive = true
 }

@@ -4,6 +4,21 @@ variable "database" {
   type        = string
 }
 
+variable "host" {
+  description = "Host name of the database's primary (CloudNativePG's <cluster>-rw Service), as the workloads reach it."
+  type        = string
+}
+
+variable "port" {
+  description = "Port of that Service."
+  type        = number
+}
+
+variable "sslmode" {
+  description = "The sslmode of the workloads' DATABASE_URL."
+  type        = string
+}
+
 variable "schema" {
   description = "The schema the owner owns and every role searches."
   type        = string

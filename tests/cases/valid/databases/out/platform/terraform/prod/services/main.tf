@@ -17,6 +17,9 @@ module "database_ledger" {
   }
 
   database = "ledger"
+  host     = local.databases["ledger"].host
+  port     = local.databases["ledger"].port
+  sslmode  = "require"
   schema   = local.databases["ledger"].schema
   owner    = "ledger"
   roles    = { for workload, r in local.database_roles : workload => r if r.database == "ledger" }
@@ -30,6 +33,9 @@ module "database_orders" {
   }
 
   database = "orders"
+  host     = local.databases["orders"].host
+  port     = local.databases["orders"].port
+  sslmode  = "require"
   schema   = local.databases["orders"].schema
   owner    = "api"
   roles    = { for workload, r in local.database_roles : workload => r if r.database == "orders" }
@@ -53,19 +59,19 @@ module "credentials" {
 locals {
   credential_data = {
     "api" = {
-      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_orders.roles["api"]), urlencode(module.database_orders.passwords["api"]), "orders-rw.shop-prod-infra.svc.cluster.local", 5432, "orders", "require")
+      "DATABASE_URL" = module.database_orders.urls["api"]
       "PGPASSWORD"   = module.database_orders.passwords["api"]
     }
     "ledger" = {
-      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_ledger.roles["ledger"]), urlencode(module.database_ledger.passwords["ledger"]), "ledger-rw.shop-prod-infra.svc.cluster.local", 5432, "ledger", "require")
+      "DATABASE_URL" = module.database_ledger.urls["ledger"]
       "PGPASSWORD"   = module.database_ledger.passwords["ledger"]
     }
     "payments" = {
-      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_orders.roles["payments"]), urlencode(module.database_orders.passwords["payments"]), "orders-rw.shop-prod-infra.svc.cluster.local", 5432, "orders", "require")
+      "DATABASE_URL" = module.database_orders.urls["payments"]
       "PGPASSWORD"   = module.database_orders.passwords["payments"]
     }
     "report" = {
-      "DATABASE_URL" = format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", urlencode(module.database_orders.roles["report"]), urlencode(module.database_orders.passwords["report"]), "orders-rw.shop-prod-infra.svc.cluster.local", 5432, "orders", "require")
+      "DATABASE_URL" = module.database_orders.urls["report"]
       "PGPASSWORD"   = module.database_orders.passwords["report"]
     }
   }

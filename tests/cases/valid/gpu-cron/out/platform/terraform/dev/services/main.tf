@@ -23,6 +23,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -46,7 +48,7 @@ module "credentials" {
 locals {
   credential_data = {
     "api" = {
-      "AMQP_URL"      = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["api"]), urlencode(module.broker.passwords["api"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL"      = module.broker.urls["api"]
       "S3_ACCESS_KEY" = module.object_store.users["api"]
       "S3_SECRET_KEY" = module.object_store.secrets["api"]
     }
@@ -55,10 +57,10 @@ locals {
       "S3_SECRET_KEY" = module.object_store.secrets["backfill"]
     }
     "labeler" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["labeler"]), urlencode(module.broker.passwords["labeler"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["labeler"]
     }
     "trainer" = {
-      "AMQP_URL"      = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["trainer"]), urlencode(module.broker.passwords["trainer"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL"      = module.broker.urls["trainer"]
       "S3_ACCESS_KEY" = module.object_store.users["trainer"]
       "S3_SECRET_KEY" = module.object_store.secrets["trainer"]
     }

@@ -13,6 +13,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -35,13 +37,13 @@ module "credentials" {
 locals {
   credential_data = {
     "api" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["api"]), urlencode(module.broker.passwords["api"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["api"]
     }
     "archiver" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["archiver"]), urlencode(module.broker.passwords["archiver"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["archiver"]
     }
     "fulfil" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["fulfil"]), urlencode(module.broker.passwords["fulfil"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["fulfil"]
     }
   }
 }

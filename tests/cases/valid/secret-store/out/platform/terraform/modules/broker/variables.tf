@@ -4,6 +4,16 @@ variable "vhost" {
   type        = string
 }
 
+variable "host" {
+  description = "Host name of the broker's AMQP Service, as the workloads reach it."
+  type        = string
+}
+
+variable "port" {
+  description = "AMQP port of that Service."
+  type        = number
+}
+
 # `any`, not an object type: a map of mixed values would turn the numeric bounds into strings.
 variable "queues" {
   description = "The queues: their arguments (bounds, dead-lettering) and description."

@@ -13,6 +13,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -35,10 +37,10 @@ module "credentials" {
 locals {
   credential_data = {
     "ledger" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["ledger"]), urlencode(module.broker.passwords["ledger"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["ledger"]
     }
     "payments-api" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["payments-api"]), urlencode(module.broker.passwords["payments-api"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["payments-api"]
     }
   }
 }

@@ -23,6 +23,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -46,14 +48,14 @@ module "credentials" {
 locals {
   credential_data = {
     "api" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["api"]), urlencode(module.broker.passwords["api"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["api"]
     }
     "dashboard" = {
       "S3_ACCESS_KEY" = module.object_store.users["dashboard"]
       "S3_SECRET_KEY" = module.object_store.secrets["dashboard"]
     }
     "indexer" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["indexer"]), urlencode(module.broker.passwords["indexer"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["indexer"]
     }
     "nightly-train" = {
       "S3_ACCESS_KEY" = module.object_store.users["nightly-train"]

@@ -23,6 +23,8 @@ module "broker" {
   source = "../../modules/broker"
 
   vhost     = local.broker_vhost
+  host      = local.broker_host
+  port      = local.broker_port
   queues    = local.queues
   exchanges = local.exchanges
   users     = local.broker_users
@@ -46,12 +48,12 @@ module "credentials" {
 locals {
   credential_data = {
     "exporter" = {
-      "AMQP_URL"      = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["exporter"]), urlencode(module.broker.passwords["exporter"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL"      = module.broker.urls["exporter"]
       "S3_ACCESS_KEY" = module.object_store.users["exporter"]
       "S3_SECRET_KEY" = module.object_store.secrets["exporter"]
     }
     "storefront" = {
-      "AMQP_URL" = format("amqp://%s:%s@%s:%d/%s", urlencode(module.broker.users["storefront"]), urlencode(module.broker.passwords["storefront"]), local.broker_host, local.broker_port, urlencode(module.broker.vhost))
+      "AMQP_URL" = module.broker.urls["storefront"]
     }
   }
 }
