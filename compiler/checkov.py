@@ -38,9 +38,9 @@ SKIPS: tuple[Skip, ...] = (
     Skip("CKV_SECRET_6", r"terraform/[^/]+/cluster/locals\.tf$",
          "the name of the image pull Secret Terraform creates in each namespace (image_pull_secret = "
          "\"registry-pull-secret\"); its value comes from a Terraform variable at apply time"),
-    Skip("CKV_SECRET_4", r"terraform/[^/]+/services/credentials\.tf$",
-         "format(\"amqp://%s:%s@%s:%d/%s\", ...) builds each workload's broker URL from generated "
-         "credentials at apply time; the `%s:%s@` is a format string, not a user and password"),
+    Skip("CKV_SECRET_4", r"terraform/modules/(broker|database)/outputs\.tf$",
+         "format(\"amqp://%s:%s@%s:%d/%s\", ...) builds each workload's broker (and database) URL from "
+         "generated credentials at apply time; the `%s:%s@` is a format string, not a user and password"),
 )
 
 

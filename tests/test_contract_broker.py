@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, compiled_tree, unavailable
-from test_terraform_support import blocks, locals_of, parse
+from test_terraform_support import blocks, call, locals_of, parse
 
 MIB = 2**20
 OVERFLOWS = {"reject-publish", "drop-head"}
@@ -31,8 +31,9 @@ def _broker_modules(platform: Any) -> dict[str, dict[str, Any]]:
     modules = {}
     for env in platform.environments:
         prefix = f"terraform/{env.name}/services/"
-        if f"{prefix}broker.tf" in tree:
-            modules[env.name] = {name: parse(tree[f"{prefix}{name}"]) for name in ("locals.tf", "broker.tf")}
+        if 'module "broker"' in tree.get(f"{prefix}main.tf", ""):
+            modules[env.name] = {"locals.tf": parse(tree[f"{prefix}locals.tf"]), "main.tf": parse(tree[f"{prefix}main.tf"]),
+                                 "broker.tf": parse(tree["terraform/modules/broker/main.tf"])}
     return modules
 
 
@@ -68,7 +69,8 @@ def test_every_queue_has_an_exchange_of_its_own_and_publishers_may_write_only_th
         assert sorted(e["queue"] for e in exchanges.values()) == sorted(q.name for q in platform.queues), env
         assert not set(exchanges) & set(local["queues"])  # permission regexes see one namespace
         binding = blocks(module["broker.tf"], "resource", "rabbitmq_binding")["queue"]
-        assert binding["for_each"] == "${local.exchanges}" and binding["destination_type"] == "queue"
+        assert binding["for_each"] == "${var.exchanges}" and binding["destination_type"] == "queue"
+        assert call(module["main.tf"], "broker")["exchanges"] == "${local.exchanges}"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import yaml
 from conftest import compiled_tree
 from crd_models import crd_tools, schema_errors, unknown_key_errors
 from test_argocd import expand
-from test_terraform_support import blocks, locals_of, parse_module
+from test_terraform_support import blocks, call, locals_of, module_texts, parse_module
 
 from compiler import names
 from compiler.ir import Platform
@@ -62,9 +62,8 @@ def argocd_objects(tree: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def module(tree: dict[str, str], env: str, stage: str) -> dict[str, Any]:
-    prefix = f"terraform/{env}/{stage}/"
-    return parse_module({p[len(prefix):]: t for p, t in tree.items()
-                         if p.startswith(prefix) and "/" not in p[len(prefix):]})
+    """One environment's root module and the shared modules it calls, parsed and merged."""
+    return parse_module(module_texts(tree, env, stage))
 
 
 def reference(address: str) -> str:
@@ -127,22 +126,24 @@ def test_repository_secret_exists_before_the_root_application(platform: Platform
         assert repository["url"] in git_sources, "Argo CD matches the Secret to the Applications by URL"
         secret = blocks(cluster, "resource", "kubernetes_secret_v1")["gitops_repository"]
         metadata = secret["metadata"][0]
-        assert metadata["name"] == reference("local.argocd_repository.name")
-        assert metadata["labels"] == reference("local.argocd_repository.labels")
-        assert metadata["namespace"] == reference('kubernetes_namespace_v1.system["argocd"].metadata[0].name')
+        assert call(cluster, "argocd")["repository"] == reference("local.argocd_repository")
+        assert metadata["name"] == reference("var.repository.name")
+        assert metadata["labels"] == reference("var.repository.labels")
+        assert metadata["namespace"] == reference("var.namespace")
         credential = ({"sshPrivateKey": reference("var.gitops_ssh_private_key")} if over_ssh else {
             "githubAppID": reference("var.gitops_github_app_id"),
             "githubAppInstallationID": reference("var.gitops_github_app_installation_id"),
             "githubAppPrivateKey": reference("var.gitops_github_app_private_key"),
         })
-        assert secret["data_wo"] == {"type": "git", "url": reference("local.argocd_repository.url"), **credential}
+        assert secret["data_wo"] == {"type": "git", "url": reference("var.repository.url"), **credential}
         assert "data" not in secret, "the credential is written only through the write-only data_wo"
         variables = {k: v for block in cluster["variable"] for k, v in block.items()}
         private = "gitops_ssh_private_key" if over_ssh else "gitops_github_app_private_key"
         assert variables[private]["ephemeral"] is True and variables[private]["sensitive"] is True
         assert "default" not in variables[private], "a missing credential must fail the plan"
-        root = blocks(cluster, "resource", "helm_release")["argocd_root"]
-        assert reference("kubernetes_secret_v1.gitops_repository") in root["depends_on"]
+        # The root application's module waits for all of module argocd, which holds the Secret.
+        assert reference("module.argocd") in call(cluster, "root_application")["depends_on"]
+        assert 'resource "kubernetes_secret_v1" "gitops_repository"' in tree["terraform/modules/argocd/main.tf"]
 
 
 # -- the platform layers sync on their own, workload delivery follows auto_sync --------------------

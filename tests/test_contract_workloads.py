@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import compiled_tree, require_tool
-from test_terraform_support import blocks, locals_of, parse_module, run_terraform
+from test_terraform_support import blocks, call, locals_of, module_texts, parse_module, run_terraform
 
 from compiler import names
 from compiler.ir import Platform, Workload
@@ -127,9 +127,7 @@ def test_every_pod_pulls_with_the_registry_secret_when_the_registry_is_private(t
 
 
 def _cluster_module(tree: Tree, env: str) -> dict[str, Any]:
-    prefix = f"terraform/{env}/cluster/"
-    return parse_module({p[len(prefix):]: t for p, t in tree.files.items()
-                         if p.startswith(prefix) and "/" not in p[len(prefix):]})
+    return parse_module(module_texts(tree.files, env, "cluster"))
 
 
 def _host(image: str) -> str:
@@ -150,14 +148,20 @@ def test_every_service_account_lists_the_pull_secret_terraform_creates(tree: Tre
             assert "registry_credentials" not in variables
             continue
         # Every ServiceAccount (one per workload, for_each) lists the Secret of its own namespace...
-        assert account["for_each"] == "${local.workloads}"
-        assert account["image_pull_secret"] == [
-            {"name": "${kubernetes_secret_v1.image_pull[each.value.group].metadata[0].name}"}]
+        assert account["for_each"] == "${var.workloads}"
+        assert call(module, "workloads")["workloads"] == "${local.workloads}"
+        assert account["image_pull_secret"] == [{"name": "${var.image_pull_secrets[each.value.group]}"}]
+        # ... the names module image_pull reads back from the Secrets it created (so they exist first) ...
+        assert call(module, "workloads")["image_pull_secrets"] == "${module.image_pull.secrets}"
+        (output,) = [o["secrets"] for o in module["output"] if "secrets" in o and "image_pull" in o["secrets"]["value"]]
+        assert output["value"] == "${{for group, secret in kubernetes_secret_v1.image_pull : group => secret.metadata[0].name}}"
         # ... which exists in the namespace of every workload, under the name the pods use ...
         pull = secrets["image_pull"]
-        assert pull["for_each"] == "${toset(local.image_pull_groups)}"
+        assert pull["for_each"] == "${toset(var.groups)}"
+        assert call(module, "image_pull")["groups"] == "${local.image_pull_groups}"
         assert set(local["image_pull_groups"]) == {w["group"] for w in local["workloads"].values()}
-        assert pull["metadata"][0]["name"] == "${local.image_pull_secret}"
+        assert pull["metadata"][0]["name"] == "${var.secret_name}"
+        assert call(module, "image_pull")["secret_name"] == "${local.image_pull_secret}"
         assert local["image_pull_secret"] == names.IMAGE_PULL_SECRET
         assert pull["type"] == "kubernetes.io/dockerconfigjson"
         # ... holds a login for every registry an image comes from, written only, never stored.
@@ -177,8 +181,7 @@ def test_the_pull_secret_is_a_docker_config_and_its_credentials_are_checked(tmp_
     platform = load_ir(ROOT / "specs" / "fraud.yaml")
     files = compiled_tree(platform)
     prefix = "terraform/dev/cluster/"
-    module = parse_module({p[len(prefix):]: t for p, t in files.items() if p.startswith(prefix)
-                           and p.endswith(".tf") and "/" not in p[len(prefix):]})
+    module = parse_module(module_texts(files, "dev", "cluster"))
     expression = blocks(module, "resource", "kubernetes_secret_v1")["image_pull"]["data_wo"][".dockerconfigjson"]
     assert expression.startswith("${") and expression.endswith("}")
     probe = tmp_path / "probe"

@@ -17,7 +17,7 @@ import pytest
 from conftest import all_spec_files, load_ir, spec_id
 from kyverno_cel.build import POLICY_KIND_CHOICES, is_image_policy, render_policies
 from kyverno_cel.matching import selector_matches
-from test_terraform_support import blocks, locals_of, module_files, parse_module
+from test_terraform_support import blocks, call, locals_of, module_files, parse_module
 
 from compiler import names
 from targets.terraform import TARGET as TERRAFORM
@@ -51,7 +51,8 @@ def test_kyverno_runs_highly_available_with_a_disruption_budget(spec: Path) -> N
     for env in load_ir(spec).environments:
         module = cluster_module(spec, env.name)
         release = blocks(module, "resource", "helm_release")["kyverno"]
-        assert release["values"] == ["${yamlencode(local.kyverno_values)}"]
+        assert release["values"] == ["${yamlencode(var.values)}"]
+        assert call(module, "kyverno")["values"] == "${local.kyverno_values}"
         admission = locals_of(module)["kyverno_values"]["admissionController"]
         assert admission["replicas"] >= 3
         budget = admission["podDisruptionBudget"]
@@ -108,9 +109,12 @@ def test_kyverno_logs_in_to_a_private_registry_with_its_own_copy_of_the_pull_sec
         own, workloads = secrets["kyverno_image_pull"], secrets["image_pull"]
         assert values["existingImagePullSecrets"] == [platform.pull_secret]
         [own_metadata], [workload_metadata] = own["metadata"], workloads["metadata"]
-        assert own_metadata["name"] == "${local.image_pull_secret}" == workload_metadata["name"]
-        assert own_metadata["namespace"] == '${kubernetes_namespace_v1.system["kyverno"].metadata[0].name}'
+        assert own_metadata["name"] == "${var.secret_name}" == workload_metadata["name"]
+        assert call(module, "image_pull")["secret_name"] == "${local.image_pull_secret}"
+        assert own_metadata["namespace"] == "${var.kyverno_namespace}"
+        assert call(module, "image_pull")["kyverno_namespace"] == '${module.namespaces.system["kyverno"]}'
         assert (own["type"], own["data_wo"], own["data_wo_revision"]) == \
             (workloads["type"], workloads["data_wo"], workloads["data_wo_revision"]), "the same credentials"
-        assert release["depends_on"] == ["${kubernetes_secret_v1.kyverno_image_pull}"]
+        # Kyverno's module waits for module image_pull, which holds its copy.
+        assert "depends_on" not in release and call(module, "kyverno")["depends_on"] == ["${module.image_pull}"]
         assert locals_of(module)["image_pull_secret"] == platform.pull_secret

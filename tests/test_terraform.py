@@ -25,11 +25,14 @@ import yaml
 from conftest import ROOT, all_spec_files, load_ir, require_tool, spec_id
 from test_terraform_support import (
     blocks,
+    call,
+    called_modules,
     evaluate_locals,
     locals_of,
     module_files,
     parse,
     parse_module,
+    root_files,
     run_terraform,
     terraform_artifacts,
     write,
@@ -99,15 +102,17 @@ def test_versions_are_exact_pins(spec: Path) -> None:
     expected = {p.name: p for p in (versions.KUBERNETES, versions.HELM, versions.RANDOM, versions.MINIO,
                                     versions.RABBITMQ, versions.POSTGRESQL)}
     for _, stage, module, _ in _modules(spec):
-        (terraform,) = module["terraform"]
-        assert terraform["required_version"] == versions.TERRAFORM_VERSION
-        (providers,) = terraform["required_providers"]
-        assert providers, stage
-        for name, pin in providers.items():
-            assert re.fullmatch(r"\d+\.\d+\.\d+", pin["version"]), pin
-            assert (pin["source"], pin["version"]) == (expected[name].source, expected[name].version)
+        # The root module's and every module's own: each names exactly the providers it uses.
+        for terraform in module["terraform"]:
+            assert terraform["required_version"] == versions.TERRAFORM_VERSION
+            (providers,) = terraform["required_providers"]
+            assert providers, stage
+            for name, pin in providers.items():
+                assert re.fullmatch(r"\d+\.\d+\.\d+", pin["version"]), pin
+                assert (pin["source"], pin["version"]) == (expected[name].source, expected[name].version)
+        declared = {name for terraform in module["terraform"] for name in terraform["required_providers"][0]}
         used = {t.split("_")[0] for kind in ("resource", "data") for b in module.get(kind, []) for t in b}
-        assert used - {"terraform"} <= set(providers) | {"kubernetes", "helm"}, used
+        assert used - {"terraform"} <= declared | {"kubernetes", "helm"}, used
         if stage == "cluster":
             releases = blocks(module, "resource", "helm_release")
             assert set(releases) == {"argocd", "argocd_root", "kyverno"}
@@ -115,7 +120,9 @@ def test_versions_are_exact_pins(spec: Path) -> None:
                 got = releases[name]
                 assert (got["repository"], got["chart"], got["version"]) == (chart.repository, chart.chart,
                                                                              chart.version)
-            assert releases["argocd_root"]["chart"] == "${path.module}/root-app"
+            assert releases["argocd_root"]["chart"] == "${var.chart}"
+            (call,) = [b["root_application"] for b in module["module"] if "root_application" in b]
+            assert call["chart"] == "${path.module}/root-app"
 
 
 @spec_param
@@ -311,12 +318,13 @@ def _with_api_access(platform: Any) -> Any:
 def test_rbac_exists_only_for_api_access_and_names_real_api_groups() -> None:
     plain = _ir(ROOT / "specs" / "fraud.yaml")
     for platform, readers in ((plain, set()), (_with_api_access(plain), {plain.workloads[0].name})):
-        files = {a.path: a.text for a in terraform_artifacts(platform)}
-        cluster = parse_module({p.rsplit("/", 1)[1]: t for p, t in files.items()
-                                if p.startswith("terraform/dev/cluster/") and p.endswith(".tf")})
+        cluster = parse_module(module_files(terraform_artifacts(platform), "dev", "cluster"))
         assert set(locals_of(cluster)["api_readers"]) == readers
         roles = blocks(cluster, "resource", "kubernetes_role_v1")
-        assert bool(roles) == bool(readers)
+        # One Role per entry of local.api_readers (the workloads module's for_each), none without.
+        assert roles["api_reader"]["for_each"] == "${var.api_readers}"
+        (call,) = [b["workloads"] for b in cluster["module"] if "workloads" in b]
+        assert call["api_readers"] == "${local.api_readers}"
         for role in roles.values():
             groups = {res: rule["api_groups"] for rule in role["rule"] for res in rule["resources"]}
             assert groups == {"configmaps": [""], "pods": [""], "services": [""], "deployments": ["apps"],
@@ -324,9 +332,16 @@ def test_rbac_exists_only_for_api_access_and_names_real_api_groups() -> None:
             assert all(rule["verbs"] == ["get", "list", "watch"] for rule in role["rule"])
 
 
-_REFERENCE = re.compile(r"^\$\{(kubernetes_namespace_v1\.(group|system)\[[^]]+\]|data\.kubernetes_namespace_v1\.group"
-                        r"\[[^]]+\]|kubernetes_role_v1\.api_reader\[each\.key\]|"
-                        r"kubernetes_service_account_v1\.workload\[each\.key\])\.metadata\[0\]\.(name|namespace)\}$")
+# Inside a module a namespace is one of its variables; the root module fills those variables from
+# the outputs of the modules that create or look up the namespaces, which read the resources (or
+# data sources): whatever lands in a namespace waits for it, so the first apply runs in order.
+_VARIABLE = re.compile(r"^\$\{var\.(namespaces\[each\.(key|value\.group)\]|namespace|kyverno_namespace)\}$"
+                       r"|^\$\{kubernetes_role_v1\.api_reader\[each\.key\]\.metadata\[0\]\.namespace\}$"
+                       r"|^\$\{kubernetes_service_account_v1\.workload\[each\.key\]\.metadata\[0\]\.namespace\}$"
+                       r"|^\$\{data\.kubernetes_namespace_v1\.group\[\"infra\"\]\.metadata\[0\]\.name\}$")
+_FROM_MODULE = re.compile(r'^\$\{module\.(namespaces\.groups|namespaces\.groups\["infra"\]|namespaces\.system\["(argocd|kyverno)"\]'
+                          r"|argocd\.namespace|infra_access\.namespaces)\}$")
+_OUTPUT = re.compile(r"^\$\{\{for \w+, namespace in (data\.)?kubernetes_namespace_v1\.(group|system) : \w+ => namespace\.metadata\[0\]\.name\}\}$")
 
 
 def _namespaces_in(item: Any) -> list[Any]:
@@ -346,10 +361,16 @@ def test_namespaces_are_references_so_the_first_apply_runs_in_order(spec: Path) 
                 for type_name, items in group.items():
                     for name, body in items.items():
                         for namespace in _namespaces_in(body):
-                            if type_name == "helm_release" and name == "argocd_root":
-                                assert namespace == "${helm_release.argocd.namespace}"
-                            else:
-                                assert _REFERENCE.match(namespace), (type_name, name, namespace)
+                            assert _VARIABLE.match(namespace), (type_name, name, namespace)
+        for block in module.get("module", []):
+            for label, arguments in block.items():
+                for argument in ("namespaces", "namespace", "kyverno_namespace"):
+                    if argument in arguments and label not in ("namespaces", "infra_access"):
+                        assert _FROM_MODULE.match(arguments[argument]), (label, argument, arguments[argument])
+        for output in module.get("output", []):
+            for name, body in output.items():
+                if name in ("groups", "system") or (name == "namespaces" and "data." in body["value"]):
+                    assert _OUTPUT.match(body["value"]), (name, body["value"])
 
 
 @spec_param
@@ -564,3 +585,46 @@ def test_checkov_finds_nothing(tmp_path: Path) -> None:
     assert summary["passed"] > 0
     checked = {c["check_id"] for r in reports for c in r["results"]["passed_checks"]}
     assert "CKV_K8S_21" in checked  # the Kubernetes checks did look at the resources
+
+
+_MODULE_OUTPUT = re.compile(r"\bmodule\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)")
+_VARIABLE_USE = re.compile(r"\bvar\.([A-Za-z_][\w-]*)")
+
+
+@spec_param
+def test_every_module_call_passes_exactly_the_variables_the_module_declares(spec: Path) -> None:
+    """`terraform validate` needs the providers; what it would say about the wiring, checked here:
+    each call gives every variable of its module and nothing else, names only outputs the module
+    has, and each module reads only variables it declares."""
+    platform, files = _rendered(spec)
+    artifacts = [type("A", (), {"path": p, "text": t})() for p, t in files.items()]
+    used: set[str] = set()
+    for env in platform.environments:
+        for stage in ("cluster", "services"):
+            root = root_files(artifacts, env.name, stage)  # type: ignore[arg-type]
+            if not root:
+                continue
+            module = parse_module(root)
+            folders = called_modules(root)
+            used |= set(folders.values())
+            shared: dict[str, dict[str, Any]] = {}
+            for label, folder in folders.items():
+                prefix = f"terraform/modules/{folder}/"
+                texts = {p[len(prefix):]: t for p, t in files.items() if p.startswith(prefix)}
+                assert sorted(texts) == ["main.tf", "outputs.tf", "variables.tf", "versions.tf"], folder
+                shared[label] = parse_module(texts)
+                declared = {n for block in shared[label].get("variable", []) for n in block}
+                arguments = set(call(module, label)) - {"source", "providers", "depends_on"}
+                assert arguments == declared, (env.name, stage, label, arguments ^ declared)
+                read = {m for t in texts.values() for m in _VARIABLE_USE.findall(t)}
+                assert read <= declared, (folder, read - declared)
+                for alias in call(module, label).get("providers", {}):
+                    (versions_block,) = shared[label]["terraform"]
+                    assert alias in versions_block["required_providers"][0], (folder, alias)
+            for name, text in root.items():  # moved.tf names resources in modules: test_terraform_moves
+                for label, output in _MODULE_OUTPUT.findall(text) if name != "moved.tf" else ():
+                    outputs = {n for block in shared[label].get("output", []) for n in block}
+                    assert output in outputs, (env.name, stage, label, output)
+    # Every module written is called by some environment.
+    written = {p.split("/")[2] for p in files if p.startswith("terraform/modules/")}
+    assert written == used

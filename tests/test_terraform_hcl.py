@@ -262,7 +262,7 @@ def test_terraform_agrees_on_hostile_output(s: list[str], tmp_path_factory: pyte
 
 def test_baseline_is_a_real_platform() -> None:
     files = _render(_BASELINE)
-    assert any(p.endswith("services/credentials.tf") for p in files)
-    assert any(p.endswith("cluster/app_secrets.tf") for p in files)
+    assert any(p.endswith("services/main.tf") and 'module "credentials"' in t for p, t in files.items())
+    assert any(p.endswith("cluster/main.tf") and 'module "app_secrets"' in t for p, t in files.items())
     assert any("kubernetes_role_v1" in t for t in files.values())
     assert Path(ROOT / "specs" / "fraud.yaml").is_file()

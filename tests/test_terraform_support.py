@@ -66,9 +66,47 @@ def blocks(module: dict[str, Any], kind: str, type_name: str) -> dict[str, Any]:
     return out
 
 
-def module_files(artifacts: list[Artifact], env: str, stage: str) -> dict[str, str]:
+def root_files(artifacts: list[Artifact], env: str, stage: str) -> dict[str, str]:
+    """The files of one environment's root module (terraform/<env>/<stage>/*), by name."""
     prefix = f"terraform/{env}/{stage}/"
     return {a.path[len(prefix):]: a.text for a in artifacts if a.path.startswith(prefix) and "/" not in a.path[len(prefix):]}
+
+
+def called_modules(root: dict[str, str]) -> dict[str, str]:
+    """`module` block label -> the folder under terraform/modules/ its `source` names."""
+    calls: dict[str, str] = {}
+    for block in parse_module(root).get("module", []):
+        for label, body in block.items():
+            source = body["source"]
+            assert source.startswith("../../modules/"), source
+            calls[label] = source[len("../../modules/"):]
+    return calls
+
+
+def module_files(artifacts: list[Artifact], env: str, stage: str) -> dict[str, str]:
+    """The files of one environment's root module and of every shared module it calls (as
+    `modules/<folder>/<file>`): everything Terraform reads when it plans that root module."""
+    return module_texts({a.path: a.text for a in artifacts}, env, stage)
+
+
+def module_texts(files: dict[str, str], env: str, stage: str) -> dict[str, str]:
+    """module_files, from a compiled tree's files by path."""
+    prefix = f"terraform/{env}/{stage}/"
+    root = {p[len(prefix):]: t for p, t in files.items() if p.startswith(prefix) and "/" not in p[len(prefix):]}
+    if not root:
+        return {}
+    shared = {}
+    for folder in set(called_modules(root).values()):
+        inner = f"terraform/modules/{folder}/"
+        shared.update({f"modules/{folder}/{p[len(inner):]}": t for p, t in files.items() if p.startswith(inner)})
+    return {**root, **shared}
+
+
+def call(module: dict[str, Any], label: str) -> dict[str, Any]:
+    """The arguments of the root module's `module "<label>"` block."""
+    (found,) = [block[label] for block in module.get("module", []) if label in block]
+    result: dict[str, Any] = found
+    return result
 
 
 def terraform_env(home: Path) -> dict[str, str]:

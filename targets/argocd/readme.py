@@ -151,7 +151,8 @@ DATABASES_TEXT = [
     "workload's login role exists only on the server of the database it declared. The price is one primary "
     "(and its replicas) per database.",
     "",
-    "The login roles and their grants are Terraform's (`terraform/<env>/services/databases.tf`): read = SELECT, "
+    "The login roles and their grants are Terraform's (`terraform/modules/database/`, called per database by "
+    "`terraform/<env>/services/`): read = SELECT, "
     "write = SELECT/INSERT/UPDATE/DELETE, owner = owns the schema `app` (DDL); PUBLIC may not connect. Each "
     "workload's `DATABASE_URL` and `PGPASSWORD` are in its credentials Secret. The operator watches only the "
     "infra namespace, but its CRDs, webhooks and ClusterRoles are cluster-wide: environments sharing a cluster "
@@ -172,7 +173,7 @@ BACKUPS_TEXT = [
     "one as soon as it exists), with CloudNativePG's in-tree Barman Cloud support (`barmanObjectStore`, served "
     "by the pinned 1.30 operator; upstream removes it in 1.31, so bumping the operator means moving to the "
     "Barman Cloud plugin, with the same bucket). Each database writes to its own bucket of the environment's "
-    "object store with its own object-store user (Terraform, `services/database_backups.tf`). On the first "
+    "object store with its own object-store user (Terraform, `terraform/modules/database_backups/`). On the first "
     "rollout that bucket and user come with the services step, after the databases are up: until then WAL "
     "archiving is retried (PostgreSQL keeps the segments, which fill the volume if that step never comes) and "
     "the immediate base backup fails, so the first "

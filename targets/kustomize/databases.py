@@ -6,7 +6,7 @@ resources) and PostgreSQL major are its own, a failover, restore or major upgrad
 no other, and a role can only exist where its database is, so a workload's role is never even
 present on a server it did not declare. The cost is one primary (and its replicas) per database.
 
-Roles and grants are Terraform's (terraform/<env>/services/databases.tf), not the Cluster's
+Roles and grants are Terraform's (terraform/modules/database/, called per database by terraform/<env>/services/), not the Cluster's
 `managed.roles`: CloudNativePG manages role attributes but no table privileges, and Terraform
 already makes every other per-workload credential. The Cluster creates the database, owned by a
 bootstrap role no workload has; the owner workload's role owns the schema inside it. The superuser
@@ -16,7 +16,7 @@ Backups (where `environments.<env>.backup` asks for them) use CloudNativePG's in
 support, `spec.backup.barmanObjectStore`, and a `ScheduledBackup` with `method: barmanObjectStore`:
 base backups on the schedule, WAL archived continuously, to the database's own bucket in the
 environment's object store, with an object-store user that may touch that bucket only (Terraform,
-services/database_backups.tf). Not the Barman Cloud plugin (`barmancloud.cnpg.io` ObjectStore +
+terraform/modules/database_backups/). Not the Barman Cloud plugin (`barmancloud.cnpg.io` ObjectStore +
 `spec.plugins`): the in-tree support is deprecated since 1.26 but still served by the operator gpc
 pins (1.30.0; upstream moved its removal to 1.31.0), while the plugin is one more operator whose
 gRPC link to CloudNativePG needs cert-manager (or hand-made certificate bundles) in every

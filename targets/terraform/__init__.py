@@ -7,6 +7,11 @@ credential per workload, as two Terraform root modules applied in order.
 - `terraform/<env>/services/`, once Argo CD runs the object store and the broker: buckets,
   queues, one user per workload limited to what it declared, and its credentials Secret.
 
+Both are thin: providers, the environment's values (`locals.tf`) and calls of the shared modules
+in `terraform/modules/<concern>/`, written once per platform (calls.py says which, with what).
+Their `moved.tf` carries a state of the earlier layout, where the root modules declared every
+resource themselves, to the addresses inside the modules.
+
 `terraform init` and `validate` need the provider registry, which the test suite cannot reach;
 the tests parse every file with python-hcl2, run `terraform fmt -check`, evaluate `locals.tf`
 with `terraform console`, and check the trust each workload gets against its `uses`.

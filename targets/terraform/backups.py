@@ -1,4 +1,5 @@
-"""The object-store side of database backups (terraform/<env>/services/database_backups.tf).
+"""The object-store side of database backups (terraform/modules/database_backups/, called by
+terraform/<env>/services/ with that environment's `database_backups` local).
 
 Each backed-up database gets its own bucket, its own object-store user and a policy that lets that
 user do in that bucket exactly what barman-cloud does there (CloudNativePG's base backups, WAL

@@ -110,7 +110,6 @@ class ClusterLocals(_Locals):
     image_pull_secret: str | None  # the registry's pull secret; None: registry_auth needs none
     registry_hosts: list[str] | None  # the registries the pull secret must log in to
     image_pull_groups: list[str] | None  # the groups whose namespace gets the pull secret
-    argocd_values: dict[str, Any]
     argocd_repository: dict[str, Any]  # name, labels, url of Argo CD's repository Secret
     argocd_root_application: str
     kyverno_values: dict[str, Any]
@@ -212,12 +211,6 @@ def cluster(platform: Platform, env: Environment, root_application: str) -> Clus
         image_pull_secret=pull_secret,
         registry_hosts=list(platform.registry_hosts) if pull_secret else None,
         image_pull_groups=sorted({w.group for w in workloads}) if pull_secret else None,
-        argocd_values={
-            "dex": {"enabled": False},
-            # Argo CD 1.8+ no longer reports an Application's health to its parent, so sync waves of
-            # the app-of-apps would not wait for infrastructure to be healthy without this check.
-            "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
-        },
         argocd_repository={
             "name": names.argocd_repository_secret(platform.name),
             # Argo CD finds a repository's credentials by this label and by the URL, which must be
@@ -296,6 +289,13 @@ if obj.status ~= nil and obj.status.health ~= nil then
 end
 return hs
 """
+# The same in every environment: the argocd module's own (a local of terraform/modules/argocd/).
+ARGOCD_VALUES: dict[str, Any] = {
+    "dex": {"enabled": False},
+    # Argo CD 1.8+ no longer reports an Application's health to its parent, so sync waves of
+    # the app-of-apps would not wait for infrastructure to be healthy without this check.
+    "configs": {"cm": {"resource.customizations.health.argoproj.io_Application": _APP_HEALTH}},
+}
 
 
 def _quota(cpu: str | None, memory: str | None, gpu: int | None, pods: int | None, *,

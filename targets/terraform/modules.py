@@ -1,6 +1,6 @@
 """What each template of the terraform target reads, typed: one frozen dataclass per root module
-(and the README), and per module a table of its files with their template and the condition
-under which the file is written.
+(and the README, and the shared modules), and per module a table of its files with their
+template and the condition under which the file is written.
 
 A template sees the fields of its module's dataclass as its names (`{{ header }}`,
 `{{ locals.entries() }}`, `{% if object_store %}`), so a template that names anything else
@@ -47,8 +47,28 @@ class InfraSecret:
 
 
 @dataclass(frozen=True)
+class ModuleCall:
+    """One `module` block of a root module: a shared module under terraform/modules/ and this
+    environment's values for its variables (HCL expressions, mostly `local.<name>`)."""
+
+    name: str  # the block's label
+    source: str  # the folder under terraform/modules/
+    arguments: dict[str, Hcl]  # variable -> expression, in the order the block lists them
+    providers: dict[str, Hcl] | None = None  # the module's provider -> this root module's configuration
+    depends_on: tuple[str, ...] = ()  # module.<name> addresses
+
+
+@dataclass(frozen=True)
+class Move:
+    """A `moved` block: where a resource (or one instance of it) lived before it went into a module."""
+
+    origin: Hcl
+    destination: Hcl
+
+
+@dataclass(frozen=True)
 class ClusterModule:
-    """terraform/<env>/cluster/."""
+    """terraform/<env>/cluster/: providers, the environment's values, the calls of the shared modules."""
 
     header: Hcl
     locals: data.ClusterLocals
@@ -56,19 +76,11 @@ class ClusterModule:
     providers: list[versions.Provider]  # sorted by name
     kubeconfig_description: str
     kube_context_description: str
-    quota_name: str
-    limit_range_name: str
-    infra_group: str
-    object_store: InfraSecret | None  # None: no buckets, or no infra namespace in this environment
-    broker: InfraSecret | None  # None: no queues, or no infra namespace in this environment
-    argo_cd: versions.Chart
-    kyverno: versions.Chart
-    root_chart: str  # the local chart's folder
-    root_chart_file: str  # the root application's file inside it
-    root_dependencies: list[str]  # resource addresses the root application waits for
     gitops_repo: str  # the repository Argo CD reads
     gitops_over_ssh: bool  # True: a deploy key; False: a GitHub App
     app_secrets_required: str  # "workload: KEY, KEY; ...", for the plan's error when one is missing
+    calls: list[ModuleCall]
+    moves: list[Move]
 
 
 CLUSTER_FILES: tuple[File[ClusterModule], ...] = (
@@ -76,17 +88,8 @@ CLUSTER_FILES: tuple[File[ClusterModule], ...] = (
     File("providers.tf", "cluster/providers.tf.j2"),
     File("variables.tf", "cluster/variables.tf.j2"),
     File("locals.tf", "common/locals.tf.j2"),
-    File("namespaces.tf", "cluster/namespaces.tf.j2"),
-    File("workloads.tf", "cluster/workloads.tf.j2", lambda m: bool(m.locals.workloads)),
-    File("guardrails.tf", "cluster/guardrails.tf.j2", lambda m: bool(m.locals.quotas or m.locals.limit_ranges)),
-    # Always written: with prevent_destroy on the claims, even removing the last volume from the
-    # spec stops at the plan instead of deleting it (a removed resource block would have no lifecycle).
-    File("volumes.tf", "cluster/volumes.tf.j2"),
-    File("infra_secrets.tf", "cluster/infra_secrets.tf.j2", lambda m: bool(m.object_store or m.broker)),
-    File("app_secrets.tf", "cluster/app_secrets.tf.j2", lambda m: bool(m.locals.app_secrets)),
-    File("image_pull.tf", "cluster/image_pull.tf.j2", lambda m: m.locals.image_pull_secret is not None),
-    File("argocd.tf", "cluster/argocd.tf.j2"),
-    File("kyverno.tf", "cluster/kyverno.tf.j2"),
+    File("main.tf", "cluster/main.tf.j2"),
+    File("moved.tf", "common/moved.tf.j2"),
     File("outputs.tf", "cluster/outputs.tf.j2"),
 )
 
@@ -114,6 +117,7 @@ class DatabaseAdmin:
     """How the services module signs in to one database's CloudNativePG cluster as `postgres`."""
 
     name: str  # the database, also its provider alias
+    module: str  # the block that calls the database module for it
     owner: str  # the owner workload (a key of local.database_roles)
     local_port: int  # the default local end of its port-forward
 
@@ -128,12 +132,12 @@ class ServicesModule:
     providers: list[versions.Provider]  # sorted by name
     kubeconfig_description: str
     kube_context_description: str
-    infra_group: str
     object_store: ObjectStoreAdmin | None  # None: the platform has no buckets
     broker: BrokerAdmin | None  # None: the platform has no queues
     databases: list[DatabaseAdmin]  # sorted by name; empty: the platform has no databases
     credential_data: dict[str, dict[str, Hcl]]  # workload -> credential key -> expression
-    credential_dependencies: list[str]  # resource addresses a credentials Secret waits for
+    calls: list[ModuleCall]
+    moves: list[Move]
 
 
 SERVICES_FILES: tuple[File[ServicesModule], ...] = (
@@ -141,13 +145,41 @@ SERVICES_FILES: tuple[File[ServicesModule], ...] = (
     File("providers.tf", "services/providers.tf.j2"),
     File("variables.tf", "services/variables.tf.j2"),
     File("locals.tf", "common/locals.tf.j2"),
-    File("cluster.tf", "services/cluster.tf.j2"),
-    File("object_store.tf", "services/object_store.tf.j2", lambda m: m.object_store is not None),
-    File("broker.tf", "services/broker.tf.j2", lambda m: m.broker is not None),
-    File("databases.tf", "services/databases.tf.j2", lambda m: bool(m.databases)),
-    File("database_backups.tf", "services/database_backups.tf.j2", lambda m: bool(m.locals.database_backups)),
-    File("credentials.tf", "services/credentials.tf.j2", lambda m: bool(m.credential_data)),
+    File("main.tf", "services/main.tf.j2"),
+    File("moved.tf", "common/moved.tf.j2"),
     File("outputs.tf", "services/outputs.tf.j2"),
+)
+
+
+@dataclass(frozen=True)
+class SharedModule:
+    """terraform/modules/<name>/: one concern's resources, written once and called by every
+    environment's root module. Everything here is the same for every environment of the platform;
+    what differs between environments comes in through the variables."""
+
+    header: Hcl
+    name: str  # the folder, also the template folder under templates/modules/
+    terraform_version: str
+    providers: list[versions.Provider]  # sorted by name
+    infra_group: str
+    pull_secret: bool  # the workloads pull with a registry pull secret
+    object_store: InfraSecret | None  # None: the platform has no buckets
+    broker: InfraSecret | None  # None: the platform has no queues
+    databases: bool
+    gitops_over_ssh: bool
+    argocd_values: dict[str, object]
+    argo_cd: versions.Chart
+    kyverno: versions.Chart
+    quota_name: str
+    limit_range_name: str
+    root_chart_file: str  # the root application's file inside the local chart
+
+
+SHARED_FILES: tuple[File[SharedModule], ...] = (
+    File("versions.tf", "common/versions.tf.j2"),
+    File("variables.tf", "variables.tf.j2"),
+    File("main.tf", "main.tf.j2"),
+    File("outputs.tf", "outputs.tf.j2"),
 )
 
 

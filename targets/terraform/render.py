@@ -1,4 +1,5 @@
-"""terraform/<env>/{cluster,services}/*.tf and terraform/<env>/README.md for every environment."""
+"""terraform/modules/<concern>/*.tf once, and terraform/<env>/{cluster,services}/*.tf (thin root
+modules that call them) and terraform/<env>/README.md for every environment."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import TypeVar
 from compiler import names
 from compiler.ir import Environment, Platform
 from compiler.target import Artifact
-from targets.terraform import data, hcl, rootapp, versions
+from targets.terraform import calls, data, hcl, rootapp, versions
 from targets.terraform.hcl import Hcl
 from targets.terraform.modules import (
     CLUSTER_FILES,
     SERVICES_FILES,
+    SHARED_FILES,
     BrokerAdmin,
     ClusterModule,
     DatabaseAdmin,
@@ -22,6 +24,7 @@ from targets.terraform.modules import (
     ObjectStoreAdmin,
     Readme,
     ServicesModule,
+    SharedModule,
     context,
 )
 from targets.terraform.templates import render as render_template
@@ -31,11 +34,12 @@ INFRA = data.INFRA_GROUP
 LOCAL_DATABASE_PORT = 15432
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-M = TypeVar("M", ClusterModule, ServicesModule)
+M = TypeVar("M", ClusterModule, ServicesModule, SharedModule)
 
 
 def render(platform: Platform) -> list[Artifact]:
     artifacts: list[Artifact] = []
+    called: set[str] = set()
     for env in platform.environments:
         if not _PATH_SEGMENT.match(env.name) or ".." in env.name:
             raise ValueError(f"environment name {env.name!r} cannot be a folder name")
@@ -45,17 +49,61 @@ def render(platform: Platform) -> list[Artifact]:
         cluster_files = {**_files(cluster, CLUSTER_FILES), **rootapp.chart(platform, bootstrap)}
         services = _services(platform, env)
         services_files = _files(services, SERVICES_FILES) if services is not None else {}
+        called.update(c.source for c in cluster.calls)
+        called.update(c.source for c in (services.calls if services is not None else []))
         artifacts += [Artifact(f"{base}/cluster/{name}", text) for name, text in sorted(cluster_files.items())]
         artifacts += [Artifact(f"{base}/services/{name}", text) for name, text in services_files.items()]
         artifacts.append(Artifact(f"{base}/README.md", _readme(platform, env, bootstrap, cluster.locals,
                                                                   bool(services_files))))
+    for name in sorted(called):
+        module = _shared(platform, name)
+        artifacts += [Artifact(f"terraform/modules/{name}/{file}", text)
+                      for file, text in _files(module, SHARED_FILES, f"modules/{name}/").items()]
     return artifacts
 
 
-def _files(module: M, table: Sequence[File[M]]) -> dict[str, str]:
-    """The files of `module` its table says it has, by name."""
-    return {file.name: render_template(file.template, context(module))
+def _files(module: M, table: Sequence[File[M]], folder: str = "") -> dict[str, str]:
+    """The files of `module` its table says it has, by name (templates outside common/ in `folder`)."""
+    return {file.name: render_template(file.template if file.template.startswith("common/")
+                                       else folder + file.template, context(module))
             for file in sorted(table, key=lambda f: f.name) if file.when(module)}
+
+
+def _infra_secrets(platform: Platform) -> tuple[InfraSecret | None, InfraSecret | None]:
+    """The admin Secrets of the object store and the broker, where the platform has them."""
+    object_store = InfraSecret(
+        secret=names.OBJECT_STORE_ROOT_SECRET,
+        data={names.OBJECT_STORE_ROOT_USER_KEY: data.OBJECT_STORE_ROOT_USER,
+              names.OBJECT_STORE_ROOT_PASSWORD_KEY: Hcl("random_password.object_store_root.result")},
+    ) if platform.buckets else None
+    broker = InfraSecret(
+        secret=names.BROKER_ADMIN_SECRET,
+        data={names.BROKER_ADMIN_PASSWORD_KEY: Hcl("random_password.broker_admin.result"),
+              names.BROKER_ERLANG_COOKIE_KEY: Hcl("random_password.broker_erlang_cookie.result")},
+    ) if platform.queues else None
+    return object_store, broker
+
+
+def _shared(platform: Platform, name: str) -> SharedModule:
+    object_store, broker = _infra_secrets(platform)
+    return SharedModule(
+        header=_header(platform),
+        name=name,
+        terraform_version=versions.TERRAFORM_VERSION,
+        providers=_providers(list(calls.PROVIDERS[name])),
+        infra_group=INFRA,
+        pull_secret=platform.pull_secret is not None,
+        object_store=object_store,
+        broker=broker,
+        databases=bool(platform.databases),
+        gitops_over_ssh=names.gitops_over_ssh(platform.gitops_repo),
+        argocd_values=data.ARGOCD_VALUES,
+        argo_cd=versions.ARGO_CD,
+        kyverno=versions.KYVERNO,
+        quota_name=data.QUOTA_NAME,
+        limit_range_name=data.LIMIT_RANGE_NAME,
+        root_chart_file=rootapp.CHART_FILE,
+    )
 
 
 def _header(platform: Platform) -> Hcl:
@@ -79,31 +127,11 @@ def _providers(providers: list[versions.Provider]) -> list[versions.Provider]:
 def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap) -> ClusterModule:
     local = data.cluster(platform, env, bootstrap.application)
     infra = INFRA in env.namespaces
-    object_store = InfraSecret(
-        secret=names.OBJECT_STORE_ROOT_SECRET,
-        data={names.OBJECT_STORE_ROOT_USER_KEY: data.OBJECT_STORE_ROOT_USER,
-              names.OBJECT_STORE_ROOT_PASSWORD_KEY: Hcl("random_password.object_store_root.result")},
-    ) if infra and platform.buckets else None
-    broker = InfraSecret(
-        secret=names.BROKER_ADMIN_SECRET,
-        data={names.BROKER_ADMIN_PASSWORD_KEY: Hcl("random_password.broker_admin.result"),
-              names.BROKER_ERLANG_COOKIE_KEY: Hcl("random_password.broker_erlang_cookie.result")},
-    ) if infra and platform.queues else None
-    # The repository Secret first: without it the root application cannot read a private repository.
-    dependencies = ["helm_release.kyverno", "kubernetes_secret_v1.gitops_repository",
-                    "kubernetes_service_account_v1.workload"]
-    for present, address in ((local.quotas, "kubernetes_resource_quota_v1.group"),
-                             (local.limit_ranges, "kubernetes_limit_range_v1.group"),
-                             (local.api_readers, "kubernetes_role_binding_v1.api_reader"),
-                             (local.volumes, "kubernetes_persistent_volume_claim_v1.volume"),
-                             (local.infra_volumes, "kubernetes_persistent_volume_claim_v1.infra"),
-                             (local.app_secrets, "kubernetes_secret_v1.app"),
-                             (local.image_pull_secret, "kubernetes_secret_v1.image_pull"),
-                             (object_store, "kubernetes_secret_v1.object_store_root"),
-                             (broker, "kubernetes_secret_v1.broker_admin")):
-        if present:
-            dependencies.append(address)
-    providers = [versions.KUBERNETES, versions.HELM] + ([versions.RANDOM] if object_store or broker else [])
+    module_calls, moves = calls.cluster(platform, env, local, infra and bool(platform.buckets),
+                                        infra and bool(platform.queues))
+    providers = [versions.KUBERNETES, versions.HELM]
+    if infra and (platform.buckets or platform.queues):
+        providers.append(versions.RANDOM)
     return ClusterModule(
         header=_header(platform),
         locals=local,
@@ -111,19 +139,11 @@ def _cluster(platform: Platform, env: Environment, bootstrap: rootapp.Bootstrap)
         providers=_providers(providers),
         kubeconfig_description=_kubeconfig_description(env),
         kube_context_description=_kube_context_description(env),
-        quota_name=data.QUOTA_NAME,
-        limit_range_name=data.LIMIT_RANGE_NAME,
-        infra_group=INFRA,
-        object_store=object_store,
-        broker=broker,
-        argo_cd=versions.ARGO_CD,
-        kyverno=versions.KYVERNO,
-        root_chart=rootapp.CHART_DIR,
-        root_chart_file=rootapp.CHART_FILE,
-        root_dependencies=sorted(dependencies),
         gitops_repo=platform.gitops_repo,
         gitops_over_ssh=names.gitops_over_ssh(platform.gitops_repo),
         app_secrets_required="; ".join(f"{w}: {', '.join(s['keys'])}" for w, s in local.app_secrets.items()),
+        calls=module_calls,
+        moves=moves,
     )
 
 
@@ -134,24 +154,16 @@ def _credential_data(platform: Platform, env: Environment) -> dict[str, dict[str
         if w.credentials_secret is None:
             continue
         k = hcl.key(w.name)
+        # Each from its own user's instance of a module output: nothing but this workload's key.
         expressions = {
-            names.AMQP_URL_KEY: Hcl(
-                'format("amqp://%s:%s@%s:%d/%s", '
-                f"urlencode(rabbitmq_user.workload[{k}].name), urlencode(random_password.broker[{k}].result), "
-                "local.broker_host, local.broker_port, urlencode(rabbitmq_vhost.this.name))"),
-            names.S3_ACCESS_KEY: Hcl(f"minio_iam_user.workload[{k}].name"),
-            names.S3_SECRET_KEY: Hcl(f"minio_iam_user.workload[{k}].secret"),
+            names.AMQP_URL_KEY: Hcl(f"module.broker.urls[{k}]"),
+            names.S3_ACCESS_KEY: Hcl(f"module.object_store.users[{k}]"),
+            names.S3_SECRET_KEY: Hcl(f"module.object_store.secrets[{k}]"),
         }
         if w.database is not None:
-            # Host and port are literal: the expression indexes nothing but this workload's role.
-            database = w.database.target
-            role = f"postgresql_role.{database}[{k}]"
-            host = names.database_host(database, env.infra_namespace)
-            expressions[names.PGPASSWORD_KEY] = Hcl(f"{role}.password")
-            expressions[names.DATABASE_URL_KEY] = Hcl(
-                'format("postgresql://%s:%s@%s:%d/%s?sslmode=%s", '
-                f"urlencode({role}.name), urlencode({role}.password), {hcl.string(host)}, "
-                f"{names.DATABASE_PORT}, {hcl.string(database)}, {hcl.string(names.DATABASE_SSLMODE)})")
+            module = f"module.{calls.database_module(w.database.target)}"
+            expressions[names.PGPASSWORD_KEY] = Hcl(f"{module}.passwords[{k}]")
+            expressions[names.DATABASE_URL_KEY] = Hcl(f"{module}.urls[{k}]")
         out[w.name] = {key: expressions[key] for key in sorted(w.credential_keys)}
     return out
 
@@ -175,16 +187,7 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
             f"URL of the broker's management API (Service {names.BROKER_SERVICE} in {env.infra_namespace}), "
             "as seen from where Terraform runs."),
     ) if platform.queues else None
-    dependencies = []
-    if local.broker_users:
-        dependencies += ["rabbitmq_binding.queue", "rabbitmq_permissions.workload", "rabbitmq_queue.queue"]
-    if local.object_store_users:
-        dependencies += ["minio_iam_user_policy_attachment.workload", "minio_s3_bucket.bucket"]
-    if platform.databases:
-        dependencies += [f"postgresql_default_privileges.{d.name}_{t}" for d in platform.databases
-                         for t in ("sequence", "table")]
-        dependencies += [f"postgresql_grant.{d.name}_{t}" for d in platform.databases
-                         for t in ("database", "schema", "sequence", "table")]
+    module_calls, moves = calls.services(platform, env, local)
     providers = [versions.KUBERNETES]
     if object_store or broker or platform.databases:
         providers.append(versions.RANDOM)
@@ -201,13 +204,13 @@ def _services(platform: Platform, env: Environment) -> ServicesModule | None:
         providers=_providers(providers),
         kubeconfig_description=_kubeconfig_description(env),
         kube_context_description=_kube_context_description(env),
-        infra_group=INFRA,
         object_store=object_store,
         broker=broker,
-        databases=[DatabaseAdmin(d.name, d.owner.workload, LOCAL_DATABASE_PORT + i)
+        databases=[DatabaseAdmin(d.name, calls.database_module(d.name), d.owner.workload, LOCAL_DATABASE_PORT + i)
                    for i, d in enumerate(platform.databases)],
         credential_data=_credential_data(platform, env),
-        credential_dependencies=sorted(dependencies),
+        calls=module_calls,
+        moves=moves,
     )
 
 

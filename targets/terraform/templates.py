@@ -15,7 +15,7 @@ from targets.terraform.hcl import Hcl
 if TYPE_CHECKING:
     import jinja2
 
-_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_-]*$")
 _MD_SPECIAL = set("\\`*_[]<>&|#~!")
 
 
@@ -39,6 +39,9 @@ def _raw(address: str) -> Hcl:
 def _pad(key: Hcl, width: int) -> Hcl:
     """An escaped key padded to `width`, so the `=` of a map's lines align as `terraform fmt` wants."""
     return Hcl(str(key).ljust(width))
+def _attributes(mapping: dict[str, Hcl], level: int) -> Hcl:
+    """The `name = expression` lines of a block body, aligned the way `terraform fmt` aligns them."""
+    return Hcl("".join(hcl.attributes(mapping, level, quoted=False)).rstrip("\n"))
 
 
 def _flat(text: str) -> str:
@@ -90,6 +93,7 @@ def environment() -> jinja2.Environment:
         "hcl": hcl.scalar,
         "hcl_key": hcl.key,
         "hcl_value": hcl.value,
+        "hcl_attributes": _attributes,
         "hcl_fragment": _fragment,
         "comment": hcl.comment,
         "ident": _ident,

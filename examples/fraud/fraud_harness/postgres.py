@@ -51,7 +51,7 @@ def _literal(text: str) -> str:
 
 def setup_sql(local: dict[str, Any], passwords: dict[str, str]) -> dict[str, list[str]]:
     """Per database, the statements `terraform apply` makes the provider run, in dependency order
-    (databases.tf): roles, PUBLIC's database privileges revoked, the schema owned by the owner,
+    (terraform/modules/database/): roles, PUBLIC's database privileges revoked, the schema owned by the owner,
     then each role's database, schema, table and sequence grants and default privileges."""
     out: dict[str, list[str]] = {}
     for name, db in sorted(local["databases"].items()):

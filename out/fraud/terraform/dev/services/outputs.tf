@@ -6,28 +6,25 @@ output "buckets" {
 
 output "object_store_users" {
   description = "Object-store user of each workload that uses buckets."
-  value       = { for workload, user in minio_iam_user.workload : workload => user.name }
+  value       = module.object_store.users
 }
 
 output "broker_vhost" {
   description = "The broker's virtual host for this environment."
-  value       = rabbitmq_vhost.this.name
+  value       = module.broker.vhost
 }
 
 output "broker_users" {
   description = "Broker user of each workload that uses queues."
-  value       = { for workload, user in rabbitmq_user.workload : workload => user.name }
+  value       = module.broker.users
 }
 
 output "transactions_roles" {
   description = "Login role of each workload that uses database transactions."
-  value       = { for workload, role in postgresql_role.transactions : workload => role.name }
+  value       = module.database_transactions.roles
 }
 
 output "credential_secrets" {
   description = "Credentials Secret of each workload, as namespace/name (the values stay in the cluster)."
-  value = {
-    for workload, secret in kubernetes_secret_v1.credentials :
-    workload => "${secret.metadata[0].namespace}/${secret.metadata[0].name}"
-  }
+  value       = module.credentials.secrets
 }

@@ -4,30 +4,30 @@ provider "kubernetes" {
   config_context = var.kube_context
 }
 
-# The object store's root credentials come from the Secret the cluster module created; they are
-# read at plan time and never written to a file.
+# The object store's root credentials come from the Secret the cluster root module created; they
+# are read at plan time (module infra_access) and never written to a file.
 provider "minio" {
   minio_server   = var.minio_endpoint
-  minio_user     = data.kubernetes_secret_v1.object_store_root.data["rootUser"]
-  minio_password = data.kubernetes_secret_v1.object_store_root.data["rootPassword"]
+  minio_user     = module.infra_access.object_store_root["rootUser"]
+  minio_password = module.infra_access.object_store_root["rootPassword"]
   minio_ssl      = var.minio_ssl
 }
 
 provider "rabbitmq" {
   endpoint = var.rabbitmq_endpoint
   username = "gpc-admin"
-  password = data.kubernetes_secret_v1.broker_admin.data["rabbitmq-password"]
+  password = module.infra_access.broker_admin["rabbitmq-password"]
 }
 
 # "transactions": its own CloudNativePG cluster, signed in to as `postgres` with the password
-# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+# CloudNativePG keeps in the Secret read by module infra_access (never written to a file).
 provider "postgresql" {
   alias           = transactions
   host            = var.postgres_endpoints["transactions"].host
   port            = var.postgres_endpoints["transactions"].port
   database        = "transactions"
   username        = "postgres"
-  password        = data.kubernetes_secret_v1.database_superuser["transactions"].data["password"]
+  password        = module.infra_access.database_superusers["transactions"]["password"]
   sslmode         = "require"
   superuser       = true
   connect_timeout = 15

@@ -4,38 +4,38 @@ provider "kubernetes" {
   config_context = var.kube_context
 }
 
-# The object store's root credentials come from the Secret the cluster module created; they are
-# read at plan time and never written to a file.
+# The object store's root credentials come from the Secret the cluster root module created; they
+# are read at plan time (module infra_access) and never written to a file.
 provider "minio" {
   minio_server   = var.minio_endpoint
-  minio_user     = data.kubernetes_secret_v1.object_store_root.data["rootUser"]
-  minio_password = data.kubernetes_secret_v1.object_store_root.data["rootPassword"]
+  minio_user     = module.infra_access.object_store_root["rootUser"]
+  minio_password = module.infra_access.object_store_root["rootPassword"]
   minio_ssl      = var.minio_ssl
 }
 
 # "orders": its own CloudNativePG cluster, signed in to as `postgres` with the password
-# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+# CloudNativePG keeps in the Secret read by module infra_access (never written to a file).
 provider "postgresql" {
   alias           = orders
   host            = var.postgres_endpoints["orders"].host
   port            = var.postgres_endpoints["orders"].port
   database        = "orders"
   username        = "postgres"
-  password        = data.kubernetes_secret_v1.database_superuser["orders"].data["password"]
+  password        = module.infra_access.database_superusers["orders"]["password"]
   sslmode         = "require"
   superuser       = true
   connect_timeout = 15
 }
 
 # "receipts": its own CloudNativePG cluster, signed in to as `postgres` with the password
-# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+# CloudNativePG keeps in the Secret read by module infra_access (never written to a file).
 provider "postgresql" {
   alias           = receipts
   host            = var.postgres_endpoints["receipts"].host
   port            = var.postgres_endpoints["receipts"].port
   database        = "receipts"
   username        = "postgres"
-  password        = data.kubernetes_secret_v1.database_superuser["receipts"].data["password"]
+  password        = module.infra_access.database_superusers["receipts"]["password"]
   sslmode         = "require"
   superuser       = true
   connect_timeout = 15

@@ -6,23 +6,20 @@ output "buckets" {
 
 output "object_store_users" {
   description = "Object-store user of each workload that uses buckets."
-  value       = { for workload, user in minio_iam_user.workload : workload => user.name }
+  value       = module.object_store.users
 }
 
 output "orders_roles" {
   description = "Login role of each workload that uses database orders."
-  value       = { for workload, role in postgresql_role.orders : workload => role.name }
+  value       = module.database_orders.roles
 }
 
 output "receipts_roles" {
   description = "Login role of each workload that uses database receipts."
-  value       = { for workload, role in postgresql_role.receipts : workload => role.name }
+  value       = module.database_receipts.roles
 }
 
 output "credential_secrets" {
   description = "Credentials Secret of each workload, as namespace/name (the values stay in the cluster)."
-  value = {
-    for workload, secret in kubernetes_secret_v1.credentials :
-    workload => "${secret.metadata[0].namespace}/${secret.metadata[0].name}"
-  }
+  value       = module.credentials.secrets
 }

@@ -2,18 +2,15 @@
 
 output "ledger_roles" {
   description = "Login role of each workload that uses database ledger."
-  value       = { for workload, role in postgresql_role.ledger : workload => role.name }
+  value       = module.database_ledger.roles
 }
 
 output "orders_roles" {
   description = "Login role of each workload that uses database orders."
-  value       = { for workload, role in postgresql_role.orders : workload => role.name }
+  value       = module.database_orders.roles
 }
 
 output "credential_secrets" {
   description = "Credentials Secret of each workload, as namespace/name (the values stay in the cluster)."
-  value = {
-    for workload, secret in kubernetes_secret_v1.credentials :
-    workload => "${secret.metadata[0].namespace}/${secret.metadata[0].name}"
-  }
+  value       = module.credentials.secrets
 }

@@ -5,28 +5,28 @@ provider "kubernetes" {
 }
 
 # "ledger": its own CloudNativePG cluster, signed in to as `postgres` with the password
-# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+# CloudNativePG keeps in the Secret read by module infra_access (never written to a file).
 provider "postgresql" {
   alias           = ledger
   host            = var.postgres_endpoints["ledger"].host
   port            = var.postgres_endpoints["ledger"].port
   database        = "ledger"
   username        = "postgres"
-  password        = data.kubernetes_secret_v1.database_superuser["ledger"].data["password"]
+  password        = module.infra_access.database_superusers["ledger"]["password"]
   sslmode         = "require"
   superuser       = true
   connect_timeout = 15
 }
 
 # "orders": its own CloudNativePG cluster, signed in to as `postgres` with the password
-# CloudNativePG keeps in the Secret read by cluster.tf (never written to a file).
+# CloudNativePG keeps in the Secret read by module infra_access (never written to a file).
 provider "postgresql" {
   alias           = orders
   host            = var.postgres_endpoints["orders"].host
   port            = var.postgres_endpoints["orders"].port
   database        = "orders"
   username        = "postgres"
-  password        = data.kubernetes_secret_v1.database_superuser["orders"].data["password"]
+  password        = module.infra_access.database_superusers["orders"]["password"]
   sslmode         = "require"
   superuser       = true
   connect_timeout = 15

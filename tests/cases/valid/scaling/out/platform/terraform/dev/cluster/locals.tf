@@ -107,17 +107,6 @@ locals {
 
   image_pull_groups = ["services"]
 
-  argocd_values = {
-    "dex" = {
-      "enabled" = false
-    }
-    "configs" = {
-      "cm" = {
-        "resource.customizations.health.argoproj.io_Application" = "hs = {}\nhs.status = \"Progressing\"\nhs.message = \"\"\nif obj.status ~= nil and obj.status.health ~= nil then\n  hs.status = obj.status.health.status\n  if obj.status.health.message ~= nil then hs.message = obj.status.health.message end\nend\nreturn hs\n"
-      }
-    }
-  }
-
   argocd_repository = {
     "name" = "shop-gitops-repository"
     "labels" = {

@@ -7,5 +7,5 @@ provider "kubernetes" {
 provider "rabbitmq" {
   endpoint = var.rabbitmq_endpoint
   username = "gpc-admin"
-  password = data.kubernetes_secret_v1.broker_admin.data["rabbitmq-password"]
+  password = module.infra_access.broker_admin["rabbitmq-password"]
 }

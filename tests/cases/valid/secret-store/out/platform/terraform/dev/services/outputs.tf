@@ -2,18 +2,15 @@
 
 output "broker_vhost" {
   description = "The broker's virtual host for this environment."
-  value       = rabbitmq_vhost.this.name
+  value       = module.broker.vhost
 }
 
 output "broker_users" {
   description = "Broker user of each workload that uses queues."
-  value       = { for workload, user in rabbitmq_user.workload : workload => user.name }
+  value       = module.broker.users
 }
 
 output "credential_secrets" {
   description = "Credentials Secret of each workload, as namespace/name (the values stay in the cluster)."
-  value = {
-    for workload, secret in kubernetes_secret_v1.credentials :
-    workload => "${secret.metadata[0].namespace}/${secret.metadata[0].name}"
-  }
+  value       = module.credentials.secrets
 }

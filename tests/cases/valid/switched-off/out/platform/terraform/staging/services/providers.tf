@@ -4,17 +4,17 @@ provider "kubernetes" {
   config_context = var.kube_context
 }
 
-# The object store's root credentials come from the Secret the cluster module created; they are
-# read at plan time and never written to a file.
+# The object store's root credentials come from the Secret the cluster root module created; they
+# are read at plan time (module infra_access) and never written to a file.
 provider "minio" {
   minio_server   = var.minio_endpoint
-  minio_user     = data.kubernetes_secret_v1.object_store_root.data["rootUser"]
-  minio_password = data.kubernetes_secret_v1.object_store_root.data["rootPassword"]
+  minio_user     = module.infra_access.object_store_root["rootUser"]
+  minio_password = module.infra_access.object_store_root["rootPassword"]
   minio_ssl      = var.minio_ssl
 }
 
 provider "rabbitmq" {
   endpoint = var.rabbitmq_endpoint
   username = "gpc-admin"
-  password = data.kubernetes_secret_v1.broker_admin.data["rabbitmq-password"]
+  password = module.infra_access.broker_admin["rabbitmq-password"]
 }
