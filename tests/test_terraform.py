@@ -340,7 +340,7 @@ _VARIABLE = re.compile(r"^\$\{var\.(namespaces\[each\.(key|value\.group)\]|names
                        r"|^\$\{kubernetes_service_account_v1\.workload\[each\.key\]\.metadata\[0\]\.namespace\}$"
                        r"|^\$\{data\.kubernetes_namespace_v1\.group\[\"infra\"\]\.metadata\[0\]\.name\}$")
 _FROM_MODULE = re.compile(r'^\$\{module\.(namespaces\.groups|namespaces\.groups\["infra"\]|namespaces\.system\["(argocd|kyverno)"\]'
-                          r"|argocd\.namespace|infra_access\.namespaces)\}$")
+                          r'|argocd\.namespace|infra_access\.namespaces|infra_access\.namespaces\["infra"\])\}$')
 _OUTPUT = re.compile(r"^\$\{\{for \w+, namespace in (data\.)?kubernetes_namespace_v1\.(group|system) : \w+ => namespace\.metadata\[0\]\.name\}\}$")
 
 
