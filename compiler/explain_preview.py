@@ -15,7 +15,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Platform
 from compiler.ir_preview import PREVIEW_SECRET, Preview, PreviewSource, image_tag, preview_dir
-from compiler.lower_preview import needs
+from compiler.lower_preview import migrating, needs
 
 _PULL = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]{0,9})$")
 
@@ -70,7 +70,7 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
                                    f"configmap {v.config_map.name}/{v.config_map.key}" if v.config_map else "")
                           for v in pw.env_vars},
         })
-    cpu, memory, pods = needs(preview)
+    cpu, memory, pods = needs(preview, migrating(platform))
     return {
         "pull_request": f"https://github.com/{source.full_name}/pull/{number}",
         "copies": preview.from_env,
