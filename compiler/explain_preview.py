@@ -83,6 +83,10 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
         "infrastructure": {"broker": f"{names.BROKER_SERVICE}:{names.BROKER_PORT}" if preview.broker else None,
                            "object_store": f"{names.OBJECT_STORE_SERVICE}:{names.OBJECT_STORE_PORT}"
                            if preview.object_store else None,
+                           "databases": [f"{names.database_cluster(db)}-rw:{names.DATABASE_PORT} (CloudNativePG "
+                                         f"Cluster {names.database_cluster(db)}, run by {preview.from_env}'s "
+                                         "operator; each role's Secret generated in the preview)"
+                                         for db in preview.databases],
                            "credentials": f"Secret {PREVIEW_SECRET}, generated in the preview",
                            "pull_secret": (f"Secret {platform.pull_secret}, copied by Kyverno from namespace "
                                            f"{names.KYVERNO_NAMESPACE}" if platform.pull_secret else None)},
@@ -110,6 +114,8 @@ def to_text(d: dict[str, Any]) -> str:
     infra = d["infrastructure"]
     lines.append(f"own broker: {infra['broker'] or '-'}; own object store: {infra['object_store'] or '-'}; "
                  f"credentials: {infra['credentials']}")
+    for db in infra["databases"]:
+        lines.append(f"own database: {db}")
     if infra["pull_secret"]:
         lines.append(f"registry login: {infra['pull_secret']}")
     lines.append(f"admitted by: {d['policies']}")
