@@ -27,8 +27,9 @@ environment offers previews of databases (targets/argocd/charts.py says why).
 Order (Argo CD sync waves): the credentials and the Cluster at -1, the owner's migration at 0 as a
 `Sync` hook, the workloads at 1. Not a PreSync hook as in an environment: a preview's first sync
 creates its namespace and database in the Sync phase, so a PreSync Job would run before either
-exists. The migration may retry a few times: the Cluster reports healthy before `managed.roles`
-has set the role's password.
+exists. Argo CD moves past wave -1 only once the Cluster is healthy (it bundles a health check for
+`postgresql.cnpg.io/Cluster`, argoproj/argo-cd#22802). The migration may still retry a few times:
+the Cluster can report healthy before `managed.roles` has set the role's password.
 """
 
 from __future__ import annotations
