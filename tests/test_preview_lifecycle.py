@@ -398,8 +398,7 @@ def test_no_network_path_between_a_preview_and_anything_else(
     kubectl = require_tool("kubectl")
     dev = platform.environment("dev")
     dev_docs: list[dict[str, Any]] = []
-    folders = [names.overlay_dir(w.name, "dev") for w in platform.workloads] + [names.platform_overlay_dir("dev"),
-                                                                                  names.databases_dir("dev")]
+    folders = [names.overlay_dir(w.name, "dev") for w in platform.workloads] + [names.platform_overlay_dir("dev")]
     for folder in folders:
         done = subprocess.run([kubectl, "kustomize", str(tree / folder)], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
@@ -483,3 +482,28 @@ def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
     assert said["infrastructure"]["pull_secret"].startswith(f"Secret {pulls.pop()}, copied by Kyverno") and not pulls
     wrong = subprocess.run([gpc, "preview", str(SPEC), "acme/unknown#1"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "previews exist for: acme/checkout-service" in wrong.stderr
+
+
+def test_only_the_copied_environment_s_database_operator_runs_the_previews_databases(
+        compiled: tuple[Platform, Path]) -> None:
+    """dev's CloudNativePG operator watches every namespace (a preview's Cluster lives in the
+    preview's) and may reach instance pods of this platform's previews and nothing else there;
+    prod's still watches its own infra namespace only and reaches nothing of a preview."""
+    platform, tree = compiled
+
+    def operator(env: str) -> tuple[bool, list[dict[str, Any]]]:
+        [app] = [d for d in yaml.safe_load_all((tree / f"argocd/{env}/database-operator.yaml").read_text()) if d]
+        built = subprocess.run([require_tool("kubectl"), "kustomize", str(tree / names.platform_overlay_dir(env))],
+                               capture_output=True, text=True, timeout=120, check=True).stdout
+        [policy] = [d for d in yaml.safe_load_all(built) if d and d["kind"] == "NetworkPolicy"
+                    and d["metadata"]["name"] == names.DATABASE_OPERATOR]
+        return app["spec"]["source"]["helm"]["valuesObject"]["config"]["clusterWide"], policy["spec"]["egress"]
+
+    wide, egress = operator("dev")
+    to_previews = [rule for rule in egress for peer in rule.get("to", []) if "namespaceSelector" in peer]
+    assert wide and len(to_previews) == 1
+    [peer] = to_previews[0]["to"]
+    assert peer["namespaceSelector"] == {"matchLabels": {PREVIEW_LABEL: platform.name}}
+    assert peer["podSelector"] == {"matchExpressions": [{"key": names.DATABASE_POD_LABEL, "operator": "Exists"}]}
+    wide, egress = operator("prod")
+    assert not wide and not [r for r in egress for p in r.get("to", []) if "namespaceSelector" in p]
