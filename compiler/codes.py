@@ -351,8 +351,8 @@ CODES: dict[str, Code] = {
                  "exist at once: at least 1 (0 would be no previews: remove the block), at most 50.",
                  "previews:\n  from: dev\n  max: 5"),
     "GPC293": _e("preview quota too small", "A preview runs one replica of every workload of `from`, one run of "
-                 "each job and its own broker and object store (250m CPU and 512Mi each); its quota must hold "
-                 "all of that at once, or the preview never becomes healthy.",
+                 "each job, a run of each migration and its own broker, object store and database instances "
+                 "(250m CPU and 512Mi each); its quota must hold all of that at once, or the preview never becomes healthy.",
                  "previews:\n  from: dev\n  quota: {cpu: \"4\", memory: 8Gi, pods: 30}"),
     "GPC294": _e("preview quota over the guardrails", "A preview may not get more than the environment it "
                  "copies is allowed: its quota is at most the sum of `guardrails.quotas` of the services and "
@@ -372,11 +372,13 @@ CODES: dict[str, Code] = {
                  "previews:\n  from: dev\n  label: preview"),
     "GPC298": _e("nothing to preview", "A preview starts from a pull request on a workload's repository; no "
                  "workload names its `repo`.", "workloads:\n  api:\n    repo: acme/api"),
-    "GPC299": _e("previews of a platform with databases", "A preview runs its own broker and object store, "
-                 "but no database server yet, so a workload that uses a database could not start in it "
-                 "(its Secret would lack DATABASE_URL). Until previews get their own database, a platform "
-                 "with `storage.databases` offers no previews.",
-                 "storage:\n  buckets:\n    models: {}\npreviews:\n  from: dev"),
+    "GPC299": _e("previews of databases on a shared cluster", "A preview's databases are CloudNativePG "
+                 "Clusters in the preview's namespace, run by the operator of the environment it copies, which "
+                 "then watches every namespace of its cluster. Another environment on that cluster runs an "
+                 "operator of its own for its databases: both would reconcile them. So a platform with "
+                 "`storage.databases` offers previews only of an environment alone on its cluster.",
+                 "environments:\n  dev: {cluster: https://dev.k8s.example}\n"
+                 "  prod: {cluster: https://prod.k8s.example}\npreviews:\n  from: dev"),
     # -- GPC3xx: target checks. Ranges: kustomize 300-319, argocd 320-339, kyverno 340-359,
     #    terraform 360-379, github 380-399. Add a target's codes under its own marker.
     # [kustomize codes]

@@ -15,7 +15,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Platform
 from compiler.ir_preview import PREVIEW_SECRET, Preview, PreviewSource, image_tag, preview_dir
-from compiler.lower_preview import needs
+from compiler.lower_preview import migrating, needs
 
 _PULL = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<number>[1-9][0-9]{0,9})$")
 
@@ -70,7 +70,7 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
                                    f"configmap {v.config_map.name}/{v.config_map.key}" if v.config_map else "")
                           for v in pw.env_vars},
         })
-    cpu, memory, pods = needs(preview)
+    cpu, memory, pods = needs(preview, migrating(platform))
     return {
         "pull_request": f"https://github.com/{source.full_name}/pull/{number}",
         "copies": preview.from_env,
@@ -83,6 +83,10 @@ def describe(platform: Platform, source: PreviewSource, number: int, sha: str, t
         "infrastructure": {"broker": f"{names.BROKER_SERVICE}:{names.BROKER_PORT}" if preview.broker else None,
                            "object_store": f"{names.OBJECT_STORE_SERVICE}:{names.OBJECT_STORE_PORT}"
                            if preview.object_store else None,
+                           "databases": [f"{names.database_cluster(db)}-rw:{names.DATABASE_PORT} (CloudNativePG "
+                                         f"Cluster {names.database_cluster(db)}, run by {preview.from_env}'s "
+                                         "operator; each role's Secret generated in the preview)"
+                                         for db in preview.databases],
                            "credentials": f"Secret {PREVIEW_SECRET}, generated in the preview",
                            "pull_secret": (f"Secret {platform.pull_secret}, copied by Kyverno from namespace "
                                            f"{names.KYVERNO_NAMESPACE}" if platform.pull_secret else None)},
@@ -110,6 +114,8 @@ def to_text(d: dict[str, Any]) -> str:
     infra = d["infrastructure"]
     lines.append(f"own broker: {infra['broker'] or '-'}; own object store: {infra['object_store'] or '-'}; "
                  f"credentials: {infra['credentials']}")
+    for db in infra["databases"]:
+        lines.append(f"own database: {db}")
     if infra["pull_secret"]:
         lines.append(f"registry login: {infra['pull_secret']}")
     lines.append(f"admitted by: {d['policies']}")

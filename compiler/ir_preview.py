@@ -28,6 +28,9 @@ SLUG_MAX = 30
 # What a preview's own broker and object store ask for (requests = limits): small, throwaway.
 INFRA_CPU = "250m"
 INFRA_MEMORY = "512Mi"
+# A preview's own database (one CloudNativePG Cluster per database, one instance): the same CPU and
+# memory, and a small volume, the only PersistentVolumeClaim a preview may hold.
+DATABASE_STORAGE = "1Gi"
 
 
 # The one Secret of a preview's credentials, generated inside the preview by the External Secrets
@@ -42,6 +45,13 @@ PREVIEW_LABEL = "gpc.dev/preview-of"
 def preview_key(workload: str, key: str) -> str:
     """`checkout`, `AMQP_URL` -> `checkout.AMQP_URL`: a key of PREVIEW_SECRET."""
     return f"{workload}.{key}"
+
+
+def database_secret(workload: str) -> str:
+    """The Secret of a workload's database role in a preview: `username` and `password` (what
+    CloudNativePG's `managed.roles` sets the role's password from, `kubernetes.io/basic-auth`) and
+    the workload's DATABASE_URL and PGPASSWORD, made from that same password."""
+    return f"preview-db-{workload}"
 
 
 def preview_dir(slug: str) -> str:
@@ -122,6 +132,13 @@ class Preview:
     object_store: bool  # the platform has buckets: the preview runs its own MinIO
     domain: str | None  # the `from` environment's exposure domain, when gpc creates its Gateway
     exposed: tuple[str, ...]  # workloads the `from` environment serves publicly
+    databases: tuple[str, ...] = ()  # the platform's databases: the preview runs a Cluster of each
+    database_images: tuple[str, ...] = ()  # their PostgreSQL images (pinned, by digest)
+
+    def cluster_wide_operator(self, env: str) -> bool:
+        """Whether `env`'s CloudNativePG operator watches every namespace: it must, to run the
+        Clusters of this platform's previews (targets/argocd/charts.py says why)."""
+        return bool(self.databases) and env == self.from_env
 
     def hosts(self, namespace: str) -> dict[str, str]:
         """Exposed workload -> its hostname in the preview in `namespace` (none without a domain)."""
@@ -141,11 +158,13 @@ class Preview:
 
     @property
     def infra_images(self) -> tuple[str, ...]:
-        """The pinned images of the preview's own broker and object store (targets/kustomize/
+        """The pinned images of the preview's own broker, object store and databases (targets/kustomize/
         preview_infra.py runs exactly these): the only images besides the workloads' a preview runs."""
         images = [names.RABBITMQ_IMAGE] if self.broker else []
         images += [names.MINIO_IMAGE, names.BUSYBOX_IMAGE] if self.object_store else []
-        return tuple(sorted(image_ref(i) for i in images))
+        # A database pod: PostgreSQL, and the operator's image in its bootstrap init container.
+        refs = [*self.database_images, *([image_ref(names.CNPG_IMAGE)] if self.databases else [])]
+        return tuple(sorted({*(image_ref(i) for i in images), *refs}))
 
     @property
     def gpus(self) -> int:

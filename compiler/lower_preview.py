@@ -16,6 +16,7 @@ from compiler.ir_preview import (
     Preview,
     PreviewSource,
     PreviewWorkload,
+    database_secret,
     preview_key,
 )
 from compiler.quantity import parse_quantity
@@ -49,7 +50,7 @@ def local_value(value: str | None, env: ir.Environment) -> str | None:
     a preview resolves to the preview's own service and nothing else."""
     if value is None:
         return None
-    for namespace in env.namespaces.values():
+    for namespace in (*env.namespaces.values(), env.infra_namespace):
         value = value.replace(f".{namespace}.svc.cluster.local", "")
     return value
 
@@ -59,6 +60,9 @@ def preview_var(var: ir.EnvVar, workload: str, env: ir.Environment) -> ir.EnvVar
     credentials Terraform makes per environment read from the preview's own generated Secret."""
     var = replace(var, value=local_value(var.value, env))
     if var.secret is not None and var.secret.name == names.credentials_secret(workload):
+        if var.secret.key in (names.DATABASE_URL_KEY, names.PGPASSWORD_KEY):
+            # the preview's own database role: its Secret holds the URL and the password together
+            return replace(var, secret=ir.SecretRef(database_secret(workload), var.secret.key))
         var = replace(var, secret=ir.SecretRef(PREVIEW_SECRET, preview_key(workload, var.secret.key)))
     return var
 
@@ -99,14 +103,25 @@ def lower_previews(spec: Previews, platform: ir.Platform, domain: str | None) ->
         allow_bots=spec.allow.bots, allow_drafts=spec.allow.drafts, requeue_after_seconds=requeue,
         sources=tuple(sources), workloads=tuple(preview_workload(w, env) for w in platform.workloads),
         broker=bool(platform.queues), object_store=bool(platform.buckets), domain=domain, exposed=exposed,
+        databases=tuple(db.name for db in platform.databases),
+        database_images=tuple(sorted({names.postgres_image(db.version) for db in platform.databases})),
     )
 
 
-def needs(preview: Preview) -> tuple[Fraction, Fraction, int]:
+def needs(preview: Preview, migrating: tuple[str, ...] = ()) -> tuple[Fraction, Fraction, int]:
     """(cpu requests, memory limits, pods) one preview runs at once: one replica of every
-    Deployment, one run of every job, and the preview's own broker and object store."""
-    cpu = sum((parse_quantity(w.cpu_request) for w in preview.workloads), Fraction(0))
-    memory = sum((parse_quantity(w.memory_limit) for w in preview.workloads), Fraction(0))
-    infra = int(preview.broker) + int(preview.object_store)
+    Deployment, one run of every job, the preview's own broker, object store and database
+    instances, and a run of each migration (`migrating`: the owner workloads that migrate; their
+    Job runs at a sync while the previous version still runs)."""
+    running = [*preview.workloads, *(preview.workload(w) for w in migrating)]
+    cpu = sum((parse_quantity(w.cpu_request) for w in running), Fraction(0))
+    memory = sum((parse_quantity(w.memory_limit) for w in running), Fraction(0))
+    infra = int(preview.broker) + int(preview.object_store) + len(preview.databases)
     return (cpu + infra * parse_quantity(INFRA_CPU), memory + infra * parse_quantity(INFRA_MEMORY),
-            len(preview.workloads) + infra)
+            len(running) + infra)
+
+
+def migrating(platform: ir.Platform) -> tuple[str, ...]:
+    """The owner workloads whose migration a preview runs (those that declare `migrate`)."""
+    return tuple(w.name for w in platform.workloads
+                 if (use := w.database) is not None and use.access == "owner" and use.migrate is not None)

@@ -93,6 +93,10 @@ RABBITMQ_IMAGE = ("docker.io", "rabbitmq",
                   "4.3.6-management@sha256:316ffd2a847e59112eee2c65f04bbd0989d93aaf1486c07b721f8d22d863b968")
 BUSYBOX_IMAGE = ("docker.io", "busybox",
                  "1.37.0@sha256:b3255e7dfbcd10cb367af0d409747d511aeb66dfac98cf30e97e87e4207dd76f")
+# CloudNativePG's operator; it also runs in every instance pod (its bootstrap init container copies
+# the instance manager), so a preview's database pods run it too.
+CNPG_IMAGE = ("ghcr.io", "cloudnative-pg/cloudnative-pg",
+              "1.30.0@sha256:a2701eb97cdd2a34b1fdb2cb51987f544b706e40bec72ae7146cd8580efefebb")
 
 # Keys of a workload's credentials Secret, created by Terraform, referenced by the manifests.
 AMQP_URL_KEY = "AMQP_URL"

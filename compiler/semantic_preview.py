@@ -1,5 +1,6 @@
-"""Checks of `previews` (GPC290-GPC298): the environment copied, durations, counts, the quota
-against what one preview runs and against the guardrails, the label and the fork rule."""
+"""Checks of `previews` (GPC290-GPC299): the environment copied, durations, counts, the quota
+against what one preview runs and against the guardrails, the label, the fork rule and the
+cluster a preview of databases needs to itself."""
 
 from __future__ import annotations
 
@@ -54,11 +55,18 @@ def check_previews(spec: Platform, report: Reporter) -> None:
     if not any(w.repo for w in spec.workloads.values()):
         report("GPC298", "no workload names its repository, so no pull request can start a preview", _HERE,
                key=True, hint="set `repo: owner/name` on the workloads whose pull requests get previews")
-    if spec.storage.databases:
-        # A preview gets its own broker and object store (targets/kustomize/preview_infra.py) but no
-        # database server yet: its workloads' DATABASE_URL would name a key no preview Secret holds.
-        report("GPC299", "previews cannot copy a platform with databases yet", _HERE, key=True,
-               hint="remove `previews`, or the databases: a preview has no database server of its own")
+    if spec.storage.databases and previews.from_ in spec.environments:
+        # A preview's databases are CloudNativePG Clusters in its namespace, run by the `from`
+        # environment's operator watching every namespace (targets/argocd/charts.py). A second
+        # environment on that cluster has an operator of its own for its Clusters: two operators
+        # would reconcile them.
+        cluster = spec.environments[previews.from_].cluster
+        shared = sorted(e for e, env in spec.environments.items() if e != previews.from_ and env.cluster == cluster)
+        if shared:
+            report("GPC299", f"previews of '{previews.from_}' need its database operator to watch every "
+                   f"namespace of its cluster, which '{shared[0]}' shares", (*_HERE, "from"),
+                   hint=f"previews of a platform with databases copy an environment alone on its cluster: "
+                        f"give '{previews.from_}' or '{shared[0]}' another `cluster`")
     _check_quota(spec, report)
 
 
@@ -113,10 +121,10 @@ def _too_small(spec: Platform, values: dict[str, Fraction], report: Reporter) ->
     from compiler.lower import lower
 
     platform = lower(spec.model_copy(update={"previews": None}), "", "")
-    from compiler.lower_preview import lower_previews, needs
+    from compiler.lower_preview import lower_previews, migrating, needs
 
     preview = lower_previews(spec.previews, platform, None)  # type: ignore[arg-type]
-    cpu, memory, pods = needs(preview)
+    cpu, memory, pods = needs(preview, migrating(platform))
     previews = spec.previews
     assert previews is not None
     for key, need in (("cpu", cpu), ("memory", memory)):

@@ -32,6 +32,7 @@ class Endpoint:
     ip: str
     ports: tuple[tuple[str, int], ...]  # (protocol, port) it listens on
     named_ports: Mapping[str, int] = field(default_factory=dict)
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)  # its namespace's, besides the name
 
 
 def selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
@@ -65,7 +66,7 @@ def peer_matches(peer: Mapping[str, Any], policy_ns: str, other: Endpoint) -> bo
         return _in_block(peer["ipBlock"], other.ip)
     if other.namespace is None:
         return False  # pod and namespace selectors match pods only
-    ns_labels = {NAMESPACE_NAME: other.namespace}
+    ns_labels = {**other.namespace_labels, NAMESPACE_NAME: other.namespace}
     if "namespaceSelector" in peer:
         if not selects(peer["namespaceSelector"], ns_labels):
             return False

@@ -354,7 +354,8 @@ def test_svg_without_graphviz_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def test_a_preview_is_drawn_with_its_images_infrastructure_and_hostnames(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_preview_is_drawn_with_its_images_infrastructure_and_hostnames(capsys: pytest.CaptureFixture[str],
+                                                                         tmp_path: Path) -> None:
     from preview_fraud import fraud_with_previews
 
     from compiler.explain_preview import parse_pull
@@ -369,6 +370,7 @@ def test_a_preview_is_drawn_with_its_images_infrastructure_and_hostnames(capsys:
     assert details["fraud-inference"].endswith(" · dev's image") and details["fraud-trainer"].endswith(" · dev's image")
     assert details["checkout-events"].endswith("the preview's own RabbitMQ")
     assert details["fraud-models"].endswith("the preview's own MinIO")
+    assert details["transactions"].endswith("the preview's own PostgreSQL")
     [host] = [n for n in graph.nodes if n.kind == "host"]
     assert host.name == "pr-checkout-service-7-checkout.dev.fraud.acme.example"
     whole = build_graph(platform)
@@ -382,7 +384,9 @@ def test_a_preview_is_drawn_with_its_images_infrastructure_and_hostnames(capsys:
                           (["--preview", "acme/checkout-service#7", "--team", "payments"], "leave out --team")):
         code, out, err = run_gpc(["graph", str(spec), *args], capsys)
         assert code == 2 and out == "" and message in err, err
-    code, _, err = run_gpc(["graph", str(FRAUD), "--preview", "acme/checkout-service#7"], capsys)
+    without = tmp_path / "fraud.yaml"  # fraud without its previews block
+    without.write_text(re.sub(r"(?ms)^previews:\n.*?\n\n", "", FRAUD.read_text("utf-8")), "utf-8")
+    code, _, err = run_gpc(["graph", str(without), "--preview", "acme/checkout-service#7"], capsys)
     assert code == 2 and "has no `previews` block" in err
 
 

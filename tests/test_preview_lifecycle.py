@@ -9,13 +9,17 @@ documents, and the ApplicationSet's template is rendered as Go templates with `m
 (render_go below: the subset the template uses, anything else raises). Each resulting Application's
 source is built the way Argo CD builds it (`kustomize edit set namespace` / `set image`, then its
 inline patches) with `kubectl kustomize`, validated strictly, and checked: every object in the
-preview's namespace, nothing of dev's broker, bucket or credentials, and the NetworkPolicies of dev
-and two previews evaluated (tests/netpol.py): no path between a preview and anything else.
+preview's namespace, nothing of dev's broker, bucket, database or credentials, and the
+NetworkPolicies of dev and two previews evaluated (tests/netpol.py): no path between a preview and
+anything else but dev's database operator reaching the preview's database instances, and inside a
+preview only the workloads that declared its database reach it. The preview's CloudNativePG
+Cluster is validated against the operator's CRD schema (tests/test_contract_cnpg.py's closed copy).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import importlib.util
 import re
@@ -34,17 +38,21 @@ from crd_models import crd_tools, schema_errors, unknown_key_errors
 from gha_expr import evaluate
 from netpol import Endpoint, reachability
 from preview_fraud import fraud_with_previews
+from test_contract_cnpg import SCHEMA as CNPG_SCHEMA
+from test_contract_cnpg import _validator as cnpg_validator
 
 from compiler import names, writer
 from compiler.ir import Platform
+from compiler.ir_preview import PREVIEW_LABEL, database_secret
 from compiler.pipeline import check, render
 from targets import TARGETS
 
-SPEC = fraud_with_previews()  # fraud without its database (tests/preview_fraud.py)
+SPEC = fraud_with_previews()  # specs/fraud.yaml: broker, bucket, exposed service and database
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 REPO = "acme/checkout-service"
 CUSTOM = {("external-secrets.io/v1", "ExternalSecret"), ("generators.external-secrets.io/v1alpha1", "Password"),
           ("gateway.networking.k8s.io/v1", "HTTPRoute")}
+CNPG = {("postgresql.cnpg.io/v1", "Cluster")}  # checked against CloudNativePG's own CRD schema
 
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 
@@ -234,7 +242,7 @@ def test_each_preview_builds_validates_and_stays_in_its_namespace(
         assert any(fnmatch.fnmatchcase(namespace, d["namespace"]) for d in project["spec"]["destinations"])
         kinds = {d["kind"] for d in docs}
         assert {"Namespace", "ResourceQuota", "NetworkPolicy", "ExternalSecret", "Deployment", "CronJob",
-                "HTTPRoute"} <= kinds
+                "HTTPRoute", "Cluster", "Job"} <= kinds
         for doc in docs:
             group = doc["apiVersion"].rsplit("/", 1)[0] if "/" in doc["apiVersion"] else ""
             if doc["kind"] == "Namespace":
@@ -244,7 +252,7 @@ def test_each_preview_builds_validates_and_stays_in_its_namespace(
                 assert doc["metadata"]["namespace"] == namespace, f"{name}: {doc['kind']}/{doc['metadata']['name']}"
                 assert (group, doc["kind"]) in allowed, f"{name}: the project refuses {doc['kind']}"
             assert not doc["metadata"].get("finalizers"), "a finalizer could hold the namespace's deletion"
-            if (doc["apiVersion"], doc["kind"]) not in CUSTOM:
+            if (doc["apiVersion"], doc["kind"]) not in CUSTOM | CNPG:
                 kubernetes_validate.validate(doc, platform.kubernetes_version, strict=True)
         images = {c["image"] for d in docs if d["kind"] == "Deployment"
                   for c in d["spec"]["template"]["spec"]["containers"]}
@@ -269,8 +277,10 @@ def test_nothing_in_a_preview_refers_to_dev(compiled: tuple[Platform, Path],
         refs = {(ref["name"], ref.get("optional", False))
                 for d in docs if d["kind"] in ("Deployment", "CronJob") for ref in _secret_refs(d)}
         assert ("preview-credentials", False) in refs
-        assert {r for r, _ in refs} <= {"preview-credentials"} | {names.app_secret(w.name) for w in platform.workloads}
-        assert all(optional for r, optional in refs if r != "preview-credentials")
+        own = {"preview-credentials"} | {database_secret(r.workload) for d in platform.databases for r in d.roles}
+        assert (database_secret("checkout"), False) in refs
+        assert {r for r, _ in refs} <= own | {names.app_secret(w.name) for w in platform.workloads}
+        assert all(optional for r, optional in refs if r not in own)
 
 
 def test_every_address_a_preview_pod_reads_is_a_service_of_that_preview(
@@ -313,6 +323,11 @@ def _without_the_gateway(doc: dict[str, Any]) -> dict[str, Any]:
         for rule in doc["spec"]["ingress"]:
             for peer in rule["from"]:
                 assert peer["podSelector"]["matchLabels"].pop(names.ENVOY_OWNING_GATEWAY_NAMESPACE)
+    if doc["kind"] == "NetworkPolicy" and doc["metadata"]["name"].startswith("preview-database-"):
+        # and dev's database operator, which runs the preview's Cluster (targets/argocd/charts.py)
+        peers = [p for rule in doc["spec"]["ingress"] for p in rule["from"] if "namespaceSelector" in p]
+        assert [p["podSelector"]["matchLabels"] for p in peers] == [{"app.kubernetes.io/name": names.DATABASE_OPERATOR}]
+        peers[0].pop("namespaceSelector")
     return doc
 
 
@@ -336,6 +351,14 @@ def test_argo_cd_objects_and_every_custom_resource_of_a_preview_match_their_crds
     objects += [app for app, _ in built.values()]
     custom = [d for _, docs in built.values() for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM]
     assert {(d["apiVersion"], d["kind"]) for d in custom} == CUSTOM, "every custom kind of a preview is checked"
+    clusters = [d for _, docs in built.values() for d in docs if (d["apiVersion"], d["kind"]) in CNPG]
+    assert clusters, "a preview of fraud runs its own database"
+    validator = cnpg_validator(CNPG_SCHEMA)
+    for cluster in clusters:
+        assert [e.message for e in validator.iter_errors(cluster)] == [], cluster["metadata"]["name"]
+    wrong = copy.deepcopy(clusters[0])
+    wrong["spec"]["managed"]["roles"][0]["passwordSecrett"] = {"name": "x"}  # the check bites
+    assert list(validator.iter_errors(wrong))
     objects += custom
     objects += [yaml.safe_load((tree / "kustomize/_platform/overlays/dev/gateway.yaml").read_text())]
     assert schema_errors(node, objects) == []
@@ -358,9 +381,9 @@ def test_the_preview_crd_checks_bite(built: dict[str, tuple[dict[str, Any], list
 def _pods(docs: list[dict[str, Any]], ips: Any) -> list[Endpoint]:
     out = []
     for doc in docs:
-        if doc["kind"] not in ("Deployment", "CronJob"):
+        if doc["kind"] not in ("Deployment", "CronJob", "Job"):
             continue
-        template = doc["spec"]["template"] if doc["kind"] == "Deployment" else doc["spec"]["jobTemplate"]["spec"]["template"]
+        template = doc["spec"]["jobTemplate"]["spec"]["template"] if doc["kind"] == "CronJob" else doc["spec"]["template"]
         ports = [p for c in template["spec"]["containers"] for p in c.get("ports", [])]
         out.append(Endpoint(f"{doc['metadata']['name']}@{doc['metadata']['namespace']}", doc["metadata"]["namespace"],
                             template["metadata"]["labels"], next(ips),
@@ -393,6 +416,17 @@ def test_no_network_path_between_a_preview_and_anything_else(
                   Endpoint("proxy", names.ENVOY_GATEWAY_NAMESPACE, {
                       names.ENVOY_OWNING_GATEWAY_NAME: "public",
                       names.ENVOY_OWNING_GATEWAY_NAMESPACE: dev.namespaces["services"]}, next(ips), (("TCP", 8443),))]
+    # The database instances CloudNativePG creates (in dev and in each preview) and dev's operator.
+    db_ports = (("TCP", names.DATABASE_PORT), ("TCP", names.DATABASE_STATUS_PORT))
+    for ns in [dev.infra_namespace, *(app["spec"]["destination"]["namespace"] for app, _ in previews)]:
+        endpoints += [Endpoint(f"{d.name}-1@{ns}", ns, {names.DATABASE_POD_LABEL: d.name}, next(ips), db_ports)
+                      for d in platform.databases]
+    endpoints.append(Endpoint("cnpg-operator@dev", dev.infra_namespace,
+                              {"app.kubernetes.io/name": names.DATABASE_OPERATOR}, next(ips), (("TCP", 9443),)))
+    # a preview's Namespace carries the label gpc's kustomization gives every object of a preview
+    endpoints = [dataclasses.replace(e, namespace_labels={PREVIEW_LABEL: platform.name})
+                 if (e.namespace or "").startswith("pr-") else e for e in endpoints]
+    operator_to_previews = []
     by_name = {e.name: e for e in endpoints}
     preview_pods = [e for e in endpoints if (e.namespace or "").startswith("pr-")]
     assert len({e.namespace for e in preview_pods}) == 2 and len(preview_pods) >= 10
@@ -403,13 +437,24 @@ def test_no_network_path_between_a_preview_and_anything_else(
             continue
         if a.namespace == b.namespace or dst == "dns" or (src == "proxy" and dst.startswith("checkout@")):
             continue
+        if src == "cnpg-operator@dev" and names.DATABASE_POD_LABEL in b.labels:
+            operator_to_previews.append((dst, port))
+            continue
         crossing.append((src, dst, protocol, port))
     assert not crossing, crossing
+    preview_dbs = [e.name for e in preview_pods if names.DATABASE_POD_LABEL in e.labels]
+    assert len(preview_dbs) == 2 and {d for d, _ in operator_to_previews} == set(preview_dbs)
     # and inside a preview its workloads reach its own broker and object store
     reached = reachability(policies, endpoints)
     ns = preview_pods[0].namespace
     assert (f"checkout@{ns}", f"rabbitmq@{ns}", "TCP", 5672) in reached
     assert ("proxy", f"checkout@{ns}", "TCP", 8080) in reached
+    # its database: exactly the workloads that declared it, the owner's migration, and itself
+    for db in platform.databases:
+        target = f"{db.name}-1@{ns}"
+        callers = {s for s, d, _, p in reached if d == target and p == names.DATABASE_PORT}
+        declared = {f"{r.workload}@{ns}" for r in db.roles} | {f"{names.migration_job(db.owner.workload)}@{ns}"}
+        assert callers - {target, "cnpg-operator@dev"} == declared, (db.name, callers)
 
 
 def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
@@ -437,3 +482,28 @@ def test_gpc_preview_says_what_argo_cd_deploys(compiled: tuple[Platform, Path],
     assert said["infrastructure"]["pull_secret"].startswith(f"Secret {pulls.pop()}, copied by Kyverno") and not pulls
     wrong = subprocess.run([gpc, "preview", str(SPEC), "acme/unknown#1"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "previews exist for: acme/checkout-service" in wrong.stderr
+
+
+def test_only_the_copied_environment_s_database_operator_runs_the_previews_databases(
+        compiled: tuple[Platform, Path]) -> None:
+    """dev's CloudNativePG operator watches every namespace (a preview's Cluster lives in the
+    preview's) and may reach instance pods of this platform's previews and nothing else there;
+    prod's still watches its own infra namespace only and reaches nothing of a preview."""
+    platform, tree = compiled
+
+    def operator(env: str) -> tuple[bool, list[dict[str, Any]]]:
+        [app] = [d for d in yaml.safe_load_all((tree / f"argocd/{env}/database-operator.yaml").read_text()) if d]
+        built = subprocess.run([require_tool("kubectl"), "kustomize", str(tree / names.platform_overlay_dir(env))],
+                               capture_output=True, text=True, timeout=120, check=True).stdout
+        [policy] = [d for d in yaml.safe_load_all(built) if d and d["kind"] == "NetworkPolicy"
+                    and d["metadata"]["name"] == names.DATABASE_OPERATOR]
+        return app["spec"]["source"]["helm"]["valuesObject"]["config"]["clusterWide"], policy["spec"]["egress"]
+
+    wide, egress = operator("dev")
+    to_previews = [rule for rule in egress for peer in rule.get("to", []) if "namespaceSelector" in peer]
+    assert wide and len(to_previews) == 1
+    [peer] = to_previews[0]["to"]
+    assert peer["namespaceSelector"] == {"matchLabels": {PREVIEW_LABEL: platform.name}}
+    assert peer["podSelector"] == {"matchExpressions": [{"key": names.DATABASE_POD_LABEL, "operator": "Exists"}]}
+    wide, egress = operator("prod")
+    assert not wide and not [r for r in egress for p in r.get("to", []) if "namespaceSelector" in p]

@@ -42,9 +42,12 @@ def policies(platform: Platform, env: Environment) -> dict[str, Any]:
 
 
 def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) -> dict[str, Any]:
+    values = charts.VALUES[chart.role]()
+    if chart is charts.DATABASE_OPERATOR and platform.previews is not None:
+        values = charts.database_operator_values(platform.previews.cluster_wide_operator(env.name))
     return platform_application(platform, name=role_name(platform, env, chart.role),
                                 project=project_name(platform, env),
-                                source=chart.source(charts.VALUES[chart.role]()), namespace=env.infra_namespace,
+                                source=chart.source(values), namespace=env.infra_namespace,
                                 wave=chart.wave)
 
 

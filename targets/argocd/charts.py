@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import names
-from compiler.names import BUSYBOX_IMAGE, MINIO_IMAGE, RABBITMQ_IMAGE
+from compiler.names import BUSYBOX_IMAGE, CNPG_IMAGE, MINIO_IMAGE, RABBITMQ_IMAGE
 
 SECCOMP = {"type": "RuntimeDefault"}
 
@@ -70,10 +70,6 @@ def _probe(initial: int, period: int, timeout: int) -> dict[str, Any]:
             "failureThreshold": 3, "successThreshold": 1}
 
 
-CNPG_IMAGE = ("ghcr.io", "cloudnative-pg/cloudnative-pg",
-              "1.30.0@sha256:a2701eb97cdd2a34b1fdb2cb51987f544b706e40bec72ae7146cd8580efefebb")
-
-
 def _ref(image: tuple[str, str, str]) -> str:
     return f"{image[0]}/{image[1]}:{image[2]}"
 
@@ -106,6 +102,16 @@ BROKER = Chart(
 # infra namespace (`config.clusterWide: false`: a Role, not a ClusterRoleBinding), but a chart
 # installs CRDs, webhook configurations and ClusterRoles, which are cluster-wide: environments
 # that share a cluster share them (the same pinned version renders the same objects).
+#
+# Except in the environment that previews of a platform with databases copy: there it watches
+# every namespace (`clusterWide: true`: a ClusterRole bound cluster-wide), because each preview's
+# Cluster lives in the preview's own namespace, created per pull request. The chart's only other
+# choice, WATCH_NAMESPACE, is a fixed comma-separated list of names (no pattern), and a preview
+# cannot bring an operator of its own: an operator installs CRDs and webhooks, cluster-scoped
+# kinds the previews' AppProject never admits. The wider watch is bounded where it matters: the
+# operator reaches (NetworkPolicy) only its environment's instances and those of pods in this
+# platform's preview namespaces, and GPC299 keeps such an environment alone on its cluster, so no
+# other environment's operator reconciles the same Clusters.
 DATABASE_OPERATOR = Chart(
     role="database-operator",
     repo="ghcr.io/cloudnative-pg/charts/cloudnative-pg",
@@ -122,13 +128,17 @@ DATABASE_OPERATOR = Chart(
 )
 
 
-def database_operator_values() -> dict[str, Any]:
+CLUSTER_WIDE_KINDS = (("rbac.authorization.k8s.io", "ClusterRoleBinding"),)
+
+
+def database_operator_values(cluster_wide: bool = False) -> dict[str, Any]:
+    """`cluster_wide`: the environment that previews of databases copy (see DATABASE_OPERATOR)."""
     registry, repository, tag = CNPG_IMAGE
     return {
         "fullnameOverride": names.DATABASE_OPERATOR,
         "image": {"repository": f"{registry}/{repository}", "tag": tag, "pullPolicy": "IfNotPresent"},
         "crds": {"create": True},
-        "config": {"clusterWide": False},
+        "config": {"clusterWide": cluster_wide},
         "rbac": {"create": True},
         "serviceAccount": {"create": True},
         "monitoring": {"podMonitorEnabled": False},

@@ -127,6 +127,8 @@ def cluster_kinds(platform: Platform, env: Environment) -> list[GroupKind]:
         kinds.add(PULL_SECRET_POLICY_KIND[platform.guardrails.policy_kind])
     for chart in (*infra_charts(platform), *operators.operator_charts(platform, env)):
         kinds |= set(chart.cluster_kinds)
+    if platform.previews is not None and platform.previews.cluster_wide_operator(env.name):
+        kinds |= set(charts.CLUSTER_WIDE_KINDS)  # its ClusterRole bound cluster-wide
     if env.secret_store is not None:
         kinds.add(("external-secrets.io", "ClusterSecretStore"))
     return sorted(kinds)

@@ -32,6 +32,7 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Database, Environment, Platform
+from compiler.ir_preview import PREVIEW_LABEL
 from targets.kustomize import meta, migration
 from targets.kustomize.network import API_SERVER_PORTS, OBJECT_STORE_POD, peer, tcp
 
@@ -160,9 +161,21 @@ def policies(platform: Platform, env: Environment) -> list[dict[str, Any]]:
         "ingress": [{"ports": tcp(names.DATABASE_OPERATOR_WEBHOOK_PORT)}],
         "egress": [{"ports": tcp(*API_SERVER_PORTS)},
                    *({"to": [{"podSelector": {"matchLabels": pods(db.name)}}], "ports": ports}
-                     for db in platform.databases)],
+                     for db in platform.databases),
+                   *_preview_instances(platform, env)],
     }))
     return out
+
+
+def _preview_instances(platform: Platform, env: Environment) -> list[dict[str, Any]]:
+    """In the environment previews of databases copy, the operator also runs the previews'
+    Clusters (targets/argocd/charts.py): it reaches their instances, in this platform's preview
+    namespaces only (labelled so by the previews' kustomization), and nothing else there."""
+    if platform.previews is None or not platform.previews.cluster_wide_operator(env.name):
+        return []
+    instances = {"matchExpressions": [{"key": names.DATABASE_POD_LABEL, "operator": "Exists"}]}
+    return [{"to": [{"namespaceSelector": {"matchLabels": {PREVIEW_LABEL: platform.name}}, "podSelector": instances}],
+             "ports": tcp(names.DATABASE_PORT, names.DATABASE_STATUS_PORT)}]
 
 
 def _policy(platform: Platform, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

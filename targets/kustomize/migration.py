@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import names
-from compiler.ir import Environment, Platform, Workload
+from compiler.ir import Environment, EnvVar, Platform, Workload
 from targets.kustomize import meta
 from targets.kustomize.layers import Values
 from targets.kustomize.network import dns_rule, peer, tcp
@@ -46,12 +46,14 @@ def _hook(wave: int) -> dict[str, str]:
     return {HOOK: "PreSync", HOOK_DELETE_POLICY: "BeforeHookCreation", SYNC_WAVE: str(wave)}
 
 
-def job(platform: Platform, workload: Workload, env: Environment) -> dict[str, Any]:
+def job(platform: Platform, workload: Workload, env: Environment, env_vars: tuple[EnvVar, ...] | None = None,
+        hook: dict[str, str] | None = None, backoff_limit: int = 0) -> dict[str, Any]:
+    """`env_vars`, `hook`, `backoff_limit`: a preview's (targets/kustomize/preview_db.py)."""
     migrate = command(workload)
     assert migrate is not None
     placement = workload.placement(env.name)
     values = Values(replicas=1, resources=placement.effective_resources, schedule=None,
-                    env=with_home(workload, placement.env_vars))
+                    env=with_home(workload, placement.env_vars if env_vars is None else env_vars))
     spec = pod_spec(platform, workload, values)
     container = spec["containers"][0]
     container["command"] = list(migrate)
@@ -60,13 +62,13 @@ def job(platform: Platform, workload: Workload, env: Environment) -> dict[str, A
     spec["restartPolicy"] = "Never"
     spec["activeDeadlineSeconds"] = DEADLINE_SECONDS
     labels = _labels(platform, workload)
-    annotations = {**_hook(0), **meta.skips(meta.SKIP_NAMESPACE, meta.SKIP_TAG, meta.SKIP_DIGEST,
+    annotations = {**(_hook(0) if hook is None else hook), **meta.skips(meta.SKIP_NAMESPACE, meta.SKIP_TAG, meta.SKIP_DIGEST,
                                             meta.SKIP_SECRET_ENV)}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": meta.metadata(names.migration_job(workload.name), labels, annotations),
-        "spec": {"backoffLimit": 0, "activeDeadlineSeconds": DEADLINE_SECONDS,
+        "spec": {"backoffLimit": backoff_limit, "activeDeadlineSeconds": DEADLINE_SECONDS,
                  "template": {"metadata": {"labels": labels}, "spec": spec}},
     }
 

@@ -14,8 +14,10 @@
 
 The Namespace is an object of the Application (not `CreateNamespace=true`): kustomize names it
 after the namespace Argo CD sets, and pruning the Application deletes it with everything in it.
-Nothing in a preview holds a finalizer (no PersistentVolumeClaim: volumes are emptyDirs), so that
-deletion cannot wait on anything but the pods stopping.
+The workloads' volumes are emptyDirs; the only PersistentVolumeClaims are those of the preview's
+own database instances (preview_db.py), owned by their Cluster: the namespace's deletion removes
+the Cluster, then its claims (their `kubernetes.io/pvc-protection` finalizer waits only for the
+instance pod to stop), so nothing in a preview waits on anything outside it.
 """
 
 from __future__ import annotations
@@ -25,10 +27,17 @@ from typing import Any
 
 from compiler import names
 from compiler.ir import Platform, Workload
-from compiler.ir_preview import PREVIEW_LABEL, Preview, PreviewSource, PreviewWorkload, preview_dir
+from compiler.ir_preview import (
+    DATABASE_STORAGE,
+    PREVIEW_LABEL,
+    Preview,
+    PreviewSource,
+    PreviewWorkload,
+    preview_dir,
+)
 from compiler.target import Artifact
 from compiler.yamlout import dump, dump_all
-from targets.kustomize import meta, network, preview_infra
+from targets.kustomize import meta, network, preview_db, preview_infra
 from targets.kustomize.layers import base_values
 from targets.kustomize.overlay import POD_PATH
 from targets.kustomize.pod import env_entry, pod_spec, resources
@@ -102,6 +111,7 @@ def _common_files(platform: Platform, preview: Preview) -> dict[str, Any]:
                                   "automountServiceAccountToken": w.api_access} for w in platform.workloads],
     }
     files.update(preview_infra.files(platform, preview))
+    files.update(preview_db.files(platform, preview))
     routes = [r for w in platform.workloads if (r := route(platform, preview, w)) is not None]
     if routes:
         files["httproutes.yaml"] = routes
@@ -146,8 +156,16 @@ def quota(platform: Platform, preview: Preview) -> dict[str, Any]:
                 # CronJobs in a preview but not its Pods (one namespace holds both types): the
                 # quota caps GPUs at what the preview's workloads declare, none by default.
                 f"requests.{names.GPU_RESOURCE}": str(preview.gpus),
-                # Nothing in a preview outlives it or reaches outside the cluster on its own.
-                "persistentvolumeclaims": "0", "services.loadbalancers": "0", "services.nodeports": "0"}}}
+                # Nothing in a preview outlives it or reaches outside the cluster on its own; its
+                # only claims are its database instances' volumes (preview_db.py).
+                "persistentvolumeclaims": str(len(preview.databases)),
+                **({"requests.storage": _storage(len(preview.databases))} if preview.databases else {}),
+                "services.loadbalancers": "0", "services.nodeports": "0"}}}
+
+
+def _storage(count: int) -> str:
+    number, unit = DATABASE_STORAGE[:-2], DATABASE_STORAGE[-2:]
+    return f"{int(number) * count}{unit}"
 
 
 def network_policies(platform: Platform, preview: Preview) -> list[dict[str, Any]]:
@@ -162,9 +180,11 @@ def network_policies(platform: Platform, preview: Preview) -> list[dict[str, Any
                 "spec": spec}
 
     own: dict[str, Any] = {"podSelector": {}}
+    # The database pods are not in the catch-all: only their declared clients reach them (preview_db.py).
+    internal = preview_db.NOT_A_DATABASE if preview.databases else {}
     out = [
         policy("preview-default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
-        policy("preview-internal", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+        policy("preview-internal", {"podSelector": internal, "policyTypes": ["Ingress", "Egress"],
                                     "ingress": [{"from": [own]}],
                                     "egress": [{"to": [own]}, network.dns_rule(env.dns)]}),
     ]
@@ -179,7 +199,7 @@ def network_policies(platform: Platform, preview: Preview) -> list[dict[str, Any
                 out.append(policy(f"preview-public-{w.name}", {
                     "podSelector": {"matchLabels": meta.selector(w)}, "policyTypes": ["Ingress"],
                     "ingress": [{"from": [network.external_peer(env.edge.proxy)], "ports": network.tcp(w.port)}]}))
-    return out
+    return out + preview_db.network_policies(platform, preview)
 
 
 def route(platform: Platform, preview: Preview, w: Workload) -> dict[str, Any] | None:
@@ -213,6 +233,9 @@ def workload_patch(platform: Platform, w: Workload, pw: PreviewWorkload) -> list
     ]
     if w.kind == "Deployment":
         ops.append({"op": "replace", "path": "/spec/replicas", "value": 1})
+    if platform.previews is not None and platform.previews.databases:  # after the migration (preview_db.py)
+        ops.append({"op": "add", "path": "/metadata/annotations/argocd.argoproj.io~1sync-wave",
+                    "value": preview_db.WORKLOAD_WAVE})
     if placement.schedule is not None:
         ops.append({"op": "replace", "path": "/spec/schedule", "value": placement.schedule.value})
     if w.volumes:

@@ -45,6 +45,8 @@ MINIO_ENV = ("CKV_K8S_35", "MinIO reads its root user only from environment vari
 def files(platform: Platform, preview: Preview) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     if not preview.broker and not preview.object_store:
+        if preview.databases:  # the databases' role Secrets draw on the generator (preview_db.py)
+            out["credentials.yaml"] = [generator(platform)]
         return out
     out["credentials.yaml"] = credentials(platform, preview)
     if preview.broker:
@@ -131,11 +133,6 @@ def credentials(platform: Platform, preview: Preview) -> list[dict[str, Any]]:
     if preview.object_store:
         data["object-store.rootUser"] = ROOT_USER
         data["object-store.rootPassword"] = _password(OBJECT_STORE_KEY)
-    generator = {"apiVersion": GENERATOR_API, "kind": "Password",
-                 "metadata": {"name": GENERATOR, "labels": _labels(platform, GENERATOR),
-                              "annotations": {"argocd.argoproj.io/sync-wave": "-1"}},
-                 # letters and digits only: safe in a URL, in JSON and in a Go template unescaped
-                 "spec": {"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True}}
     secret = {"apiVersion": ESO_API, "kind": "ExternalSecret",
               "metadata": {"name": PREVIEW_SECRET, "labels": _labels(platform, PREVIEW_SECRET),
                            "annotations": {"argocd.argoproj.io/sync-wave": "-1"}},
@@ -147,7 +144,15 @@ def credentials(platform: Platform, preview: Preview) -> list[dict[str, Any]]:
                                                                "name": GENERATOR}},
                                 "rewrite": [{"regexp": {"source": "^password$", "target": key}}]}
                                for key in keys]}}
-    return [generator, secret]
+    return [generator(platform), secret]
+
+
+def generator(platform: Platform) -> dict[str, Any]:
+    return {"apiVersion": GENERATOR_API, "kind": "Password",
+            "metadata": {"name": GENERATOR, "labels": _labels(platform, GENERATOR),
+                         "annotations": {"argocd.argoproj.io/sync-wave": "-1"}},
+            # letters and digits only: safe in a URL, in JSON and in a Go template unescaped
+            "spec": {"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True}}
 
 
 def _hardened(user: int) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,6 +16,12 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from compiler import names
+from compiler.database_grants import (
+    DATABASE_PRIVILEGES,
+    SCHEMA_PRIVILEGES,
+    SEQUENCE_PRIVILEGES,
+    TABLE_PRIVILEGES,
+)
 from compiler.ir import DEFAULT_RESOURCES, RAILS_OF_TYPE, Environment, Platform, QueueBounds, Workload
 from compiler.quantity import parse_quantity
 from targets.terraform import backups
@@ -49,16 +55,7 @@ VERSIONED_BUCKET_ACTIONS = {"read": ("s3:ListBucketVersions",), "write": ()}
 # workload may use the default exchange (which routes to every queue of the vhost). '^$'
 # matches no resource name.
 NOTHING = "^$"
-# Postgres privileges per declared access. Every role may CONNECT to its own database (PUBLIC may
-# not: a role of another workload is refused at connect time). The owner owns the schema, so it
-# needs no grant there: it creates, alters and drops the tables; the others get privileges on
-# every table in the schema, present (GRANT ... ON ALL TABLES) and future (ALTER DEFAULT
-# PRIVILEGES FOR ROLE <owner>). Writers get the sequences too, so INSERTs can draw serial ids.
-DATABASE_PRIVILEGES = {"read": ("CONNECT",), "write": ("CONNECT",), "owner": ("CONNECT",)}
-SCHEMA_PRIVILEGES: dict[str, tuple[str, ...]] = {"read": ("USAGE",), "write": ("USAGE",), "owner": ()}
-TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
-    "read": ("SELECT",), "write": ("DELETE", "INSERT", "SELECT", "UPDATE"), "owner": ()}
-SEQUENCE_PRIVILEGES: dict[str, tuple[str, ...]] = {"read": ("SELECT",), "write": ("SELECT", "USAGE"), "owner": ()}
+# Postgres privileges per declared access: compiler/database_grants.py (previews grant the same).
 EXCHANGE_TYPE = "fanout"  # routes every message to the one bound queue, whatever the routing key
 _PCRE_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}])")
 

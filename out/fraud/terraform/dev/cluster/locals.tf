@@ -161,9 +161,27 @@ locals {
         "namespaceSelector" = {
           "matchExpressions" = [
             {
-              "key"      = "kubernetes.io/metadata.name"
+              "key"      = "app.kubernetes.io/part-of"
               "operator" = "In"
-              "values"   = ["fraud-detection-dev-jobs", "fraud-detection-dev-services"]
+              "values"   = ["fraud-detection"]
+            },
+            {
+              "key"      = "kubernetes.io/metadata.name"
+              "operator" = "NotIn"
+              "values"   = ["argocd", "fraud-detection-dev-infra", "keda", "kyverno"]
+            },
+          ]
+        }
+      }
+    }
+    "backgroundController" = {
+      "rbac" = {
+        "clusterRole" = {
+          "extraResources" = [
+            {
+              "apiGroups" = [""]
+              "resources" = ["secrets"]
+              "verbs"     = ["create", "delete", "get", "list", "patch", "update", "watch"]
             },
           ]
         }
