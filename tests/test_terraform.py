@@ -564,3 +564,20 @@ def test_checkov_finds_nothing(tmp_path: Path) -> None:
     assert summary["passed"] > 0
     checked = {c["check_id"] for r in reports for c in r["results"]["passed_checks"]}
     assert "CKV_K8S_21" in checked  # the Kubernetes checks did look at the resources
+
+
+def test_a_database_name_with_a_hyphen_renders(tmp_path: Path) -> None:
+    """Database names are DNS labels, so `order-book` is valid; the Terraform addresses gpc derives from it
+    (`postgresql_grant.order-book_table`) are valid HCL and must not make the target fail (a bug until the
+    bench's generated spec, with `<group>-db` databases, hit it)."""
+    spec = ROOT / "tests" / "cases" / "valid" / "databases" / "platform.yaml"
+    copy = tmp_path / "platform.yaml"
+    copy.write_text(re.sub(r"\borders\b", "order-book", spec.read_text("utf-8")), encoding="utf-8")
+    files = {a.path: a.text for a in terraform_artifacts(load_ir(copy))}
+    text = "".join(files.values())
+    assert 'resource "postgresql_grant" "order-book_table"' in text
+    assert "postgresql_default_privileges.order-book_sequence" in text
+    terraform = require_tool("terraform")
+    write([a for a in terraform_artifacts(load_ir(copy))], tmp_path / "tree")
+    done = run_terraform(terraform, ["fmt", "-check", "-recursive", "terraform"], tmp_path / "tree")
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -15,7 +15,7 @@ from targets.terraform.hcl import Hcl
 if TYPE_CHECKING:
     import jinja2
 
-_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z][A-Za-z0-9_-]*$")  # type.name; names may hold "-"
 _MD_SPECIAL = set("\\`*_[]<>&|#~!")
 
 
@@ -43,6 +43,12 @@ def _flat(text: str) -> str:
 def _fragment(text: str) -> Hcl:
     """The inside of an HCL string literal, to splice after a fixed `${...}` in a template."""
     return Hcl(hcl.string(text)[1:-1])
+
+
+def _key_among(name: str, names: list[str]) -> Hcl:
+    """`name` as an object key, padded to the longest of `names`: `terraform fmt` aligns the `=` of
+    consecutive one-line attributes (`"ledger"     =` above `"order-book" =`)."""
+    return Hcl(hcl.key(name).ljust(max(len(hcl.key(n)) for n in names)))
 
 
 def _md(text: object) -> Hcl:
@@ -84,6 +90,7 @@ def environment() -> jinja2.Environment:
     env.filters.update({
         "hcl": hcl.scalar,
         "hcl_key": hcl.key,
+        "hcl_key_among": _key_among,
         "hcl_value": hcl.value,
         "hcl_fragment": _fragment,
         "comment": hcl.comment,
