@@ -55,14 +55,15 @@ def stages(spec: Path, targets: list[str], out: Path) -> list[tuple[str, Callabl
         import click  # noqa: F401
 
         import compiler.cli
-        import compiler.pipeline
+        import compiler.pipeline  # noqa: F401  (its import is part of the stage)
+        from compiler.lower import lower
         from compiler.semantic import check_semantics
         from compiler.shape import check_shape
         from compiler.source import load_source
 
         # The lowering function the pipeline itself calls, wherever it lives.
         st.update(load_source=load_source, check_shape=check_shape, check_semantics=check_semantics,
-                  lower=compiler.pipeline.lower)
+                  lower=lower)
 
     def load(st: dict[str, Any]) -> None:
         source, problems = st["load_source"](spec.read_bytes(), spec.name)
