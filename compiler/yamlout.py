@@ -119,8 +119,15 @@ def _fast_style(s: str) -> str | tuple[str, list[str]] | None:
 def _text(value: str) -> str | tuple[str, list[str]]:
     styled = _SCALARS.get(value)
     if styled is None:
-        styled = _SCALARS[value] = _style(value)
+        styled = _style(value)
+        if len(value) <= _MEMO_MAX:
+            _SCALARS[value] = styled
     return styled
+
+
+# Long strings (a dashboard's JSON, a rule file) are each written once: memoized, they and their
+# lines stayed alive to the end of the compile (72 MB of the 288 MB peak at N=1000).
+_MEMO_MAX = 256
 
 
 def _scalar(value: Any, indent: int, out: list[str]) -> str:
