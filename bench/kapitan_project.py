@@ -93,6 +93,8 @@ def component(spec: dict[str, Any], name: str, w: dict[str, Any], callers: list[
             env[f"{prefix}_PATH"] = {"value": use["mount"]}
             volumes.append({"name": alias, "claim": use["volume"], "mount": use["mount"],
                             "read_only": bool(use.get("read_only", False))})
+        elif "database" in use:  # gpc wires the database's URL from a Secret
+            env[f"{prefix}_DATABASE_URL"] = {"secret": f"{name}-db-{use['database']}", "key": "uri"}
         else:
             callee = spec["workloads"][use["service"]]
             env[f"{prefix}_URL"] = {

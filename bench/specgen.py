@@ -5,10 +5,12 @@
 The same N always gives the same bytes. Workloads come in groups of ten that share a domain
 (`payments-3-api`, `payments-3-ingest`, ...). Over every twenty workloads: 12 services (60%),
 5 cron jobs (25%, every fourth of them asks for a GPU) and 3 one-off jobs (15%). Each group
-declares its own queues, buckets and volumes, used in producer/consumer and writer/reader
-pairs, so the spec passes `gpc validate` with zero diagnostics. Three environments (dev,
-staging, prod) carry overrides for 45% of the workloads. The guardrails admit
-everything the generator asks for.
+declares its own queues, buckets, volumes and a PostgreSQL database, used in producer/consumer,
+writer/reader and owner/reader pairs, so the spec passes `gpc validate` with zero diagnostics.
+Per group the api has an SLO, the gateway and web are public (routes through each environment's
+gateway) and the gateway admits Prometheus, the ingest job has an egress rule. Three
+environments (dev, staging, prod), all with exposure and monitoring, carry overrides for 45% of
+the workloads. The guardrails admit everything the generator asks for.
 
 `build(n)` returns the spec as plain data; `bench/kapitan_project.py` reads the same data to
 build the equivalent Kapitan inventory.
@@ -66,6 +68,14 @@ def _group_name(g: int) -> str:
     return f"{DOMAINS[g % len(DOMAINS)]}-{g // len(DOMAINS)}"
 
 
+def _exposure(domain: str, issuer: str) -> dict[str, Any]:
+    # An existing Gateway with a wildcard certificate: one that gpc creates has a listener per TLS
+    # hostname, and a Gateway holds at most 64 (GPC383), fewer than 200 public workloads need.
+    return {"domain": domain, "gateway": {"name": "public", "namespace": "gateways", "create": False},
+            "proxy": {"namespace": "gateways", "pods": {"app.kubernetes.io/name": "envoy"}},
+            "tls": {"issuer": f"letsencrypt-{issuer}"}}
+
+
 def build(n: int) -> dict[str, Any]:
     """The spec of N workloads as plain data (insertion order is the order written)."""
     if n < 1:
@@ -74,6 +84,7 @@ def build(n: int) -> dict[str, Any]:
     buckets: dict[str, Any] = {}
     volumes: dict[str, Any] = {}
     queues: dict[str, Any] = {}
+    databases: dict[str, Any] = {}
     overrides: dict[str, dict[str, Any]] = {env: {} for env in ENVIRONMENTS}
     cron_count = 0
     for g in range((n + GROUP_SIZE - 1) // GROUP_SIZE):
@@ -163,6 +174,22 @@ def build(n: int) -> dict[str, Any]:
             volumes[v] = {"size": "2Gi", "access_mode": "ReadWriteMany", "storage_class": "shared"}
             use(3, "cache", {"volume": v, "mount": "/var/cache/app"})
             use(8, "cache", {"volume": v, "mount": "/var/cache/app", "read_only": True})
+        if have(0, 5):  # the api owns the group's database (and migrates it); search reads it
+            d = f"{group}-db"
+            databases[d] = {"description": f"The records of {group}.", "version": 17, "storage": "1Gi"}
+            use(0, "records", {"database": d, "access": "owner", "migrate": ["python", "-m", "api.migrate"]})
+            use(5, "records", {"database": d, "access": "read"})
+        if have(0):  # the api has an objective: burn-rate alerts where monitoring is on
+            workloads[slots[0][0]]["slo"] = {"target": 99.9, "window": "30d"}
+        if have(1):  # the gateway is public under /api, and admits the monitoring namespace's scraper
+            workloads[slots[1][0]]["expose"] = {"paths": ["/api"]}
+            workloads[slots[1][0]]["admit"] = [{"namespace": "monitoring", "pods": {"app.kubernetes.io/name": "prometheus"},
+                                               "description": "Prometheus scrapes /metrics."}]
+        if have(3):  # web is public on every path
+            workloads[slots[3][0]]["expose"] = {}
+        if have(2):  # ingest fetches from a partner network
+            workloads[slots[2][0]]["egress"] = [{"cidr": "192.0.2.0/28", "ports": [443],
+                                                 "description": "The partner's export endpoint."}]
         if have(1, 0):  # the gateway calls the api and search; web calls the gateway
             use(1, "api", {"service": slots[0][0]})
             if have(5):
@@ -187,11 +214,15 @@ def build(n: int) -> dict[str, Any]:
             del w["uses"]
 
     environments: dict[str, Any] = {
-        "dev": {"cluster": "https://kubernetes.default.svc"},
-        "staging": {"cluster": "https://staging.k8s.acme.example", "namespace_prefix": "bench-stg"},
-        "prod": {"cluster": "https://prod.k8s.acme.example", "auto_sync": False},
+        "dev": {"cluster": "https://kubernetes.default.svc", "exposure": _exposure("dev.bench.acme.example", "staging"),
+                "monitoring": {"alerts": "none"}},
+        "staging": {"cluster": "https://staging.k8s.acme.example", "namespace_prefix": "bench-stg",
+                    "exposure": _exposure("staging.bench.acme.example", "staging"), "monitoring": {}},
+        "prod": {"cluster": "https://prod.k8s.acme.example", "auto_sync": False,
+                 "exposure": _exposure("bench.acme.example", "prod"), "monitoring": {}},
     }
-    for env in ENVIRONMENTS:
+    for env in ENVIRONMENTS:  # egress rules need the cluster's own ranges (to exclude them)
+        environments[env]["network"] = {"pod_cidrs": ["10.244.0.0/16"], "service_cidrs": ["10.96.0.0/12"]}
         if overrides[env]:
             environments[env]["overrides"] = {"workloads": overrides[env]}
     return {
@@ -202,7 +233,7 @@ def build(n: int) -> dict[str, Any]:
         "kubernetes_version": "1.35",
         "gitops": {"repo": "https://github.com/acme/platform-gitops.git", "branch": "main"},
         "environments": environments,
-        "storage": {"buckets": buckets, "volumes": volumes},
+        "storage": {"databases": databases, "buckets": buckets, "volumes": volumes},
         "messaging": {"queues": queues},
         "guardrails": {
             "max": {

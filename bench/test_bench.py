@@ -41,6 +41,19 @@ def test_generated_spec_has_no_diagnostics(tmp_path: Path, n: int) -> None:
     assert [e.name for e in result.platform.environments] == ["dev", "staging", "prod"]
 
 
+def test_generated_spec_compiles_with_no_diagnostics(tmp_path: Path) -> None:
+    """All five targets, monitoring, a database, routes and egress: the bench times the finished output."""
+    from compiler.pipeline import compile_spec
+
+    spec = tmp_path / "bench-20.yaml"
+    spec.write_text(specgen.render(20), encoding="utf-8")
+    compiled = compile_spec(spec, tmp_path / "out")
+    assert compiled.diagnostics == [] and compiled.plan is not None
+    paths = set(compiled.plan.files)
+    for part in ("dashboard.yaml", "prometheusrule.yaml", "httproute.yaml", "migrate-job.yaml", "databases.tf"):
+        assert any(p.endswith(part) for p in paths), part
+
+
 def test_generated_spec_is_deterministic() -> None:
     assert specgen.render(57) == specgen.render(57)
     assert specgen.render(57) != specgen.render(58)
@@ -139,3 +152,30 @@ def test_kapitan_templates_render_valid_manifests(tmp_path: Path) -> None:
         checked = subprocess.run([validate, "--strict", "-k", "1.35", str(out / "built.yaml")], capture_output=True,
                                  text=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _m(wall: float, cpu: float | None = None, rss: float = 100.0) -> dict[str, Any]:
+    return {"ok": True, "wall_median": wall, "cpu_median": wall if cpu is None else cpu, "maxrss_mb": rss, "runs": []}
+
+
+def test_issue_19_targets() -> None:
+    """Each target of issue 19 gets its verdict from the right rows; a wall ratio that passes only
+    because of the load (its CPU ratio fails) is not a PASS."""
+    ms = {"compile": _m(4.0), "compile_check": _m(3.0, cpu=3.9), "floor": _m(1.0), "kapitan": _m(80.0),
+          "compile_check_disk": _m(3.0), "compile_noop_disk": _m(3.3)}
+    big = {"compile": _m(24.0, rss=420.0)}
+    results = {"meta": {}, "fraud": {"validate": _m(0.2), "check_jsonschema": _m(0.4, cpu=0.35)},
+               "sizes": {"1000": {"measurements": ms, "compile_targets": list(range(5)),
+                                  "tree": {"files": 30000, "bytes": 80e6}},
+                         "5000": {"measurements": big, "compile_targets": list(range(5))}}}
+    data = report.to_json(results)
+    status = {c["target"]: (c["status"], c["value"]) for c in data["targets"]}
+    assert status["Kapitan / gpc compile at N=1000"] == ("PASS", 20.0)
+    assert status["gpc compile / floor at N=1000"] == ("FAIL", 4.0)
+    assert status["gpc compile --check / gpc compile at N=1000"][0] == "FAIL"  # 0.75 wall, 0.98 CPU
+    assert status["gpc validate / check-jsonschema on specs/fraud.yaml"] == ("FAIL", 0.5)  # CPU 0.57
+    assert status["no-op gpc compile / --check on disk at N=1000"] == ("PASS", pytest.approx(1.1))
+    assert status["gpc compile peak RSS at N=5000 (MB)"] == ("FAIL", 420.0)
+    exponent = status["gpc compile scaling exponent 1000 -> 5000"]
+    assert exponent[0] == "FAIL" and exponent[1] == pytest.approx(math.log(24 / 4) / math.log(5))
+    assert status["tree at N=1000: files"] == ("n/a", 30000)

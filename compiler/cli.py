@@ -84,7 +84,7 @@ def validate(specs: Sequence[Path], fmt: str | None) -> None:
     roots, problems = specs_to_check(specs)
     ok = not problems
     for spec in roots:
-        result = check(spec)
+        result = check(spec, lower_spec=False)
         problems += result.diagnostics
         ok = ok and result.ok
     _report(problems, fmt)

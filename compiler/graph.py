@@ -51,14 +51,16 @@ _PREFIX: dict[Kind, str] = {"service": "svc", "worker": "worker", "job": "job", 
 def build_graph(platform: Platform, team: str | None = None) -> Graph:
     ids: dict[tuple[str, str], str] = {}
     nodes: list[Node] = []
+    taken: set[str] = set()  # the ids in `nodes` (a set per node made the README quadratic)
 
     def add(kind: Kind, ref_kind: str, name: str, detail: str) -> None:
         base = f"{_PREFIX[kind]}_{re.sub(r'[^A-Za-z0-9]', '_', name)}"
         node_id, n = base, 1
-        while node_id in {node.id for node in nodes}:  # only hostile IRs collide: names are DNS labels
+        while node_id in taken:  # only hostile IRs collide: names are DNS labels
             n += 1
             node_id = f"{base}_{n}"
         ids[(ref_kind, name)] = node_id
+        taken.add(node_id)
         nodes.append(Node(node_id, name, kind, detail))
 
     for w in platform.workloads:

@@ -7,6 +7,7 @@ secrets, environment variables, guardrails) is computed here once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from compiler import names
@@ -564,7 +565,19 @@ class Platform:
         return self.source.position(path, key=key) if self.source is not None else Position(1, 1)
 
     def workload(self, name: str) -> Workload:
-        return next(w for w in self.workloads if w.name == name)
+        found = self._workloads_by_name.get(name)
+        if found is None:
+            raise StopIteration(name)  # as the scan this index replaced
+        return found
+
+    @cached_property
+    def _workloads_by_name(self) -> dict[str, Workload]:
+        # An index, not a scan per call: targets look workloads up by name per use (quadratic at N=1000).
+        # cached_property writes the instance __dict__ directly, so the frozen dataclass allows it.
+        index: dict[str, Workload] = {}
+        for w in self.workloads:
+            index.setdefault(w.name, w)  # the first, as the scan found
+        return index
 
     def queue(self, name: str) -> Queue:
         return next(q for q in self.queues if q.name == name)

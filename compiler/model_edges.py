@@ -26,7 +26,7 @@ Hostname = Annotated[str, WithJsonSchema({"type": "string", "format": "hostname"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Expose(_Strict):

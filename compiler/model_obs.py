@@ -21,7 +21,7 @@ WINDOW_PATTERN = r"^[1-9][0-9]?d$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class Prometheus(_Strict):

@@ -25,7 +25,7 @@ CREDENTIALS_DESCRIPTION = ("The store's own credential is never in the spec: the
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class VaultStore(_Strict):

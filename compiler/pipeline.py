@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from compiler import diagnostics as diag
 from compiler.diagnostics import Diagnostic
 from compiler.includes import display_path, load_platform
-from compiler.ir import Platform
-from compiler.lower import lower
 from compiler.source import Source, load_source
-from compiler.target import Artifact
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the IR and the lowering are imported where used: `gpc validate` needs neither
+    from compiler.ir import Platform
+    from compiler.target import Artifact
     from compiler.writer import Plan
 
 
@@ -41,8 +40,9 @@ def spec_name(path: Path) -> str:
     return path.name.removesuffix(".yaml").removesuffix(".yml")
 
 
-def check(path: Path) -> Checked:
-    """Everything `gpc validate` does for one spec file: source, model and semantic checks."""
+def check(path: Path, lower_spec: bool = True) -> Checked:
+    """Everything `gpc validate` does for one spec file: source, model and semantic checks; then,
+    when it has no errors and `lower_spec`, its IR (`gpc validate` needs no IR)."""
     from compiler.semantic import check_semantics
     from compiler.shape import check_shape
 
@@ -58,7 +58,9 @@ def check(path: Path) -> Checked:
         result.diagnostics = diag.sort_diagnostics(loading + problems)
         return result
     result.diagnostics = diag.sort_diagnostics(loading + check_semantics(spec, source))
-    if result.ok:
+    if result.ok and lower_spec:
+        from compiler.lower import lower
+
         result.platform = lower(spec, file, spec_name(path), source)
     return result
 

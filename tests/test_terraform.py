@@ -628,3 +628,18 @@ def test_every_module_call_passes_exactly_the_variables_the_module_declares(spec
     # Every module written is called by some environment.
     written = {p.split("/")[2] for p in files if p.startswith("terraform/modules/")}
     assert written == used
+def test_a_database_name_with_a_hyphen_renders(tmp_path: Path) -> None:
+    """Database names are DNS labels, so `order-book` is valid; the Terraform addresses gpc derives from it
+    (`module.database_order-book`) are valid HCL and must not make the target fail (a bug until the
+    bench's generated spec, with `<group>-db` databases, hit it)."""
+    spec = ROOT / "tests" / "cases" / "valid" / "databases" / "platform.yaml"
+    copy = tmp_path / "platform.yaml"
+    copy.write_text(re.sub(r"\borders\b", "order-book", spec.read_text("utf-8")), encoding="utf-8")
+    files = {a.path: a.text for a in terraform_artifacts(load_ir(copy))}
+    text = "".join(files.values())
+    assert 'module "database_order-book"' in text
+    assert "module.database_order-book.urls" in text
+    terraform = require_tool("terraform")
+    write([a for a in terraform_artifacts(load_ir(copy))], tmp_path / "tree")
+    done = run_terraform(terraform, ["fmt", "-check", "-recursive", "terraform"], tmp_path / "tree")
+    assert done.returncode == 0, done.stdout + done.stderr

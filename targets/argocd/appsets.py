@@ -33,8 +33,9 @@ def param(key: str) -> str:
     return "{{ ." + key + " }}"
 
 
-def element(platform: Platform, env: Environment, workload: Workload) -> dict[str, str]:
-    team = {"team": workload.team or ""} if uses_teams(platform) else {}
+def element(platform: Platform, env: Environment, workload: Workload, teams: bool) -> dict[str, str]:
+    """`teams`: uses_teams(platform), asked once per ApplicationSet (it scans every workload)."""
+    team = {"team": workload.team or ""} if teams else {}
     return team | {
         "name": names.argocd_application(platform.name, env.name, workload.name),
         "workload": workload.name,
@@ -90,6 +91,7 @@ def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str
     result: dict[str, dict[str, Any]] = {}
     for group in GROUP_ROLES:
         workloads = [w for w in platform.workloads_in(env.name) if w.group == group]
+        teams = uses_teams(platform)
         if not workloads:
             continue
         result[group] = {
@@ -99,7 +101,7 @@ def application_sets(platform: Platform, env: Environment) -> dict[str, dict[str
             "spec": {
                 "goTemplate": True,
                 "goTemplateOptions": ["missingkey=error"],
-                "generators": [{"list": {"elements": [element(platform, env, w) for w in workloads]}}],
+                "generators": [{"list": {"elements": [element(platform, env, w, teams) for w in workloads]}}],
                 "template": template(platform, env, workloads),
             },
         }

@@ -15,10 +15,9 @@ promtool and check its metric names against what the exporters provide.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
-from compiler import names
+from compiler import jsonout, names
 from compiler.ir import Environment, Platform, Workload
 from targets.kustomize import meta
 from targets.kustomize.alerts import selector
@@ -148,4 +147,4 @@ def config_map(name: str, labels: dict[str, str], key: str, dashboard: dict[str,
                namespace: str | None = None) -> dict[str, Any]:
     metadata = meta.metadata(name, {**labels, **SIDECAR_LABEL}, namespace=namespace)
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
-            "data": {f"{key}.json": json.dumps(dashboard, indent=1, sort_keys=True) + "\n"}}
+            "data": {f"{key}.json": jsonout.dumps(dashboard, 1, sort_keys=True) + "\n"}}

@@ -160,9 +160,10 @@ def _env_ops(container: str, base: tuple[EnvVar, ...], added: tuple[EnvVar, ...]
         return [{"op": "add", "path": f"{container}/env", "value": [env_entry(v) for v in added]}]
     # Insert each variable at its place in the final, name-sorted list (the order of the IR).
     final = sorted(base + added, key=lambda v: v.name)
+    new = set(added)
     return [
         {"op": "add", "path": f"{container}/env/{i}", "value": env_entry(v)}
-        for i, v in enumerate(final) if v in added
+        for i, v in enumerate(final) if v in new
     ]
 
 

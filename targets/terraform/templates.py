@@ -15,7 +15,7 @@ from targets.terraform.hcl import Hcl
 if TYPE_CHECKING:
     import jinja2
 
-_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_-]*$")
+_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z][A-Za-z0-9_-]*$")  # type.name; names may hold "-"
 _MD_SPECIAL = set("\\`*_[]<>&|#~!")
 
 
