@@ -50,7 +50,7 @@ def test_generated_spec_compiles_with_no_diagnostics(tmp_path: Path) -> None:
     compiled = compile_spec(spec, tmp_path / "out")
     assert compiled.diagnostics == [] and compiled.plan is not None
     paths = set(compiled.plan.files)
-    for part in ("dashboard.yaml", "prometheusrule.yaml", "httproute.yaml", "migrate-job.yaml", "databases.tf"):
+    for part in ("dashboard.yaml", "prometheusrule.yaml", "httproute.yaml", "migrate-job.yaml", "modules/database/main.tf"):
         assert any(p.endswith(part) for p in paths), part
 
 

@@ -91,8 +91,9 @@ def test_a_bug_exits_3_without_a_bare_traceback(tmp_path: Path) -> None:
 
 
 def test_validate_does_not_import_what_it_does_not_need() -> None:
+    # storefront, not fraud: a spec with previews lowers once to size the preview quota (GPC293).
     script = ("import sys, contextlib, io\nfrom compiler.cli import main\n"
-              "with contextlib.redirect_stderr(io.StringIO()):\n    code = main(['validate', 'specs/fraud.yaml'])\n"
+              "with contextlib.redirect_stderr(io.StringIO()):\n    code = main(['validate', 'specs/storefront.yaml'])\n"
               "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
               "('jinja2', 'targets', 'hcl2', 'celpy', 'cloudcoil', 'kubernetes_validate') or m == 'compiler.lower')\n"
               "print(code, heavy)\n")

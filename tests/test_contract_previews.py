@@ -136,10 +136,15 @@ def _assert_the_secret_reaches(platform: Platform, namespace: dict[str, Any]) ->
     module = parse_module({p[len(prefix):]: t for p, t in compiled_tree(platform).items()
                            if p.startswith(prefix) and "/" not in p[len(prefix):]})
     local = locals_of(module)
-    copy = blocks(module, "resource", "kubernetes_secret_v1")["kyverno_image_pull"]
-    assert copy["metadata"][0]["name"] == "${local.image_pull_secret}"
+    shared = "terraform/modules/image_pull/"
+    image_pull = parse_module({p[len(shared):]: t for p, t in compiled_tree(platform).items() if p.startswith(shared)})
+    copy = blocks(image_pull, "resource", "kubernetes_secret_v1")["kyverno_image_pull"]
+    assert copy["metadata"][0]["name"] == "${var.secret_name}"
+    assert copy["metadata"][0]["namespace"] == "${var.kyverno_namespace}"
+    [calls] = [b["image_pull"] for b in module["module"] if "image_pull" in b]
+    assert calls["secret_name"] == "${local.image_pull_secret}"
+    assert calls["kyverno_namespace"] == '${module.namespaces.system["kyverno"]}'
     assert local["image_pull_secret"] == names.IMAGE_PULL_SECRET
-    assert copy["metadata"][0]["namespace"] == '${kubernetes_namespace_v1.system["kyverno"].metadata[0].name}'
     assert local["system_namespaces"]["kyverno"] == names.KYVERNO_NAMESPACE
     values = local["kyverno_values"]
     [grant] = values["backgroundController"]["rbac"]["clusterRole"]["extraResources"]
