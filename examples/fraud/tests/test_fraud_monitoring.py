@@ -84,7 +84,8 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
         expected = {r.get("alert") for spec in rules.values() for g in spec["groups"] for r in g["rules"]}
         assert loaded == expected and {"NotAnswering", "QueueBacklogGrowing", "ErrorBudgetBurn1h"} <= loaded
         # Every derived target answers: the monitors' paths and ports are the ones the apps serve.
-        server.wait_query("min(up) == 1")
+        # Prometheus starts its scrape pools one by one, so wait for every target, not the first.
+        server.wait_query(f"count(up == 1) == {len(local)}")
         assert {t["health"] for t in server.api("targets")["activeTargets"]} == {"up"}
 
         checkout_ns = ir.workload("checkout").placement(ENV).namespace
