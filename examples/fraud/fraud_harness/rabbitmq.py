@@ -67,6 +67,11 @@ def definitions(plan: Plan, admin_password: str) -> dict[str, Any]:
             "global_parameters": []}
 
 
+# How a node says a port it was given is taken: a listener's (the AMQP or metrics port) and the
+# Erlang distribution port's, which the node binds before any listener.
+_PORT_TAKEN = ("eaddrinuse", "dist_port_already_used")
+
+
 class Broker:
     def __init__(self, workdir: Path, plan: Plan, *, prometheus: bool = False) -> None:
         self.dir = workdir
@@ -107,8 +112,8 @@ class Broker:
                 return self._start(timeout)
             except RuntimeError as err:
                 output = self.dir / "server.log"
-                clash = "eaddrinuse" in str(err) or (
-                    output.is_file() and "eaddrinuse" in output.read_text(errors="replace"))
+                said = str(err) + (output.read_text(errors="replace") if output.is_file() else "")
+                clash = any(sign in said for sign in _PORT_TAKEN)
                 if not (first_start and clash) or attempt == 2:
                     raise
                 self.close()
