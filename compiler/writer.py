@@ -4,6 +4,8 @@
   nothing touches nothing: creating many small files is what is slow on ordinary disks.
 - The swap is one renameat2(RENAME_EXCHANGE) where the kernel has it, so readers see the old
   tree or the new one, never a mix. A crash leaves at most a stray `.<spec>.gpc-stage-*` folder.
+- The manifest also records a digest of the compile's inputs and one of the generated files: a
+  `--check` or a no-op compile that finds both unchanged (up_to_date) need not render at all.
 - Only files listed in the tree's manifest as gpc's are ever replaced or removed. Files CI owns
   (image tags) are created once and then left alone. Anything else in the folder is kept, and a
   file gpc would overwrite but did not write is a conflict, reported and not touched.
@@ -238,11 +240,13 @@ def apply(p: Plan) -> None:
         raise WriteConflict(p.conflicts)
     if not p.changed:
         if p.refresh:  # the manifest alone, replaced in one rename: the tree is right either way
-            fd, temp = tempfile.mkstemp(prefix=f".{MANIFEST}.", dir=p.tree)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(p.files[MANIFEST].text.encode("utf-8"))
-            os.chmod(temp, 0o644)
-            os.replace(temp, p.tree / MANIFEST)
+            temp = p.tree / f".{MANIFEST}.{os.getpid()}"
+            try:
+                with open(temp, "wb") as fh:  # the umask's mode, like every file apply writes
+                    fh.write(p.files[MANIFEST].text.encode("utf-8"))
+                os.replace(temp, p.tree / MANIFEST)
+            finally:
+                temp.unlink(missing_ok=True)
         return
     tree = p.tree
     tree.parent.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,13 @@ def test_a_hand_edited_file_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyP
     done = gpc("compile", "shop.yaml", "--check", cwd=tmp_path)
     assert done.returncode == 1 and "-edited by hand\n" in done.stdout
     assert "0 to create, 1 to update, 0 to delete" in done.stderr
+    # With the spec's inputs changed too (a comment): the compile restores the file and records the
+    # new inputs in the same swap, so the next check is fast.
+    spec = tmp_path / "shop.yaml"
+    spec.write_text("# the shop\n" + spec.read_text())
+    done = gpc("compile", "shop.yaml", cwd=tmp_path)
+    assert done.returncode == 0 and ": 0 created, 2 updated, 0 deleted" in done.stderr, done.stderr
+    assert "edited by hand" not in readme.read_text() and took_fast_path(tmp_path, monkeypatch)
 
 
 def test_a_deleted_file_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
