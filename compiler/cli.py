@@ -119,7 +119,7 @@ def compile_(spec: Path, out_dir: Path | None, targets: Sequence[str], check: bo
     from compiler.pipeline import compile_spec
 
     fmt = _fmt(fmt)
-    compiled = compile_spec(spec, out_dir, targets)
+    compiled = compile_spec(spec, out_dir, targets, reuse=True)
     plan = compiled.plan
     label = os.path.relpath(plan.tree).replace(os.sep, "/") if plan is not None else None
     if plan is not None and not plan.conflicts and not check:
@@ -145,8 +145,9 @@ def compile_(spec: Path, out_dir: Path | None, targets: Sequence[str], check: bo
             sys.exit(EXIT_SPEC)
         click.echo(f"ok: {label} is up to date", err=True)
         sys.exit(EXIT_OK)
-    click.echo(f"wrote {label}: {len(plan.create)} created, {len(plan.update)} updated, "
-               f"{len(plan.delete)} deleted, {len(plan.files) - len(plan.create) - len(plan.update)} unchanged",
+    updated = len(plan.update) + plan.refresh  # the manifest's record of the inputs was rewritten
+    click.echo(f"wrote {label}: {len(plan.create)} created, {updated} updated, "
+               f"{len(plan.delete)} deleted, {len(plan.files) + plan.fresh - len(plan.create) - updated} unchanged",
                err=True)
 
 

@@ -12,6 +12,7 @@ declarations, so any order or grouping of the same declarations compiles to the 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ def display_path(path: Path) -> str:
 
 def load_platform(path: Path, file: str) -> tuple[Source, list[Diagnostic]]:
     """The root spec at `path`, with every file its `include` names merged in."""
-    root, problems = load_source(path.read_bytes(), file)
+    raw = path.read_bytes()
+    root, problems = load_source(raw, file)
+    root.read.append((file, hashlib.sha256(raw).hexdigest()))
     if problems or not isinstance(root.data, dict) or not isinstance(root.data.get("include"), list):
         return root, problems  # no includes (or not a list: the model reports it)
     files: list[tuple[Path, NodePath]] = []
@@ -59,7 +62,9 @@ def load_platform(path: Path, file: str) -> tuple[Source, list[Diagnostic]]:
         if fragment_path in seen or fragment_path == path.resolve():
             continue
         seen.add(fragment_path)
-        fragment, fragment_problems = load_source(fragment_path.read_bytes(), display_path(fragment_path))
+        raw = fragment_path.read_bytes()
+        fragment, fragment_problems = load_source(raw, display_path(fragment_path))
+        root.read.append((fragment.file, hashlib.sha256(raw).hexdigest()))
         problems += fragment_problems
         if not fragment_problems:
             problems += _merge(root, fragment)

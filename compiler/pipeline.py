@@ -65,16 +65,24 @@ def check(path: Path, lower_spec: bool = True) -> Checked:
     return result
 
 
+def target_checks(platform: Platform, target_names: list[str]) -> list[Diagnostic]:
+    """Each target's checks of the IR, without rendering: what a compile reports besides the
+    front end's diagnostics."""
+    from targets import load_target
+
+    problems: list[Diagnostic] = []
+    for name in target_names:
+        problems += load_target(name).check(platform)
+    return diag.sort_diagnostics(problems)
+
+
 def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact], list[Diagnostic]]:
     """Run each target's checks and renderer. Pure: nothing touches the disk."""
     from targets import load_target
 
     artifacts: list[Artifact] = []
-    problems: list[Diagnostic] = []
     for name in target_names:
-        target = load_target(name)
-        problems += target.check(platform)
-        artifacts += target.render(platform)
+        artifacts += load_target(name).render(platform)
     from compiler.checkov import render_checkov_config
     from compiler.readme import render_readme
 
@@ -85,7 +93,7 @@ def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact],
     codeowners = render_codeowners(platform)
     if codeowners is not None:
         artifacts.append(codeowners)
-    return artifacts, diag.sort_diagnostics(problems)
+    return artifacts, target_checks(platform, target_names)
 
 
 @dataclass
@@ -98,22 +106,34 @@ class Compiled:
 
 
 def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str] = (), *,
-                 repo: Path | None = None) -> Compiled:
+                 repo: Path | None = None, reuse: bool = False) -> Compiled:
     """check -> render -> locate -> plan of OUT/<spec file stem>/.
 
     `out_dir` None: the parent of gitops.path (compiler/location.py, which also checks an
     explicit one against gitops.path in `repo`, by default the git repository holding it).
     `targets`: only these (default: all); the files of the others stay as they are.
+    `reuse`: when the tree's manifest recorded these inputs and its files still hash to what it
+    recorded, skip rendering (writer.up_to_date): the plan then has no `files` and changes nothing.
+    The front end, the targets' checks, the location and GPC402 still run, so the diagnostics are
+    exactly those of a full compile; anything else falls back to rendering.
     """
     from compiler import writer
     from compiler.deployed import check_deployed_tags
+    from compiler.inputs import inputs_digest
     from compiler.location import locate
     from targets import TARGETS
 
     checked = check(path)
-    if not checked.ok or checked.platform is None:
+    if not checked.ok or checked.platform is None or checked.source is None:
         return Compiled(checked.file, checked.diagnostics)
     names = [t for t in TARGETS if not targets or t in targets]
+    inputs = inputs_digest(checked.source)
+    if reuse:
+        tree, misplaced = locate(checked.platform, out_dir, repo)
+        diagnostics = checked.diagnostics + target_checks(checked.platform, names) + misplaced
+        fresh = None if diag.has_errors(diagnostics) else writer.up_to_date(tree, inputs)
+        if fresh is not None:
+            return Compiled(checked.file, diagnostics + check_deployed_tags(checked.platform, tree), fresh)
     artifacts, problems = render(checked.platform, names)
     tree, misplaced = locate(checked.platform, out_dir, repo)
     diagnostics = checked.diagnostics + problems + misplaced
@@ -121,7 +141,7 @@ def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str]
         return Compiled(checked.file, diagnostics)
     diagnostics += check_deployed_tags(checked.platform, tree)
     keep = [t for t in TARGETS if t not in names]
-    return Compiled(checked.file, diagnostics, writer.plan(artifacts, tree, keep))
+    return Compiled(checked.file, diagnostics, writer.plan(artifacts, tree, keep, inputs))
 
 
 def specs_to_check(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:

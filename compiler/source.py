@@ -50,6 +50,9 @@ class Source:
     # `1e3`...): a value alone cannot tell `0755` from `493`, the model checks need both.
     plain: dict[Path, str] = field(default_factory=dict)
     included: list[tuple[str, str | None]] = field(default_factory=list)  # (team file, its team), merged in
+    # (file, sha256 of its bytes) of every file read to build this Source: the compile's inputs
+    # that the manifest records, so a `--check` can tell an unchanged spec without rendering it.
+    read: list[tuple[str, str]] = field(default_factory=list)
 
     def position(self, path: Path, *, key: bool = False) -> Position:
         """The position of the node at `path`, or of its nearest ancestor that exists."""

@@ -4,6 +4,8 @@
   nothing touches nothing: creating many small files is what is slow on ordinary disks.
 - The swap is one renameat2(RENAME_EXCHANGE) where the kernel has it, so readers see the old
   tree or the new one, never a mix. A crash leaves at most a stray `.<spec>.gpc-stage-*` folder.
+- The manifest also records a digest of the compile's inputs and one of the generated files: a
+  `--check` or a no-op compile that finds both unchanged (up_to_date) need not render at all.
 - Only files listed in the tree's manifest as gpc's are ever replaced or removed. Files CI owns
   (image tags) are created once and then left alone. Anything else in the folder is kept, and a
   file gpc would overwrite but did not write is a conflict, reported and not touched.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import difflib
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +40,10 @@ class Plan:
     delete: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     old_text: dict[str, str] = field(default_factory=dict)
+    fresh: int = 0  # files up_to_date() found unchanged without rendering (then `files` is empty)
+    # Only the manifest's record of the inputs differs (a comment in the spec, another gpc): not
+    # drift, since every generated file is right, but a compile rewrites it so the next check is fast.
+    refresh: bool = False
 
     @property
     def changed(self) -> bool:
@@ -69,20 +76,56 @@ class WriteConflict(Exception):
         self.paths = paths
 
 
-def _manifest(artifacts: list[Artifact]) -> Artifact:
-    body = {
-        "generated": sorted(a.path for a in artifacts if a.owner == "gpc"),
-        "ci": sorted(a.path for a in artifacts if a.owner == "ci"),
-    }
+def _manifest(generated: list[str], ci: list[str], inputs: str | None, digest: str) -> Artifact:
+    """The manifest: what gpc owns, what CI owns, and two digests a `--check` can trust instead of
+    rendering: the compile's inputs (compiler/inputs.py; null when this tree is not one compile's
+    output, see plan) and the generated files (one digest, not one per file: small, a readable diff)."""
+    body = {"generated": generated, "ci": ci, "inputs_sha256": inputs, "generated_sha256": digest}
     return Artifact(MANIFEST, json.dumps(body, indent=1) + "\n")
 
 
-def _read_manifest(tree: Path) -> tuple[set[str], set[str]]:
+def _read_manifest(tree: Path) -> tuple[set[str], set[str], str | None]:
     try:
         body = json.loads((tree / MANIFEST).read_text("utf-8"))
-        return set(body.get("generated", [])) | {MANIFEST}, set(body.get("ci", []))
+        inputs = body.get("inputs_sha256")
+        return (set(body.get("generated", [])) | {MANIFEST}, set(body.get("ci", [])),
+                inputs if isinstance(inputs, str) else None)
     except (OSError, ValueError, AttributeError):
-        return set(), set()
+        return set(), set(), None
+
+
+def _entry(path: str, data: bytes) -> bytes:
+    """One generated file's line in the tree's digest: its path and the sha256 of its bytes."""
+    return path.encode("utf-8") + b"\0" + hashlib.sha256(data).digest()
+
+
+def up_to_date(tree: Path, inputs: str) -> Plan | None:
+    """The plan of a tree the manifest shows up to date: `inputs` is what the manifest recorded, the
+    manifest is exactly what gpc writes, every generated file it lists hashes to its digest and every
+    CI-owned file exists. Reads only the tree; None when any of that is not so (then render and plan).
+
+    Nothing else can differ: the files gpc would write are the manifest's (same inputs), so the
+    full plan's strays (listed but not written) and conflicts (written but not listed) cannot occur."""
+    base = os.fspath(tree)
+    try:
+        with open(f"{base}/{MANIFEST}", "rb") as fh:
+            raw = fh.read()
+        body = json.loads(raw)
+        generated, ci, digest = body["generated"], body["ci"], body["generated_sha256"]
+        if body["inputs_sha256"] != inputs or not isinstance(digest, str) or \
+                _manifest(generated, ci, inputs, digest).text.encode("utf-8") != raw:
+            return None
+        if generated != sorted(set(generated)) or not all(os.path.exists(f"{base}/{p}") for p in ci):
+            return None
+        tree_digest = hashlib.sha256()
+        for path in generated:
+            with open(f"{base}/{path}", "rb") as fh:
+                tree_digest.update(_entry(path, fh.read()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if tree_digest.hexdigest() != digest:
+        return None
+    return Plan(tree, {}, fresh=len(generated) + len(ci) + 1)
 
 
 def _kept(tree: Path, keep: Collection[str], owned: set[str], ci_owned: set[str], produced: set[str]) -> list[Artifact]:
@@ -93,13 +136,17 @@ def _kept(tree: Path, keep: Collection[str], owned: set[str], ci_owned: set[str]
     return kept
 
 
-def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = ()) -> Plan:
+def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = (), inputs: str | None = None) -> Plan:
     """Compare what gpc would write with what `tree` holds. Reads, never writes.
 
     `keep` names top-level folders that were not rendered this time (`gpc compile --target`
     compiles some targets): the files the manifest lists under them stay as they are, and owned.
+    `inputs` is the digest of this compile's inputs (compiler/inputs.py), recorded in the manifest
+    when the whole tree is their output: always after a compile of every target; after one of some
+    targets only when the manifest already recorded the same inputs and nothing changed, since the
+    kept files are otherwise output of other inputs.
     """
-    owned, ci_owned = _read_manifest(tree)
+    owned, ci_owned, old_inputs = _read_manifest(tree)
     artifacts = artifacts + _kept(tree, keep, owned, ci_owned, {a.path for a in artifacts})
     files = {a.path: a for a in artifacts}
     if len(files) != len(artifacts):
@@ -108,37 +155,28 @@ def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = ()) -> P
     for a in artifacts:
         if not a.text.endswith("\n") or "\r" in a.text or a.path.startswith("/") or ".." in a.path.split("/"):
             raise ValueError(f"artifact {a.path} breaks the output rules (LF, final newline, relative path)")
-    files[MANIFEST] = _manifest(artifacts)
+    if MANIFEST in files:
+        raise ValueError(f"an artifact takes the manifest's path {MANIFEST}")
     result = Plan(tree, files)
-    if not tree.exists():  # a first compile: nothing to read, compare or delete
-        result.create = sorted(files)
-        return result
+    exists = tree.exists()
     # Bytes first, text only for a file that differs (its diff): a `--check` or a no-op compile
     # reads every file, and pathlib's read_text (Path objects, a text decoder per file) was most of
-    # that at N=1000 (21k files). A CI-owned file is only looked for, never read.
+    # that at N=1000 (21k files). A CI-owned file is only looked for, never read. The manifest's
+    # digest of the generated files is taken from the same bytes, in the same sorted pass.
     base = os.fspath(tree)
+    digest = hashlib.sha256()
     for path, artifact in sorted(files.items()):
-        target = f"{base}/{path}"
         if artifact.owner == "ci":
-            if not os.path.exists(target):
+            if not exists or not os.path.exists(f"{base}/{path}"):
                 result.create.append(path)
             continue  # exists: CI owns it from now on
-        try:
-            with open(target, "rb") as fh:
-                old = fh.read()
-        except FileNotFoundError:
+        data = artifact.text.encode("utf-8")
+        digest.update(_entry(path, data))
+        if exists:
+            _compare(result, path, data, owned, ci_owned)
+        else:  # a first compile: nothing to read, compare or delete
             result.create.append(path)
-            continue
-        except OSError:
-            old = None
-        if old is not None and old == artifact.text.encode("utf-8"):
-            continue
-        if path not in owned and path not in ci_owned:
-            result.conflicts.append(path)
-            continue
-        result.old_text[path] = _decoded(old)
-        result.update.append(path)
-    for path in sorted((owned | ci_owned) - set(files)):
+    for path in sorted((owned | ci_owned) - set(files) - {MANIFEST}) if exists else []:
         gone = tree / path
         if gone.is_file():
             try:
@@ -146,7 +184,47 @@ def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = ()) -> P
             except (OSError, UnicodeDecodeError):
                 result.old_text[path] = ""
             result.delete.append(path)
+    whole = not keep or (old_inputs == inputs and not (result.changed or result.conflicts))
+    generated = sorted(a.path for a in artifacts if a.owner == "gpc")
+    ci = sorted(a.path for a in artifacts if a.owner == "ci")
+    manifest = files[MANIFEST] = _manifest(generated, ci, inputs if whole else None, digest.hexdigest())
+    if not exists:
+        result.create.append(MANIFEST)
+    elif old_inputs != (inputs if whole else None) and MANIFEST in owned and \
+            _read(tree / MANIFEST) == _manifest(generated, ci, old_inputs, digest.hexdigest()).text.encode("utf-8"):
+        result.refresh = True
+    else:
+        _compare(result, MANIFEST, manifest.text.encode("utf-8"), owned, ci_owned)
+    result.create.sort()
+    result.update.sort()
+    result.conflicts.sort()
     return result
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _compare(result: Plan, path: str, data: bytes, owned: set[str], ci_owned: set[str]) -> None:
+    try:
+        with open(f"{os.fspath(result.tree)}/{path}", "rb") as fh:
+            old: bytes | None = fh.read()
+    except FileNotFoundError:
+        result.create.append(path)
+        return
+    except OSError:
+        old = None
+    if old is not None and old == data:
+        return
+    if path not in owned and path not in ci_owned:
+        result.conflicts.append(path)
+        return
+    result.old_text[path] = _decoded(old)
+    result.update.append(path)
 
 
 def _decoded(data: bytes | None) -> str:
@@ -161,20 +239,29 @@ def apply(p: Plan) -> None:
     if p.conflicts:
         raise WriteConflict(p.conflicts)
     if not p.changed:
+        if p.refresh:  # the manifest alone, replaced in one rename: the tree is right either way
+            temp = p.tree / f".{MANIFEST}.{os.getpid()}"
+            try:
+                with open(temp, "wb") as fh:  # the umask's mode, like every file apply writes
+                    fh.write(p.files[MANIFEST].text.encode("utf-8"))
+                os.replace(temp, p.tree / MANIFEST)
+            finally:
+                temp.unlink(missing_ok=True)
         return
     tree = p.tree
     tree.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{tree.name}.gpc-stage-", dir=tree.parent))
     try:
         os.chmod(stage, 0o755)
-        skip = set(p.delete) | set(p.update)
+        written = p.create + p.update + ([MANIFEST] if p.refresh else [])
+        skip = set(p.delete) | set(written)
         if tree.is_dir():
             _link_tree(tree, stage, skip)
         # Strings and bytes rather than Path objects and text mode: pathlib and the text layer were a
         # third of this loop at N=1000 (19k files). plan() has checked every text is LF-only.
         base = os.fspath(stage)
         made: set[str] = set()
-        for path in p.create + p.update:
+        for path in written:
             target = f"{base}/{path}"
             parent = target.rpartition("/")[0]
             if parent not in made:

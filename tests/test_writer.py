@@ -77,7 +77,8 @@ def test_changes_are_swapped_in_and_unchanged_files_are_linked_not_rewritten(tmp
     untouched = tree / "notes/checkout/tag.txt"
     inode = untouched.stat().st_ino
     plan = write(tree, NotesTarget(" (v2)").render(fraud))
-    assert sorted(plan.update) == ["notes/checkout/about.txt", "notes/fraud-inference/about.txt",
+    # The manifest too: it holds the digest of the generated files.
+    assert sorted(plan.update) == [writer.MANIFEST, "notes/checkout/about.txt", "notes/fraud-inference/about.txt",
                                    "notes/fraud-trainer/about.txt"]
     assert (tree / "notes/checkout/about.txt").read_text() == "checkout is a service (v2)\n"
     assert untouched.stat().st_ino == inode  # hard-linked into the stage, not rewritten
@@ -165,7 +166,7 @@ def test_keep_leaves_the_folders_not_rendered_as_they_are_and_owned(tmp_path: Pa
     (tree / "notes/checkout/tag.txt").write_text("sha-abc123\n")  # CI bumped the tag
     only_other = [Artifact("other/a.txt", "a2\n")]
     plan = writer.plan(only_other, tree, keep=["notes"])
-    assert plan.update == ["other/a.txt"] and not plan.delete and not plan.create
+    assert plan.update == [writer.MANIFEST, "other/a.txt"] and not plan.delete and not plan.create
     writer.apply(plan)
     assert (tree / "notes/checkout/about.txt").read_text() == "checkout is a service\n"
     assert (tree / "notes/checkout/tag.txt").read_text() == "sha-abc123\n"
