@@ -466,6 +466,30 @@ def test_every_monitor_and_rule_is_valid_against_its_crd(tmp_path: Path) -> None
     assert len(unknown_key_errors(tsc, [misspelled], tmp_path)) == 1
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_minio_serves_its_metrics_exactly_where_a_prometheus_scrapes_it(spec: Path) -> None:
+    """MinIO's metrics need a token unless MINIO_PROMETHEUS_AUTH_TYPE is `public`: set exactly in the
+    environments whose overlays hold the object store's PodMonitor, whose NetworkPolicy admits that
+    Prometheus to the S3 port (MinIO's metrics port)."""
+    from targets.kustomize.monitoring import OBJECT_STORE_BUCKET_PATH, OBJECT_STORE_CLUSTER_PATH
+
+    platform = load_ir(spec)
+    if not platform.buckets:
+        return
+    tree = compiled_tree(platform)
+    for env in platform.environments:
+        app = tree[f"argocd/{env.name}/object-store.yaml"]
+        monitors = [d for p, d in documents(platform) if f"/overlays/{env.name}/" in p
+                    and d["kind"] == "PodMonitor" and d["metadata"]["name"] == names.OBJECT_STORE_SERVICE]
+        assert ("MINIO_PROMETHEUS_AUTH_TYPE" in app) == (env.monitoring is not None) == bool(monitors), env.name
+        if env.monitoring is None:
+            continue
+        (monitor,) = monitors
+        assert {e["path"] for e in monitor["spec"]["podMetricsEndpoints"]} == {OBJECT_STORE_CLUSTER_PATH,
+                                                                             OBJECT_STORE_BUCKET_PATH}
+        assert {e["portNumber"] for e in monitor["spec"]["podMetricsEndpoints"]} == {names.OBJECT_STORE_PORT}
+
+
 def test_removing_a_workload_removes_its_monitor_rules_and_dashboard(tmp_path: Path) -> None:
     spec = next(p for p in SPECS if spec_id(p) == "fraud")
     data = yaml.safe_load(spec.read_text(encoding="utf-8"))
