@@ -17,6 +17,7 @@ Pushgateway, and the dashboard's run-history queries return them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,6 +106,14 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
         assert 0 <= value(server.wait_query(age)) < 600
         assert server.wait_query(growth, timeout=60)
         assert value(server.wait_query(consumers)) == 0  # the trainer runs later
+        # QueueOldestMessageTooOld selects the real broker's series: with its threshold (max_age,
+        # 12h) lowered to 0s, its expression holds for the queue checkout fills.
+        (too_old,) = [r["expr"] for spec in rules.values() for g in spec["groups"] for r in g["rules"]
+                      if r.get("alert") == "QueueOldestMessageTooOld"]
+        lowered = re.sub(r"\) > [0-9]+$", ") > 0", too_old)
+        assert lowered != too_old
+        (aged,) = server.wait_query(lowered)
+        assert aged["metric"]["queue"] == QUEUE and 0 < float(aged["value"][1]) < 600
         assert not [a for a in server.alerts() if a["labels"].get("workload") == "fraud-inference"
                     and a["labels"]["alertname"] == "NotAnswering"]
 
