@@ -264,6 +264,10 @@ CODES: dict[str, Code] = {
                  "replica alerts read): those carry the label `release: <Helm release>`, so the selector is that "
                  "one label, and gpc names the release after its value.",
                  "monitoring:\n  install: true\n  prometheus:\n    selector: {release: monitoring}"),
+    "GPC286": _e("queue age alert that cannot fire", "A queue's `max_age` raises an alert when its oldest "
+                 "message has waited that long, but its `message_ttl` expires every message sooner (to the "
+                 "dead-letter queue, or dropped): no message ever gets that old, and the alert would never fire.",
+                 "queues:\n  orders: {message_ttl: 1h, max_age: 15m}"),
     # -- GPC250-259: the platform's edges (exposure, admitted callers, egress) ----------------------
     "GPC250": _e("hostname claimed twice", "A hostname routes to one workload in an environment: two workloads "
                  "(or one workload twice) claim it, and the gateway would pick one of them arbitrarily.",

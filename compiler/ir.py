@@ -371,6 +371,7 @@ class Bucket:
     name: str
     versioning: bool
     description: str | None
+    team: str | None = None  # the owner its alerts go to (None: the platform team)
 
 
 @dataclass(frozen=True)
@@ -438,6 +439,7 @@ class Queue:
     description: str | None
     exchange: str  # the queue's own exchange: publishers write there, never to the default exchange
     bounds: QueueBounds
+    max_age_seconds: int | None = None  # alert when the oldest ready message is older (`max_age`)
 
     @property
     def dead_letter_bounds(self) -> QueueBounds:

@@ -90,7 +90,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         gitops_branch=spec.gitops.branch,
         gitops_path=(spec.gitops.path or f"out/{spec_name}").strip("/"),
         environments=tuple(environments),
-        buckets=tuple(Bucket(n, b.versioning, b.description) for n, b in sorted(spec.storage.buckets.items())),
+        buckets=tuple(Bucket(n, b.versioning, b.description, b.team) for n, b in sorted(spec.storage.buckets.items())),
         volumes=tuple(
             Volume(n, v.size, v.access_mode, v.storage_class, volume_groups.get(n, "jobs"))
             for n, v in sorted(spec.storage.volumes.items())
@@ -155,7 +155,8 @@ def _lower_queue(name: str, q: SpecQueue) -> Queue:
         message_ttl_ms=duration_seconds(q.message_ttl) * 1000 if q.message_ttl else None,
     )
     return Queue(name, q.dead_letter, names.dead_letter_queue(name) if q.dead_letter else None, q.message_schema,
-                 q.description, exchange=names.queue_exchange(name), bounds=bounds)
+                 q.description, exchange=names.queue_exchange(name), bounds=bounds,
+                 max_age_seconds=duration_seconds(q.max_age) if q.max_age else None)
 
 
 def _lower_workload(spec: Spec, name: str, w: AnyWorkload, envs: list[Environment]) -> Workload:

@@ -745,6 +745,15 @@ class Queue(Strict):
     message_ttl: Duration | None = Field(None, description="Messages older than this expire (`x-message-ttl`; "
                                          "to `<queue>.dlq` when `dead_letter` is on). Absent: messages "
                                          "wait until consumed.", examples=["24h"])
+    # No default: the age is read from the head message's AMQP `timestamp`, which only the publisher
+    # sets, and how long a message may wait depends on how often its consumers run (minutes for a
+    # worker, hours for a batch job draining the queue): any default would page someone wrongly.
+    max_age: Duration | None = Field(None, description="Alert (`QueueOldestMessageTooOld`, in environments "
+                                     "with `monitoring`) when the oldest ready message has waited longer than "
+                                     "this. The age comes from the message's AMQP `timestamp` property, which "
+                                     "its publisher must set; messages without one are never too old. Must be "
+                                     "shorter than `message_ttl`, which expires them first. Absent: no such "
+                                     "alert.", examples=["15m"])
     message_schema: dict[str, Any] | None = Field(
         None, description="JSON Schema (2020-12) of every message on this queue. Producers and consumers "
         "receive it and validate against it.",

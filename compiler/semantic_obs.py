@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler import names
-from compiler.model import Job, Platform, Worker
+from compiler.model import Job, Platform, Worker, duration_seconds
 from compiler.model_obs import DEFAULT_PROMETHEUS_PODS
 
 if TYPE_CHECKING:
@@ -58,3 +58,10 @@ def check_monitoring(spec: Platform, report: Reporter) -> None:
         elif isinstance(w, Worker) and metrics.port is None:
             report("GPC282", f"worker '{wname}' declares metrics without a port, and a worker has no port of "
                    "its own to scrape", where, key=True, hint="add 'port: 9090' (the port its metrics are on)")
+    for qname, queue in spec.messaging.queues.items():
+        if queue.max_age is not None and queue.message_ttl is not None \
+                and duration_seconds(queue.max_age) >= duration_seconds(queue.message_ttl):
+            report("GPC286", f"queue '{qname}' alerts when a message is {queue.max_age} old, but its message_ttl "
+                   f"({queue.message_ttl}) expires every message before that", ("messaging", "queues", qname,
+                                                                              "max_age"),
+                   hint=f"make max_age shorter than {queue.message_ttl}, or remove it")

@@ -74,6 +74,17 @@ def test_values_are_the_charts_own(chart: charts.Chart) -> None:
     assert unknown_keys(misspelled, defaults) == [f"{section}.{key}x"]
 
 
+def test_the_object_store_metrics_switch_is_a_value_of_the_chart() -> None:
+    """Where an environment has monitoring, MinIO serves its metrics without a token: the env var
+    goes through the chart's own `config.extraEnvVars`, which its schema and defaults know."""
+    defaults, schema = chart_files(charts.OBJECT_STORE)
+    values = charts.object_store_values(public_metrics=True)
+    assert [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(values)] == []
+    assert unknown_keys(values, defaults) == []
+    assert values["config"]["extraEnvVars"] == [{"name": "MINIO_PROMETHEUS_AUTH_TYPE", "value": "public"}]
+    assert "extraEnvVars" not in charts.object_store_values()["config"]
+
+
 @pytest.mark.parametrize(("chart", "claim"), [(charts.OBJECT_STORE, names.OBJECT_STORE_CLAIM),
                                               (charts.BROKER, names.BROKER_CLAIM)], ids=lambda c: getattr(c, "role", c))
 def test_charts_mount_the_terraform_claim_and_create_none(chart: charts.Chart, claim: str) -> None:

@@ -10,7 +10,8 @@ anything: not a pod of another namespace, not a stray pod in the platform's own 
 an address outside the cluster.
 
 Monitoring (issue 16): an environment's Prometheus pods reach each scraped workload on its metrics
-port, the broker on its metrics port and the Pushgateway, and nothing else; a neighbour pod of
+port, the broker on its metrics port, the object store on its S3 port (where MinIO serves its
+metrics) and the Pushgateway, and nothing else; a neighbour pod of
 theirs reaches nothing. The jobs, and only they, reach the Pushgateway (their run metrics).
 
 The edges (issue 14): the pods that forward public traffic (the environment's `exposure.proxy`)
@@ -194,6 +195,10 @@ def declared_edges(platform: Platform, env: Environment, endpoints: list[Endpoin
         edges |= {(e.name, "pushgateway", "TCP", names.PUSHGATEWAY_PORT) for e in endpoints
                   if e.namespace == scraper.namespace and all(e.labels.get(k) == v for k, v in scraper.pods)
                   and any(p.name == "pushgateway" for p in endpoints)}
+        # MinIO's metrics are on its S3 port (it has no metrics port of its own).
+        edges |= {(e.name, m.name, "TCP", names.OBJECT_STORE_PORT) for e in endpoints
+                  if e.namespace == scraper.namespace and all(e.labels.get(k) == v for k, v in scraper.pods)
+                  for m in endpoints if m.name.startswith("minio-")}
     return edges
 
 

@@ -598,6 +598,9 @@ def test_platform_overlay_denies_by_default_and_admits_declared_users(compiled: 
             if name == "rabbitmq" and env.monitoring is not None:  # the Prometheus, to the metrics port
                 scraper = env.monitoring.scraper
                 users_in.add((scraper.namespace, scraper.pods, (("TCP", names.BROKER_METRICS_PORT),)))
+            if name == "minio" and env.monitoring is not None:  # the Prometheus, to MinIO's metrics (S3) port
+                scraper = env.monitoring.scraper
+                users_in.add((scraper.namespace, scraper.pods, (("TCP", port),)))
             if name == "minio":  # the instances of the databases backed up here
                 users_in |= {(None, ((names.DATABASE_POD_LABEL, db.name),), (("TCP", port),))
                              for db in p.databases if db.size(env.name).backup is not None}

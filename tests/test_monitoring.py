@@ -47,6 +47,13 @@ EXPORTERS = {
     "rabbitmq_prometheus": {"rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
                             "rabbitmq_queue_messages", "rabbitmq_queue_head_message_timestamp",
                             "rabbitmq_queue_consumers"},
+    # MinIO's metrics v2 at the pinned release (docs/metrics/prometheus/list.md and cmd/metrics-v2.go of
+    # RELEASE.2025-10-15T17-29-55Z): the cluster endpoint and the per-bucket one. No MinIO runs here
+    # (the tests' S3 server is SeaweedFS, whose metrics differ), so this list is the only check.
+    "minio": {"minio_cluster_health_status", "minio_cluster_nodes_offline_total", "minio_cluster_drive_offline_total",
+              "minio_cluster_capacity_usable_free_bytes", "minio_cluster_capacity_usable_total_bytes",
+              "minio_bucket_usage_total_bytes", "minio_bucket_usage_object_total", "minio_bucket_requests_total",
+              "minio_bucket_requests_5xx_errors_total"},
     "workloads": {"http_requests_total", "http_request_duration_seconds_bucket"},
     # Prometheus's own per-target series (every scrape writes it).
     "prometheus": {"up"},
@@ -197,6 +204,20 @@ def alert_cases(platform: Platform, env: Environment, rule: dict[str, Any]) -> l
         return [Case({_series("rabbitmq_queue_messages", dlq): "0 0 3 3 3 3"}, 4, True, dlq),
                 Case({_series("rabbitmq_queue_messages", dlq): "0 0 0 0 0 0"}, 4, False, dlq),
                 Case({_series("rabbitmq_queue_messages", {**dlq, "queue": queue.name}): "3 3 3 3 3"}, 4, False, dlq)]
+    if name == "QueueOldestMessageTooOld":
+        queue = platform.queue(labels["queue"])
+        assert queue.max_age_seconds is not None
+        head = {"vhost": names.broker_vhost(platform.name), "queue": queue.name}
+        other = {**head, "queue": f"{queue.name}-other"}
+        at = queue.max_age_seconds // 60 + 3
+        # The head message was published at minute 0 (its AMQP timestamp, in seconds), or it
+        # carries no timestamp (NaN), or it is a younger one (published at minute 5).
+        return [Case({_series("rabbitmq_queue_head_message_timestamp", head): f"0x{at + 2}"}, at, True, head),
+                Case({_series("rabbitmq_queue_head_message_timestamp", head): " ".join(["NaN"] * (at + 3))}, at, False, head),
+                Case({_series("rabbitmq_queue_head_message_timestamp", head): f"300x{at + 2}"}, at, False, head),
+                Case({_series("rabbitmq_queue_head_message_timestamp", other): f"0x{at + 2}"}, at, False, head)]
+    if name.startswith("ObjectStore") or name == "BucketServerErrors":
+        return object_store_cases(name, labels, hold)
     w = platform.workload(labels["workload"])
     ns = labels["namespace"]
     if name.startswith("ErrorBudgetBurn"):
@@ -262,6 +283,49 @@ def alert_cases(platform: Platform, env: Environment, rule: dict[str, Any]) -> l
     raise AssertionError(f"no synthetic series for alert {name}: add a case here")
 
 
+def object_store_cases(name: str, labels: dict[str, str], hold: int) -> list[Case]:
+    """MinIO's series as the PodMonitor's scrape labels them (`job` = the pods' name label, plus the
+    `server` label MinIO adds), and kube-state-metrics' for its Deployment."""
+    ns = labels["namespace"]
+    target = {"namespace": ns, "job": "minio", "instance": "10.0.0.9:9000", "server": "10.0.0.9:9000"}
+    elsewhere = {**target, "namespace": f"{ns}-other"}
+    key = {"namespace": ns}
+    n = hold + 5
+
+    def one(metric: str, bad: str, good: str) -> list[Case]:
+        return [Case({_series(metric, target): f"{bad}x{n}"}, hold, True, key),
+                Case({_series(metric, target): f"{good}x{n}"}, hold, False, key),
+                Case({_series(metric, elsewhere): f"{bad}x{n}"}, hold, False, key)]
+    if name == "ObjectStoreDown":
+        deployment = {"namespace": ns, "deployment": "minio"}
+        return [*one("up", "0", "1"),
+                Case({_series("kube_deployment_status_replicas_available", deployment): f"0x{n}"}, hold, True, key),
+                Case({_series("kube_deployment_status_replicas_available", deployment): f"1x{n}",
+                      _series("up", target): f"1x{n}"}, hold, False, key)]
+    if name == "ObjectStoreUnhealthy":
+        return one("minio_cluster_health_status", "0", "1")
+    if name == "ObjectStoreNodesOffline":
+        return one("minio_cluster_nodes_offline_total", "1", "0")
+    if name == "ObjectStoreDrivesOffline":
+        return one("minio_cluster_drive_offline_total", "2", "0")
+    if name == "ObjectStoreNearlyFull":
+        def capacity(free: int, where: dict[str, str] = target) -> dict[str, str]:
+            return {_series("minio_cluster_capacity_usable_free_bytes", where): f"{free}x{n}",
+                    _series("minio_cluster_capacity_usable_total_bytes", where): f"1000x{n}"}
+        return [Case(capacity(50), hold, True, key), Case(capacity(500), hold, False, key),
+                Case(capacity(50, elsewhere), hold, False, key)]
+    assert name == "BucketServerErrors", name
+    bucket = {**target, "bucket": labels["bucket"], "api": "getobject"}
+    other = {**bucket, "bucket": f"{labels['bucket']}-other"}
+    at = hold + 15
+
+    def requests(errors: int, where: dict[str, str] = bucket) -> dict[str, str]:
+        return {_series("minio_bucket_requests_total", where): f"0+100x{at + 5}",
+                _series("minio_bucket_requests_5xx_errors_total", where): f"0+{errors}x{at + 5}"}
+    return [Case(requests(20), at, True, {}), Case(requests(1), at, False, {}),
+            Case(requests(20, other), at, False, {})]
+
+
 def promtool_tests(platform: Platform, path: str, doc: dict[str, Any], rule_file: str) -> list[dict[str, Any]]:
     env = environment_of(platform, path)
     out = []
@@ -317,7 +381,9 @@ def test_every_alert_fires_when_it_should_and_only_then(spec: Path, tmp_path: Pa
     if spec_id(spec) == "monitoring":  # the case reaches every kind of alert gpc writes
         assert {a for a in alerts if not a.startswith("ErrorBudgetBurn")} == {
             "NoReadyReplicas", "CrashLooping", "NotAnswering", "JobFailed", "JobOverTimeout", "GpuJobUnscheduled",
-            "CronJobMissedSchedule", "QueueBacklogGrowing", "DeadLetterQueueNotEmpty"}
+            "CronJobMissedSchedule", "QueueBacklogGrowing", "DeadLetterQueueNotEmpty", "QueueOldestMessageTooOld",
+            "ObjectStoreDown", "ObjectStoreUnhealthy", "ObjectStoreNodesOffline", "ObjectStoreDrivesOffline",
+            "ObjectStoreNearlyFull", "BucketServerErrors"}
 
 
 def test_promtool_tests_bite(tmp_path: Path) -> None:
@@ -398,6 +464,30 @@ def test_every_monitor_and_rule_is_valid_against_its_crd(tmp_path: Path) -> None
     misspelled["spec"]["groups"][0]["rules"][0]["labelz"] = {}
     assert len(schema_errors(node, [wrong])) == 1
     assert len(unknown_key_errors(tsc, [misspelled], tmp_path)) == 1
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_minio_serves_its_metrics_exactly_where_a_prometheus_scrapes_it(spec: Path) -> None:
+    """MinIO's metrics need a token unless MINIO_PROMETHEUS_AUTH_TYPE is `public`: set exactly in the
+    environments whose overlays hold the object store's PodMonitor, whose NetworkPolicy admits that
+    Prometheus to the S3 port (MinIO's metrics port)."""
+    from targets.kustomize.monitoring import OBJECT_STORE_BUCKET_PATH, OBJECT_STORE_CLUSTER_PATH
+
+    platform = load_ir(spec)
+    if not platform.buckets:
+        return
+    tree = compiled_tree(platform)
+    for env in platform.environments:
+        app = tree[f"argocd/{env.name}/object-store.yaml"]
+        monitors = [d for p, d in documents(platform) if f"/overlays/{env.name}/" in p
+                    and d["kind"] == "PodMonitor" and d["metadata"]["name"] == names.OBJECT_STORE_SERVICE]
+        assert ("MINIO_PROMETHEUS_AUTH_TYPE" in app) == (env.monitoring is not None) == bool(monitors), env.name
+        if env.monitoring is None:
+            continue
+        (monitor,) = monitors
+        assert {e["path"] for e in monitor["spec"]["podMetricsEndpoints"]} == {OBJECT_STORE_CLUSTER_PATH,
+                                                                             OBJECT_STORE_BUCKET_PATH}
+        assert {e["portNumber"] for e in monitor["spec"]["podMetricsEndpoints"]} == {names.OBJECT_STORE_PORT}
 
 
 def test_removing_a_workload_removes_its_monitor_rules_and_dashboard(tmp_path: Path) -> None:
@@ -552,7 +642,8 @@ def test_each_workload_dashboard_has_a_panel_per_dependency_and_the_environment_
                 sorted(u.alias for u in w.uses), titles
         (whole,) = [b for p, b in here if p.startswith("kustomize/_platform/")]
         titles = {panel["title"].split(":")[0] for panel in whole["panels"]}
-        assert titles == {w.name for w in platform.workloads} | {f"queue {q.name}" for q in platform.queues}
+        store = {"object store"} | {f"bucket {b.name}" for b in platform.buckets} if platform.buckets else set()
+        assert titles == {w.name for w in platform.workloads} | {f"queue {q.name}" for q in platform.queues} | store
         assert len({b["uid"] for _, b in here}) == len(here)  # Grafana keys dashboards by uid
 
 

@@ -45,6 +45,8 @@ def infrastructure(platform: Platform, env: Environment, chart: charts.Chart) ->
     values = charts.VALUES[chart.role]()
     if chart is charts.DATABASE_OPERATOR and platform.previews is not None:
         values = charts.database_operator_values(platform.previews.cluster_wide_operator(env.name))
+    if chart is charts.OBJECT_STORE and env.monitoring is not None:
+        values = charts.object_store_values(public_metrics=True)
     return platform_application(platform, name=role_name(platform, env, chart.role),
                                 project=project_name(platform, env),
                                 source=chart.source(values), namespace=env.infra_namespace,

@@ -151,9 +151,16 @@ def database_operator_values(cluster_wide: bool = False) -> dict[str, Any]:
     }
 
 
-def object_store_values() -> dict[str, Any]:
+def object_store_values(public_metrics: bool = False) -> dict[str, Any]:
+    """`public_metrics`: the environment's Prometheus scrapes MinIO (docs/monitoring.md). MinIO's
+    only other mode wants a JWT signed with an access key's secret (what `mc admin prometheus
+    generate` writes), which nothing here can mint without a credential of its own; its metrics
+    port is the S3 port, which the NetworkPolicy opens only to the bucket users and the Prometheus."""
     pod, container = _security(1001)
     registry, repository, tag = MINIO_IMAGE
+    config: dict[str, Any] = {"browserEnabled": False}
+    if public_metrics:
+        config["extraEnvVars"] = [{"name": "MINIO_PROMETHEUS_AUTH_TYPE", "value": "public"}]
     return {
         "fullnameOverride": names.OBJECT_STORE_SERVICE,
         "image": {"registry": registry, "repository": repository, "tag": tag, "imagePullPolicy": "IfNotPresent"},
@@ -163,7 +170,7 @@ def object_store_values() -> dict[str, Any]:
             "existingSecretPasswordKey": names.OBJECT_STORE_ROOT_PASSWORD_KEY,
         },
         # No web console: Terraform and the workloads only speak the S3 and admin APIs.
-        "config": {"browserEnabled": False},
+        "config": config,
         "defaultBuckets": "",
         "replicaCount": 1,
         "service": {"type": "ClusterIP", "port": names.OBJECT_STORE_PORT},

@@ -80,7 +80,8 @@ def workload_kinds(platform: Platform, env: Environment) -> set[GroupKind]:
                 kinds.add(("monitoring.coreos.com", w.metrics.monitor))
     if env.monitoring is not None and platform.workloads_in(env.name):
         kinds.add(("monitoring.coreos.com", "AlertmanagerConfig"))
-    if env.monitoring is not None and platform.queues and "infra" in env.namespaces:
+    # The broker's and the object store's PodMonitors and rules (targets/kustomize/monitoring.py).
+    if env.monitoring is not None and (platform.queues or platform.buckets) and "infra" in env.namespaces:
         kinds |= {("monitoring.coreos.com", "PodMonitor"), ("monitoring.coreos.com", "PrometheusRule")}
     if observability.charts(platform, env):  # the Pushgateway's ServiceMonitor
         kinds.add(("monitoring.coreos.com", "ServiceMonitor"))

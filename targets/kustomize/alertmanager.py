@@ -32,6 +32,8 @@ def teams_by_namespace(platform: Platform, env: Environment) -> dict[str, set[st
     infra = env.namespaces.get("infra")
     if infra is not None:
         out[infra] |= {alerts.queue_team(platform, q) or alerts.PLATFORM_TEAM for q in platform.queues}
+        if platform.buckets:  # the object store's alerts (the platform team's) and each bucket's owner's
+            out[infra] |= {alerts.PLATFORM_TEAM} | {b.team or alerts.PLATFORM_TEAM for b in platform.buckets}
     return {ns: teams for ns, teams in out.items() if teams}
 
 
@@ -40,7 +42,7 @@ def configs(platform: Platform, env: Environment, labels: dict[str, str]) -> lis
         return []
     out = []
     for namespace, teams in sorted(teams_by_namespace(platform, env).items()):
-        group_by = ["alertname", "workload", "queue"]
+        group_by = ["alertname", "workload", "queue", "bucket"]
         if env.monitoring.route_to_teams:
             spec: dict[str, Any] = {
                 "route": {"receiver": alerts.PLATFORM_TEAM, "groupBy": group_by, "routes": [

@@ -7,11 +7,14 @@ becomes the alerts an operator would otherwise write by hand.
 - workers: no ready replicas, crash-looping (and not answering, when scraped);
 - jobs: a failed run, a run over its timeout, a GPU run waiting unscheduled, and for a CronJob no
   successful run within its longest interval plus a margin (compiler/cron_gap.py);
-- queues: a growing backlog, a non-empty dead-letter queue.
+- queues: a growing backlog, a non-empty dead-letter queue, and (with `max_age`) an oldest message
+  older than the spec allows;
+- the object store (MinIO, where the platform has buckets): down, unhealthy, nodes or drives offline,
+  nearly full; per bucket, a share of server errors.
 
 The metrics come from the workloads themselves (`http_requests_total` with a `code` label, the
 convention the example apps follow), kube-state-metrics (`kube_*`) and RabbitMQ's own Prometheus
-endpoint (`rabbitmq_*`, per object) and Prometheus itself (`up`). Annotations are plain text (no templates), so what an alert
+endpoint (`rabbitmq_*`, per object), MinIO's (`minio_*`, its cluster and bucket endpoints) and Prometheus itself (`up`). Annotations are plain text (no templates), so what an alert
 says is what the spec says. Every alert carries `team` (the owner, or `platform`) and `severity`
 (`page` or `ticket`) for Alertmanager to route; an environment with `alerts: none` adds
 `route: none` for a null receiver.
@@ -24,7 +27,7 @@ from typing import Any
 
 from compiler import names
 from compiler.cron_gap import longest_gap_seconds
-from compiler.ir import Environment, Platform, Queue, Workload
+from compiler.ir import Bucket, Environment, Platform, Queue, Workload
 
 API = "monitoring.coreos.com/v1"
 PLATFORM_TEAM = "platform"
@@ -190,7 +193,52 @@ def queue_alerts(platform: Platform, queue: Queue, namespace: str) -> list[Alert
         out.append(Alert("DeadLetterQueueNotEmpty", f"rabbitmq_queue_messages{dlq} > 0", "0m", "ticket",
                          f"{queue.dead_letter_queue} holds rejected or expired messages of {queue.name}",
                          subject))
+    if queue.max_age_seconds is not None:
+        # The head message's AMQP `timestamp` (its publisher's clock): NaN without one, so such a
+        # message never counts as too old.
+        head = f"rabbitmq_queue_head_message_timestamp{selector(vhost=vhost, queue=queue.name)}"
+        out.append(Alert("QueueOldestMessageTooOld", f"(time() - {head}) > {queue.max_age_seconds}", "0m",
+                         "ticket", f"the oldest message in queue {queue.name} has waited longer than "
+                         f"{_human(queue.max_age_seconds)}: its consumers fall behind or stopped", subject))
     return out
+
+
+# MinIO's own metrics (targets/kustomize/monitoring.py scrapes them), `job` = the pods' name label.
+OBJECT_STORE_JOB = "minio"
+NEARLY_FULL = 0.1  # share of usable capacity left
+BUCKET_ERRORS = 0.05  # share of a bucket's requests answered 5xx
+
+
+def object_store_alerts(namespace: str) -> list[Alert]:
+    """The object store itself: every bucket is down when it is."""
+    subject = (("namespace", namespace), ("object_store", names.OBJECT_STORE_SERVICE))
+    job = selector(namespace=namespace, job=OBJECT_STORE_JOB)
+    deployment = selector(namespace=namespace, deployment=names.OBJECT_STORE_SERVICE)
+    return [
+        # No target answering, or no pod to scrape at all (the target is then gone, not down).
+        Alert("ObjectStoreDown", f"max by (namespace) (up{job}) == 0\nor\n"
+              f"max by (namespace) (kube_deployment_status_replicas_available{deployment}) == 0", "5m", "page",
+              "the object store (MinIO) does not answer: no bucket can be read or written", subject),
+        Alert("ObjectStoreUnhealthy", f"min by (namespace) (minio_cluster_health_status{job}) == 0", "5m", "page",
+              "the object store (MinIO) reports itself unhealthy: it lost read or write quorum", subject),
+        Alert("ObjectStoreNodesOffline", f"max by (namespace) (minio_cluster_nodes_offline_total{job}) > 0", "5m",
+              "page", "nodes of the object store (MinIO) are offline", subject),
+        Alert("ObjectStoreDrivesOffline", f"max by (namespace) (minio_cluster_drive_offline_total{job}) > 0", "5m",
+              "page", "drives of the object store (MinIO) are offline", subject),
+        Alert("ObjectStoreNearlyFull", f"max by (namespace) (minio_cluster_capacity_usable_free_bytes{job})\n/\n"
+              f"max by (namespace) (minio_cluster_capacity_usable_total_bytes{job}) < {NEARLY_FULL:g}", "15m",
+              "ticket", f"the object store (MinIO) has less than {NEARLY_FULL:.0%} of its capacity left: "
+              "writes to every bucket fail when it is full", subject),
+    ]
+
+
+def bucket_alerts(bucket: Bucket, namespace: str) -> list[Alert]:
+    key = selector(namespace=namespace, job=OBJECT_STORE_JOB, bucket=bucket.name)
+    ratio = (f"sum(rate(minio_bucket_requests_5xx_errors_total{key}[15m]))\n/\n"
+             f"sum(rate(minio_bucket_requests_total{key}[15m])) > {BUCKET_ERRORS:g}")
+    return [Alert("BucketServerErrors", ratio, "15m", "ticket",
+                  f"more than {BUCKET_ERRORS:.0%} of the requests to bucket {bucket.name} fail with a server error",
+                  (("namespace", namespace), ("bucket", bucket.name)))]
 
 
 def prometheus_rule(name: str, namespace: str | None, labels: dict[str, str], alerts: list[Alert],

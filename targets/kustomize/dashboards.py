@@ -4,9 +4,11 @@
 
 One per workload and environment: its own health (requests by status code and latency for a service,
 available replicas for a long-running workload, runs for a job) and a panel per declared dependency
-(the queue's depth and dead letters, the called service's errors as the caller sees its target; a
-bucket or volume, which export no metrics here, as a text panel saying what is used and how). One per
-environment with the whole graph: every workload's health and every queue's depth.
+(the queue's depth and dead letters, the called service's errors as the caller sees its target, the
+bucket's requests and server errors as MinIO counts them; a volume or database, which export no
+metrics here, as a text panel saying what is used and how). One per environment with the whole
+graph: every workload's health, every queue's depth and flow, the object store's health and every
+bucket's size and requests.
 
 Queries use fixed rate windows, not Grafana's `$__rate_interval`, so the tests parse each one with
 promtool and check its metric names against what the exporters provide.
@@ -20,7 +22,7 @@ from typing import Any
 from compiler import jsonout, names
 from compiler.ir import Environment, Platform, Workload
 from targets.kustomize import meta
-from targets.kustomize.alerts import selector
+from targets.kustomize.alerts import OBJECT_STORE_JOB, selector
 
 SIDECAR_LABEL = {"grafana_dashboard": "1"}
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -84,6 +86,30 @@ def _queue_panel(platform: Platform, queue: str) -> tuple[str, list[tuple[str, s
     return (f"queue {queue}", queries, "short")
 
 
+def _bucket_requests(bucket: str, infra: str) -> list[tuple[str, str]]:
+    key = selector(namespace=infra, job=OBJECT_STORE_JOB, bucket=bucket)
+    return [(f"sum(rate(minio_bucket_requests_total{key}[5m]))", "requests"),
+            (f"sum(rate(minio_bucket_requests_5xx_errors_total{key}[5m]))", "server errors (5xx)")]
+
+
+def object_store_panels(platform: Platform, infra: str) -> list[tuple[str, list[tuple[str, str]], str]]:
+    """The object store's health, and each bucket's size and requests (MinIO's own metrics)."""
+    job = selector(namespace=infra, job=OBJECT_STORE_JOB)
+    out = [("object store: capacity", [
+        (f"max(minio_cluster_capacity_usable_total_bytes{job}) - max(minio_cluster_capacity_usable_free_bytes{job})",
+         "used"), (f"max(minio_cluster_capacity_usable_free_bytes{job})", "free")], "bytes"),
+           ("object store: health", [(f"min(minio_cluster_health_status{job})", "healthy (1)"),
+                                     (f"max(minio_cluster_nodes_offline_total{job})", "nodes offline"),
+                                     (f"max(minio_cluster_drive_offline_total{job})", "drives offline")], "short")]
+    for b in platform.buckets:
+        key = selector(namespace=infra, job=OBJECT_STORE_JOB, bucket=b.name)
+        # Counted by MinIO's scanner, which walks the store in cycles: the size lags writes.
+        out += [(f"bucket {b.name}: size", [(f"max(minio_bucket_usage_total_bytes{key})", "bytes")], "bytes"),
+                (f"bucket {b.name}: objects", [(f"max(minio_bucket_usage_object_total{key})", "objects")], "short"),
+                (f"bucket {b.name}: requests", _bucket_requests(b.name, infra), "reqps")]
+    return out
+
+
 def workload_dashboard(platform: Platform, w: Workload, env: Environment) -> dict[str, Any]:
     namespace = w.placement(env.name).namespace
     panels: list[dict[str, Any]] = []
@@ -105,6 +131,9 @@ def workload_dashboard(platform: Platform, w: Workload, env: Environment) -> dic
             else:
                 panels.append(_text(f"{use.alias}: service {callee.name}", f"`{callee.name}` is not scraped.",
                                     len(panels)))
+        elif use.kind == "bucket" and env.namespaces.get("infra") is not None:
+            panels.append(_panel(f"{use.alias}: bucket {use.target} ({use.access}), requests",
+                                 _bucket_requests(use.target, env.infra_namespace), len(panels), "reqps"))
         else:
             how = f"access `{use.access}`" if use.access else f"mounted at `{use.mount}`"
             panels.append(_text(f"{use.alias}: {use.kind} {use.target}",
@@ -129,6 +158,9 @@ def environment_dashboard(platform: Platform, env: Environment) -> dict[str, Any
             (f"time() - rabbitmq_queue_head_message_timestamp{key}", "age of the oldest message (s)"),
             (f"deriv(rabbitmq_queue_messages{key}[5m])", "net growth (messages/s)"),
             (f"rabbitmq_queue_consumers{key}", "consumers")], len(panels)))
+    if platform.buckets and env.namespaces.get("infra") is not None:
+        for title, queries, unit in object_store_panels(platform, env.infra_namespace):
+            panels.append(_panel(title, queries, len(panels), unit))
     return _dashboard(platform, env, f"{platform.name} {env.name}", "environment", panels)
 
 

@@ -1,6 +1,6 @@
 """What an environment with `monitoring` adds to the overlays: a ServiceMonitor or PodMonitor per
 scraped workload, a PrometheusRule per workload (targets/kustomize/alerts.py) and one for the
-queues, a ServiceMonitor for the jobs' Pushgateway, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
+queues, a ServiceMonitor for the jobs' Pushgateway, a PodMonitor and rules for the object store and its buckets, Grafana dashboards (targets/kustomize/dashboards.py), Alertmanager routes per team
 (targets/kustomize/alertmanager.py), a PodMonitor for the broker's own metrics, and the NetworkPolicy rules that admit the
 environment's Prometheus pods to exactly the metrics ports (targets/kustomize/network.py).
 
@@ -16,7 +16,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Environment, Platform, Workload
 from targets.kustomize import alertmanager, alerts, dashboards, meta
-from targets.kustomize.network import BROKER_POD
+from targets.kustomize.network import BROKER_POD, OBJECT_STORE_POD
 
 API = alerts.API
 # RabbitMQ's rabbitmq_prometheus plugin (enabled in the official image): per-queue metrics on the
@@ -24,6 +24,10 @@ API = alerts.API
 BROKER_METRICS_PORT = names.BROKER_METRICS_PORT
 BROKER_METRICS_PATH = "/metrics/per-object"
 SCRAPE_INTERVAL = "30s"
+# MinIO's Prometheus endpoints (metrics v2): the whole store, and per bucket. Served without a
+# token (`MINIO_PROMETHEUS_AUTH_TYPE=public`, targets/argocd/charts.py): docs/monitoring.md says why.
+OBJECT_STORE_CLUSTER_PATH = "/minio/v2/metrics/cluster"
+OBJECT_STORE_BUCKET_PATH = "/minio/v2/metrics/bucket"
 
 
 def _labels(base: dict[str, str], env: Environment) -> dict[str, str]:
@@ -89,8 +93,11 @@ def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
         "environment", dashboards.environment_dashboard(platform, env), namespace=home)
     infra = env.namespaces.get("infra")
     pushed = [pushgateway_monitor(platform, env, infra)] if infra is not None and env.monitoring.pushgateway else []
-    if infra is None or not platform.queues:
+    if infra is None:
         return [board, *routes, *pushed]
+    stored = object_store_docs(platform, env, infra) if platform.buckets else []
+    if not platform.queues:
+        return [board, *routes, *pushed, *stored]
     labels = _labels({meta.NAME: names.BROKER_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"}, env)
     broker = {"apiVersion": API, "kind": "PodMonitor",
               "metadata": {"name": names.BROKER_SERVICE, "namespace": infra, "labels": labels},
@@ -102,4 +109,24 @@ def platform_docs(platform: Platform, env: Environment) -> list[dict[str, Any]]:
         docs.append(alerts.prometheus_rule(f"queue-{queue.name}", infra, labels,
                                            alerts.queue_alerts(platform, queue, infra),
                                            alerts.routing(env, alerts.queue_team(platform, queue))))
+    return docs + stored
+
+
+def object_store_docs(platform: Platform, env: Environment, infra: str) -> list[dict[str, Any]]:
+    """MinIO's PodMonitor (its cluster and per-bucket endpoints, on the S3 port: MinIO has no
+    separate metrics port), the object store's rules and one rule per bucket, to its owner."""
+    labels = _labels({meta.NAME: names.OBJECT_STORE_SERVICE, meta.PART_OF: platform.name, meta.MANAGED_BY: "gpc"},
+                     env)
+    endpoints = [{"portNumber": names.OBJECT_STORE_PORT, "path": path, "interval": SCRAPE_INTERVAL}
+                 for path in (OBJECT_STORE_CLUSTER_PATH, OBJECT_STORE_BUCKET_PATH)]
+    # job = the pods' name label (`minio`), which the rules and panels select by.
+    monitor = {"apiVersion": API, "kind": "PodMonitor",
+               "metadata": {"name": names.OBJECT_STORE_SERVICE, "namespace": infra, "labels": labels},
+               "spec": {"jobLabel": meta.NAME, "selector": {"matchLabels": dict(OBJECT_STORE_POD)},
+                        "podMetricsEndpoints": endpoints}}
+    docs = [monitor, alerts.prometheus_rule("object-store", infra, labels, alerts.object_store_alerts(infra),
+                                            alerts.routing(env, None))]
+    for bucket in platform.buckets:
+        docs.append(alerts.prometheus_rule(f"bucket-{bucket.name}", infra, labels,
+                                           alerts.bucket_alerts(bucket, infra), alerts.routing(env, bucket.team)))
     return docs

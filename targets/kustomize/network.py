@@ -204,6 +204,9 @@ def infra_policies(platform: Platform, env: Environment) -> list[dict[str, Any]]
         ingress.append({"from": [same]})
         if name == names.BROKER_SERVICE and env.monitoring is not None:
             ingress.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(names.BROKER_METRICS_PORT)})
+        if name == names.OBJECT_STORE_SERVICE and env.monitoring is not None:
+            # MinIO serves its metrics on the S3 port itself: it has no metrics port of its own.
+            ingress.append({"from": [external_peer(env.monitoring.scraper)], "ports": tcp(port)})
         # Not named after the chart: a chart may render a NetworkPolicy of its own fullname.
         out.append(_policy(platform, f"{name}-clients", ns, {
             "podSelector": {"matchLabels": dict(pods)},

@@ -50,14 +50,19 @@ def environment_docs(tree: dict[str, str], env: str) -> Iterator[tuple[str, dict
                     yield doc["metadata"].get("namespace") or kustomization.get("namespace"), doc
 
 
-def scrape_configs(tree: dict[str, str], env: str, local: dict[str, str]) -> list[dict[str, Any]]:
+def scrape_configs(tree: dict[str, str], env: str, local: dict[str, str],
+                   not_here: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """One scrape job per generated monitor; `local`: monitor name -> where its pods' port answers
-    here. Every monitor must have a local address and every address a monitor."""
-    jobs, seen = [], set()
+    here; `not_here`: monitor name -> why nothing here serves what it scrapes. Every monitor must
+    have a local address or a reason, and every address and reason a monitor."""
+    jobs, seen, skipped = [], set(), set()
     for namespace, doc in environment_docs(tree, env):
         if doc["kind"] not in ("ServiceMonitor", "PodMonitor"):
             continue
         name, spec = doc["metadata"]["name"], doc["spec"]
+        if name in (not_here or {}):
+            skipped.add(name)
+            continue
         assert namespace, name
         (endpoint,) = spec["endpoints" if doc["kind"] == "ServiceMonitor" else "podMetricsEndpoints"]
         if "jobLabel" in spec:  # the operator's `job`: that label's value on the selected Service or pod
@@ -75,6 +80,7 @@ def scrape_configs(tree: dict[str, str], env: str, local: dict[str, str]) -> lis
                      "static_configs": [{"targets": [local[name]], "labels": {"job": job, "namespace": namespace}}]})
         seen.add(name)
     assert seen == set(local), f"no monitor for {set(local) - seen}"
+    assert skipped == set(not_here or {}), f"no monitor for {set(not_here or {}) - skipped}"
     return jobs
 
 
@@ -95,8 +101,8 @@ def dashboard_queries(tree: dict[str, str], env: str, board: str, title: str) ->
 
 
 def prometheus(workdir: Path, tree: dict[str, str], env: str, local: dict[str, str],
-               interval: str = "1s") -> Prometheus:
+               interval: str = "1s", not_here: dict[str, str] | None = None) -> Prometheus:
     """A Prometheus (not started) scraping `local` as the environment's monitors say, with its rules."""
     config = {"global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
-              "scrape_configs": scrape_configs(tree, env, local)}
+              "scrape_configs": scrape_configs(tree, env, local, not_here)}
     return Prometheus(workdir, config, rule_files(tree, env))

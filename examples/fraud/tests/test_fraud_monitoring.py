@@ -17,6 +17,7 @@ Pushgateway, and the dashboard's run-history queries return them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +71,10 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
              names.BROKER_SERVICE: f"127.0.0.1:{observed.broker.metrics_port}",
              names.PUSHGATEWAY_SERVICE: f"127.0.0.1:{observed.pushgateway.port}"}
     rules = rule_files(tree, ENV)
-    server = prometheus(tmp_path / "prometheus", tree, ENV, local, INTERVAL)
+    # The object store here is SeaweedFS, whose metrics are not MinIO's: the MinIO PodMonitor has no
+    # target here (its rules still load; tests/test_monitoring.py proves them on synthetic series).
+    not_here = {names.OBJECT_STORE_SERVICE: "SeaweedFS stands in for MinIO and exports other metrics"}
+    server = prometheus(tmp_path / "prometheus", tree, ENV, local, INTERVAL, not_here)
     try:
         inference.start_and_wait()
         checkout.start_and_wait()
@@ -82,7 +86,8 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
         # Every generated rule is loaded and evaluates without error.
         loaded = {r["name"] for g in server.api("rules")["groups"] for r in g["rules"]}
         expected = {r.get("alert") for spec in rules.values() for g in spec["groups"] for r in g["rules"]}
-        assert loaded == expected and {"NotAnswering", "QueueBacklogGrowing", "ErrorBudgetBurn1h"} <= loaded
+        assert loaded == expected and {"NotAnswering", "QueueBacklogGrowing", "ErrorBudgetBurn1h",
+                                      "QueueOldestMessageTooOld", "ObjectStoreDown", "BucketServerErrors"} <= loaded
         # Every derived target answers: the monitors' paths and ports are the ones the apps serve.
         # Prometheus starts its scrape pools one by one, so wait for every target, not the first.
         server.wait_query(f"count(up == 1) == {len(local)}")
@@ -101,6 +106,14 @@ def test_a_real_prometheus_scrapes_the_example_and_evaluates_gpcs_rules(observed
         assert 0 <= value(server.wait_query(age)) < 600
         assert server.wait_query(growth, timeout=60)
         assert value(server.wait_query(consumers)) == 0  # the trainer runs later
+        # QueueOldestMessageTooOld selects the real broker's series: with its threshold (max_age,
+        # 12h) lowered to 0s, its expression holds for the queue checkout fills.
+        (too_old,) = [r["expr"] for spec in rules.values() for g in spec["groups"] for r in g["rules"]
+                      if r.get("alert") == "QueueOldestMessageTooOld"]
+        lowered = re.sub(r"\) > [0-9]+$", ") > 0", too_old)
+        assert lowered != too_old
+        (aged,) = server.wait_query(lowered)
+        assert aged["metric"]["queue"] == QUEUE and 0 < float(aged["value"][1]) < 600
         assert not [a for a in server.alerts() if a["labels"].get("workload") == "fraud-inference"
                     and a["labels"]["alertname"] == "NotAnswering"]
 

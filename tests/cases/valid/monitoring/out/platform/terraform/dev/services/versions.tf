@@ -7,6 +7,10 @@ terraform {
       source  = "hashicorp/kubernetes"
       version = "3.1.0"
     }
+    minio = {
+      source  = "aminueza/minio"
+      version = "3.40.1"
+    }
     rabbitmq = {
       source  = "cyrilgdn/rabbitmq"
       version = "1.10.1"

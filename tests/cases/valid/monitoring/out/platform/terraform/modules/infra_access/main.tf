@@ -8,6 +8,13 @@ data "kubernetes_namespace_v1" "group" {
   }
 }
 
+data "kubernetes_secret_v1" "object_store_root" {
+  metadata {
+    name      = var.object_store_root_secret
+    namespace = data.kubernetes_namespace_v1.group["infra"].metadata[0].name
+  }
+}
+
 data "kubernetes_secret_v1" "broker_admin" {
   metadata {
     name      = var.broker_admin_secret

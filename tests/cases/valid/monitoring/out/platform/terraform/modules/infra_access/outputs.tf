@@ -4,6 +4,12 @@ output "namespaces" {
   value       = { for group, namespace in data.kubernetes_namespace_v1.group : group => namespace.metadata[0].name }
 }
 
+output "object_store_root" {
+  description = "The object store's root credentials (read at plan time, never written to a file)."
+  value       = data.kubernetes_secret_v1.object_store_root.data
+  sensitive   = true
+}
+
 output "broker_admin" {
   description = "The broker's admin Secret (read at plan time, never written to a file)."
   value       = data.kubernetes_secret_v1.broker_admin.data

@@ -4,6 +4,11 @@ variable "namespaces" {
   type        = map(string)
 }
 
+variable "object_store_root_secret" {
+  description = "The Secret holding the object store's root credentials."
+  type        = string
+}
+
 variable "broker_admin_secret" {
   description = "The Secret holding the broker's admin password."
   type        = string

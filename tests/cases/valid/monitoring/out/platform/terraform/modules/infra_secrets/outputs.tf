@@ -2,6 +2,7 @@
 output "secrets" {
   description = "The admin Secrets of the shared infrastructure, by name (the values stay in the cluster)."
   value = [
+    kubernetes_secret_v1.object_store_root.metadata[0].name,
     kubernetes_secret_v1.broker_admin.metadata[0].name,
   ]
 }

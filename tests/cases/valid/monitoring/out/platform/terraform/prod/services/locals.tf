@@ -16,6 +16,8 @@ locals {
     "services" = "observed-prod-services"
   }
 
+  object_store_root_secret = "minio-root"
+
   broker_admin_secret = "rabbitmq-admin"
 
   broker_admin_user = "gpc-admin"
@@ -25,6 +27,15 @@ locals {
   broker_host = "rabbitmq.observed-prod-infra.svc.cluster.local"
 
   broker_port = 5672
+
+  buckets = {
+    "exports" = {
+      "versioning"  = false
+      "description" = ""
+    }
+  }
+
+  versioned_buckets = []
 
   queues = {
     "audit" = {
@@ -65,6 +76,28 @@ locals {
     }
   }
 
+  object_store_users = {
+    "archiver" = "archiver"
+  }
+
+  object_store_policies = {
+    "archiver" = {
+      "Version" = "2012-10-17"
+      "Statement" = [
+        {
+          "Effect"   = "Allow"
+          "Action"   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"]
+          "Resource" = ["arn:aws:s3:::exports/*"]
+        },
+        {
+          "Effect"   = "Allow"
+          "Action"   = ["s3:ListBucket"]
+          "Resource" = ["arn:aws:s3:::exports"]
+        },
+      ]
+    }
+  }
+
   broker_users = {
     "api" = {
       "user"      = "api"
@@ -95,7 +128,7 @@ locals {
     "archiver" = {
       "group" = "services"
       "name"  = "archiver-credentials"
-      "keys"  = ["AMQP_URL"]
+      "keys"  = ["AMQP_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY"]
     }
     "fulfil" = {
       "group" = "services"

@@ -2,6 +2,36 @@
 # Where each resource of this root module lived before it moved into a module of terraform/modules/:
 # Terraform moves a state that has it at the old address instead of destroying and re-creating it.
 moved {
+  from = minio_s3_bucket.bucket
+  to   = module.object_store.minio_s3_bucket.bucket
+}
+
+moved {
+  from = minio_s3_bucket_versioning.bucket
+  to   = module.object_store.minio_s3_bucket_versioning.bucket
+}
+
+moved {
+  from = random_password.object_store
+  to   = module.object_store.random_password.object_store
+}
+
+moved {
+  from = minio_iam_user.workload
+  to   = module.object_store.minio_iam_user.workload
+}
+
+moved {
+  from = minio_iam_policy.workload
+  to   = module.object_store.minio_iam_policy.workload
+}
+
+moved {
+  from = minio_iam_user_policy_attachment.workload
+  to   = module.object_store.minio_iam_user_policy_attachment.workload
+}
+
+moved {
   from = rabbitmq_vhost.this
   to   = module.broker.rabbitmq_vhost.this
 }

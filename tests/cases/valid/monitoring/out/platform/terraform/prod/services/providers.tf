@@ -4,6 +4,15 @@ provider "kubernetes" {
   config_context = var.kube_context
 }
 
+# The object store's root credentials come from the Secret the cluster root module created; they
+# are read at plan time (module infra_access) and never written to a file.
+provider "minio" {
+  minio_server   = var.minio_endpoint
+  minio_user     = module.infra_access.object_store_root["rootUser"]
+  minio_password = module.infra_access.object_store_root["rootPassword"]
+  minio_ssl      = var.minio_ssl
+}
+
 provider "rabbitmq" {
   endpoint = var.rabbitmq_endpoint
   username = "gpc-admin"

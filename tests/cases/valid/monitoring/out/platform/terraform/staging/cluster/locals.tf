@@ -111,6 +111,11 @@ locals {
   volumes = {}
 
   infra_volumes = {
+    "minio-data" = {
+      "group"       = "infra"
+      "size"        = "10Gi"
+      "access_mode" = "ReadWriteOnce"
+    }
     "rabbitmq-data" = {
       "group"       = "infra"
       "size"        = "8Gi"

@@ -77,6 +77,16 @@ moved {
 }
 
 moved {
+  from = random_password.object_store_root
+  to   = module.infra_secrets.random_password.object_store_root
+}
+
+moved {
+  from = kubernetes_secret_v1.object_store_root
+  to   = module.infra_secrets.kubernetes_secret_v1.object_store_root
+}
+
+moved {
   from = random_password.broker_admin
   to   = module.infra_secrets.random_password.broker_admin
 }

@@ -5,8 +5,18 @@
 module "infra_access" {
   source = "../../modules/infra_access"
 
-  namespaces          = local.namespaces
-  broker_admin_secret = local.broker_admin_secret
+  namespaces               = local.namespaces
+  object_store_root_secret = local.object_store_root_secret
+  broker_admin_secret      = local.broker_admin_secret
+}
+
+module "object_store" {
+  source = "../../modules/object_store"
+
+  buckets           = local.buckets
+  versioned_buckets = local.versioned_buckets
+  users             = local.object_store_users
+  policies          = local.object_store_policies
 }
 
 module "broker" {
@@ -30,6 +40,7 @@ module "credentials" {
 
   depends_on = [
     module.broker,
+    module.object_store,
   ]
 }
 
@@ -40,7 +51,9 @@ locals {
       "AMQP_URL" = module.broker.urls["api"]
     }
     "archiver" = {
-      "AMQP_URL" = module.broker.urls["archiver"]
+      "AMQP_URL"      = module.broker.urls["archiver"]
+      "S3_ACCESS_KEY" = module.object_store.users["archiver"]
+      "S3_SECRET_KEY" = module.object_store.secrets["archiver"]
     }
     "fulfil" = {
       "AMQP_URL" = module.broker.urls["fulfil"]

@@ -20,6 +20,23 @@ variable "kube_context" {
   }
 }
 
+variable "minio_endpoint" {
+  description = "host:port of the object store's S3 API (Service minio port 9000 in observed-staging-infra), as seen from where Terraform runs."
+  type        = string
+  default     = "127.0.0.1:9000"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.-]+:[0-9]{1,5}$", var.minio_endpoint))
+    error_message = "The minio_endpoint variable is host:port, without a scheme."
+  }
+}
+
+variable "minio_ssl" {
+  description = "Whether minio_endpoint speaks TLS."
+  type        = bool
+  default     = false
+}
+
 variable "rabbitmq_endpoint" {
   description = "URL of the broker's management API (Service rabbitmq in observed-staging-infra), as seen from where Terraform runs."
   type        = string
