@@ -49,6 +49,7 @@ DEFAULT_RESOURCES = {"service": {"cpu": "100m", "memory": "128Mi"}, "job": {"cpu
 BURN_WINDOWS = (("page", "1h", "5m", 0.02, "2m"), ("page", "6h", "30m", 0.05, "15m"),
                 ("ticket", "1d", "2h", 0.1, "1h"), ("ticket", "3d", "6h", 0.1, "3h"))
 HOURS = {"1h": 1, "6h": 6, "1d": 24, "3d": 72}
+DEFAULT_SLO = {"target": 99.5, "window": "30d"}
 PROMETHEUS = {"namespace": "monitoring", "pods": {"app.kubernetes.io/name": "prometheus"}}
 PUSHGATEWAY_PODS = {"app.kubernetes.io/instance": "pushgateway", "app.kubernetes.io/name": "prometheus-pushgateway"}
 PLATFORM_FILES = ("infra", "jobs", "services", "monitoring", "kustomization")
@@ -205,7 +206,7 @@ def component(spec: dict[str, Any], name: str, w: dict[str, Any], callers: list[
         c.update(port=w["port"], replicas=w.get("replicas", 1), health_path=w["health"]["path"],
                  readiness_path=w["health"].get("readiness_path", w["health"]["path"]), migrate=migrate,
                  pdb=w.get("replicas", 1) > 1)
-        slo = w.get("slo")
+        slo = w.get("slo") or DEFAULT_SLO  # gpc gives every service an objective
         if slo:
             days = _seconds(slo["window"]) // 86400  # type: ignore[operator]
             budget = round(1 - slo["target"] / 100, 6)
@@ -296,6 +297,8 @@ def _environment(spec: dict[str, Any], env_name: str, components: dict[str, dict
         "gateway": exposure.get("gateway", {"name": "public", "namespace": "gateways"}),
         "proxy_namespace": exposure.get("proxy", {}).get("namespace", "gateways"),
         "dashboard_uid": _uid(spec["name"], env_name, "environment"),
+        # An environment whose alerts go nowhere marks them so Alertmanager's routes drop them.
+        "alert_labels": {"route": "none"} if env.get("monitoring", {}).get("alerts") == "none" else {},
         "rabbitmq_clients": [client(c) for n, c in components.items() if any("queue" in u for u in uses[n])],
         "minio_clients": [client(c) for n, c in components.items() if any("bucket" in u for u in uses[n])],
         "pushgateway_clients": [client(c) for c in components.values() if c["type"] == "job"],

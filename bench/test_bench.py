@@ -254,7 +254,9 @@ def test_issue_19_targets() -> None:
     big = {"compile": _m(24.0, rss=420.0)}
     results = {"meta": {}, "fraud": {"validate": _m(0.2), "check_jsonschema": _m(0.4, cpu=0.35)},
                "sizes": {"1000": {"measurements": ms, "compile_targets": list(range(5)),
-                                  "tree": {"files": 30000, "bytes": 80e6}},
+                                  "tree": {"files": 30000, "bytes": 80e6},
+                                  "kustomize_tree": {"files": 25000, "bytes": 50e6},
+                                  "kapitan_tree": {"files": 20000, "bytes": 45e6}},
                          "5000": {"measurements": big, "compile_targets": list(range(5))}}}
     data = report.to_json(results)
     status = {c["target"]: (c["status"], c["value"]) for c in data["targets"]}
@@ -267,3 +269,6 @@ def test_issue_19_targets() -> None:
     exponent = status["gpc compile scaling exponent 1000 -> 5000"]
     assert exponent[0] == "FAIL" and exponent[1] == pytest.approx(math.log(24 / 4) / math.log(5))
     assert status["tree at N=1000: files"] == ("n/a", 30000)
+    ratios = data["sizes"]["1000"]["ratios"]
+    assert ratios["kapitan_files_over_kustomize"] == pytest.approx(0.8)
+    assert ratios["kapitan_bytes_over_kustomize"] == pytest.approx(0.9)
