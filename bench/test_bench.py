@@ -1,5 +1,6 @@
 """Tests of the benchmark's own parts: the generated spec is valid and clean, deterministic and
-has the promised mix; the Kapitan project covers the same workloads; the floor writes exactly
+has the promised mix; the Kapitan project covers the same workloads and renders every kind of
+object gpc's kustomize target writes, as valid manifests; the floor writes exactly
 the tree it read; the report's arithmetic. (The timings themselves are not tests: design §9.)
 
 Run: .venv/bin/pytest bench/test_bench.py
