@@ -207,13 +207,12 @@ def component(spec: dict[str, Any], name: str, w: dict[str, Any], callers: list[
                  readiness_path=w["health"].get("readiness_path", w["health"]["path"]), migrate=migrate,
                  pdb=w.get("replicas", 1) > 1)
         slo = w.get("slo") or DEFAULT_SLO  # gpc gives every service an objective
-        if slo:
-            days = _seconds(slo["window"]) // 86400  # type: ignore[operator]
-            budget = round(1 - slo["target"] / 100, 6)
-            c["slo"] = {"target": f"{slo['target']:g}", "days": days, "burn": [
-                {"severity": sev, "long": long, "short": short, "for": for_,
-                 "rate": f"{max(1.0, round(spent * days * 24 / HOURS[long], 4)):g}", "budget": f"{budget:g}"}
-                for sev, long, short, spent, for_ in BURN_WINDOWS]}
+        days = (_seconds(slo["window"]) or 0) // 86400
+        budget = round(1 - slo["target"] / 100, 6)
+        c["slo"] = {"target": f"{slo['target']:g}", "days": days, "burn": [
+            {"severity": sev, "long": long, "short": short, "for": for_,
+             "rate": f"{max(1.0, round(spent * days * 24 / HOURS[long], 4)):g}", "budget": f"{budget:g}"}
+            for sev, long, short, spent, for_ in BURN_WINDOWS]}
     else:
         timeout = _seconds(w.get("timeout"))
         retries = w.get("retries", 0)
