@@ -1,5 +1,6 @@
 """Tests of the benchmark's own parts: the generated spec is valid and clean, deterministic and
-has the promised mix; the Kapitan project covers the same workloads; the floor writes exactly
+has the promised mix; the Kapitan project covers the same workloads and renders every kind of
+object gpc's kustomize target writes, as valid manifests; the floor writes exactly
 the tree it read; the report's arithmetic. (The timings themselves are not tests: design §9.)
 
 Run: .venv/bin/pytest bench/test_bench.py
@@ -79,15 +80,22 @@ def test_kapitan_project_mirrors_the_spec(tmp_path: Path) -> None:
     spec = specgen.build(20)
     counts = kapitan_project.write_project(spec, tmp_path / "k")
     inventory = tmp_path / "k" / "inventory"
-    assert counts == {"components": 20, "targets": 3, "files": 3 * (12 * 6 + 8 * 4)}
+    rendered = _kapitan_render(tmp_path / "k")
+    assert counts == {"components": 20, "targets": 3, "files": len(rendered)}
     assert sorted(p.stem for p in (inventory / "classes" / "components").glob("*.yml")) == sorted(spec["workloads"])
     prod = yaml.safe_load((inventory / "targets" / "prod.yml").read_text())
-    assert len(prod["classes"]) == 2 + 20
+    assert len(prod["classes"]) == 3 + 20
     assert prod["parameters"]["components"]["payments-0-api"] == {"replicas": 4, "cpu": "1", "memory": "1Gi"}
     api: dict[str, Any] = yaml.safe_load((inventory / "classes" / "components" / "payments-0-api.yml").read_text())
     env = api["parameters"]["components"]["payments-0-api"]["env"]
     assert env["AMQP_URL"] == {"secret": "payments-0-api-credentials", "key": "AMQP_URL"}
     assert env["API_TOKEN"] == {"secret": "payments-0-api-app-secrets", "key": "API_TOKEN"}
+    # The overrides reach the rendered manifests of their environment only.
+    deployments = {e: yaml.safe_load(rendered[f"{e}/payments-0-api/deployment.yaml"]) for e in ("dev", "prod")}
+    assert [deployments[e]["spec"]["replicas"] for e in ("dev", "prod")] == [2, 4]
+    log_level = {e: next(v["value"] for v in d["spec"]["template"]["spec"]["containers"][0]["env"]
+                         if v["name"] == "LOG_LEVEL") for e, d in deployments.items()}
+    assert log_level == {"dev": "debug", "prod": "info"}
 
 
 def test_floor_writes_the_tree_it_read(tmp_path: Path) -> None:
@@ -110,10 +118,10 @@ def test_scaling_exponent() -> None:
     assert math.isclose(report.exponent(10, 0.3, 100, 0.6) or 0, math.log10(2))
 
 
-def _resolve(value: Any, env: dict[str, str]) -> Any:
+def _resolve(value: Any, env: dict[str, Any]) -> Any:
     """reclass's `${env:key}` references, resolved as Kapitan's inventory would."""
     if isinstance(value, str):
-        return re.sub(r"\$\{env:([a-z_]+)\}", lambda m: env[m[1]], value)
+        return re.sub(r"\$\{env:([a-z_]+)\}", lambda m: str(env[m[1]]), value)
     if isinstance(value, dict):
         return {k: _resolve(v, env) for k, v in value.items()}
     if isinstance(value, list):
@@ -121,37 +129,118 @@ def _resolve(value: Any, env: dict[str, str]) -> Any:
     return value
 
 
-def test_kapitan_templates_render_valid_manifests(tmp_path: Path) -> None:
-    """The Kapitan side does real work: its manifests build with kustomize and pass strict
-    Kubernetes validation (templates rendered here with Kapitan's Jinja2 settings)."""
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """reclass's merge: dictionaries deeply, lists appended, scalars replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        elif isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + value
+        else:
+            out[key] = value
+    return out
+
+
+def _kapitan_render(root: Path, targets: tuple[str, ...] = ("dev", "staging", "prod")) -> dict[str, str]:
+    """Every file `kapitan compile` writes for the project in `root` ("<target>/<path>" -> text):
+    its inventory merged as reclass does, each compile item's templates rendered with Kapitan's
+    Jinja2 settings (bench/.venv-kapitan/.../kapitan/utils.py: render_jinja2_file), so the test
+    needs neither Kapitan nor its minutes. bench/run.py runs the real Kapitan on the same project."""
+    import hashlib
+
     import jinja2
 
+    inventory = root / "inventory"
+    envs: dict[str, jinja2.Environment] = {}
+
+    def template(path: Path) -> jinja2.Template:
+        folder = str(path.parent)
+        if folder not in envs:  # Kapitan: the template's folder first, then the search path (".")
+            envs[folder] = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                              loader=jinja2.FileSystemLoader([folder, str(root)]),
+                                              extensions=["jinja2.ext.do"])
+            envs[folder].filters["sha256"] = lambda s: hashlib.sha256(str(s).encode()).hexdigest()
+        return envs[folder].get_template(path.name)
+
+    out: dict[str, str] = {}
+    for target in targets:
+        spec = yaml.safe_load((inventory / "targets" / f"{target}.yml").read_text())
+        params: dict[str, Any] = {}
+        for cls in spec["classes"]:
+            data = yaml.safe_load((inventory / "classes" / (cls.replace(".", "/") + ".yml")).read_text())
+            params = _merge(params, data["parameters"])
+        params = _merge(params, spec["parameters"])
+        params = _resolve(params, params["env"])
+        for item in params["kapitan"]["compile"]:
+            context = {"inventory": {"parameters": params}, "input_params": item.get("input_params", {}),
+                       **params["kapitan"]["vars"]}
+            for input_path in item["input_paths"]:
+                source = root / input_path
+                files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+                for f in files:
+                    name = f.name if source.is_file() else str(f.relative_to(source))
+                    out[f"{target}/{item['output_path']}/{name.removesuffix('.j2')}"] = template(f).render(context)
+    return out
+
+
+def _kinds(texts: Any) -> set[tuple[str, str]]:
+    """(apiVersion, kind) of every object in these YAML texts (a JSON patch is a list: no kind)."""
+    return {(d["apiVersion"], d["kind"]) for text in texts for d in yaml.safe_load_all(text)
+            if isinstance(d, dict) and "kind" in d}
+
+
+def test_kapitan_renders_every_kind_gpc_kustomize_writes(tmp_path: Path) -> None:
+    """The reference does the same work: every kind of object gpc's kustomize target writes for
+    the bench spec, Kapitan's project renders too (so it cannot silently fall behind gpc)."""
+    from compiler.pipeline import compile_spec
+
+    spec = tmp_path / "bench-20.yaml"
+    spec.write_text(specgen.render(20), encoding="utf-8")
+    compiled = compile_spec(spec, tmp_path / "out", ["kustomize"])
+    assert compiled.diagnostics == [] and compiled.plan is not None
+    gpc = _kinds(a.text for p, a in compiled.plan.files.items() if p.startswith("kustomize/"))
+    kapitan_project.write_project(specgen.build(20), tmp_path / "k")
+    kapitan = _kinds(_kapitan_render(tmp_path / "k").values())
+    assert len(gpc) >= 15, gpc  # the comparison is not vacuous
+    assert gpc - kapitan == set(), f"kinds gpc's kustomize target writes and the Kapitan project does not: {gpc - kapitan}"
+
+
+def test_kapitan_templates_render_valid_manifests(tmp_path: Path) -> None:
+    """The Kapitan side does real work: its manifests build with kustomize, the built-in kinds pass
+    strict Kubernetes validation and the custom resources their CRDs' schemas."""
+    from crd_models import TYPINGS, crd_tools, schema_errors, unknown_key_errors
+
     kubectl, validate = require_tool("kubectl"), require_tool("kubernetes-validate")
-    spec = specgen.build(10)
-    kapitan_project.write_project(spec, tmp_path / "k")
-    inventory = tmp_path / "k" / "inventory"
-    env = yaml.safe_load((inventory / "classes" / "env" / "prod.yml").read_text())["parameters"]["env"]
-    overrides = yaml.safe_load((inventory / "targets" / "prod.yml").read_text())["parameters"]["components"]
-    jinja = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path / "k")), undefined=jinja2.StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
-    for name in ("payments-0-api", "payments-0-trainer", "payments-0-backfill"):
-        cls = yaml.safe_load((inventory / "classes" / "components" / f"{name}.yml").read_text())["parameters"]
-        component = {**cls["components"][name], **overrides.get(name, {})}
-        context = {"inventory": {"parameters": {"platform": spec["name"], "env": env,
-                                                "components": {name: _resolve(component, env)}}},
-                   "input_params": {"name": name}}
-        out = tmp_path / "compiled" / name
-        out.mkdir(parents=True)
-        for template in cls["kapitan"]["compile"][0]["input_paths"]:
-            text = jinja.get_template(template).render(context)
-            (out / Path(template).name.removesuffix(".j2")).write_text(text + "\n")
-        built = subprocess.run([kubectl, "kustomize", str(out)], capture_output=True, text=True, check=True).stdout
-        kinds = [d["kind"] for d in yaml.safe_load_all(built)]
-        assert len(kinds) == len(cls["kapitan"]["compile"][0]["input_paths"]) - 1
-        (out / "built.yaml").write_text(built)
-        checked = subprocess.run([validate, "--strict", "-k", "1.35", str(out / "built.yaml")], capture_output=True,
-                                 text=True)
-        assert checked.returncode == 0, checked.stdout + checked.stderr
+    node, tsc = crd_tools()
+    kapitan_project.write_project(specgen.build(20), tmp_path / "k")
+    out = tmp_path / "compiled"
+    for path, text in _kapitan_render(tmp_path / "k", ("prod",)).items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text(text + "\n")
+    builtin: list[dict[str, Any]] = []
+    custom: list[dict[str, Any]] = []
+    for folder in ("payments-0-api", "payments-0-gateway", "payments-0-trainer", "payments-0-backfill",
+                   "search-0-migrate", "_platform", "_databases"):
+        built = subprocess.run([kubectl, "kustomize", str(out / "prod" / folder)], capture_output=True, text=True,
+                               check=True).stdout
+        for doc in yaml.safe_load_all(built):
+            if (doc["apiVersion"], doc["kind"]) in TYPINGS:
+                custom.append(doc)
+            elif "/" not in doc["apiVersion"] or doc["apiVersion"].split("/")[0].endswith("k8s.io") or \
+                    doc["apiVersion"].split("/")[0] in ("apps", "batch", "policy"):
+                builtin.append(doc)
+    assert {d["kind"] for d in builtin} >= {"Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "Job",
+                                            "CronJob", "ConfigMap"}
+    assert {d["kind"] for d in custom} >= {"ServiceMonitor", "PodMonitor", "PrometheusRule", "AlertmanagerConfig",
+                                           "HTTPRoute"}
+    (tmp_path / "builtin.yaml").write_text(yaml.safe_dump_all(builtin))
+    checked = subprocess.run([validate, "--strict", "-k", "1.35", str(tmp_path / "builtin.yaml")], capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert schema_errors(node, custom) == []
+    (tmp_path / "ts").mkdir()
+    assert unknown_key_errors(tsc, custom, tmp_path / "ts") == []
 
 
 def _m(wall: float, cpu: float | None = None, rss: float = 100.0) -> dict[str, Any]:
@@ -166,7 +255,9 @@ def test_issue_19_targets() -> None:
     big = {"compile": _m(24.0, rss=420.0)}
     results = {"meta": {}, "fraud": {"validate": _m(0.2), "check_jsonschema": _m(0.4, cpu=0.35)},
                "sizes": {"1000": {"measurements": ms, "compile_targets": list(range(5)),
-                                  "tree": {"files": 30000, "bytes": 80e6}},
+                                  "tree": {"files": 30000, "bytes": 80e6},
+                                  "kustomize_tree": {"files": 25000, "bytes": 50e6},
+                                  "kapitan_tree": {"files": 20000, "bytes": 45e6}},
                          "5000": {"measurements": big, "compile_targets": list(range(5))}}}
     data = report.to_json(results)
     status = {c["target"]: (c["status"], c["value"]) for c in data["targets"]}
@@ -179,3 +270,6 @@ def test_issue_19_targets() -> None:
     exponent = status["gpc compile scaling exponent 1000 -> 5000"]
     assert exponent[0] == "FAIL" and exponent[1] == pytest.approx(math.log(24 / 4) / math.log(5))
     assert status["tree at N=1000: files"] == ("n/a", 30000)
+    ratios = data["sizes"]["1000"]["ratios"]
+    assert ratios["kapitan_files_over_kustomize"] == pytest.approx(0.8)
+    assert ratios["kapitan_bytes_over_kustomize"] == pytest.approx(0.9)
