@@ -3,8 +3,11 @@ platform overlay per environment with its namespace-wide NetworkPolicies.
 
 Layout (relative to out/<spec>/):
 
-    kustomize/<workload>/base/                 what every environment shares
-    kustomize/<workload>/overlays/<env>/       namespace, this environment's patches (Argo CD builds this)
+    kustomize/<workload>/base/                 what every environment and every preview starts from
+    kustomize/<workload>/components/shared/    a Component: what every environment's overlay renders alike
+    kustomize/<workload>/components/<e1>+<e2>/ a Component: what only those environments render alike
+    kustomize/<workload>/overlays/<env>/       namespace, the Components above, what differs here (Argo CD
+                                               builds this; targets/kustomize/shared.py)
     kustomize/<workload>/overlays/<env>/image/ the image tag: a Component CI owns (gpc writes it once)
     kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods,
                                                the operators' egress, the Gateway when the environment has gpc
