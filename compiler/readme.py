@@ -208,7 +208,11 @@ def render_readme(platform: Platform) -> Artifact:
     ]
     lines += [f"| `{folder}/` | {what} |" for folder, what in _FOLDERS.items()]
     lines += [
-        f"| `{names.overlay_dir('<workload>', '<env>')}/` | what Argo CD deploys for one workload in one environment |",
+        "| `kustomize/<workload>/base/` | what every environment (and every preview) of a workload starts from |",
+        "| `kustomize/<workload>/components/` | what several environments' overlays of a workload hold alike, "
+        "written once: `shared/` for all of them, `<env>+<env>/` for some |",
+        f"| `{names.overlay_dir('<workload>', '<env>')}/` | what Argo CD deploys for one workload in one environment: "
+        "the base, the components above, and only what differs there |",
         f"| `{names.image_component_dir('<workload>', '<env>')}/` | the image tag; owned by the workload's CI, "
         "which rewrites it after each build (gpc writes it once, never again). Until CI's first delivery it "
         f"holds `{names.BOOTSTRAP_TAG}` (unless the spec names an existing `image_tag`) and keeps the workload "

@@ -79,3 +79,31 @@ def compiled_tree(platform) -> dict[str, str]:  # type: ignore[no-untyped-def]
         assert not [p for p in problems if p.severity.value == "error"], problems
         _TREES[key] = {a.path: a.text for a in artifacts}
     return _TREES[key]
+
+
+def whole_overlays(tree: dict[str, str]) -> dict[str, str]:
+    """`tree` with the files of the Components gpc factors out of a workload's overlays (what
+    several environments share, targets/kustomize/shared.py) read as if each overlay that lists a
+    Component held them itself, and without the Components' folders: for tests that look up an
+    overlay's object by file name. Both layouts build the same objects
+    (tests/test_kustomize_shared.py)."""
+    import posixpath
+
+    import yaml
+
+    out = {path: text for path, text in tree.items() if "/components/" not in path}
+    for path, text in tree.items():
+        parts = path.split("/")
+        if not (len(parts) == 5 and parts[0] == "kustomize" and parts[2] == "overlays"
+                and parts[4] == "kustomization.yaml"):
+            continue
+        here = posixpath.dirname(path)
+        for component in yaml.safe_load(text).get("components", []):
+            folder = posixpath.normpath(posixpath.join(here, component))
+            if not folder.startswith(f"kustomize/{parts[1]}/components/"):
+                continue  # CI's image Component, which stays where it is
+            for inner, content in tree.items():
+                name = inner[len(folder) + 1:]
+                if inner.startswith(folder + "/") and "/" not in name and name != "kustomization.yaml":
+                    out[f"{here}/{name}"] = content
+    return out

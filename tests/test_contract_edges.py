@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import SPECS, VALID_CASES, compiled_tree, load_ir
+from conftest import SPECS, VALID_CASES, compiled_tree, load_ir, whole_overlays
 from crd_models import TYPINGS, crd_tools, schema_errors, unknown_key_errors
 
 from compiler import names
@@ -132,7 +132,7 @@ def test_cilium_policies_have_the_upstream_structure_and_the_dns_rule() -> None:
 @pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.parent.name if p.name == "platform.yaml" else p.stem)
 def test_routes_listeners_certificates_and_hostname_egress_agree(spec: Path) -> None:
     platform: Platform = load_ir(spec)
-    tree = compiled_tree(platform)
+    tree = whole_overlays(compiled_tree(platform))  # an overlay's objects, wherever they are written
     for env in platform.environments:
         docs = {p: d for p, d in custom_resources(tree)}
         gateway = docs.get(f"{names.platform_overlay_dir(env.name)}/gateway.yaml")

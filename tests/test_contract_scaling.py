@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import compiled_tree, require_tool
+from conftest import compiled_tree, require_tool, whole_overlays
 from test_terraform_support import locals_of, parse
 
 from compiler import names
@@ -105,12 +105,14 @@ def _broker_users(tree: dict[str, str], env: str) -> dict[str, dict[str, str]]:
 
 
 def test_every_keda_trigger_reads_its_queue_with_the_workloads_own_user(platform: Any) -> None:
-    tree = compiled_tree(platform)
+    tree = whole_overlays(compiled_tree(platform))
+    checked = 0
     for w in platform.workloads:
         for env in platform.environments_of(w):
             here = names.overlay_dir(w.name, env.name)
             if f"{here}/scaledobject.yaml" not in tree:
                 continue
+            checked += 1
             scaled = yaml.safe_load(tree[f"{here}/scaledobject.yaml"])
             auth = yaml.safe_load(tree[f"{here}/triggerauthentication.yaml"])
             (trigger,) = scaled["spec"]["triggers"]
@@ -127,6 +129,9 @@ def test_every_keda_trigger_reads_its_queue_with_the_workloads_own_user(platform
             readable = {q.name for q in platform.queues if re.fullmatch(user["read"], q.name)}
             assert readable == consumed, (w.name, env.name, user["read"])
             assert not re.fullmatch(user["configure"], queue)
+    # Every queue-driven autoscaler was found and checked, wherever its file is written.
+    assert checked == sum(1 for w in platform.workloads for env in platform.environments_of(w)
+                          if (scale := w.placement(env.name).autoscale) is not None and scale.queue is not None)
 
 
 def test_max_replicas_fit_the_namespace_quota(platform: Any) -> None:
@@ -150,7 +155,7 @@ def test_max_replicas_fit_the_namespace_quota(platform: Any) -> None:
 def test_every_horizontal_pod_autoscaler_passes_strict_validation(platform: Any) -> None:
     import kubernetes_validate
 
-    tree = compiled_tree(platform)
+    tree = whole_overlays(compiled_tree(platform))  # one per overlay, wherever it is written
     hpas = [yaml.safe_load(text) for path, text in sorted(tree.items()) if path.endswith("/horizontalpodautoscaler.yaml")]
     assert len(hpas) == sum(1 for w in platform.workloads for p in w.placements
                             if p.autoscale is not None and p.autoscale.queue is None)

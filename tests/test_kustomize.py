@@ -233,7 +233,10 @@ def test_overlays_are_exactly_the_paths_argocd_points_at(compiled: Compiled) -> 
             path = compiled.tree / names.overlay_dir(w.name, env.name) / "kustomization.yaml"
             overlay = yaml.safe_load(path.read_text("utf-8"))
             component = names.image_component_dir(w.name, env.name)
-            assert overlay["components"] == [component.rsplit("/", 1)[1]]
+            # the workload's shared Components (targets/kustomize/shared.py), then CI's image Component last
+            *shared, image = overlay["components"]
+            assert image == component.rsplit("/", 1)[1]
+            assert all(s.startswith("../../components/") for s in shared), shared
             assert (compiled.tree / component / "kustomization.yaml").is_file()
 
 

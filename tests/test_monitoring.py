@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import all_spec_files, compiled_tree, load_ir, require_tool, spec_id
+from conftest import all_spec_files, compiled_tree, load_ir, require_tool, spec_id, whole_overlays
 from crd_models import crd_tools, schema_errors, unknown_key_errors
 from test_kustomize import Compiled, trees  # noqa: F401
 
@@ -73,7 +73,7 @@ def spec_ids() -> list[str]:
 
 
 def documents(platform: Platform) -> Iterator[tuple[str, dict[str, Any]]]:
-    for path, text in sorted(compiled_tree(platform).items()):
+    for path, text in sorted(whole_overlays(compiled_tree(platform)).items()):  # each overlay's, wherever written
         if path.startswith("kustomize/") and path.endswith(".yaml"):
             for doc in yaml.safe_load_all(text):
                 if isinstance(doc, dict) and doc.get("kind") in MONITORING_KINDS:
@@ -415,7 +415,7 @@ def test_prometheus_selects_every_monitor_and_each_monitor_finds_its_target(
         sid: str, trees: Callable[[str], Compiled]) -> None:  # noqa: F811
     c = trees(sid)
     for env in c.platform.environments:
-        overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads]
+        overlays = [names.overlay_dir(w.name, env.name) for w in c.platform.workloads_in(env.name)]
         built = [d for o in [*overlays, names.platform_overlay_dir(env.name)] for d in c.builds[o]]
         ours = [d for d in built if d["kind"] in MONITORING_KINDS]
         if env.monitoring is None:
@@ -424,7 +424,7 @@ def test_prometheus_selects_every_monitor_and_each_monitor_finds_its_target(
         selector = dict(env.monitoring.selector)
         for doc in ours:  # the pitfall: a monitor or rule Prometheus does not select is silently ignored
             assert _selects(selector, doc["metadata"]["labels"]), f"{sid}/{env.name} {doc['kind']} {doc['metadata']}"
-        for w in c.platform.workloads:
+        for w in c.platform.workloads_in(env.name):  # a workload switched off there has no overlay there
             docs = c.builds[names.overlay_dir(w.name, env.name)]
             monitors = [d for d in docs if d["kind"] in ("ServiceMonitor", "PodMonitor")]
             if w.metrics is None:
@@ -598,7 +598,7 @@ def dashboards_of(platform: Platform) -> list[tuple[str, dict[str, Any]]]:
     import json
 
     out = []
-    for path, text in sorted(compiled_tree(platform).items()):
+    for path, text in sorted(whole_overlays(compiled_tree(platform)).items()):  # each overlay's, wherever written
         if path.startswith("kustomize/") and path.endswith(".yaml"):
             for doc in yaml.safe_load_all(text):
                 if isinstance(doc, dict) and doc.get("kind") == "ConfigMap" and \
@@ -635,7 +635,7 @@ def test_each_workload_dashboard_has_a_panel_per_dependency_and_the_environment_
         if env.monitoring is None:
             assert here == []
             continue
-        for w in platform.workloads:
+        for w in platform.workloads_in(env.name):
             (board,) = [b for p, b in here if p.startswith(f"kustomize/{w.name}/")]
             titles = [panel["title"] for panel in board["panels"]]
             assert sorted(t.split(":")[0] for t in titles if not t.startswith(f"{w.name}:")) == \
@@ -643,7 +643,7 @@ def test_each_workload_dashboard_has_a_panel_per_dependency_and_the_environment_
         (whole,) = [b for p, b in here if p.startswith("kustomize/_platform/")]
         titles = {panel["title"].split(":")[0] for panel in whole["panels"]}
         store = {"object store"} | {f"bucket {b.name}" for b in platform.buckets} if platform.buckets else set()
-        assert titles == {w.name for w in platform.workloads} | {f"queue {q.name}" for q in platform.queues} | store
+        assert titles == {w.name for w in platform.workloads_in(env.name)} | {f"queue {q.name}" for q in platform.queues} | store
         assert len({b["uid"] for _, b in here}) == len(here)  # Grafana keys dashboards by uid
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from conftest import ROOT, compiled_tree, load_ir
+from conftest import ROOT, compiled_tree, load_ir, whole_overlays
 
 SCALING = ROOT / "tests" / "cases" / "valid" / "scaling" / "platform.yaml"
 FRAUD = ROOT / "specs" / "fraud.yaml"
@@ -20,7 +20,7 @@ def _container(tree: dict[str, str], path: str) -> dict[str, Any]:
 
 
 def _patch_resources(tree: dict[str, str], workload: str, env: str) -> dict[str, Any]:
-    ops = yaml.safe_load(tree[f"kustomize/{workload}/overlays/{env}/deployment-patch.yaml"])
+    ops = yaml.safe_load(whole_overlays(tree)[f"kustomize/{workload}/overlays/{env}/deployment-patch.yaml"])
     return next(op["value"] for op in ops if op["path"].endswith("/resources"))  # type: ignore[no-any-return]
 
 

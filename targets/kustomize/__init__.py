@@ -3,8 +3,11 @@ platform overlay per environment with its namespace-wide NetworkPolicies.
 
 Layout (relative to out/<spec>/):
 
-    kustomize/<workload>/base/                 what every environment shares
-    kustomize/<workload>/overlays/<env>/       namespace, this environment's patches (Argo CD builds this)
+    kustomize/<workload>/base/                 what every environment and every preview starts from
+    kustomize/<workload>/components/shared/    a Component: what every environment's overlay renders alike
+    kustomize/<workload>/components/<e1>+<e2>/ a Component: what only those environments render alike
+    kustomize/<workload>/overlays/<env>/       namespace, the Components above, what differs here (Argo CD
+                                               builds this; targets/kustomize/shared.py)
     kustomize/<workload>/overlays/<env>/image/ the image tag: a Component CI owns (gpc writes it once)
     kustomize/_platform/overlays/<env>/        default deny per namespace, DNS and ingress for the infra pods,
                                                the operators' egress, the Gateway when the environment has gpc
@@ -66,12 +69,18 @@ from targets.kustomize import (
     overlay,
     preview,
     secrets,
+    shared,
 )
 
 
 class KustomizeTarget:
     name = "kustomize"
     description = "Kustomize bases and per-environment overlays for every workload, NetworkPolicies"
+
+    def __init__(self, *, share: bool = True) -> None:
+        # share=False keeps every overlay whole (no Components for what environments share):
+        # the layout the shared one must build identically to (tests/test_kustomize_shared.py).
+        self.share = share
 
     def check(self, platform: Platform) -> list[Diagnostic]:
         problems = []
@@ -105,12 +114,16 @@ class KustomizeTarget:
         objects = base.objects(platform, lookups, workload)
         out = [Artifact(f"{folder}/{name}", dump(obj, spec_file)) for name, obj in objects.items()]
         out.append(Artifact(f"{folder}/kustomization.yaml", dump(_kustomization(list(objects)), spec_file)))
-        for env in platform.environments:
-            if not workload.enabled_in(env.name):
-                continue  # switched off there: no overlay, so no Application and no image file either
-            here = names.overlay_dir(workload.name, env.name)
-            files = overlay.files(platform, lookups, workload, env)
+        # Switched off in an environment: no overlay there, so no Application and no image file either.
+        envs = [env for env in platform.environments if workload.enabled_in(env.name)]
+        overlays = {env.name: overlay.files(platform, lookups, workload, env) for env in envs}
+        folders = {names.overlay_dir(workload.name, env): files for env, files in overlays.items()}
+        if self.share:
+            folders, components = shared.factor(workload.name, overlays)
+            folders |= components
+        for here, files in folders.items():
             out += [Artifact(f"{here}/{name}", dump(content, spec_file)) for name, content in files.items()]
+        for env in envs:
             image = _ci_header(platform, workload, env.name) + dump(overlay.image_component(workload))
             component = names.image_component_dir(workload.name, env.name)
             out.append(Artifact(f"{component}/kustomization.yaml", image, owner="ci"))

@@ -27,7 +27,7 @@ def alert_secret(team: str) -> str:
 
 def teams_by_namespace(platform: Platform, env: Environment) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {ns: set() for ns in env.namespaces.values()}
-    for w in platform.workloads:
+    for w in platform.workloads_in(env.name):  # one switched off there has no placement there
         out[w.placement(env.name).namespace].add(w.team or alerts.PLATFORM_TEAM)
     infra = env.namespaces.get("infra")
     if infra is not None:

@@ -143,7 +143,7 @@ def workload_dashboard(platform: Platform, w: Workload, env: Environment) -> dic
 
 def environment_dashboard(platform: Platform, env: Environment) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
-    for w in platform.workloads:
+    for w in platform.workloads_in(env.name):  # one switched off there has no placement there
         title, queries, unit = health_panels(w, w.placement(env.name).namespace)[0]
         panels.append(_panel(title, queries, len(panels), unit))
     vhost = names.broker_vhost(platform.name)

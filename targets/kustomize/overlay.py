@@ -32,6 +32,8 @@ def files(platform: Platform, graph: Graph, workload: Workload,
         # The overlay's own patches run after its components, so this one would undo the image
         # component's `replicas: 0` of a workload that awaits its first image. It applies only to
         # a Deployment without that component's annotation: from the first delivery on, always.
+        # Moved into a shared Component (shared.py) it runs before the image component instead,
+        # which then sets the zero itself: the same result either way.
         out["replicas-patch.yaml"] = [{"op": "replace", "path": "/spec/replicas", "value": delta.replicas}]
         patches.append({"path": "replicas-patch.yaml",
                         "target": {**target, "annotationSelector": f"!{names.AWAITING_DELIVERY}"}})
