@@ -11,6 +11,7 @@ Kubernetes API, and scrapes and evaluations run at `interval` (the monitors say 
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,16 +39,22 @@ def compiled(spec: Path = SPEC) -> dict[str, str]:
 
 
 def environment_docs(tree: dict[str, str], env: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(namespace, object) of every object in the environment's overlays; the namespace is the
+    """(namespace, object) of every object in the environment's overlays, with the files of the
+    Components an overlay lists (what environments share, kept once by gpc); the namespace is the
     object's own or, where it names none, the one its overlay's kustomization sets."""
     for path, text in sorted(tree.items()):
         parts = path.split("/")
-        if path.startswith("kustomize/") and parts[2:4] == ["overlays", env] and len(parts) == 5 \
-                and path.endswith(".yaml") and not path.endswith("kustomization.yaml"):
-            kustomization = yaml.safe_load(tree["/".join([*parts[:4], "kustomization.yaml"])])
-            for doc in yaml.safe_load_all(text):
-                if isinstance(doc, dict):
-                    yield doc["metadata"].get("namespace") or kustomization.get("namespace"), doc
+        if not (path.startswith("kustomize/") and parts[2:] == ["overlays", env, "kustomization.yaml"]):
+            continue
+        kustomization = yaml.safe_load(text)
+        here = posixpath.dirname(path)
+        folders = [here] + [posixpath.normpath(posixpath.join(here, c)) for c in kustomization.get("components", [])]
+        for folder in folders:
+            for inner in sorted(p for p in tree if posixpath.dirname(p) == folder):
+                if inner.endswith(".yaml") and not inner.endswith("kustomization.yaml"):
+                    for doc in yaml.safe_load_all(tree[inner]):
+                        if isinstance(doc, dict):
+                            yield doc["metadata"].get("namespace") or kustomization.get("namespace"), doc
 
 
 def scrape_configs(tree: dict[str, str], env: str, local: dict[str, str],
