@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -181,8 +181,9 @@ class Planner:
         self.dupes: set[str] = set()
         self.made: set[str] = set()
 
-    def add(self, artifacts: list[Artifact]) -> None:
-        """Plan these files (one target's). Bytes first, text only for a file that differs (its
+    def add(self, artifacts: Iterable[Artifact]) -> None:
+        """Plan these files (one target's; a renderer that yields them is planned a file at a time,
+        its text dropped once staged). Bytes first, text only for a file that differs (its
         diff): a `--check` or a no-op compile reads every file, and pathlib's read_text was most of
         that at N=1000 (21k files). A CI-owned file is only looked for, never read."""
         result, base = self.result, os.fspath(self.tree)

@@ -179,7 +179,7 @@ def lean(tree: Path, artifacts: list[Artifact], *, stage: bool, keep: tuple[str,
     text of changed files only, and (not --check) staging each new or changed file at once."""
     planner = writer.Planner(tree, keep, hold=False, stage=stage)
     planner.add(artifacts[: len(artifacts) // 2])
-    planner.add(artifacts[len(artifacts) // 2:])
+    planner.add(iter(artifacts[len(artifacts) // 2:]))  # as a renderer that yields its files
     return planner.finish()
 
 
