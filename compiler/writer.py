@@ -177,7 +177,7 @@ class Planner:
         self.result = Plan(tree, {})
         self.exists = tree.exists()
         self.digests: dict[str, bytes] = {}  # a generated file's sha256, for the manifest's digest
-        self.ci: list[str] = []
+        self.ci: set[str] = set()  # a set: `in` per file (a list was 0.5 s at N=1000)
         self.dupes: set[str] = set()
         self.made: set[str] = set()
 
@@ -198,7 +198,7 @@ class Planner:
                     continue
                 data = None
                 if a.owner == "ci":
-                    self.ci.append(a.path)
+                    self.ci.add(a.path)
                     if self.exists and os.path.exists(f"{base}/{a.path}"):
                         self._keep(a, False)  # exists: CI owns it from now on
                         continue
