@@ -119,7 +119,7 @@ def compile_(spec: Path, out_dir: Path | None, targets: Sequence[str], check: bo
     from compiler.pipeline import compile_spec
 
     fmt = _fmt(fmt)
-    compiled = compile_spec(spec, out_dir, targets, reuse=True)
+    compiled = compile_spec(spec, out_dir, targets, reuse=True, lean=True, stage=not check)
     plan = compiled.plan
     label = os.path.relpath(plan.tree).replace(os.sep, "/") if plan is not None else None
     if plan is not None and not plan.conflicts and not check:
@@ -147,7 +147,7 @@ def compile_(spec: Path, out_dir: Path | None, targets: Sequence[str], check: bo
         sys.exit(EXIT_OK)
     updated = len(plan.update) + plan.refresh  # the manifest's record of the inputs was rewritten
     click.echo(f"wrote {label}: {len(plan.create)} created, {updated} updated, "
-               f"{len(plan.delete)} deleted, {len(plan.files) + plan.fresh - len(plan.create) - updated} unchanged",
+               f"{len(plan.delete)} deleted, {plan.size + plan.fresh - len(plan.create) - updated} unchanged",
                err=True)
 
 

@@ -1,12 +1,15 @@
 """The whole flow on one screen: load -> model -> semantic -> IR -> targets -> writer's plan.
 
 `compile_spec` is the one compile flow: the CLI and tests/goldens.py call it and decide what to do
-with the plan (apply it, diff it). Nothing here writes to the disk.
+with the plan (apply it, diff it). Nothing here writes to the tree: at most (`stage=True`) the
+writer's stage beside it, which only writer.apply swaps in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,22 +81,23 @@ def target_checks(platform: Platform, target_names: list[str]) -> list[Diagnosti
 
 def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact], list[Diagnostic]]:
     """Run each target's checks and renderer. Pure: nothing touches the disk."""
+    artifacts = [a for part in render_each(platform, target_names) for a in part]
+    return artifacts, target_checks(platform, target_names)
+
+
+def render_each(platform: Platform, target_names: list[str]) -> Iterator[list[Artifact]]:
+    """Each target's artifacts, then the tree's own files (README, checkov config, CODEOWNERS), a
+    list at a time: a compile hands each to the writer and drops it before the next renders."""
     from targets import load_target
 
-    artifacts: list[Artifact] = []
     for name in target_names:
-        artifacts += load_target(name).render(platform)
+        yield load_target(name).render(platform)
     from compiler.checkov import render_checkov_config
+    from compiler.codeowners import render_codeowners
     from compiler.readme import render_readme
 
-    artifacts.append(render_readme(platform))
-    artifacts.append(render_checkov_config(platform))
-    from compiler.codeowners import render_codeowners
-
     codeowners = render_codeowners(platform)
-    if codeowners is not None:
-        artifacts.append(codeowners)
-    return artifacts, target_checks(platform, target_names)
+    yield [render_readme(platform), render_checkov_config(platform), *([codeowners] if codeowners else [])]
 
 
 @dataclass
@@ -106,7 +110,7 @@ class Compiled:
 
 
 def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str] = (), *,
-                 repo: Path | None = None, reuse: bool = False) -> Compiled:
+                 repo: Path | None = None, reuse: bool = False, lean: bool = False, stage: bool = False) -> Compiled:
     """check -> render -> locate -> plan of OUT/<spec file stem>/.
 
     `out_dir` None: the parent of gitops.path (compiler/location.py, which also checks an
@@ -116,6 +120,10 @@ def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str]
     recorded, skip rendering (writer.up_to_date): the plan then has no `files` and changes nothing.
     The front end, the targets' checks, the location and GPC402 still run, so the diagnostics are
     exactly those of a full compile; anything else falls back to rendering.
+    `lean`: the plan holds the text of changed files only (their diffs), and each target's
+    artifacts are dropped once planned; `stage` (a compile about to apply the plan) also writes
+    each new or changed file into the writer's stage as it is planned (writer.Planner). Both keep
+    the peak memory near the IR plus one target's output rather than the whole tree's.
     """
     from compiler import writer
     from compiler.deployed import check_deployed_tags
@@ -128,20 +136,32 @@ def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str]
         return Compiled(checked.file, checked.diagnostics)
     names = [t for t in TARGETS if not targets or t in targets]
     inputs = inputs_digest(checked.source)
-    if reuse:
-        tree, misplaced = locate(checked.platform, out_dir, repo)
-        diagnostics = checked.diagnostics + target_checks(checked.platform, names) + misplaced
-        fresh = None if diag.has_errors(diagnostics) else writer.up_to_date(tree, inputs)
-        if fresh is not None:
-            return Compiled(checked.file, diagnostics + check_deployed_tags(checked.platform, tree), fresh)
-    artifacts, problems = render(checked.platform, names)
+    # Everything that decides whether there is a plan runs before rendering: the output is then
+    # planned (and staged) a target at a time, and an error has rendered and written nothing.
     tree, misplaced = locate(checked.platform, out_dir, repo)
-    diagnostics = checked.diagnostics + problems + misplaced
+    diagnostics = checked.diagnostics + target_checks(checked.platform, names) + misplaced
     if diag.has_errors(diagnostics):
         return Compiled(checked.file, diagnostics)
     diagnostics += check_deployed_tags(checked.platform, tree)
+    fresh = writer.up_to_date(tree, inputs) if reuse else None
+    if fresh is not None:
+        return Compiled(checked.file, diagnostics, fresh)
     keep = [t for t in TARGETS if t not in names]
-    return Compiled(checked.file, diagnostics, writer.plan(artifacts, tree, keep, inputs))
+    platform = checked.platform
+    if lean:
+        # Every check that points at the spec's lines has run: the renderers need no positions.
+        # The Source (each value's position, the parsed data, the text) and the front end's cyclic
+        # leftovers (gpc runs with the collector off) were ~27% of the heap after lowering.
+        platform, checked.platform, checked.source = dataclasses.replace(platform, source=None), None, None
+        gc.collect()
+    planner = writer.Planner(tree, keep, inputs, hold=not lean, stage=stage)
+    try:
+        for artifacts in render_each(platform, names):
+            planner.add(artifacts)
+    except BaseException:
+        planner.discard()  # a failing renderer (a bug: exit 3) leaves no stage behind
+        raise
+    return Compiled(checked.file, diagnostics, planner.finish())
 
 
 def specs_to_check(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:

@@ -20,7 +20,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+import weakref
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,12 @@ class Plan:
     # Only the manifest's record of the inputs differs (a comment in the spec, another gpc): not
     # drift, since every generated file is right, but a compile rewrites it so the next check is fast.
     refresh: bool = False
+    size: int = 0  # files the tree holds after apply, manifest included (`files` may hold fewer)
+    # Planner(stage=True): the folder holding the new and changed files, already written; `staged`
+    # are their paths (not in `files`). `cleanup` removes it unless apply swapped it in.
+    stage: Path | None = None
+    staged: set[str] = field(default_factory=set)
+    cleanup: weakref.finalize[[Path, bool], Plan] | None = field(default=None, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -59,7 +66,8 @@ class Plan:
     def file_diff(self, path: str, label: str) -> str:
         """The unified diff of one changed file; `label` is the tree as the user sees it."""
         old = self.old_text.get(path, "")
-        new = self.files[path].text if path in self.files and path not in self.delete else ""
+        new = "" if path in self.delete else self.files[path].text if path in self.files else \
+            _decoded(_read(self.stage / path)) if self.stage is not None and path in self.staged else ""
         return "".join(difflib.unified_diff(
             old.splitlines(keepends=True), new.splitlines(keepends=True),
             fromfile=f"a/{label}/{path}" if path not in self.create else "/dev/null",
@@ -128,9 +136,9 @@ def up_to_date(tree: Path, inputs: str) -> Plan | None:
     return Plan(tree, {}, fresh=len(generated) + len(ci) + 1)
 
 
-def _kept(tree: Path, keep: Collection[str], owned: set[str], ci_owned: set[str], produced: set[str]) -> list[Artifact]:
+def _kept(tree: Path, keep: Collection[str], owned: set[str], ci_owned: set[str], produced: Collection[str]) -> list[Artifact]:
     kept = []
-    for path in sorted((owned | ci_owned) - produced):
+    for path in sorted((owned | ci_owned) - set(produced)):
         if path.split("/", 1)[0] in keep and (tree / path).is_file():
             kept.append(Artifact(path, (tree / path).read_text("utf-8"), "ci" if path in ci_owned else "gpc"))
     return kept
@@ -146,59 +154,136 @@ def plan(artifacts: list[Artifact], tree: Path, keep: Collection[str] = (), inpu
     targets only when the manifest already recorded the same inputs and nothing changed, since the
     kept files are otherwise output of other inputs.
     """
-    owned, ci_owned, old_inputs = _read_manifest(tree)
-    artifacts = artifacts + _kept(tree, keep, owned, ci_owned, {a.path for a in artifacts})
-    files = {a.path: a for a in artifacts}
-    if len(files) != len(artifacts):
-        dupes = sorted({a.path for a in artifacts if sum(b.path == a.path for b in artifacts) > 1})
-        raise ValueError(f"two artifacts share a path: {dupes}")
-    for a in artifacts:
-        if not a.text.endswith("\n") or "\r" in a.text or a.path.startswith("/") or ".." in a.path.split("/"):
-            raise ValueError(f"artifact {a.path} breaks the output rules (LF, final newline, relative path)")
-    if MANIFEST in files:
-        raise ValueError(f"an artifact takes the manifest's path {MANIFEST}")
-    result = Plan(tree, files)
-    exists = tree.exists()
-    # Bytes first, text only for a file that differs (its diff): a `--check` or a no-op compile
-    # reads every file, and pathlib's read_text (Path objects, a text decoder per file) was most of
-    # that at N=1000 (21k files). A CI-owned file is only looked for, never read. The manifest's
-    # digest of the generated files is taken from the same bytes, in the same sorted pass.
-    base = os.fspath(tree)
-    digest = hashlib.sha256()
-    for path, artifact in sorted(files.items()):
-        if artifact.owner == "ci":
-            if not exists or not os.path.exists(f"{base}/{path}"):
-                result.create.append(path)
-            continue  # exists: CI owns it from now on
-        data = artifact.text.encode("utf-8")
-        digest.update(_entry(path, data))
-        if exists:
-            _compare(result, path, data, owned, ci_owned)
-        else:  # a first compile: nothing to read, compare or delete
-            result.create.append(path)
-    for path in sorted((owned | ci_owned) - set(files) - {MANIFEST}) if exists else []:
-        gone = tree / path
-        if gone.is_file():
-            try:
-                result.old_text[path] = gone.read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                result.old_text[path] = ""
-            result.delete.append(path)
-    whole = not keep or (old_inputs == inputs and not (result.changed or result.conflicts))
-    generated = sorted(a.path for a in artifacts if a.owner == "gpc")
-    ci = sorted(a.path for a in artifacts if a.owner == "ci")
-    manifest = files[MANIFEST] = _manifest(generated, ci, inputs if whole else None, digest.hexdigest())
-    if not exists:
-        result.create.append(MANIFEST)
-    elif old_inputs != (inputs if whole else None) and MANIFEST in owned and \
-            _read(tree / MANIFEST) == _manifest(generated, ci, old_inputs, digest.hexdigest()).text.encode("utf-8"):
-        result.refresh = True
-    else:
-        _compare(result, MANIFEST, manifest.text.encode("utf-8"), owned, ci_owned)
-    result.create.sort()
-    result.update.sort()
-    result.conflicts.sort()
-    return result
+    planner = Planner(tree, keep, inputs)
+    planner.add(artifacts)
+    return planner.finish()
+
+
+class Planner:
+    """`plan`, handed the artifacts a target at a time, so a compile need not hold the whole tree.
+
+    `hold=False` keeps the text only of files that change (their diff, or their write); `stage=True`
+    (a compile that will apply: not `--check`) writes each new or changed file at once, as bytes,
+    into the stage folder beside the tree that `apply` then swaps in, and keeps only its path. At
+    N=5000 the tree is 420 MB of text: held whole until the plan, it was most of the peak RSS.
+    The tree itself is not touched before `apply`; a plan with conflicts, or a render that fails,
+    removes its stage (and so does the plan's finalizer, should nothing apply it).
+    """
+
+    def __init__(self, tree: Path, keep: Collection[str] = (), inputs: str | None = None, *,
+                 hold: bool = True, stage: bool = False) -> None:
+        self.tree, self.keep, self.inputs, self.hold, self.stage = tree, keep, inputs, hold, stage
+        self.owned, self.ci_owned, self.old_inputs = _read_manifest(tree)
+        self.result = Plan(tree, {})
+        self.exists = tree.exists()
+        self.digests: dict[str, bytes] = {}  # a generated file's sha256, for the manifest's digest
+        self.ci: set[str] = set()  # a set: `in` per file (a list was 0.5 s at N=1000)
+        self.dupes: set[str] = set()
+        self.made: set[str] = set()
+
+    def add(self, artifacts: Iterable[Artifact]) -> None:
+        """Plan these files (one target's; a renderer that yields them is planned a file at a time,
+        its text dropped once staged). Bytes first, text only for a file that differs (its
+        diff): a `--check` or a no-op compile reads every file, and pathlib's read_text was most of
+        that at N=1000 (21k files). A CI-owned file is only looked for, never read."""
+        result, base = self.result, os.fspath(self.tree)
+        try:
+            for a in artifacts:
+                if not a.text.endswith("\n") or "\r" in a.text or a.path.startswith("/") or ".." in a.path.split("/"):
+                    raise ValueError(f"artifact {a.path} breaks the output rules (LF, final newline, relative path)")
+                if a.path == MANIFEST:
+                    raise ValueError(f"an artifact takes the manifest's path {MANIFEST}")
+                if a.path in self.digests or a.path in self.ci:
+                    self.dupes.add(a.path)
+                    continue
+                data = None
+                if a.owner == "ci":
+                    self.ci.add(a.path)
+                    if self.exists and os.path.exists(f"{base}/{a.path}"):
+                        self._keep(a, False)  # exists: CI owns it from now on
+                        continue
+                    result.create.append(a.path)
+                else:
+                    data = a.text.encode("utf-8")
+                    self.digests[a.path] = hashlib.sha256(data).digest()
+                    if not self.exists:  # a first compile: nothing to read, compare or delete
+                        result.create.append(a.path)
+                    elif not _compare(result, a.path, data, self.owned, self.ci_owned):
+                        self._keep(a, False)
+                        continue
+                self._keep(a, True, data)
+        except BaseException:
+            self.discard()
+            raise
+
+    def _keep(self, a: Artifact, changed: bool, data: bytes | None = None) -> None:
+        if changed and self.stage and a.path not in self.result.conflicts:
+            self._write(a.path, data if data is not None else a.text.encode("utf-8"))
+            if not self.hold:
+                return
+        if self.hold or changed:
+            self.result.files[a.path] = a
+
+    def _write(self, path: str, data: bytes) -> None:
+        p = self.result
+        if p.stage is None:
+            self.tree.parent.mkdir(parents=True, exist_ok=True)
+            p.stage = Path(tempfile.mkdtemp(prefix=f".{self.tree.name}.gpc-stage-", dir=self.tree.parent))
+            os.chmod(p.stage, 0o755)
+            p.cleanup = weakref.finalize(p, shutil.rmtree, p.stage, True)
+        target = f"{os.fspath(p.stage)}/{path}"
+        parent = target.rpartition("/")[0]
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+        with open(target, "wb") as fh:  # the umask's mode, like every file apply writes
+            fh.write(data)
+        p.staged.add(path)
+
+    def discard(self) -> None:
+        if self.result.cleanup is not None:
+            self.result.cleanup()
+        self.result.stage, self.result.staged = None, set()
+
+    def finish(self) -> Plan:
+        """The plan, once every target's artifacts were added: kept folders, deletions, manifest."""
+        tree, result, exists, owned, ci_owned = self.tree, self.result, self.exists, self.owned, self.ci_owned
+        try:
+            self.add(_kept(tree, self.keep, owned, ci_owned, {*self.digests, *self.ci}))
+            if self.dupes:
+                raise ValueError(f"two artifacts share a path: {sorted(self.dupes)}")
+            for path in sorted((owned | ci_owned) - set(self.digests) - set(self.ci) - {MANIFEST}) if exists else []:
+                gone = tree / path
+                if gone.is_file():
+                    try:
+                        result.old_text[path] = gone.read_text("utf-8")
+                    except (OSError, UnicodeDecodeError):
+                        result.old_text[path] = ""
+                    result.delete.append(path)
+            whole = not self.keep or (self.old_inputs == self.inputs and not (result.changed or result.conflicts))
+            generated, ci = sorted(self.digests), sorted(self.ci)
+            digest = hashlib.sha256()
+            for path in generated:  # the tree's digest, in path order whatever order targets came in
+                digest.update(path.encode("utf-8") + b"\0" + self.digests[path])
+            manifest = result.files[MANIFEST] = _manifest(generated, ci, self.inputs if whole else None,
+                                                          digest.hexdigest())
+            result.size = len(generated) + len(ci) + 1
+            if not exists:
+                result.create.append(MANIFEST)
+            elif self.old_inputs != (self.inputs if whole else None) and MANIFEST in owned and \
+                    _read(tree / MANIFEST) == _manifest(generated, ci, self.old_inputs, digest.hexdigest()).text.encode("utf-8"):
+                result.refresh = True
+            else:
+                _compare(result, MANIFEST, manifest.text.encode("utf-8"), owned, ci_owned)
+            if result.conflicts:  # apply refuses this plan: write nothing, not even a stage
+                self.discard()
+        except BaseException:
+            self.discard()
+            raise
+        result.create.sort()
+        result.update.sort()
+        result.conflicts.sort()
+        return result
 
 
 def _read(path: Path) -> bytes | None:
@@ -209,22 +294,24 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _compare(result: Plan, path: str, data: bytes, owned: set[str], ci_owned: set[str]) -> None:
+def _compare(result: Plan, path: str, data: bytes, owned: set[str], ci_owned: set[str]) -> bool:
+    """Record how `path` changes; False when the tree already holds `data` there."""
     try:
         with open(f"{os.fspath(result.tree)}/{path}", "rb") as fh:
             old: bytes | None = fh.read()
     except FileNotFoundError:
         result.create.append(path)
-        return
+        return True
     except OSError:
         old = None
     if old is not None and old == data:
-        return
+        return False
     if path not in owned and path not in ci_owned:
         result.conflicts.append(path)
-        return
+        return True
     result.old_text[path] = _decoded(old)
     result.update.append(path)
+    return True
 
 
 def _decoded(data: bytes | None) -> str:
@@ -236,6 +323,14 @@ def _decoded(data: bytes | None) -> str:
 
 def apply(p: Plan) -> None:
     """Make the tree match the plan, atomically. Does nothing when nothing changed."""
+    try:
+        _apply(p)
+    finally:
+        if p.cleanup is not None:
+            p.cleanup()  # the stage, unless it became the tree (then it holds the old one, or is gone)
+
+
+def _apply(p: Plan) -> None:
     if p.conflicts:
         raise WriteConflict(p.conflicts)
     if not p.changed:
@@ -250,7 +345,7 @@ def apply(p: Plan) -> None:
         return
     tree = p.tree
     tree.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{tree.name}.gpc-stage-", dir=tree.parent))
+    stage = p.stage or Path(tempfile.mkdtemp(prefix=f".{tree.name}.gpc-stage-", dir=tree.parent))
     try:
         os.chmod(stage, 0o755)
         written = p.create + p.update + ([MANIFEST] if p.refresh else [])
@@ -262,6 +357,8 @@ def apply(p: Plan) -> None:
         base = os.fspath(stage)
         made: set[str] = set()
         for path in written:
+            if path in p.staged:
+                continue
             target = f"{base}/{path}"
             parent = target.rpartition("/")[0]
             if parent not in made:

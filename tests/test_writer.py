@@ -172,3 +172,71 @@ def test_keep_leaves_the_folders_not_rendered_as_they_are_and_owned(tmp_path: Pa
     assert (tree / "notes/checkout/tag.txt").read_text() == "sha-abc123\n"
     # Still listed in the manifest: a later compile of everything owns, updates and prunes them.
     assert writer.plan(only_other, tree).delete == sorted(a.path for a in NotesTarget().render(fraud))
+
+
+def lean(tree: Path, artifacts: list[Artifact], *, stage: bool, keep: tuple[str, ...] = ()) -> writer.Plan:
+    """What `gpc compile` does: hand the artifacts over in parts (a target at a time), holding the
+    text of changed files only, and (not --check) staging each new or changed file at once."""
+    planner = writer.Planner(tree, keep, hold=False, stage=stage)
+    planner.add(artifacts[: len(artifacts) // 2])
+    planner.add(iter(artifacts[len(artifacts) // 2:]))  # as a renderer that yields its files
+    return planner.finish()
+
+
+def tree_bytes(tree: Path) -> dict[Path, bytes]:
+    return {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+
+
+def test_a_staged_plan_writes_the_same_tree_and_holds_no_text(tmp_path: Path, fraud: Platform) -> None:
+    held, staged = tmp_path / "a" / "fraud", tmp_path / "b" / "fraud"
+    for version in ("", " (v2)", ""):
+        artifacts = NotesTarget(version).render(fraud)
+        if version:  # and one file fewer: a deletion
+            artifacts = [a for a in artifacts if a.path != "notes/checkout/about.txt"]
+        expected = write(held, artifacts)
+        plan = lean(staged, artifacts, stage=True)
+        assert (plan.create, plan.update, plan.delete, plan.size) == \
+            (expected.create, expected.update, expected.delete, len(expected.files))
+        assert set(plan.files) <= {writer.MANIFEST}  # every other change is already in the stage
+        assert plan.stage is not None and plan.staged and not (staged.exists() and
+                                                                 tree_bytes(staged) == tree_bytes(held))
+        assert plan.diff("out/fraud") == expected.diff("out/fraud")  # read back from the stage
+        writer.apply(plan)
+        assert tree_bytes(staged) == tree_bytes(held)
+        assert not list(staged.parent.glob(".*gpc-stage*"))
+    plan = lean(staged, NotesTarget().render(fraud), stage=True)  # nothing changed: nothing staged
+    assert not plan.changed and plan.stage is None and plan.files.keys() == {writer.MANIFEST}
+
+
+def test_a_lean_check_holds_only_the_changed_files_and_writes_nothing(tmp_path: Path, fraud: Platform) -> None:
+    tree = tmp_path / "fraud"
+    write(tree, NotesTarget().render(fraud))
+    before = tree_bytes(tree)
+    v2 = NotesTarget(" (v2)").render(fraud)
+    plan = lean(tree, v2, stage=False)
+    assert set(plan.files) == {*plan.update}
+    assert plan.diff("out/fraud") == writer.plan(v2, tree).diff("out/fraud")
+    assert tree_bytes(tree) == before and set(tmp_path.iterdir()) == {tree}
+
+
+def test_a_staged_plan_that_cannot_apply_leaves_no_stage(tmp_path: Path, fraud: Platform) -> None:
+    tree = tmp_path / "fraud"
+    (tree / "notes/checkout").mkdir(parents=True)
+    (tree / "notes/checkout/about.txt").write_text("precious\n")
+    plan = lean(tree, NotesTarget().render(fraud), stage=True)
+    assert plan.conflicts == ["notes/checkout/about.txt"] and plan.stage is None
+    assert set(tmp_path.iterdir()) == {tree}
+    with pytest.raises(writer.WriteConflict):
+        writer.apply(plan)
+    assert (tree / "notes/checkout/about.txt").read_text() == "precious\n"
+    # A renderer that fails halfway (a bug) and a plan nobody applies: no stage either.
+    planner = writer.Planner(tmp_path / "other", hold=False, stage=True)
+    planner.add(NotesTarget().render(fraud))
+    with pytest.raises(ValueError):
+        planner.add([Artifact("bad.txt", "no final newline")])
+    planner = writer.Planner(tmp_path / "other", hold=False, stage=True)
+    planner.add(NotesTarget().render(fraud))
+    unapplied = planner.finish()
+    assert unapplied.stage is not None and unapplied.stage.is_dir()
+    del planner, unapplied  # the plan's finalizer removes its stage
+    assert set(tmp_path.iterdir()) == {tree}
