@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Tag, ValidationError
@@ -197,42 +198,49 @@ def _written_differently(source: Source) -> list[tuple[Path, Diagnostic]]:
             found.append((path, Diagnostic("GPC111", f"{_dotted(path)}: {message}", source.file,
                                            source.position(path), hint)))
 
-    def walk(annotation: Any, data: Any, path: Path, optional: bool) -> None:
-        while True:
-            origin = typing.get_origin(annotation)
-            if origin is typing.Annotated:
-                base, *meta = typing.get_args(annotation)
-                kind = next((_KINDS[m.func] for m in meta if getattr(m, "func", None) in _KINDS), None)
-                if kind is not None:
-                    return leaf(kind, path, optional)
-                annotation = base
-            elif origin in (typing.Union, types.UnionType):
-                options = [a for a in typing.get_args(annotation) if a is not type(None)]
-                optional = optional or len(options) < len(typing.get_args(annotation))
-                annotation = options[0] if len(options) == 1 else _pick(annotation, data)
-                if annotation is None:
-                    return None
-            else:
-                break
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            for key, value in data.items() if isinstance(data, dict) else ():
-                field = _field(annotation, key)
-                if field is not None:
-                    full = typing.Annotated[(field.annotation, *field.metadata)] if field.metadata \
-                        else field.annotation
-                    walk(full, value, (*path, key), field.default is None)
-        elif origin is dict and isinstance(data, dict):
-            for key, value in data.items():
-                walk(typing.get_args(annotation)[1], value, (*path, key), False)
-        elif origin is list and isinstance(data, list):
-            for index, value in enumerate(data):
-                walk(typing.get_args(annotation)[0], value, (*path, index), False)
-        elif annotation in _PLAIN_KINDS:
-            leaf(_PLAIN_KINDS[annotation], path, optional)
-        return None
-
-    walk(Platform, source.data, (), False)
+    _walk(Platform, source.data, (), False, leaf)
     return found
+
+
+_Leaf = Callable[[scalars.Kind, Path, bool], None]
+
+
+def _walk(annotation: Any, data: Any, path: Path, optional: bool, leaf: _Leaf) -> None:
+    """Call `leaf` for every scalar of `data` whose type under `annotation` has a scalar kind. A
+    module function, not a closure that calls itself: that cycle kept the Source alive (gpc runs
+    with the collector off; bench/README.md, the N=5000 bullet)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            base, *meta = typing.get_args(annotation)
+            kind = next((_KINDS[m.func] for m in meta if getattr(m, "func", None) in _KINDS), None)
+            if kind is not None:
+                return leaf(kind, path, optional)
+            annotation = base
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            optional = optional or len(options) < len(typing.get_args(annotation))
+            annotation = options[0] if len(options) == 1 else _pick(annotation, data)
+            if annotation is None:
+                return None
+        else:
+            break
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for key, value in data.items() if isinstance(data, dict) else ():
+            field = _field(annotation, key)
+            if field is not None:
+                full = typing.Annotated[(field.annotation, *field.metadata)] if field.metadata \
+                    else field.annotation
+                _walk(full, value, (*path, key), field.default is None, leaf)
+    elif origin is dict and isinstance(data, dict):
+        for key, value in data.items():
+            _walk(typing.get_args(annotation)[1], value, (*path, key), False, leaf)
+    elif origin is list and isinstance(data, list):
+        for index, value in enumerate(data):
+            _walk(typing.get_args(annotation)[0], value, (*path, index), False, leaf)
+    elif annotation in _PLAIN_KINDS:
+        leaf(_PLAIN_KINDS[annotation], path, optional)
+    return None
 
 
 def _pick(union: Any, data: Any) -> Any:
