@@ -35,6 +35,7 @@ sys.path.insert(0, str(BENCH))
 
 import floor  # noqa: E402
 import kapitan_project  # noqa: E402
+import layouts  # noqa: E402
 import report  # noqa: E402
 import specgen  # noqa: E402
 from measure import Measurement, measure  # noqa: E402
@@ -196,6 +197,10 @@ class Bench:
                                      self.ws, runs, warmup=1, prepare=lambda: rmtree(floor_out))
                 if n == self.args.disk_n:
                     self.on_disk(n, row, cmd, spec_name, blob)
+                if n == report.TARGET_N:  # issue 19, item 7: what the layout does to the tree's size
+                    log("  the tree by layout: whole overlays, and gpc at " + layouts.BEFORE)
+                    row["layouts"] = layouts.measure(self.ws / spec, tree, self.ws, str(VENV_BIN / "python"),
+                                                     self.env)
             if n == 1000 and ms["compile"].ok:
                 self.split(n, ms, cmd, runs)
             for t in available if n <= 1000 else []:  # each target alone: up to N=1000 is enough

@@ -9,6 +9,7 @@ Run: .venv/bin/pytest bench/test_bench.py
 from __future__ import annotations
 
 import collections
+import json
 import math
 import re
 import subprocess
@@ -20,10 +21,12 @@ import pytest
 import yaml
 
 BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH), str(BENCH.parent / "tests")]
 
 import floor  # noqa: E402
 import kapitan_project  # noqa: E402
+import layouts  # noqa: E402
 import report  # noqa: E402
 import specgen  # noqa: E402
 from conftest import require_tool  # noqa: E402
@@ -270,6 +273,59 @@ def test_issue_19_targets() -> None:
     exponent = status["gpc compile scaling exponent 1000 -> 5000"]
     assert exponent[0] == "FAIL" and exponent[1] == pytest.approx(math.log(24 / 4) / math.log(5))
     assert status["tree at N=1000: files"] == ("n/a", 30000)
+    assert status["tree at N=1000: kustomize/ bytes, Components / every overlay whole"] == ("n/a", None)
     ratios = data["sizes"]["1000"]["ratios"]
     assert ratios["kapitan_files_over_kustomize"] == pytest.approx(0.8)
     assert ratios["kapitan_bytes_over_kustomize"] == pytest.approx(0.9)
+
+
+def _folders(kustomize: float, terraform: float) -> dict[str, dict[str, float]]:
+    return {"total": {"files": 3, "bytes": kustomize + terraform}, "kustomize": {"files": 2, "bytes": kustomize},
+            "terraform": {"files": 1, "bytes": terraform}}
+
+
+@pytest.mark.parametrize(("kustomize", "terraform", "verdicts"), [
+    (49e6, 3e6, ("PASS", "PASS")),
+    (51e6, 5e6, ("FAIL", "FAIL")),  # equal is not a fall either
+    (50e6, 4e6, ("FAIL", "FAIL")),
+])
+def test_layout_targets_need_the_bytes_to_fall(kustomize: float, terraform: float, verdicts: tuple[str, str]) -> None:
+    """Item 7: kustomize/ against the same gpc writing every overlay whole, terraform/ against gpc
+    before the modules; both on the same spec, and only a fall passes."""
+    layouts = {"before_ref": "d0cba11", "now": _folders(kustomize, terraform),
+               "kustomize_whole_overlays": {"files": 3, "bytes": 50e6}, "before": _folders(40e6, 4e6)}
+    results = {"meta": {"when": "", "cpus": 2, "python": "", "kernel": "", "git": "", "workspace": "",
+                        "load_at_start": (0.0,), "load_at_end": (0.0,), "bench_seconds": 1.0, "targets": {}},
+               "fraud": {"validate": {}, "check_jsonschema": {}, "python_startup": {}},
+               "sizes": {"1000": {"measurements": {}, "compile_targets": list(range(5)),
+                                  "spec_bytes": 1000, "layouts": layouts}}}
+    data = report.to_json(results)
+    status = {c["target"]: c["status"] for c in data["targets"]}
+    assert (status["tree at N=1000: kustomize/ bytes, Components / every overlay whole"],
+            status["tree at N=1000: terraform/ bytes, modules / a root per environment (gpc at d0cba11)"]) == verdicts
+    table = report.markdown(data)
+    assert "| kustomize | 2 | " in table and "| terraform | 1 | " in table
+
+
+def test_layouts_without_the_reference_commit_say_why() -> None:
+    """A shallow clone has no d0cba11: the terraform verdict is n/a with the reason, not a crash."""
+    results = {"meta": {}, "fraud": {"validate": _m(0.2), "check_jsonschema": _m(0.4)},
+               "sizes": {"1000": {"measurements": {"compile": _m(4.0)}, "compile_targets": list(range(5)),
+                                  "layouts": {"before_ref": "d0cba11", "now": _folders(49e6, 3e6),
+                                              "kustomize_whole_overlays": {"files": 3, "bytes": 50e6},
+                                              "before_error": "fatal: not a valid object name d0cba11"}}}}
+    checks = {c["target"]: c for c in report.to_json(results)["targets"]}
+    terraform = checks["tree at N=1000: terraform/ bytes, modules / a root per environment (gpc at d0cba11)"]
+    assert terraform["status"] == "n/a" and "not a valid object name" in terraform["note"]
+
+
+def test_whole_overlays_measures_the_layout_without_components(tmp_path: Path) -> None:
+    """bench/layouts.py's reference: fraud's kustomize/ with every overlay whole has as many files and more
+    bytes than the committed out/fraud/kustomize/, which shares what environments render alike (with
+    two environments, a shared file and its Component's kustomization replace one file per overlay)."""
+    done = subprocess.run([sys.executable, str(BENCH / "layouts.py"), "whole-overlays", str(REPO / "specs/fraud.yaml")],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    whole = json.loads(done.stdout)
+    shared = layouts.folder_stats(REPO / "out" / "fraud")["kustomize"]
+    assert whole["files"] >= shared["files"] and whole["bytes"] > shared["bytes"]
