@@ -46,7 +46,8 @@ def max_rule_name(rule: ir_values.MaxRule) -> str:
     return f"max-{rule.resource}-{rule.workload_type}"
 
 
-def check_resources(guardrails: ir_values.Guardrails, workload_type: str, resources: ir_values.Resources) -> list[Violation]:
+def check_resources(guardrails: ir_values.Guardrails, workload_type: str,
+                    resources: ir_values.Resources) -> list[Violation]:
     """Every max rule the given resources break."""
     out = []
     for rule in guardrails.max_rules:

@@ -27,6 +27,7 @@ from compiler import (
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
+from compiler.ir_values import Sourced
 from compiler.kinds import USE_KINDS
 from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform, Service, VolumeUse, Worker
 from compiler.quantity import parse_quantity
@@ -317,7 +318,7 @@ def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) 
     return ("workloads", wname)
 
 
-def _placements(spec: Platform) -> Iterator[tuple[str, AnyWorkload, str, ir_values.Resources, dict[str, ir_values.Sourced]]]:
+def _placements(spec: Platform) -> Iterator[tuple[str, AnyWorkload, str, ir_values.Resources, dict[str, Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
             sourced = resolve.effective_resources(spec, wname, w, ename)
