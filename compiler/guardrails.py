@@ -5,9 +5,13 @@ policies both come from these definitions, and a differential test proves they a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from compiler import ir
+from compiler import ir_values
 from compiler.quantity import parse_quantity
+
+if TYPE_CHECKING:
+    from compiler import ir
 
 KIND_OF_TYPE = {"service": ("Deployment",), "job": ("Job", "CronJob")}
 
@@ -38,11 +42,12 @@ class Violation:
     message: str
 
 
-def max_rule_name(rule: ir.MaxRule) -> str:
+def max_rule_name(rule: ir_values.MaxRule) -> str:
     return f"max-{rule.resource}-{rule.workload_type}"
 
 
-def check_resources(guardrails: ir.Guardrails, workload_type: str, resources: ir.Resources) -> list[Violation]:
+def check_resources(guardrails: ir_values.Guardrails, workload_type: str,
+                    resources: ir_values.Resources) -> list[Violation]:
     """Every max rule the given resources break."""
     out = []
     for rule in guardrails.max_rules:
@@ -67,12 +72,12 @@ def check_resources(guardrails: ir.Guardrails, workload_type: str, resources: ir
     return out
 
 
-def registry_prefixes(guardrails: ir.Guardrails) -> tuple[str, ...]:
+def registry_prefixes(guardrails: ir_values.Guardrails) -> tuple[str, ...]:
     """What an allowed image starts with: an allowed registry followed by '/', so `ghcr.io/acme`
     does not admit `ghcr.io/acme-evil/x`. The Kyverno policy tests the same prefixes."""
     return tuple(prefix + "/" for prefix in guardrails.allowed_registries)
 
 
-def image_allowed(guardrails: ir.Guardrails, image: str) -> bool:
+def image_allowed(guardrails: ir_values.Guardrails, image: str) -> bool:
     """Whether `image` (a repository, with or without tag) is under an allowed registry."""
     return any(image.startswith(prefix) for prefix in registry_prefixes(guardrails))

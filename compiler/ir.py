@@ -13,51 +13,26 @@ from typing import TYPE_CHECKING, Any, Literal
 from compiler import names
 from compiler.diagnostics import Position
 from compiler.ir_secrets import Store, StoreSecret
+
+# The values the semantic checks compute too live in ir_values (`gpc validate` imports no more);
+# they are the IR's as much as the rest, so `ir.Resources` & co. name them here as well.
+from compiler.ir_values import DEFAULT_RESOURCES as DEFAULT_RESOURCES
+from compiler.ir_values import RAILS_OF_TYPE as RAILS_OF_TYPE
+from compiler.ir_values import Guardrails as Guardrails
+from compiler.ir_values import Layer as Layer
+from compiler.ir_values import MaxRule as MaxRule
+from compiler.ir_values import Peer as Peer
+from compiler.ir_values import Quota as Quota
+from compiler.ir_values import Resources as Resources
+from compiler.ir_values import Sourced as Sourced
+from compiler.ir_values import WorkloadType as WorkloadType
+from compiler.ir_values import resources_of as resources_of
 from compiler.source import Source
 
 if TYPE_CHECKING:
     from compiler.ir_preview import Preview
 
-Layer = Literal["gpc default", "guardrail default", "workload", "environment override"]
-WorkloadType = Literal["service", "worker", "job"]
-# The guardrails (`guardrails.max`, `guardrails.defaults`) that apply to each type: a worker is a
-# Deployment like a service, and Kyverno matches policies by kind, so it could not hold workers
-# to limits of their own without a label match; they share the services' limits.
-RAILS_OF_TYPE: dict[str, Literal["service", "job"]] = {"service": "service", "worker": "service", "job": "job"}
 WorkloadKind = Literal["Deployment", "Job", "CronJob"]  # the Kubernetes kind that runs it
-
-# gpc's own defaults for a workload that declares no resources and has no guardrail default.
-DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
-    "service": {"cpu": "100m", "memory": "128Mi"},
-    "job": {"cpu": "500m", "memory": "512Mi"},
-}
-
-
-@dataclass(frozen=True)
-class Sourced:
-    """A value and the layer of the spec that set it (for `gpc explain`)."""
-
-    value: Any
-    layer: Layer
-
-
-@dataclass(frozen=True)
-class Resources:
-    """One container's compute. `cpu` and `memory` are the limits, except that without a CPU
-    limit (`cpu_limited` False) `cpu` is the request: either way they are what the guardrail
-    maxima cap and what a quota on limits counts. The requests default to them."""
-
-    cpu: str
-    memory: str
-    gpu: int = 0
-    cpu_request: str | None = None  # below `cpu`; None: equal to it
-    memory_request: str | None = None  # below `memory`; None: equal to it
-    cpu_limited: bool = True
-
-    @property
-    def requests(self) -> tuple[str, str]:
-        """(cpu, memory) the scheduler reserves and a quota on requests counts."""
-        return (self.cpu_request or self.cpu, self.memory_request or self.memory)
 
 
 @dataclass(frozen=True)
@@ -95,16 +70,6 @@ class Use:
     mount: str | None = None
     read_only: bool = False
     migrate: tuple[str, ...] | None = None  # an owner's migration command (database uses)
-
-
-@dataclass(frozen=True)
-class Peer:
-    """In-cluster pods that are not gpc workloads: a namespace by name, and pod labels (none: every
-    pod of the namespace)."""
-
-    namespace: str
-    pods: tuple[tuple[str, str], ...]
-    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -460,35 +425,6 @@ class QueueBounds:
 
 
 @dataclass(frozen=True)
-class MaxRule:
-    """One guardrail: workloads of `workload_type` get at most `limit` of `resource`."""
-
-    workload_type: WorkloadType
-    resource: Literal["cpu", "memory", "gpu"]
-    limit: str
-
-
-@dataclass(frozen=True)
-class Quota:
-    group: str
-    cpu: str | None
-    memory: str | None
-    gpu: int | None
-    pods: int | None
-
-
-@dataclass(frozen=True)
-class Guardrails:
-    max_rules: tuple[MaxRule, ...]
-    allowed_registries: tuple[str, ...]
-    excluded_namespaces: tuple[str, ...]
-    quotas: tuple[Quota, ...]
-    # workload type -> resources of a container that declares none (gpc defaults filled in)
-    defaults: dict[str, Resources] = field(default_factory=dict)
-    policy_kind: str = "ValidatingPolicy"  # or "ClusterPolicy" (see compiler.guardrails.POLICY_KINDS)
-
-
-@dataclass(frozen=True)
 class GpcSource:
     """Where the platform repository's CI installs gpc from (spec `toolchain.gpc`), pinned:
     `path` a folder of the GitOps repository, `git` a repository URL at `commit`, `index` a package
@@ -612,18 +548,6 @@ class Platform:
     @property
     def jobs(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if w.type == "job")
-
-
-def resources_of(values: dict[str, Any]) -> Resources:
-    """A container's resources from resolved per-key values (compiler/resolve.py's keys). Without
-    a CPU limit the request is `requests.cpu`, or `cpu` when that is absent."""
-    limited = values.get("cpu_limit", True) is not False
-    cpu = values["cpu"] if limited else (values.get("cpu_request") or values["cpu"])
-    cpu_request = values.get("cpu_request") if limited else None
-    memory_request = values.get("memory_request")
-    return Resources(str(cpu), str(values["memory"]), int(values["gpu"]),
-                     None if cpu_request in (None, cpu) else str(cpu_request),
-                     None if memory_request in (None, values["memory"]) else str(memory_request), limited)
 
 
 def contract_json(schema: dict[str, Any]) -> str:

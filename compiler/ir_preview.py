@@ -12,9 +12,12 @@ Argo CD's `kustomize.namespace` places every object; nothing can name another en
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler import names
-from compiler.ir import EnvVar
+
+if TYPE_CHECKING:  # in an annotation only: `gpc validate` reads READY_SUFFIX and imports no IR
+    from compiler.ir import EnvVar
 
 # GitHub allows 50 characters in a label name; CI adds `<label>-ready` after pushing the image.
 READY_SUFFIX = "-ready"

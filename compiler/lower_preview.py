@@ -19,22 +19,11 @@ from compiler.ir_preview import (
     database_secret,
     preview_key,
 )
+from compiler.model_preview import duration_seconds
 from compiler.quantity import parse_quantity
 
 if TYPE_CHECKING:
     from compiler.model_preview import Previews
-
-_DURATION = re.compile(r"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
-
-
-def duration_seconds(text: str) -> int | None:
-    """`72h`, `3d`, `1d12h`, `5m` -> seconds; None when it is not such a duration."""
-    match = _DURATION.match(text)
-    if not text or match is None:
-        return None
-    d, h, m, s = (int(g) if g else 0 for g in match.groups())
-    return ((d * 24 + h) * 60 + m) * 60 + s
-
 
 def slug(repo: str) -> str:
     """A repository name as a DNS label part: lowercase, runs of other characters as '-', at most

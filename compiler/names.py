@@ -84,6 +84,12 @@ OBJECT_STORE_PORT = 9000
 # need it (or they ask GetBucketLocation, which workloads are not granted) and need path-style
 # addressing (or they address `<bucket>.<host>`, which no in-cluster DNS name resolves).
 OBJECT_STORE_REGION = "us-east-1"
+# OpenTelemetry's resource variables, read by every OpenTelemetry SDK: traces, metrics and logs of
+# a workload name the same service, platform and environment whichever exporter sends them.
+# compiler/wiring.py sets them; compiler/semantic.py refuses a workload's own.
+OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
+OTEL_RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
+TELEMETRY_VARIABLES = (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME)
 
 # The pinned images of the shared infrastructure (registry, repository, tag@digest): the Helm charts
 # of each environment (targets/argocd/charts.py) and each preview's own instances run the same ones.

@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler import guardrails as gr
 from compiler import (
-    ir,
+    ir_values,
     names,
     resolve,
     semantic_databases,
@@ -27,12 +27,12 @@ from compiler import (
 from compiler.cron import cron_error
 from compiler.diagnostics import Diagnostic
 from compiler.hints import did_you_mean
+from compiler.ir_values import Sourced
 from compiler.kinds import USE_KINDS
 from compiler.model import NAME_PATTERN, AnyWorkload, Job, LongRunning, Platform, Service, VolumeUse, Worker
 from compiler.quantity import parse_quantity
 from compiler.source import Path, Source
 from compiler.toolchain import check_toolchain
-from compiler.wiring import TELEMETRY_VARIABLES
 
 _NAME = re.compile(NAME_PATTERN)
 _ALIAS = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -318,11 +318,11 @@ def _resources_path(spec: Platform, wname: str, env: str | None, resource: str) 
     return ("workloads", wname)
 
 
-def _placements(spec: Platform) -> Iterator[tuple[str, AnyWorkload, str, ir.Resources, dict[str, ir.Sourced]]]:
+def _placements(spec: Platform) -> Iterator[tuple[str, AnyWorkload, str, ir_values.Resources, dict[str, Sourced]]]:
     for wname, w in spec.workloads.items():
         for ename in spec.environments:
             sourced = resolve.effective_resources(spec, wname, w, ename)
-            res = ir.resources_of({key: s.value for key, s in sourced.items()})
+            res = ir_values.resources_of({key: s.value for key, s in sourced.items()})
             yield wname, w, ename, res, sourced
 
 
@@ -330,7 +330,7 @@ def check_guardrails(spec: Platform, report: Reporter) -> None:
     guardrails = resolve.guardrails(spec)
     reported: set[tuple[str, str, Path]] = set()
     for wname, w, ename, res, sourced in _placements(spec):
-        rails = ir.RAILS_OF_TYPE[w.type]
+        rails = ir_values.RAILS_OF_TYPE[w.type]
         for violation in gr.check_resources(guardrails, rails, res):
             path = _resources_path(spec, wname, ename, violation.resource)
             if (wname, violation.rule, path) in reported:
@@ -430,7 +430,7 @@ def check_env_collisions(spec: Platform, report: Reporter) -> None:
 
         if isinstance(w, Service):
             claim("PORT", "gpc (the service port)", ("workloads", wname, "port"))
-        for var in TELEMETRY_VARIABLES:
+        for var in names.TELEMETRY_VARIABLES:
             claim(var, "gpc (OpenTelemetry)", ("workloads", wname))
         if w.type == "job":
             claim(names.PUSHGATEWAY_URL_KEY, "gpc (the run metrics' Pushgateway)", ("workloads", wname))
@@ -540,8 +540,8 @@ def check_teams(spec: Platform, report: Reporter) -> None:
     for wname, w, ename, res, sourced in _placements(spec):
         if w.team not in limits:
             continue
-        team_rails = ir.Guardrails(limits[w.team], base.allowed_registries, base.excluded_namespaces, ())
-        rails = ir.RAILS_OF_TYPE[w.type]
+        team_rails = ir_values.Guardrails(limits[w.team], base.allowed_registries, base.excluded_namespaces, ())
+        rails = ir_values.RAILS_OF_TYPE[w.type]
         for violation in gr.check_resources(team_rails, rails, res):
             path = _resources_path(spec, wname, ename, violation.resource)
             if (wname, violation.rule, path) in reported:

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
-from compiler import lower_edges, names
+from compiler import edges, names
 from compiler.model import Platform, Service
 from compiler.model_edges import CidrEgress, HostEgress
 from compiler.source import Path
@@ -93,7 +93,7 @@ def check_exposure(spec: Platform, report: Reporter) -> None:
                        ("workloads", wname, "expose"), key=True,
                        hint=f"add environments.{ename}.exposure (domain, gateway, tls)")
                 continue
-            hosts = lower_edges.hosts(spec, wname, w, ename)
+            hosts = edges.hosts(spec, wname, w, ename)
             if not hosts:
                 report("GPC258", f"workload '{wname}' has no hostname in environment '{ename}'",
                        ("workloads", wname, "expose"), key=True,
@@ -130,7 +130,7 @@ def _check_exposure_settings(spec: Platform, ename: str, report: Reporter) -> No
     assert exposure is not None
     path: Path = ("environments", ename, "exposure")
     prefix = names.namespace_prefix(spec.name, ename, spec.environments[ename].namespace_prefix)
-    if lower_edges.proxy_default(exposure, lower_edges.gateway_namespace(exposure, prefix)) is None:
+    if edges.proxy_default(exposure, edges.gateway_namespace(exposure, prefix)) is None:
         what = "Ingress controller" if exposure.api == "ingress" else "existing Gateway"
         report("GPC258", f"environment '{ename}' does not say which pods forward public traffic (its {what} "
                "runs them)", path, key=True,
@@ -154,7 +154,7 @@ def check_paths(spec: Platform, report: Reporter) -> None:
             continue
         seen: dict[str, str] = {}
         for i, path in enumerate(w.expose.paths):
-            normal = lower_edges.normal_path(path)
+            normal = edges.normal_path(path)
             if normal in seen:
                 report("GPC251", f"path '{path}' of workload '{wname}' is the same prefix as '{seen[normal]}'",
                        ("workloads", wname, "expose", "paths", i), hint="list each path prefix once")

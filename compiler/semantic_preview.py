@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from compiler import ir_preview
 from compiler.hints import did_you_mean
-from compiler.lower_preview import duration_seconds
+from compiler.model_preview import duration_seconds
 from compiler.quantity import parse_quantity
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from compiler import ir, names, resolve
+from compiler import ir_values, names, resolve
 from compiler.model import Job, LongRunning, Platform, QueueUse, Service, Worker
 from compiler.model_scaling import Autoscale, merged
 from compiler.quantity import parse_quantity
@@ -111,7 +111,7 @@ def check_autoscale_quota(spec: Platform, report: Reporter) -> None:
             override = env.overrides.workloads.get(wname)
             scaling = merged(w.autoscale, override.autoscale if override is not None else None)
             pods = scaling.max_replicas
-            res = ir.resources_of({k: s.value for k, s in resolve.effective_resources(spec, wname, w, ename).items()})
+            res = ir_values.resources_of({k: s.value for k, s in resolve.effective_resources(spec, wname, w, ename).items()})
             own = override.autoscale if override is not None else None
             at: Path = ((*_override_path(ename, wname), "autoscale", "max_replicas")
                         if own is not None and own.max_replicas is not None
@@ -119,7 +119,7 @@ def check_autoscale_quota(spec: Platform, report: Reporter) -> None:
             if at in said:
                 continue  # the same max_replicas, said for the first environment it does not fit
             # What the quota counts per pod: `limits.*` (and `requests.*`, never above them), or the
-            # CPU request when the workload runs without a CPU limit (ir.Resources says which).
+            # CPU request when the workload runs without a CPU limit (ir_values.Resources says which).
             asks = {"cpu": (parse_quantity(res.cpu), quota.cpu), "memory": (parse_quantity(res.memory), quota.memory),
                     "gpu": (Fraction(res.gpu), None if quota.gpu is None else str(quota.gpu))}
             for resource, (one, shown) in asks.items():

@@ -50,19 +50,13 @@ def wiring(spec: Platform, name: str, w: AnyWorkload, env: ir.Environment) -> tu
     return tuple(out)
 
 
-# OpenTelemetry's resource variables, read by every OpenTelemetry SDK: traces, metrics and logs of
-# a workload name the same service, platform and environment whichever exporter sends them.
-OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
-OTEL_RESOURCE_ATTRIBUTES = "OTEL_RESOURCE_ATTRIBUTES"
-TELEMETRY_VARIABLES = (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME)
-
 
 def telemetry(spec: Platform, name: str, env: ir.Environment) -> list[ir.EnvVar]:
     attributes = f"deployment.environment.name={env.name},service.namespace={spec.name},gpc.workload={name}"
     origin: Path = ("workloads", name)
     return [
-        ir.EnvVar(OTEL_SERVICE_NAME, "OpenTelemetry service name: the workload's name", value=name, origin=origin),
-        ir.EnvVar(OTEL_RESOURCE_ATTRIBUTES, "OpenTelemetry resource attributes: environment, platform, workload",
+        ir.EnvVar(names.OTEL_SERVICE_NAME, "OpenTelemetry service name: the workload's name", value=name, origin=origin),
+        ir.EnvVar(names.OTEL_RESOURCE_ATTRIBUTES, "OpenTelemetry resource attributes: environment, platform, workload",
                   value=attributes, origin=origin),
     ]
 

@@ -102,6 +102,26 @@ def test_validate_does_not_import_what_it_does_not_need() -> None:
     assert result.stdout.strip() == "0 []", result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(("spec", "absent"), [
+    # fraud's message schema is one compiler/metaschema.py vouches for; fraud has previews, so it
+    # lowers once (GPC293) and imports the IR
+    ("specs/fraud.yaml", ["jsonschema"]),
+    # no previews: no lowering, and the checks' values come from compiler/ir_values.py
+    ("specs/minimal.yaml", ["compiler.ir", "compiler.lower", "compiler.wiring", "jsonschema"]),
+])
+def test_validate_start_up_is_what_the_spec_needs(spec: str, absent: list[str]) -> None:
+    # Issue 19: a validate's time is mostly start-up (bench/README.md). Each name here cost
+    # 20-35 ms; pydantic's plugin scan reads every installed distribution's entry points.
+    script = ("import sys, contextlib, io\nfrom compiler.cli import main\n"
+              f"with contextlib.redirect_stderr(io.StringIO()):\n    code = main(['validate', {spec!r}])\n"
+              f"loaded = [m for m in {absent!r} if m in sys.modules]\n"
+              "print(code, loaded, sys.modules['pydantic.plugin._loader']._plugins)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            env={**env, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.strip() == "0 [] None", result.stdout + result.stderr
+
+
 def test_env_prints_the_wiring_contract() -> None:
     result = run("env", "specs/fraud.yaml", "fraud-trainer")
     assert result.returncode == 0, result.stderr
