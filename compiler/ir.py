@@ -33,7 +33,7 @@ DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """A value and the layer of the spec that set it (for `gpc explain`)."""
 
@@ -41,7 +41,7 @@ class Sourced:
     layer: Layer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resources:
     """One container's compute. `cpu` and `memory` are the limits, except that without a CPU
     limit (`cpu_limited` False) `cpu` is the request: either way they are what the guardrail
@@ -60,19 +60,19 @@ class Resources:
         return (self.cpu_request or self.cpu, self.memory_request or self.memory)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretRef:
     name: str
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigMapRef:
     name: str
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     """One variable of the wiring contract: a plain value, or a reference to a Secret or ConfigMap."""
 
@@ -86,7 +86,7 @@ class EnvVar:
     origin: tuple[str | int, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Use:
     alias: str
     kind: str  # a key of compiler.kinds.USE_KINDS
@@ -97,7 +97,7 @@ class Use:
     migrate: tuple[str, ...] | None = None  # an owner's migration command (database uses)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Peer:
     """In-cluster pods that are not gpc workloads: a namespace by name, and pod labels (none: every
     pod of the namespace)."""
@@ -107,7 +107,7 @@ class Peer:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Egress:
     """Something outside the cluster a workload may reach: a CIDR or a hostname, on ports."""
 
@@ -118,7 +118,7 @@ class Egress:
     index: int  # position in the spec's `egress` list, for diagnostics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """A workload served publicly in one environment."""
 
@@ -130,7 +130,7 @@ class Route:
     certificate_secret: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scaling:
     """How an autoscaler chooses a Deployment's pods in one environment: on CPU/memory use (a
     HorizontalPodAutoscaler), or on the depth of `queue` (KEDA). gpc sets no `spec.replicas` then."""
@@ -144,7 +144,7 @@ class Scaling:
     origin: tuple[str | int, ...] = field(default=(), compare=False)  # the spec's `autoscale`, for diagnostics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """A workload as deployed in one environment."""
 
@@ -166,7 +166,7 @@ class Placement:
         return resources_of({key: s.value for key, s in self.resources.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scrape:
     """Where Prometheus scrapes a workload (compiler/lower_obs.py): through its Service when the
     metrics are on a service's own port, else by pod port."""
@@ -176,7 +176,7 @@ class Scrape:
     monitor: Literal["ServiceMonitor", "PodMonitor"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Objective:
     """A service's availability objective: `target` percent of requests succeed over the window."""
 
@@ -188,7 +188,7 @@ class Objective:
         return round(1 - self.target / 100, 10)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
     name: str
     type: WorkloadType
@@ -292,7 +292,7 @@ class Workload:
         return any(p.route is not None for p in self.placements)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """How an environment serves exposed workloads."""
 
@@ -307,7 +307,7 @@ class Edge:
     issuer_kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Network:
     fqdn_policies: bool  # the CNI enforces hostname egress (Cilium's toFQDNs)
     pod_cidrs: tuple[str, ...]
@@ -318,7 +318,7 @@ class Network:
         return self.pod_cidrs + self.service_cidrs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dns:
     """The cluster DNS every pod may reach (NetworkPolicy egress)."""
 
@@ -331,7 +331,7 @@ class Dns:
 DEFAULT_DNS = Dns("kube-system", (("k8s-app", "kube-dns"),), (53,), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Monitoring:
     """The Prometheus of an environment: what its monitor and rule selectors match, where its pods
     run (the only ones admitted to metrics ports), and whether alerts route to teams."""
@@ -343,7 +343,7 @@ class Monitoring:
     install: bool = False  # gpc installs kube-prometheus-stack in the scraper's namespace
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     cluster: str
@@ -366,7 +366,7 @@ class Environment:
         return names.namespace(self.prefix, "infra")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bucket:
     name: str
     versioning: bool
@@ -374,7 +374,7 @@ class Bucket:
     team: str | None = None  # the owner its alerts go to (None: the platform team)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseBackup:
     """Backups of a database in one environment: base backups on `schedule` (five-field cron, UTC),
     WAL continuously, kept `retention` (CloudNativePG's `<n>d|w|m`)."""
@@ -383,7 +383,7 @@ class DatabaseBackup:
     retention: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseSize:
     """A database's size in one environment (the database's own fields, then the environment's)."""
 
@@ -395,7 +395,7 @@ class DatabaseSize:
     backup: DatabaseBackup | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseRole:
     """One workload's login role on a database, with exactly the privileges of its access."""
 
@@ -404,7 +404,7 @@ class DatabaseRole:
     access: str  # read, write or owner
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Database:
     name: str
     version: int
@@ -421,7 +421,7 @@ class Database:
         return next(r for r in self.roles if r.access == "owner")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Volume:
     name: str
     size: str
@@ -430,7 +430,7 @@ class Volume:
     group: str  # namespace group of the workloads that mount it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Queue:
     name: str
     dead_letter: bool
@@ -449,7 +449,7 @@ class Queue:
         return QueueBounds(self.bounds.max_bytes, self.bounds.max_length, "drop-head", None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueBounds:
     """How full a queue may get, and what happens then (the broker's x-* queue arguments)."""
 
@@ -459,7 +459,7 @@ class QueueBounds:
     message_ttl_ms: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MaxRule:
     """One guardrail: workloads of `workload_type` get at most `limit` of `resource`."""
 
@@ -468,7 +468,7 @@ class MaxRule:
     limit: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quota:
     group: str
     cpu: str | None
@@ -477,7 +477,7 @@ class Quota:
     pods: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guardrails:
     max_rules: tuple[MaxRule, ...]
     allowed_registries: tuple[str, ...]
@@ -488,7 +488,7 @@ class Guardrails:
     policy_kind: str = "ValidatingPolicy"  # or "ClusterPolicy" (see compiler.guardrails.POLICY_KINDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GpcSource:
     """Where the platform repository's CI installs gpc from (spec `toolchain.gpc`), pinned:
     `path` a folder of the GitOps repository, `git` a repository URL at `commit`, `index` a package
@@ -501,7 +501,7 @@ class GpcSource:
     hashes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Team:
     name: str
     github: str | None  # `@org/team` or `@user`
