@@ -165,6 +165,7 @@ def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str]
     try:
         for artifacts in render_each(platform, names):
             planner.add(artifacts)
+            del artifacts  # or this part would stay alive while the next one renders
     except BaseException:
         planner.discard()  # a failing renderer (a bug: exit 3) leaves no stage behind
         raise
