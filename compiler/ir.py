@@ -35,19 +35,19 @@ if TYPE_CHECKING:
 WorkloadKind = Literal["Deployment", "Job", "CronJob"]  # the Kubernetes kind that runs it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretRef:
     name: str
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigMapRef:
     name: str
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     """One variable of the wiring contract: a plain value, or a reference to a Secret or ConfigMap."""
 
@@ -61,7 +61,7 @@ class EnvVar:
     origin: tuple[str | int, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Use:
     alias: str
     kind: str  # a key of compiler.kinds.USE_KINDS
@@ -72,7 +72,7 @@ class Use:
     migrate: tuple[str, ...] | None = None  # an owner's migration command (database uses)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Egress:
     """Something outside the cluster a workload may reach: a CIDR or a hostname, on ports."""
 
@@ -83,7 +83,7 @@ class Egress:
     index: int  # position in the spec's `egress` list, for diagnostics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     """A workload served publicly in one environment."""
 
@@ -95,7 +95,7 @@ class Route:
     certificate_secret: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scaling:
     """How an autoscaler chooses a Deployment's pods in one environment: on CPU/memory use (a
     HorizontalPodAutoscaler), or on the depth of `queue` (KEDA). gpc sets no `spec.replicas` then."""
@@ -109,7 +109,7 @@ class Scaling:
     origin: tuple[str | int, ...] = field(default=(), compare=False)  # the spec's `autoscale`, for diagnostics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """A workload as deployed in one environment."""
 
@@ -131,7 +131,7 @@ class Placement:
         return resources_of({key: s.value for key, s in self.resources.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scrape:
     """Where Prometheus scrapes a workload (compiler/lower_obs.py): through its Service when the
     metrics are on a service's own port, else by pod port."""
@@ -141,7 +141,7 @@ class Scrape:
     monitor: Literal["ServiceMonitor", "PodMonitor"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Objective:
     """A service's availability objective: `target` percent of requests succeed over the window."""
 
@@ -153,7 +153,7 @@ class Objective:
         return round(1 - self.target / 100, 10)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
     name: str
     type: WorkloadType
@@ -257,7 +257,7 @@ class Workload:
         return any(p.route is not None for p in self.placements)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """How an environment serves exposed workloads."""
 
@@ -272,7 +272,7 @@ class Edge:
     issuer_kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Network:
     fqdn_policies: bool  # the CNI enforces hostname egress (Cilium's toFQDNs)
     pod_cidrs: tuple[str, ...]
@@ -283,7 +283,7 @@ class Network:
         return self.pod_cidrs + self.service_cidrs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dns:
     """The cluster DNS every pod may reach (NetworkPolicy egress)."""
 
@@ -296,7 +296,7 @@ class Dns:
 DEFAULT_DNS = Dns("kube-system", (("k8s-app", "kube-dns"),), (53,), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Monitoring:
     """The Prometheus of an environment: what its monitor and rule selectors match, where its pods
     run (the only ones admitted to metrics ports), and whether alerts route to teams."""
@@ -308,7 +308,7 @@ class Monitoring:
     install: bool = False  # gpc installs kube-prometheus-stack in the scraper's namespace
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     cluster: str
@@ -331,7 +331,7 @@ class Environment:
         return names.namespace(self.prefix, "infra")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bucket:
     name: str
     versioning: bool
@@ -339,7 +339,7 @@ class Bucket:
     team: str | None = None  # the owner its alerts go to (None: the platform team)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseBackup:
     """Backups of a database in one environment: base backups on `schedule` (five-field cron, UTC),
     WAL continuously, kept `retention` (CloudNativePG's `<n>d|w|m`)."""
@@ -348,7 +348,7 @@ class DatabaseBackup:
     retention: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseSize:
     """A database's size in one environment (the database's own fields, then the environment's)."""
 
@@ -360,7 +360,7 @@ class DatabaseSize:
     backup: DatabaseBackup | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatabaseRole:
     """One workload's login role on a database, with exactly the privileges of its access."""
 
@@ -369,7 +369,7 @@ class DatabaseRole:
     access: str  # read, write or owner
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Database:
     name: str
     version: int
@@ -386,7 +386,7 @@ class Database:
         return next(r for r in self.roles if r.access == "owner")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Volume:
     name: str
     size: str
@@ -395,7 +395,7 @@ class Volume:
     group: str  # namespace group of the workloads that mount it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Queue:
     name: str
     dead_letter: bool
@@ -414,7 +414,7 @@ class Queue:
         return QueueBounds(self.bounds.max_bytes, self.bounds.max_length, "drop-head", None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueBounds:
     """How full a queue may get, and what happens then (the broker's x-* queue arguments)."""
 
@@ -424,7 +424,7 @@ class QueueBounds:
     message_ttl_ms: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GpcSource:
     """Where the platform repository's CI installs gpc from (spec `toolchain.gpc`), pinned:
     `path` a folder of the GitOps repository, `git` a repository URL at `commit`, `index` a package
@@ -437,7 +437,7 @@ class GpcSource:
     hashes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Team:
     name: str
     github: str | None  # `@org/team` or `@user`

@@ -22,7 +22,7 @@ DEFAULT_RESOURCES: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sourced:
     """A value and the layer of the spec that set it (for `gpc explain`)."""
 
@@ -30,7 +30,7 @@ class Sourced:
     layer: Layer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resources:
     """One container's compute. `cpu` and `memory` are the limits, except that without a CPU
     limit (`cpu_limited` False) `cpu` is the request: either way they are what the guardrail
@@ -49,7 +49,7 @@ class Resources:
         return (self.cpu_request or self.cpu, self.memory_request or self.memory)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Peer:
     """In-cluster pods that are not gpc workloads: a namespace by name, and pod labels (none: every
     pod of the namespace)."""
@@ -59,7 +59,7 @@ class Peer:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MaxRule:
     """One guardrail: workloads of `workload_type` get at most `limit` of `resource`."""
 
@@ -68,7 +68,7 @@ class MaxRule:
     limit: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quota:
     group: str
     cpu: str | None
@@ -77,7 +77,7 @@ class Quota:
     pods: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guardrails:
     max_rules: tuple[MaxRule, ...]
     allowed_registries: tuple[str, ...]

@@ -79,24 +79,33 @@ def target_checks(platform: Platform, target_names: list[str]) -> list[Diagnosti
 
 
 def render(platform: Platform, target_names: list[str]) -> tuple[list[Artifact], list[Diagnostic]]:
-    """Run each target's checks and renderer. Pure: nothing touches the disk."""
-    artifacts = [a for part in render_each(platform, target_names) for a in part]
-    return artifacts, target_checks(platform, target_names)
+    """Run each target's checks and renderer. Pure: nothing touches the disk. Each target's files
+    come sorted by path (its `render`), then the tree's own files."""
+    from targets import load_target
+
+    artifacts = [a for name in target_names for a in load_target(name).render(platform)]
+    return artifacts + tree_files(platform), target_checks(platform, target_names)
 
 
 def render_each(platform: Platform, target_names: list[str]) -> Iterator[list[Artifact]]:
-    """Each target's artifacts, then the tree's own files (README, checkov config, CODEOWNERS), a
-    list at a time: a compile hands each to the writer and drops it before the next renders."""
+    """Each target's artifacts a part at a time (its `render_parts`: a workload's files, then the
+    platform-wide ones), then the tree's own files: a compile hands each part to the writer and
+    drops it before the next renders, so it never holds a whole target's output."""
     from targets import load_target
 
     for name in target_names:
-        yield load_target(name).render(platform)
+        yield from load_target(name).render_parts(platform)
+    yield tree_files(platform)
+
+
+def tree_files(platform: Platform) -> list[Artifact]:
+    """The tree's own files, outside every target's folder: README, checkov config, CODEOWNERS."""
     from compiler.checkov import render_checkov_config
     from compiler.codeowners import render_codeowners
     from compiler.readme import render_readme
 
     codeowners = render_codeowners(platform)
-    yield [render_readme(platform), render_checkov_config(platform), *([codeowners] if codeowners else [])]
+    return [render_readme(platform), render_checkov_config(platform), *([codeowners] if codeowners else [])]
 
 
 @dataclass
@@ -156,6 +165,7 @@ def compile_spec(path: Path, out_dir: Path | None = None, targets: Sequence[str]
     try:
         for artifacts in render_each(platform, names):
             planner.add(artifacts)
+            del artifacts  # or this part would stay alive while the next one renders
     except BaseException:
         planner.discard()  # a failing renderer (a bug: exit 3) leaves no stage behind
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -30,4 +31,17 @@ class Target(Protocol):
 
     def check(self, platform: Platform) -> list[Diagnostic]: ...
 
-    def render(self, platform: Platform) -> list[Artifact]: ...
+    def render(self, platform: Platform) -> list[Artifact]:
+        """Every file, sorted by path: what tests and `pipeline.render` compare."""
+        ...
+
+    def render_parts(self, platform: Platform) -> Iterator[list[Artifact]]:
+        """The same files a part at a time (a workload's, then the platform-wide ones), in no
+        particular order: a compile plans and drops each part before the next renders, so it never
+        holds a whole target's output (at N=5000 the kustomize target's is ~250 MB of text)."""
+        ...
+
+
+def whole(parts: Iterable[list[Artifact]]) -> list[Artifact]:
+    """A target's `render` from its `render_parts`: every part, sorted by path."""
+    return sorted((a for part in parts for a in part), key=lambda a: a.path)

@@ -9,10 +9,12 @@ drift gate and the guard that limits each workload's CI identity to its own imag
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from compiler import yamlout
 from compiler.diagnostics import Diagnostic
 from compiler.ir import Platform
-from compiler.target import Artifact
+from compiler.target import Artifact, whole
 from targets.github import checks, guard, pins, platform, preview, readme, readme_platform, workload
 
 ROOT = "github"
@@ -32,7 +34,10 @@ class GitHubTarget:
         return checks.check(ir)
 
     def render(self, ir: Platform) -> list[Artifact]:
-        artifacts = [
+        return whole(self.render_parts(ir))
+
+    def render_parts(self, ir: Platform) -> Iterator[list[Artifact]]:
+        yield [
             Artifact(f"{ROOT}/platform/README.md", readme_platform.platform_readme(ir)),
             Artifact(platform.ARTIFACT, _workflow_text(platform.gpc_workflow(ir), ir.spec_file)),
             Artifact(guard.ARTIFACT, _workflow_text(guard.guard_workflow(ir), ir.spec_file)),
@@ -44,15 +49,16 @@ class GitHubTarget:
             if not w.repo:
                 continue  # no repository builds it: its image comes from elsewhere
             folder = f"{ROOT}/{w.name}"
-            artifacts.append(Artifact(f"{folder}/README.md", readme.workload_readme(ir, w)))
+            artifacts = [Artifact(f"{folder}/README.md", readme.workload_readme(ir, w))]
             for file, data in workload.workflow_files(ir, w).items():
                 preamble = workload.CI_CHECKOV_SKIPS if file == "ci.yaml" else ""
                 artifacts.append(Artifact(f"{folder}/.github/workflows/{file}",
                                           _workflow_text(data, ir.spec_file, preamble)))
+            yield artifacts
+        artifacts = []
         for path, content in preview.files(ir).items():
             text = content if isinstance(content, str) else _workflow_text(content, ir.spec_file)
             artifacts.append(Artifact(f"{ROOT}/{path}", text))
-        return sorted(artifacts, key=lambda a: a.path)
-
+        yield artifacts
 
 TARGET = GitHubTarget()
