@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from compiler import ir, names
+from compiler.durations import duration_seconds
 from compiler.ir_preview import (
     INFRA_CPU,
     INFRA_MEMORY,
@@ -19,7 +20,6 @@ from compiler.ir_preview import (
     database_secret,
     preview_key,
 )
-from compiler.model_preview import duration_seconds
 from compiler.quantity import parse_quantity
 
 if TYPE_CHECKING:

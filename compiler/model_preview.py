@@ -8,22 +8,9 @@ lowering in compiler/lower_preview.py.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import ConfigDict, Field
 
 from compiler.model import Quantity, Strict, Text, Whole
-
-_DURATION = re.compile(r"^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
-
-
-def duration_seconds(text: str) -> int | None:
-    """`72h`, `3d`, `1d12h`, `5m` -> seconds; None when it is not such a duration."""
-    match = _DURATION.match(text)
-    if not text or match is None:
-        return None
-    d, h, m, s = (int(g) if g else 0 for g in match.groups())
-    return ((d * 24 + h) * 60 + m) * 60 + s
 
 
 class PreviewAllow(Strict):

@@ -8,8 +8,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from compiler import ir_preview
+from compiler.durations import duration_seconds
 from compiler.hints import did_you_mean
-from compiler.model_preview import duration_seconds
 from compiler.quantity import parse_quantity
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ def test_wiring_produces_only_declared_variables(path) -> None:  # type: ignore[
     """The collision check (GPC218) reserves the names the table declares; lowering must never
     produce a contract variable outside them, or a collision could go unreported."""
     from compiler import names
-    from compiler.wiring import TELEMETRY_VARIABLES
+    from compiler.names import TELEMETRY_VARIABLES
 
     platform = load_ir(path)
     for w in platform.workloads:
