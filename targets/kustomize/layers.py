@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.ir import EnvVar, Placement, Resources, Sourced, Workload, resources_of
+from targets.kustomize.graph import last_by_identity
 from targets.kustomize.writable import with_home
 
 OVERRIDE = "environment override"
@@ -53,18 +54,11 @@ class _Layers:
     env: dict[str, tuple[EnvVar, ...]]  # each placement's variables with gpc's HOME, by environment
 
 
-# The last workload's layers, kept by identity. base_values runs ~9 times per workload (its base,
-# then each overlay's changes, PodDisruptionBudget and patches), each time sorting and hashing every
-# placement's variables: 20% of the kustomize render at N=1000. The target renders a workload's base
-# and overlays one after the other, so one entry is enough; identity, because hashing a frozen
-# Workload would hash all of it.
-_last: tuple[Workload, _Layers] | None = None
-
-
+# base_values runs ~9 times per workload (its base, then each overlay's changes, PodDisruptionBudget
+# and patches), each time sorting and hashing every placement's variables: 20% of the kustomize
+# render at N=1000. The target renders a workload's base and its overlays one after the other.
+@last_by_identity
 def _layers(workload: Workload) -> _Layers:
-    global _last
-    if _last is not None and _last[0] is workload:
-        return _last[1]
     placements = workload.placements
     envs = [with_home(workload, p.env_vars) for p in placements]
     others = [set(env) for env in envs[1:]]
@@ -79,9 +73,7 @@ def _layers(workload: Workload) -> _Layers:
         # Only the workload's own time zone: an environment's goes into its overlay.
         time_zone=next((z.value for z in zones if z.layer != OVERRIDE), None),
     )
-    layers = _Layers(values, frozenset(shared), {p.env: env for p, env in zip(placements, envs)})
-    _last = (workload, layers)
-    return layers
+    return _Layers(values, frozenset(shared), {p.env: env for p, env in zip(placements, envs, strict=True)})
 
 
 def base_values(workload: Workload) -> Values:
