@@ -58,7 +58,7 @@ def relative(path: str, start: str) -> str:
     ~4% of the render at N=1000."""
     to, here = path.split("/"), start.split("/")
     common = 0
-    for a, b in zip(to, here):
+    for a, b in zip(to, here, strict=False):  # the shorter path ends the common part
         if a != b:
             break
         common += 1
