@@ -32,6 +32,14 @@ def _values(field: str, low: int, high: int, names: dict[str, int]) -> set[int]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _calendar() -> list[tuple[int, int, int, int]]:
+    """(offset, month, day of month, weekday counted from Sunday) of every scanned day: the same for
+    every schedule, so the dates are computed once (60 schedules at N=1000)."""
+    days = (_START + timedelta(days=offset) for offset in range(_DAYS_SCANNED))
+    return [(offset, day.month, day.day, (day.weekday() + 1) % 7) for offset, day in enumerate(days)]
+
+
 @lru_cache(maxsize=1024)  # a platform's jobs share a few schedules; each scan walks five years
 def longest_gap_seconds(schedule: str) -> int | None:
     """None: the schedule runs less than twice in five years (`0 0 30 2 *` never runs)."""
@@ -42,15 +50,16 @@ def longest_gap_seconds(schedule: str) -> int | None:
     # robfig: when either day field is `*` or `?`, a day must match both; else either one.
     star = fields[2][0] in "*?" or fields[4][0] in "*?"
     times = sorted(h * 60 + m for h in hour for m in minute)
-    fires: list[int] = []
-    for offset in range(_DAYS_SCANNED):
-        day = _START + timedelta(days=offset)
-        if day.month not in month:
+    days: list[int] = []  # the offsets of the days the schedule fires on
+    for offset, day_month, day_of_month, weekday in _calendar():
+        if day_month not in month:
             continue
-        weekday = (day.weekday() + 1) % 7  # cron counts from Sunday
-        hits = (day.day in dom, weekday in dow)
+        hits = (day_of_month in dom, weekday in dow)
         if all(hits) if star else any(hits):
-            fires += [offset * 1440 + t for t in times]
-    gaps = [b - a for a, b in pairwise(fires)]
+            days.append(offset)
+    # Every firing day fires at the same `times`, so the gaps are those within a day and those from
+    # one firing day's last run to the next one's first: the same maximum as over every run in the
+    # five years, without listing them (288 a day for `*/5 * * * *`: 0.2 s at N=1000).
+    gaps = [b - a for a, b in pairwise(times)] if days else []
+    gaps += [(b - a) * 1440 - (times[-1] - times[0]) for a, b in pairwise(days)]
     return max(gaps) * 60 if gaps else None
-

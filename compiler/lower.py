@@ -78,6 +78,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         for w in spec.workloads.values() for use in w.uses.values() if isinstance(use, VolumeUse)
     }
     workloads = tuple(_lower_workload(spec, name, w, environments) for name, w in sorted(spec.workloads.items()))
+    roles = _database_roles(spec)
     platform = Platform(
         name=spec.name,
         spec_name=spec_name,
@@ -98,7 +99,7 @@ def lower(spec: Spec, spec_file: str, spec_name: str, source: Source | None = No
         queues=tuple(_lower_queue(n, q) for n, q in sorted(spec.messaging.queues.items())),
         guardrails=resolve.guardrails(spec),
         workloads=workloads,
-        databases=tuple(_lower_database(spec, n) for n in sorted(spec.storage.databases)),
+        databases=tuple(_lower_database(spec, n, roles.get(n, ())) for n in sorted(spec.storage.databases)),
         gpc_source=lower_gpc_source(spec.toolchain.gpc),
         owner=spec.owner,
         team_files=tuple(sorted(source.included)) if source is not None else (),
@@ -127,7 +128,19 @@ def lower_gpc_source(gpc: GpcSourceSpec | None) -> GpcSource:
     return GpcSource("path", (gpc.path if gpc is not None and gpc.path else names.DEFAULT_GPC_PATH).strip("/"))
 
 
-def _lower_database(spec: Spec, name: str) -> Database:
+def _database_roles(spec: Spec) -> dict[str, tuple[DatabaseRole, ...]]:
+    """Database name -> the roles of the workloads that use it, by workload name: one pass over the
+    workloads, not one per database (sorting and scanning 1,000 workloads for each of 100
+    databases at N=1000)."""
+    roles: dict[str, list[DatabaseRole]] = {}
+    for wname, w in sorted(spec.workloads.items()):
+        for use in w.uses.values():
+            if isinstance(use, DatabaseUse):
+                roles.setdefault(use.database, []).append(DatabaseRole(wname, names.database_role(wname), use.access))
+    return {name: tuple(found) for name, found in roles.items()}
+
+
+def _lower_database(spec: Spec, name: str, roles: tuple[DatabaseRole, ...]) -> Database:
     db = spec.storage.databases[name]
     sizes = []
     for env_name in spec.environments:
@@ -141,11 +154,6 @@ def _lower_database(spec: Spec, name: str) -> Database:
         sizes.append(DatabaseSize(env_name, int(str(pick("instances"))), str(pick("storage")), str(pick("cpu")),
                                   str(pick("memory")),
                                   DatabaseBackup(backup.schedule.strip(), backup.retention) if backup else None))
-    roles = tuple(
-        DatabaseRole(wname, names.database_role(wname), use.access)
-        for wname, w in sorted(spec.workloads.items()) for use in w.uses.values()
-        if isinstance(use, DatabaseUse) and use.database == name
-    )
     return Database(name, db.version, db.description, tuple(sizes), roles, db.team)
 
 

@@ -309,7 +309,7 @@ def test_check_refuses_latest_a_bad_registry_a_bad_image_and_a_long_name() -> No
     assert diagnostic.code == "GPC342" and f"verify-image-{'w' * 40}" in diagnostic.message
 
 
-HOSTILE = ['x" || true || "', "{{request.object.metadata.name}}", "back\\slash", "quote'", "new\nline", "é/ü"]
+HOSTILE = ['x" || true || "', "plain.example/a{b}c", "{{request.object.metadata.name}}", "back\\slash", "quote'", "new\nline", "é/ü"]
 
 
 @pytest.mark.parametrize("engine", [celpy_engine, require_celcpp], ids=["celpy", "cel-cpp"])

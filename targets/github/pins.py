@@ -62,10 +62,18 @@ def annotate(text: str) -> str:
             raise ValueError(f"unpinned action {ref}")
         return f"{match.group('lead')}{ref} # {_VERSION_OF[ref]}"
 
-    # Only the few `uses:` lines can match: test those instead of running the regex over the
-    # whole workflow (~50 us per workflow, 4,000 workflows at N=1000).
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if "uses: " in line:
-            lines[i] = _USES_LINE.sub(comment, line)
-    return "\n".join(lines)
+    # Only the few `uses:` lines can match: find those with str.find and test each, instead of
+    # running the regex over the whole workflow (~50 us per workflow, 4,000 workflows at N=1000)
+    # or splitting it into its ~150 lines.
+    out: list[str] = []
+    done = 0  # text[:done] is in `out`
+    found = text.find("uses: ")
+    while found != -1:
+        start = text.rfind("\n", 0, found) + 1
+        end = text.find("\n", found)
+        end = len(text) if end == -1 else end
+        out += [text[done:start], _USES_LINE.sub(comment, text[start:end])]
+        done = end
+        found = text.find("uses: ", end)
+    out.append(text[done:])
+    return "".join(out)

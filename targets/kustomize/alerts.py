@@ -28,6 +28,7 @@ from typing import Any
 from compiler import names
 from compiler.cron_gap import longest_gap_seconds
 from compiler.ir import Bucket, Environment, Platform, Queue, Workload
+from targets.kustomize.graph import last_by_identity
 
 API = "monitoring.coreos.com/v1"
 PLATFORM_TEAM = "platform"
@@ -176,9 +177,18 @@ def workload_alerts(w: Workload, env: Environment) -> list[Alert]:
 
 def queue_team(platform: Platform, queue: Queue) -> str | None:
     """The team a queue's alerts go to: its consumers' (who fall behind), else None (the platform's)."""
-    consumers = sorted({w.team for w in platform.workloads if w.team
-                        for u in w.queues if u.target == queue.name and u.access == "consume"})
-    return consumers[0] if consumers else None
+    return _queue_teams(platform).get(queue.name)
+
+
+@last_by_identity  # asked per queue and environment: a scan of every workload each time was quadratic
+def _queue_teams(platform: Platform) -> dict[str, str]:
+    consumers: dict[str, set[str]] = {}
+    for w in platform.workloads:
+        if w.team:
+            for u in w.queues:
+                if u.access == "consume":
+                    consumers.setdefault(u.target, set()).add(w.team)
+    return {queue: min(teams) for queue, teams in consumers.items()}
 
 
 def queue_alerts(platform: Platform, queue: Queue, namespace: str) -> list[Alert]:

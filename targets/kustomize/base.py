@@ -9,7 +9,7 @@ from typing import Any
 from compiler import names
 from compiler.ir import Platform, Workload, contract_json
 from targets.kustomize import meta, network
-from targets.kustomize.graph import Graph
+from targets.kustomize.graph import Graph, last_by_identity
 from targets.kustomize.layers import Values, base_values
 from targets.kustomize.pod import pod_template
 
@@ -88,6 +88,11 @@ def _skips(workload: Workload) -> list[tuple[str, str]]:
     return out
 
 
+@last_by_identity  # per Deployment, a scan of every volume was quadratic
+def _single_node_volumes(platform: Platform) -> frozenset[str]:
+    return frozenset(v.name for v in platform.volumes if v.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"))
+
+
 def _deployment(platform: Platform, workload: Workload, values: Values, template: dict[str, Any],
                 annotations: dict[str, str]) -> dict[str, Any]:
     # A scaled Deployment's count is its autoscaler's alone (targets/kustomize/scaling.py).
@@ -96,8 +101,7 @@ def _deployment(platform: Platform, workload: Workload, values: Values, template
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": meta.selector(workload)},
     }
-    single_node = {v.name for v in platform.volumes if v.access_mode in ("ReadWriteOnce", "ReadWriteOncePod")}
-    if any(u.target in single_node for u in workload.volumes):
+    if any(u.target in _single_node_volumes(platform) for u in workload.volumes):
         # A second pod could not attach the volume while the old one holds it: replace, not roll.
         spec["strategy"] = {"type": "Recreate"}
     spec["template"] = template

@@ -3,7 +3,6 @@ and the CI-owned image component."""
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from compiler import names
@@ -25,7 +24,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
     here = names.overlay_dir(workload.name, env.name)
     out: dict[str, dict[str, Any] | list[Any]] = {}
     patches: list[dict[str, Any]] = []
-    resources_list = [posixpath.relpath(meta.base_dir(workload.name), here)]
+    resources_list = [meta.relative(meta.base_dir(workload.name), here)]
     group, version = ("apps", "v1") if kind == "Deployment" else ("batch", "v1")
     target = {"group": group, "version": version, "kind": kind, "name": workload.name}
     if delta.replicas is not None and not workload.scaled:  # an autoscaler owns a scaled one's count
@@ -78,7 +77,7 @@ def files(platform: Platform, graph: Graph, workload: Workload,
         "kind": "Kustomization",
         "namespace": placement.namespace,
         "resources": resources_list,
-        "components": [posixpath.relpath(names.image_component_dir(workload.name, env.name), here)],
+        "components": [meta.relative(names.image_component_dir(workload.name, env.name), here)],
         "labels": [{
             # Argo CD's application name: the same value its label tracking would write.
             "pairs": {meta.INSTANCE: names.argocd_application(platform.name, env.name, workload.name)},

@@ -22,7 +22,6 @@ instance pod to stop), so nothing in a preview waits on anything outside it.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from compiler import names
@@ -73,13 +72,13 @@ def _text(platform: Platform, name: str, content: Any) -> str:
 def source_kustomization(platform: Platform, preview: Preview, source: PreviewSource) -> dict[str, Any]:
     here = preview_dir(source.slug)
     own = set(source.workloads)
-    components = [posixpath.relpath(names.image_component_dir(w.name, preview.from_env), here)
+    components = [meta.relative(names.image_component_dir(w.name, preview.from_env), here)
                   for w in platform.workloads if w.name not in own]
     namespace = source.namespace(PLACEHOLDER_NUMBER)
     out: dict[str, Any] = {
         "apiVersion": meta.KUSTOMIZE_API, "kind": "Kustomization",
         "namespace": namespace,
-        "resources": [posixpath.relpath(COMMON, here)],
+        "resources": [meta.relative(COMMON, here)],
     }
     if components:
         out["components"] = components
@@ -128,7 +127,7 @@ def _common_files(platform: Platform, preview: Preview) -> dict[str, Any]:
     listing = sorted(n for n in files if not n.endswith("-patch.yaml"))
     files["kustomization.yaml"] = {
         "apiVersion": meta.KUSTOMIZE_API, "kind": "Kustomization",
-        "resources": [posixpath.relpath(meta.base_dir(w.name), here) for w in platform.workloads] + listing,
+        "resources": [meta.relative(meta.base_dir(w.name), here) for w in platform.workloads] + listing,
         "labels": [{"pairs": {PREVIEW_LABEL: platform.name}, "includeSelectors": False, "includeTemplates": True}],
         "patches": patches,
     }

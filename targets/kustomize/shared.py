@@ -25,7 +25,6 @@ overlays: docs/architecture.md, "Kustomize layout".
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +118,7 @@ def _reduce(workload: str, env: str, files: Files, moved: set[str], components: 
         if key == "resources":
             value = [r for r in value if r not in moved]
         elif key == "components":
-            value = [posixpath.relpath(c, here) for c in components] + value
+            value = [meta.relative(c, here) for c in components] + value
         elif key == "patches":
             value = [p for p in value if p["path"] not in moved]
             if not value:

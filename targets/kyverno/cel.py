@@ -7,6 +7,7 @@ no optionals, no string extensions, `has()` guarded at every level (cel-go error
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 # Kyverno evaluates `variables` lazily and in order; later ones may use earlier ones. Rules
@@ -32,11 +33,17 @@ VARIABLES: dict[str, str] = {
 POD = f"variables.{POD_SPEC}"
 
 
+# Printable ASCII other than '"' and '\\': characters the loop below keeps as they are.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5B\x5D-\x7E]*")
+
+
 def string(value: str) -> str:
     """`value` as a double-quoted CEL string literal (YAML then needs no escapes for it). The
     double quote, the backslash and everything outside printable ASCII are escaped, so no spec
     value can end the literal or change the expression around it; so are doubled braces, which
     Kyverno would take for one of its `{{ variables }}` anywhere in a policy."""
+    if _PLAIN.fullmatch(value) and "{{" not in value and "}}" not in value:
+        return f'"{value}"'  # nothing to escape: most values are names (9k calls at N=1000)
     out = []
     for i, char in enumerate(value):
         code = ord(char)

@@ -56,22 +56,40 @@ def _literal(text: str, ascii_only: bool) -> str:
 
 def string(text: str) -> Hcl:
     """`text` as a quoted HCL string that evaluates to exactly `text`."""
-    if not isinstance(text, str):
-        raise TypeError(f"expected a string, got {type(text).__name__}")
-    return Hcl(_literal(text, ascii_only=False))
+    found = _STRINGS.get(text) if type(text) is str else None
+    if found is None:
+        if not isinstance(text, str):
+            raise TypeError(f"expected a string, got {type(text).__name__}")
+        found = Hcl(_literal(text, ascii_only=False))
+        if len(text) <= 64:  # names and short values repeat (53k calls at N=1000); long text is written once
+            _STRINGS[text] = found
+    return found
+
+
+_STRINGS: dict[str, Hcl] = {}
 
 
 def key(text: str) -> Hcl:
     """An object key. Non-ASCII is escaped too: `terraform fmt` aligns the `=` of consecutive
     attributes by grapheme clusters, which only an all-ASCII key lets us count exactly."""
-    if not isinstance(text, str):
-        raise TypeError(f"expected a string key, got {type(text).__name__}")
-    return Hcl(_literal(text, ascii_only=True))
+    found = _KEYS.get(text) if type(text) is str else None
+    if found is None:
+        if not isinstance(text, str):
+            raise TypeError(f"expected a string key, got {type(text).__name__}")
+        found = _KEYS[text] = Hcl(_literal(text, ascii_only=True))
+    return found
+
+
+# The same few hundred keys (attribute names, workload and environment names) come back for every
+# object: 71k key() calls at N=1000 for ~5k distinct keys.
+_KEYS: dict[str, Hcl] = {}
 
 
 def scalar(item: object) -> Hcl:
     """A string, number, boolean or null as an HCL literal; `Hcl` text (an expression built by
     this target, never spec text) is kept as it is."""
+    if type(item) is str:  # the common case first: a plain str, so not already `Hcl`
+        return string(item)
     if isinstance(item, Hcl):
         return item
     if item is None:
