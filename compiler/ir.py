@@ -153,7 +153,9 @@ class Objective:
         return round(1 - self.target / 100, 10)
 
 
-@dataclass(frozen=True, slots=True)
+# A weakref slot: the kustomize target remembers what it derived from the last workload by weak
+# reference (targets/kustomize/graph.last_by_identity), which a slotted class refuses without one.
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Workload:
     name: str
     type: WorkloadType
