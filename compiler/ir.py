@@ -153,9 +153,7 @@ class Objective:
         return round(1 - self.target / 100, 10)
 
 
-# A weakref slot: the kustomize target remembers what it derived from the last workload by weak
-# reference (targets/kustomize/graph.last_by_identity), which a slotted class refuses without one.
-@dataclass(frozen=True, slots=True, weakref_slot=True)
+@dataclass(frozen=True, slots=True)
 class Workload:
     name: str
     type: WorkloadType
@@ -521,6 +519,26 @@ class Platform:
 
     def queue(self, name: str) -> Queue:
         return next(q for q in self.queues if q.name == name)
+
+    def consumers(self, queue: str) -> tuple[Workload, ...]:
+        """The workloads that consume `queue`, in spec order."""
+        return self._consumers.get(queue, ())
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[Workload, ...]]:
+        # An index: the kustomize target asks per queue and environment (a scan of every workload
+        # each time was quadratic at N=1000).
+        index: dict[str, list[Workload]] = {}
+        for w in self.workloads:
+            for target in dict.fromkeys(u.target for u in w.queues if u.access == "consume"):
+                index.setdefault(target, []).append(w)
+        return {queue: tuple(ws) for queue, ws in index.items()}
+
+    @cached_property
+    def single_node_volumes(self) -> frozenset[str]:
+        """The volumes only one node can attach at a time (ReadWriteOnce, ReadWriteOncePod). Cached:
+        the kustomize target asks per Deployment (a scan per call was quadratic)."""
+        return frozenset(v.name for v in self.volumes if v.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"))
 
     def environment(self, name: str) -> Environment:
         return next(e for e in self.environments if e.name == name)

@@ -64,6 +64,7 @@ from targets.kustomize import (
     databases,
     edge,
     graph,
+    layers,
     meta,
     monitoring,
     network,
@@ -114,12 +115,13 @@ class KustomizeTarget:
     def _workload(self, platform: Platform, lookups: graph.Graph, workload: Workload) -> list[Artifact]:
         spec_file = platform.spec_file
         folder = meta.base_dir(workload.name)
-        objects = base.objects(platform, lookups, workload)
+        workload_layers = layers.of(workload)
+        objects = base.objects(platform, lookups, workload, workload_layers.values)
         out = [Artifact(f"{folder}/{name}", dump(obj, spec_file)) for name, obj in objects.items()]
         out.append(Artifact(f"{folder}/kustomization.yaml", dump(_kustomization(list(objects)), spec_file)))
         # Switched off in an environment: no overlay there, so no Application and no image file either.
         envs = [env for env in platform.environments if workload.enabled_in(env.name)]
-        overlays = {env.name: overlay.files(platform, lookups, workload, env) for env in envs}
+        overlays = {env.name: overlay.files(platform, lookups, workload, env, workload_layers) for env in envs}
         folders = {names.overlay_dir(workload.name, env): files for env, files in overlays.items()}
         if self.share:
             folders, components = shared.factor(workload.name, overlays)

@@ -28,7 +28,6 @@ from typing import Any
 from compiler import names
 from compiler.cron_gap import longest_gap_seconds
 from compiler.ir import Bucket, Environment, Platform, Queue, Workload
-from targets.kustomize.graph import last_by_identity
 
 API = "monitoring.coreos.com/v1"
 PLATFORM_TEAM = "platform"
@@ -177,18 +176,8 @@ def workload_alerts(w: Workload, env: Environment) -> list[Alert]:
 
 def queue_team(platform: Platform, queue: Queue) -> str | None:
     """The team a queue's alerts go to: its consumers' (who fall behind), else None (the platform's)."""
-    return _queue_teams(platform).get(queue.name)
-
-
-@last_by_identity  # asked per queue and environment: a scan of every workload each time was quadratic
-def _queue_teams(platform: Platform) -> dict[str, str]:
-    consumers: dict[str, set[str]] = {}
-    for w in platform.workloads:
-        if w.team:
-            for u in w.queues:
-                if u.access == "consume":
-                    consumers.setdefault(u.target, set()).add(w.team)
-    return {queue: min(teams) for queue, teams in consumers.items()}
+    teams = {w.team for w in platform.consumers(queue.name) if w.team}
+    return min(teams) if teams else None
 
 
 def queue_alerts(platform: Platform, queue: Queue, namespace: str) -> list[Alert]:

@@ -9,8 +9,8 @@ from typing import Any
 from compiler import names
 from compiler.ir import Platform, Workload, contract_json
 from targets.kustomize import meta, network
-from targets.kustomize.graph import Graph, last_by_identity
-from targets.kustomize.layers import Values, base_values
+from targets.kustomize.graph import Graph
+from targets.kustomize.layers import Values
 from targets.kustomize.pod import pod_template
 
 # One-off Jobs are deleted and re-created by Argo CD when their manifest changes (see the
@@ -32,9 +32,9 @@ def contract(graph: Graph, workload: Workload) -> dict[str, str]:
     return dict(sorted(data.items()))
 
 
-def objects(platform: Platform, graph: Graph, workload: Workload) -> dict[str, dict[str, Any]]:
-    """File name -> object, in the order the base kustomization lists them."""
-    values = base_values(workload)
+def objects(platform: Platform, graph: Graph, workload: Workload, values: Values) -> dict[str, dict[str, Any]]:
+    """File name -> object, in the order the base kustomization lists them; `values` are the
+    workload's base values (layers.of)."""
     labels = meta.labels(platform, workload)
     # No ServiceAccount here: Terraform creates it (names.py), with the RBAC of api_access.
     files: dict[str, dict[str, Any]] = {}
@@ -88,11 +88,6 @@ def _skips(workload: Workload) -> list[tuple[str, str]]:
     return out
 
 
-@last_by_identity  # per Deployment, a scan of every volume was quadratic
-def _single_node_volumes(platform: Platform) -> frozenset[str]:
-    return frozenset(v.name for v in platform.volumes if v.access_mode in ("ReadWriteOnce", "ReadWriteOncePod"))
-
-
 def _deployment(platform: Platform, workload: Workload, values: Values, template: dict[str, Any],
                 annotations: dict[str, str]) -> dict[str, Any]:
     # A scaled Deployment's count is its autoscaler's alone (targets/kustomize/scaling.py).
@@ -101,7 +96,7 @@ def _deployment(platform: Platform, workload: Workload, values: Values, template
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": meta.selector(workload)},
     }
-    if any(u.target in _single_node_volumes(platform) for u in workload.volumes):
+    if any(u.target in platform.single_node_volumes for u in workload.volumes):
         # A second pod could not attach the volume while the old one holds it: replace, not roll.
         spec["strategy"] = {"type": "Recreate"}
     spec["template"] = template

@@ -11,15 +11,16 @@ from compiler.yamlout import dump
 from targets.kustomize import edge, meta, migration, monitoring, network, scaling, secrets
 from targets.kustomize.base import pdb
 from targets.kustomize.graph import Graph
-from targets.kustomize.layers import Changes, base_values, changes
+from targets.kustomize.layers import Changes, Layers, Values, changes
 from targets.kustomize.pod import env_entry, gpu_scheduling, resources
 
 
-def files(platform: Platform, graph: Graph, workload: Workload,
-          env: Environment) -> dict[str, dict[str, Any] | list[Any]]:
-    """File name -> content of the overlay folder (kustomization.yaml last)."""
+def files(platform: Platform, graph: Graph, workload: Workload, env: Environment,
+          layers: Layers) -> dict[str, dict[str, Any] | list[Any]]:
+    """File name -> content of the overlay folder (kustomization.yaml last); `layers` is the
+    workload's base and variables (layers.of), computed once for the base and all its overlays."""
     placement = workload.placement(env.name)
-    delta = changes(workload, placement)
+    delta = changes(layers, placement)
     kind = workload.kind
     here = names.overlay_dir(workload.name, env.name)
     out: dict[str, dict[str, Any] | list[Any]] = {}
@@ -36,13 +37,13 @@ def files(platform: Platform, graph: Graph, workload: Workload,
         out["replicas-patch.yaml"] = [{"op": "replace", "path": "/spec/replicas", "value": delta.replicas}]
         patches.append({"path": "replicas-patch.yaml",
                         "target": {**target, "annotationSelector": f"!{names.AWAITING_DELIVERY}"}})
-    ops = _workload_patch(workload, kind, delta)
+    ops = _workload_patch(kind, layers.values, delta)
     if ops:
         name = f"{kind.lower()}-patch.yaml"
         out[name] = ops
         patches.append({"path": name, "target": dict(target)})
     if kind == "Deployment":
-        in_base = base_values(workload).replicas > 1
+        in_base = layers.values.replicas > 1
         wanted = placement.replicas.value > 1
         if wanted and not in_base:
             out["poddisruptionbudget.yaml"] = pdb(platform, workload)
@@ -125,7 +126,7 @@ def _bootstrap_patch(workload: Workload) -> dict[str, Any]:
     }
 
 
-def _workload_patch(workload: Workload, kind: str, delta: Changes) -> list[dict[str, Any]]:
+def _workload_patch(kind: str, base: Values, delta: Changes) -> list[dict[str, Any]]:
     """JSON6902 operations on the workload object.
 
     JSON6902 rather than strategic merge: `add` at an index keeps the environment variables in
@@ -143,9 +144,9 @@ def _workload_patch(workload: Workload, kind: str, delta: Changes) -> list[dict[
     container = f"{pod}/containers/0"
     if delta.resources is not None:
         ops.append({"op": "replace", "path": f"{container}/resources", "value": resources(delta.resources)})
-        ops += _gpu_scheduling_ops(pod, base_values(workload).resources, delta.resources)
+        ops += _gpu_scheduling_ops(pod, base.resources, delta.resources)
     if delta.env:
-        ops += _env_ops(container, base_values(workload).env, delta.env)
+        ops += _env_ops(container, base.env, delta.env)
     return ops
 
 
